@@ -1,0 +1,108 @@
+// Runtime validation of our kinds against the schemas in types.ts, with errors that name the offending field.
+import { Value } from "@sinclair/typebox/value";
+import type { TSchema } from "@sinclair/typebox";
+import { kindFor, type KindDescriptor } from "./kinds.ts";
+import type { KubeObject } from "./meta.ts";
+import { isNamespaceName, isObjectName } from "./naming.ts";
+
+export interface FieldError {
+  /** JSON path of the field, e.g. `spec.versions[0].version`. */
+  field: string;
+  message: string;
+}
+
+/** `/spec/versions/0/version` → `spec.versions[0].version` (the form kubectl prints). */
+function toFieldPath(pointer: string): string {
+  let out = "";
+  for (const raw of pointer.split("/").slice(1)) {
+    const seg = raw.replace(/~1/g, "/").replace(/~0/g, "~");
+    out += /^\d+$/.test(seg) ? `[${seg}]` : out ? `.${seg}` : seg;
+  }
+  return out;
+}
+
+function schemaErrors(schema: TSchema, value: unknown, prefix: string): FieldError[] {
+  const errors: FieldError[] = [];
+  const seen = new Set<string>();
+  for (const e of Value.Errors(schema, value)) {
+    const field = toFieldPath(`/${prefix}${e.path}`);
+    // Union failures report every branch; one line per field is what a user needs.
+    const key = `${field}\u0000${e.message}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    errors.push({ field, message: describe(e.schema, e.message) });
+    if (errors.length >= 20) break;
+  }
+  return errors;
+}
+
+/** Turn TypeBox's messages into the ones a manifest author needs. */
+function describe(schema: TSchema, message: string): string {
+  if (/Unexpected property/i.test(message)) return "unknown field";
+  const literals = (schema as { anyOf?: { const?: unknown }[] }).anyOf?.map((s) => s.const);
+  if (literals?.length && literals.every((v) => v !== undefined)) return `must be one of ${literals.map((v) => JSON.stringify(v)).join(", ")}`;
+  return message;
+}
+
+/** Validate the metadata every object needs: a valid name and, for namespaced kinds, a valid namespace. */
+export function validateMetadata(obj: KubeObject, d: KindDescriptor): FieldError[] {
+  const errors: FieldError[] = [];
+  const meta = obj.metadata as unknown;
+  if (!meta || typeof meta !== "object") return [{ field: "metadata", message: "is required" }];
+  const { name, namespace } = obj.metadata;
+  if (typeof name !== "string" || !name) errors.push({ field: "metadata.name", message: "is required" });
+  else if (!isObjectName(name)) errors.push({ field: "metadata.name", message: `"${name.slice(0, 64)}" is not a valid name: lowercase letters, digits, '-' and '.', at most 253 characters` });
+  if (d.namespaced && namespace !== undefined && (typeof namespace !== "string" || !isNamespaceName(namespace))) {
+    errors.push({ field: "metadata.namespace", message: `"${String(namespace).slice(0, 64)}" is not a valid namespace name` });
+  }
+  for (const key of ["labels", "annotations"] as const) {
+    const map = obj.metadata[key];
+    if (map === undefined) continue;
+    if (typeof map !== "object" || map === null || Array.isArray(map)) {
+      errors.push({ field: `metadata.${key}`, message: "must be a map of strings" });
+      continue;
+    }
+    for (const [k, v] of Object.entries(map)) {
+      if (typeof v !== "string") errors.push({ field: `metadata.${key}.${k}`, message: "must be a string" });
+    }
+  }
+  return errors;
+}
+
+/** Validate the spec of an object of one of our kinds. Core kinds are not schema-checked. */
+export function validateSpec(obj: KubeObject, d: KindDescriptor): FieldError[] {
+  if (!d.spec) return [];
+  if (obj.spec === undefined) return d.specRequired ? [{ field: "spec", message: "is required" }] : [];
+  return schemaErrors(d.spec, obj.spec, "spec");
+}
+
+export function validateStatus(obj: KubeObject, d: KindDescriptor): FieldError[] {
+  if (!d.status || obj.status === undefined) return [];
+  return schemaErrors(d.status, obj.status, "status");
+}
+
+/** Validate a whole object (metadata, spec, status); unknown top-level fields are reported too. */
+export function validateObject(obj: KubeObject): FieldError[] {
+  if (!obj || typeof obj !== "object") return [{ field: "", message: "is not an object" }];
+  if (typeof obj.apiVersion !== "string") return [{ field: "apiVersion", message: "is required" }];
+  if (typeof obj.kind !== "string") return [{ field: "kind", message: "is required" }];
+  const d = kindFor(obj.apiVersion, obj.kind);
+  if (!d) return [{ field: "kind", message: `unknown kind ${obj.kind} in ${obj.apiVersion}` }];
+  const errors = [...validateMetadata(obj, d)];
+  if (d.spec) {
+    for (const key of Object.keys(obj)) {
+      if (!["apiVersion", "kind", "metadata", "spec", "status"].includes(key)) errors.push({ field: key, message: "unknown field" });
+    }
+  }
+  errors.push(...validateSpec(obj, d), ...validateStatus(obj, d));
+  return errors;
+}
+
+/** Fill the schema defaults of one of our kinds into spec, as the API server does on write. */
+export function applyDefaults(obj: KubeObject, d: KindDescriptor): void {
+  if (d.spec && obj.spec !== undefined) obj.spec = Value.Default(d.spec, obj.spec);
+}
+
+export function formatErrors(errors: FieldError[]): string {
+  return errors.map((e) => (e.field ? `${e.field}: ${e.message}` : e.message)).join("; ");
+}
