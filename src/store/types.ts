@@ -52,6 +52,20 @@ export interface JsonPatchOp {
   value?: unknown;
 }
 
+/** What the store's parts log through; src/log.ts's Logger satisfies it. */
+export interface StoreLogger {
+  info(msg: string, fields?: Record<string, unknown>): void;
+  warn(msg: string, fields?: Record<string, unknown>): void;
+  error(msg: string, fields?: Record<string, unknown>): void;
+}
+
+/** Used when no logger is passed: one JSON line on stderr, like src/log.ts writes on stdout. */
+export const consoleStoreLogger: StoreLogger = {
+  info: (msg, fields) => console.error(JSON.stringify({ time: new Date().toISOString(), level: "info", msg, ...fields })),
+  warn: (msg, fields) => console.error(JSON.stringify({ time: new Date().toISOString(), level: "warn", msg, ...fields })),
+  error: (msg, fields) => console.error(JSON.stringify({ time: new Date().toISOString(), level: "error", msg, ...fields })),
+};
+
 export interface ResourceStore {
   get<T extends KubeObject>(kind: KindDescriptor, namespace: string | undefined, name: string): Promise<T | undefined>;
   list<T extends KubeObject>(kind: KindDescriptor, options?: ListOptions): Promise<ListResult<T>>;

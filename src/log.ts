@@ -1,0 +1,45 @@
+// Structured JSON logging: one line per event on stdout, machine-readable, never containing secrets.
+export type Level = "debug" | "info" | "warn" | "error";
+const ORDER: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+
+export interface Logger {
+  debug(msg: string, fields?: Record<string, unknown>): void;
+  info(msg: string, fields?: Record<string, unknown>): void;
+  warn(msg: string, fields?: Record<string, unknown>): void;
+  error(msg: string, fields?: Record<string, unknown>): void;
+  child(fields: Record<string, unknown>): Logger;
+}
+
+export interface LoggerOptions {
+  level?: Level;
+  /** Where lines go; stdout by default. Tests pass a collector. */
+  write?: (line: string) => void;
+  fields?: Record<string, unknown>;
+}
+
+function errorFields(value: unknown): unknown {
+  if (value instanceof Error) return { message: value.message, name: value.name };
+  return value;
+}
+
+export function createLogger(options: LoggerOptions = {}): Logger {
+  const min = ORDER[options.level ?? ((process.env.OPENDEPOT_LOG_LEVEL as Level | undefined) ?? "info")] ?? ORDER.info;
+  const write = options.write ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const base = options.fields ?? {};
+  const emit = (level: Level, msg: string, fields?: Record<string, unknown>) => {
+    if (ORDER[level] < min) return;
+    const record: Record<string, unknown> = { time: new Date().toISOString(), level, msg, ...base };
+    if (fields) for (const [k, v] of Object.entries(fields)) record[k] = errorFields(v);
+    write(JSON.stringify(record));
+  };
+  return {
+    debug: (m, f) => emit("debug", m, f),
+    info: (m, f) => emit("info", m, f),
+    warn: (m, f) => emit("warn", m, f),
+    error: (m, f) => emit("error", m, f),
+    child: (fields) => createLogger({ ...options, fields: { ...base, ...fields } }),
+  };
+}
+
+/** A logger that drops everything (tests that don't look at logs). */
+export const silentLogger: Logger = createLogger({ write: () => {} });

@@ -1,0 +1,138 @@
+// Reading a manifests directory: multi-document YAML files into validated objects, or issues that name the file,
+// the document (1-based) and the offending field. Documents are split on `---` lines here rather than by the YAML
+// parser, because Bun.YAML reports syntax errors without positions and a user needs to know which document broke.
+import { readdir, realpath, stat } from "node:fs/promises";
+import { join } from "node:path";
+import { ConfigMap, Namespace, OUR_KINDS, Secret, kindFor, type KindDescriptor } from "../api/kinds.ts";
+import { APPLIED_FROM_ANNOTATION, type KubeObject } from "../api/meta.ts";
+import { applyDefaults, validateObject } from "../api/validate.ts";
+import { isPlainObject } from "./patch.ts";
+
+/** The kinds a manifests directory may hold. */
+export const MANIFEST_KINDS: readonly KindDescriptor[] = [...OUR_KINDS, Namespace, Secret, ConfigMap];
+
+export interface ManifestIssue {
+  /** The file as displayed: the directory joined with the path inside it. */
+  file: string;
+  /** 1-based document index within the file; absent for file-level problems. */
+  doc?: number;
+  field?: string;
+  message: string;
+  /** One line for people: `manifests/bad.yaml doc 2: spec.versions[0].version: Expected string`. */
+  text: string;
+}
+
+export interface ManifestDocument {
+  /** Path relative to the directory (what the applied-from annotation records). */
+  file: string;
+  doc: number;
+  descriptor: KindDescriptor;
+  /** Ready to create: server fields and status stripped, namespace and defaults filled, annotation set. */
+  object: KubeObject;
+  /** Identity within the store: kind, namespace, name. */
+  key: string;
+  /** For people: `Module default/vpc`. */
+  ref: string;
+}
+
+export interface ManifestFile {
+  rel: string;
+  path: string;
+  size: number;
+  mtimeMs: number;
+  ino: number;
+}
+
+export function issue(file: string, doc: number | undefined, field: string | undefined, message: string): ManifestIssue {
+  const where = doc === undefined ? file : `${file} doc ${doc}`;
+  return { file, doc, field, message, text: `${where}: ${field ? `${field}: ` : ""}${message}` };
+}
+
+export const objectKey = (d: KindDescriptor, namespace: string | undefined, name: string) => `${d.kind}/${namespace ?? ""}/${name}`;
+export const objectRef = (d: KindDescriptor, namespace: string | undefined, name: string) => `${d.kind} ${namespace ? `${namespace}/` : ""}${name}`;
+
+/**
+ * Every *.yaml / *.yml below `directory`, sorted by relative path. Names starting with '.' are skipped: editor
+ * swap files, and the `..data` / `..2024_…` entries of a mounted ConfigMap, whose files are also reachable through
+ * the top-level symlinks (which are followed).
+ */
+export async function listManifestFiles(directory: string): Promise<ManifestFile[]> {
+  const out: ManifestFile[] = [];
+  const visited = new Set<string>();
+  const walk = async (dir: string, relDir: string) => {
+    const real = await realpath(dir);
+    if (visited.has(real)) return; // symlink loop
+    visited.add(real);
+    for (const entry of await readdir(dir, { withFileTypes: true })) {
+      if (entry.name.startsWith(".")) continue;
+      const path = join(dir, entry.name);
+      const rel = relDir ? `${relDir}/${entry.name}` : entry.name;
+      const info = await stat(path).catch(() => undefined); // dangling symlink, or removed meanwhile
+      if (!info) continue;
+      if (info.isDirectory()) await walk(path, rel);
+      else if (info.isFile() && /\.ya?ml$/i.test(entry.name)) out.push({ rel, path, size: info.size, mtimeMs: info.mtimeMs, ino: info.ino });
+    }
+  };
+  await walk(directory, "");
+  return out.sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
+}
+
+const SEPARATOR = /^---\s*$/;
+const BLANK_OR_COMMENT = /^\s*(#.*)?$/;
+
+/** Split on `---` lines; a leading part before the first separator that holds only comments is not a document. */
+export function splitDocuments(text: string): string[] {
+  const docs: string[][] = [[]];
+  for (const line of text.split(/\r?\n/)) {
+    if (SEPARATOR.test(line)) docs.push([]);
+    else docs[docs.length - 1]!.push(line);
+  }
+  if (docs.length > 1 && docs[0]!.every((l) => BLANK_OR_COMMENT.test(l))) docs.shift();
+  return docs.map((lines) => lines.join("\n"));
+}
+
+/** Parse and validate one file's documents. Null/empty documents are skipped but still count in the numbering. */
+export function parseManifestFile(display: string, rel: string, text: string): { documents: ManifestDocument[]; issues: ManifestIssue[] } {
+  const documents: ManifestDocument[] = [];
+  const issues: ManifestIssue[] = [];
+  splitDocuments(text).forEach((source, i) => {
+    const doc = i + 1;
+    let value: unknown;
+    try {
+      value = Bun.YAML.parse(source);
+    } catch (e) {
+      issues.push(issue(display, doc, undefined, `invalid YAML: ${e instanceof Error ? e.message.replace(/^YAML Parse error:\s*/i, "") : String(e)}`));
+      return;
+    }
+    if (value === null || value === undefined) return;
+    if (!isPlainObject(value)) {
+      issues.push(issue(display, doc, undefined, "a manifest must be a YAML mapping (an object with apiVersion, kind and metadata)"));
+      return;
+    }
+    const result = toDocument(rel, doc, value as KubeObject);
+    if ("errors" in result) issues.push(...result.errors.map((e) => issue(display, doc, e.field || undefined, e.message)));
+    else documents.push(result);
+  });
+  return { documents, issues };
+}
+
+function toDocument(rel: string, doc: number, raw: KubeObject): ManifestDocument | { errors: { field: string; message: string }[] } {
+  const errors = validateObject(raw);
+  if (errors.length) return { errors };
+  const d = kindFor(raw.apiVersion, raw.kind)!;
+  if (!MANIFEST_KINDS.includes(d)) {
+    return { errors: [{ field: "kind", message: `${raw.kind} cannot be applied from a manifest; allowed kinds: ${MANIFEST_KINDS.map((k) => k.kind).join(", ")}` }] };
+  }
+  const obj = structuredClone(raw);
+  // Status is the controllers' to write; server-set metadata is the store's.
+  delete obj.status;
+  const meta = obj.metadata;
+  for (const f of ["uid", "resourceVersion", "generation", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "managedFields"]) delete meta[f];
+  if (d.namespaced) meta.namespace = meta.namespace || "default";
+  else delete meta.namespace;
+  meta.annotations = { ...meta.annotations, [APPLIED_FROM_ANNOTATION]: rel };
+  if (meta.labels && Object.keys(meta.labels).length === 0) delete meta.labels;
+  // Defaults filled as the store will, so an unchanged document compares equal to what is stored.
+  applyDefaults(obj, d);
+  return { file: rel, doc, descriptor: d, object: obj, key: objectKey(d, meta.namespace, meta.name), ref: objectRef(d, meta.namespace, meta.name) };
+}
