@@ -1,0 +1,200 @@
+// The registry's own OpenPGP key: it signs every SHA256SUMS document it serves. Terraform and OpenTofu want a
+// *binary* detached signature and a key they can all verify, which means RSA (older Terraform releases cannot verify
+// ECC signatures). Signing RSA costs milliseconds of CPU, and the same SHA256SUMS is asked for over and over, so
+// signatures of identical input are memoised.
+import { chmod, link, mkdir, open, rename, rm } from "node:fs/promises";
+import { join } from "node:path";
+import * as openpgp from "openpgp";
+import { sha256Bytes, toHex } from "./hash.ts";
+
+export const PRIVATE_KEY_FILE = "signing-key.asc";
+export const PUBLIC_KEY_FILE = "signing-key.pub.asc";
+const SIGNATURE_CACHE_SIZE = 128;
+
+export class SigningKeyError extends Error {
+  override name = "SigningKeyError";
+}
+
+export interface GenerateKeyOptions {
+  name: string;
+  email: string;
+  rsaBits?: number;
+  /** Encrypts the armored private key with this passphrase. */
+  passphrase?: string;
+}
+
+export class SigningKey {
+  /** Upper-case hex id of the primary key, as the provider protocol's `key_id`. */
+  readonly keyId: string;
+  readonly publicKeyArmored: string;
+  private readonly signatures = new Map<string, Promise<Uint8Array>>();
+
+  private constructor(
+    private readonly key: openpgp.PrivateKey,
+    private readonly armoredPrivate: string,
+  ) {
+    this.keyId = key.getKeyID().toHex().toUpperCase();
+    this.publicKeyArmored = key.toPublic().armor();
+  }
+
+  /** Loads an armored private key; encrypted keys need their passphrase. */
+  static async fromArmored(armoredPrivateKey: string, passphrase?: string): Promise<SigningKey> {
+    let key: openpgp.PrivateKey;
+    try {
+      key = await openpgp.readPrivateKey({ armoredKey: armoredPrivateKey });
+    } catch (e) {
+      throw new SigningKeyError(`cannot read the signing key: ${(e as Error).message}`, { cause: e });
+    }
+    if (!key.isDecrypted()) {
+      if (!passphrase) throw new SigningKeyError(`signing key ${keyIdOf(key)} is encrypted: a passphrase is required`);
+      try {
+        key = await openpgp.decryptKey({ privateKey: key, passphrase });
+      } catch (e) {
+        throw new SigningKeyError(`cannot decrypt signing key ${keyIdOf(key)}: wrong passphrase (${(e as Error).message})`, { cause: e });
+      }
+    }
+    await assertUsableRsaSigningKey(key);
+    return new SigningKey(key, armoredPrivateKey);
+  }
+
+  /** A fresh RSA key that can sign (no encryption subkey: this key never decrypts anything). */
+  static async generate({ name, email, rsaBits = 3072, passphrase }: GenerateKeyOptions): Promise<SigningKey> {
+    if (rsaBits < 2048) throw new SigningKeyError(`RSA keys shorter than 2048 bits are not accepted (asked for ${rsaBits})`);
+    const { privateKey } = await openpgp.generateKey({
+      type: "rsa",
+      rsaBits,
+      userIDs: [{ name, email }],
+      subkeys: [],
+      format: "object",
+    });
+    const armored = passphrase ? (await openpgp.encryptKey({ privateKey, passphrase })).armor() : privateKey.armor();
+    return new SigningKey(privateKey, armored);
+  }
+
+  /** The armored private key as loaded or generated (encrypted if it was), for writing key files. */
+  privateKeyArmored(): string {
+    return this.armoredPrivate;
+  }
+
+  /** A binary detached OpenPGP signature over data. Identical input gets the identical (cached) signature. */
+  sign(data: string | Uint8Array): Promise<Uint8Array> {
+    // A private copy: the caller may reuse its buffer before the (async) signing reads it.
+    const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data.slice();
+    const cacheKey = toHex(sha256Bytes(bytes));
+    const hit = this.signatures.get(cacheKey);
+    if (hit) {
+      // Re-insert to mark as most recently used (Map keeps insertion order).
+      this.signatures.delete(cacheKey);
+      this.signatures.set(cacheKey, hit);
+      return hit.then((sig) => sig.slice());
+    }
+    // The promise is cached, not the result, so concurrent requests for the same document sign once.
+    const pending = this.signUncached(bytes);
+    this.signatures.set(cacheKey, pending);
+    pending.catch(() => this.signatures.delete(cacheKey));
+    if (this.signatures.size > SIGNATURE_CACHE_SIZE) this.signatures.delete(this.signatures.keys().next().value!);
+    return pending.then((sig) => sig.slice());
+  }
+
+  private async signUncached(bytes: Uint8Array): Promise<Uint8Array> {
+    const message = await openpgp.createMessage({ binary: bytes });
+    return openpgp.sign({ message, signingKeys: this.key, detached: true, format: "binary" });
+  }
+}
+
+async function assertUsableRsaSigningKey(key: openpgp.PrivateKey): Promise<void> {
+  let signing: Awaited<ReturnType<openpgp.PrivateKey["getSigningKey"]>>;
+  try {
+    signing = await key.getSigningKey();
+  } catch (e) {
+    throw new SigningKeyError(`key ${keyIdOf(key)} has no valid signing key: ${(e as Error).message}`, { cause: e });
+  }
+  const { algorithm } = signing.getAlgorithmInfo();
+  if (algorithm !== "rsaSign" && algorithm !== "rsaEncryptSign") {
+    throw new SigningKeyError(`signing key ${keyIdOf(key)} uses ${algorithm}; only RSA keys are supported because older Terraform releases cannot verify other signatures`);
+  }
+}
+
+const keyIdOf = (key: openpgp.Key) => key.getKeyID().toHex().toUpperCase();
+
+/**
+ * The key in `<dir>/signing-key.asc`, generating and writing one (0600, plus the public key beside it) on first use.
+ * Safe against two processes starting at once: the key file appears atomically and the loser loads the winner's key.
+ */
+export async function loadOrCreateSigningKey(dir: string, options: { passphrase?: string; name?: string; email?: string } = {}): Promise<SigningKey> {
+  const path = join(dir, PRIVATE_KEY_FILE);
+  const existing = Bun.file(path);
+  if (await existing.exists()) return SigningKey.fromArmored(await existing.text(), options.passphrase);
+  const key = await SigningKey.generate({
+    name: options.name ?? "OpenDepot registry",
+    email: options.email ?? "opendepot@localhost",
+    ...(options.passphrase ? { passphrase: options.passphrase } : {}),
+  });
+  const created = await writeKeyFiles(dir, key, false);
+  if (!created) return SigningKey.fromArmored(await Bun.file(path).text(), options.passphrase);
+  return key;
+}
+
+export interface KeygenResult {
+  keyId: string;
+  privateKeyPath: string;
+  publicKeyPath: string;
+}
+
+export interface KeygenOptions {
+  dir: string;
+  name?: string;
+  email?: string;
+  rsaBits?: number;
+  passphrase?: string | undefined;
+  /** Replace an existing key (the old one is gone for good). */
+  force?: boolean;
+}
+
+/** `opendepot keygen`: a new key pair in dir. Refuses to replace an existing key unless `force`. */
+export async function keygen(options: KeygenOptions): Promise<KeygenResult> {
+  const { dir } = options;
+  const key = await SigningKey.generate({
+    name: options.name ?? "OpenDepot registry",
+    email: options.email ?? "opendepot@localhost",
+    ...(options.rsaBits ? { rsaBits: options.rsaBits } : {}),
+    ...(options.passphrase ? { passphrase: options.passphrase } : {}),
+  });
+  if (!(await writeKeyFiles(dir, key, options.force ?? false))) {
+    throw new SigningKeyError(`${join(dir, PRIVATE_KEY_FILE)} already exists; pass --force to replace it`);
+  }
+  return { keyId: key.keyId, privateKeyPath: join(dir, PRIVATE_KEY_FILE), publicKeyPath: join(dir, PUBLIC_KEY_FILE) };
+}
+
+// Writes the private key to a private temp file and hard-links it into place: link() fails if the name exists, so
+// no reader ever sees a half-written key and a concurrent writer is detected. Returns false if a key already existed.
+async function writeKeyFiles(dir: string, key: SigningKey, replace: boolean): Promise<boolean> {
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const path = join(dir, PRIVATE_KEY_FILE);
+  const tmp = join(dir, `.${PRIVATE_KEY_FILE}.${toHex(crypto.getRandomValues(new Uint8Array(6)))}.tmp`);
+  await writeDurable(tmp, key.privateKeyArmored(), 0o600);
+  try {
+    if (replace) await rm(path, { force: true });
+    await link(tmp, path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "EEXIST") return false;
+    throw e;
+  } finally {
+    await rm(tmp, { force: true });
+  }
+  const pubTmp = join(dir, `.${PUBLIC_KEY_FILE}.${toHex(crypto.getRandomValues(new Uint8Array(6)))}.tmp`);
+  await writeDurable(pubTmp, key.publicKeyArmored, 0o644);
+  await rename(pubTmp, join(dir, PUBLIC_KEY_FILE));
+  return true;
+}
+
+async function writeDurable(path: string, text: string, mode: number): Promise<void> {
+  const fh = await open(path, "wx", mode);
+  try {
+    await fh.writeFile(text);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  await chmod(path, mode); // open()'s mode is filtered by the umask; the files' modes must not depend on it
+}

@@ -1,0 +1,33 @@
+// Where a Version's artifact lives: which storage backend (from the storageConfig the Version carries) and which key.
+// Controllers write there and the server reads there, so both call this one function.
+import type { VersionObject } from "../api/kinds.ts";
+import type { StorageConfig } from "../api/types.ts";
+import { objectKey } from "./keys.ts";
+import { StorageError, type ArtifactStorage } from "./types.ts";
+
+export interface ArtifactLocation {
+  storage: ArtifactStorage;
+  key: string;
+  storageConfig: StorageConfig | undefined;
+}
+
+/** Builds (and caches) a backend for a storage config; undefined config = the process's default storage. */
+export type StorageFor = (config: StorageConfig | undefined) => ArtifactStorage;
+
+export function storageConfigOf(v: VersionObject): StorageConfig | undefined {
+  return v.spec.type === "Module" ? v.spec.moduleConfigRef?.storageConfig : v.spec.providerConfigRef?.storageConfig;
+}
+
+export function locateArtifact(v: VersionObject, storageFor: StorageFor): ArtifactLocation {
+  const fileName = v.spec.fileName;
+  if (!fileName) throw new StorageError("Invalid", `Version ${v.metadata.name} has no file name yet`);
+  const storageConfig = storageConfigOf(v);
+  const key = objectKey({
+    prefix: storageConfig?.s3?.key,
+    namespace: v.metadata.namespace ?? "default",
+    kind: v.spec.type,
+    name: v.metadata.name,
+    fileName,
+  });
+  return { storage: storageFor(storageConfig), key, storageConfig };
+}
