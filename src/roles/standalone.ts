@@ -1,0 +1,73 @@
+// `opendepot standalone`: the embedded default. Store (bun:sqlite), filesystem storage and the registry server in
+// one process, no cluster needed. Manifests in a directory are applied like `kubectl apply` and watched.
+import { mkdir } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { parseDuration } from "../cli/duration.ts";
+import { type FlagSpec, parseListen } from "../cli/flags.ts";
+import { createLogger, type Level } from "../log.ts";
+import { EmbeddedStore } from "../store/embedded.ts";
+import { ManifestLoader } from "../store/manifests.ts";
+import { storageFactory } from "./storage.ts";
+import { loadSigningKey } from "./signing-key.ts";
+import { loadOrCreateKey, readKeyFile } from "./secrets-on-disk.ts";
+import { startRegistryServer } from "./registry-server.ts";
+
+export const STANDALONE_FLAGS: FlagSpec[] = [
+  { name: "listen", env: "OPENDEPOT_LISTEN", default: "127.0.0.1:8080", description: "Address the registry listens on" },
+  { name: "data-dir", env: "OPENDEPOT_DATA_DIR", default: "./.opendepot", description: "Where the store, artifacts and generated keys live" },
+  { name: "manifests", env: "OPENDEPOT_MANIFESTS", description: "Directory of YAML manifests to apply and watch" },
+  { name: "public-url", env: "OPENDEPOT_PUBLIC_URL", description: "Absolute base URL for links in responses (relative links when unset)" },
+  { name: "download-url-ttl", env: "OPENDEPOT_DOWNLOAD_URL_TTL", default: "15m", description: "How long signed download URLs stay valid" },
+  { name: "url-signing-key-file", env: "OPENDEPOT_URL_SIGNING_KEY_FILE", description: "Key for signing download URLs (generated in the data dir when unset)" },
+  { name: "gpg-key-file", env: "OPENDEPOT_GPG_KEY_FILE", description: "ASCII-armored private key that signs provider SHA256SUMS (generated in the data dir when unset)" },
+  { name: "gpg-passphrase-file", env: "OPENDEPOT_GPG_PASSPHRASE_FILE", description: "File holding the passphrase of --gpg-key-file" },
+  { name: "gpg-key-source-url", env: "OPENDEPOT_PROVIDER_GPG_SOURCE_URL", description: "source_url published with the signing key" },
+  { name: "tls-cert-path", env: "OPENDEPOT_TLS_CERT_PATH", description: "TLS certificate (PEM); serves HTTPS with --tls-cert-key" },
+  { name: "tls-cert-key", env: "OPENDEPOT_TLS_CERT_KEY", description: "TLS private key (PEM)" },
+  { name: "log-level", env: "OPENDEPOT_LOG_LEVEL", default: "info", description: "debug, info, warn or error" },
+];
+
+export async function runStandalone(flags: Record<string, string | undefined>) {
+  const log = createLogger({ level: flags["log-level"] as Level, fields: { role: "standalone" } });
+  const { hostname, port } = parseListen(flags.listen!);
+  const dataDir = resolve(flags["data-dir"]!);
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  const ttlMs = parseDuration(flags["download-url-ttl"]!);
+  if ((flags["tls-cert-path"] === undefined) !== (flags["tls-cert-key"] === undefined)) throw new Error("--tls-cert-path and --tls-cert-key go together");
+
+  const store = EmbeddedStore.open(join(dataDir, "store.db"));
+  const loader = flags.manifests ? new ManifestLoader(store, resolve(flags.manifests), { log }) : undefined;
+  if (loader) {
+    const result = await loader.start();
+    log.info("manifests applied", { directory: flags.manifests, applied: result.applied, unchanged: result.unchanged, deleted: result.deleted, errors: result.errors.length });
+  }
+  const signer = await loadSigningKey({ keyFile: flags["gpg-key-file"], passphraseFile: flags["gpg-passphrase-file"], dataDir, log });
+  const urlKey = flags["url-signing-key-file"] ? await readKeyFile(flags["url-signing-key-file"]) : await loadOrCreateKey(join(dataDir, "url-signing.key"));
+  const server = await startRegistryServer({
+    store,
+    storageFor: storageFactory({ defaultRoot: join(dataDir, "artifacts") }),
+    signer,
+    urlKey,
+    urlTtlSeconds: Math.max(1, Math.floor(ttlMs / 1000)),
+    log,
+    publicUrl: flags["public-url"],
+    signingKeySourceUrl: flags["gpg-key-source-url"],
+  });
+  const tls = flags["tls-cert-path"] ? { cert: flags["tls-cert-path"]!, key: flags["tls-cert-key"]! } : undefined;
+  const http = server.listen(hostname, port, tls);
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info("shutting down", { signal });
+    await http.stop();
+    loader?.stop();
+    server.stop();
+    await store.close();
+    process.exit(0);
+  };
+  process.on("SIGTERM", () => void stop("SIGTERM"));
+  process.on("SIGINT", () => void stop("SIGINT"));
+  return { url: http.url, stop };
+}

@@ -1,0 +1,47 @@
+// Everything the routes need, wired once by main.ts (or a test).
+import type { Logger } from "../log.ts";
+import type { ArtifactDelivery } from "./artifact-delivery.ts";
+import type { RegistryIndex } from "./registry-index.ts";
+import type { UrlSigner } from "./url-signer.ts";
+
+export interface RegistryTarget {
+  kind: "module" | "provider";
+  namespace: string;
+  name: string;
+}
+
+/**
+ * Decides whether a protocol request may see a module or provider. Returns a response (401/403) to refuse, or
+ * undefined to allow. Anonymous mode allows everything; OIDC and Kubernetes-token modes plug in here.
+ */
+export interface Gatekeeper {
+  authorize(request: Request, target: RegistryTarget): Promise<Response | undefined>;
+}
+
+export const anonymousGatekeeper: Gatekeeper = { authorize: async () => undefined };
+
+/** The provider-signing surface the server needs (implemented by artifacts/signing.ts SigningKey). */
+export interface ShasumsSigner {
+  readonly keyId: string;
+  readonly publicKeyArmored: string;
+  sign(data: string | Uint8Array): Promise<Uint8Array>;
+}
+
+export interface ServerContext {
+  index: RegistryIndex;
+  delivery: ArtifactDelivery;
+  urls: UrlSigner;
+  signer: ShasumsSigner;
+  gatekeeper: Gatekeeper;
+  log: Logger;
+  /** Absolute base URL for links in responses (e.g. https://registry.example.com); relative links when absent. */
+  publicUrl?: string;
+  /** Optional `source_url` published with the signing key. */
+  signingKeySourceUrl?: string;
+  /** Readiness: true once the caches have loaded. */
+  ready: () => boolean;
+}
+
+export function absolute(ctx: ServerContext, path: string): string {
+  return ctx.publicUrl ? `${ctx.publicUrl.replace(/\/+$/, "")}${path}` : path;
+}

@@ -1,0 +1,17 @@
+// Small response helpers shared by the routes. Error bodies use the registry protocol's `{"errors": [...]}` shape.
+const JSON_HEADERS = { "content-type": "application/json" } as const;
+
+export function json(body: unknown, status = 200, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify(body), { status, headers: { ...JSON_HEADERS, ...headers } });
+}
+
+/** A pre-serialised JSON body (the index memoises these). */
+export function jsonText(body: string, status = 200, headers: Record<string, string> = {}): Response {
+  return new Response(body, { status, headers: { ...JSON_HEADERS, ...headers } });
+}
+
+export function errorResponse(status: number, message: string, headers: Record<string, string> = {}): Response {
+  return json({ errors: [message] }, status, headers);
+}
+
+export const notFound = (what: string) => errorResponse(404, `${what} not found`);

@@ -1,0 +1,45 @@
+// Validation of every path segment a client sends. Anything that does not look exactly like a name we could have
+// issued is rejected with a 400 before it reaches a lookup: no decoding tricks, no traversal, bounded lengths.
+import { isNamespaceName, isObjectName } from "../api/naming.ts";
+
+export class BadRequest extends Error {}
+
+const VERSION = /^v?(0|[1-9]\d{0,8})\.(0|[1-9]\d{0,8})\.(0|[1-9]\d{0,8})(-[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?(\+[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?$/;
+const PLATFORM = /^[a-z0-9][a-z0-9_]{0,31}$/;
+const SYSTEM = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+const MAX_VERSION = 128;
+
+export function namespaceParam(value: string): string {
+  if (!isNamespaceName(value)) throw new BadRequest(`invalid namespace "${printable(value)}"`);
+  return value;
+}
+
+export function nameParam(value: string, what = "name"): string {
+  // Registry names are object names without dots (Version names are derived from them and must not contain '.').
+  if (!isObjectName(value) || value.includes(".")) throw new BadRequest(`invalid ${what} "${printable(value)}"`);
+  return value;
+}
+
+export function systemParam(value: string): string {
+  if (!SYSTEM.test(value)) throw new BadRequest(`invalid module system "${printable(value)}"`);
+  return value;
+}
+
+export function versionParam(value: string): string {
+  if (value.length > MAX_VERSION || !VERSION.test(value)) throw new BadRequest(`invalid version "${printable(value)}": expected semantic version like 1.2.3`);
+  return value.replace(/^v/, "");
+}
+
+export function platformParam(value: string, what: "os" | "arch"): string {
+  if (!PLATFORM.test(value)) throw new BadRequest(`invalid ${what} "${printable(value)}"`);
+  return value;
+}
+
+export function isSemver(value: string): boolean {
+  return value.length <= MAX_VERSION && VERSION.test(value);
+}
+
+/** Echo user input in an error message without letting it inject anything or grow the response. */
+function printable(value: string): string {
+  return value.slice(0, 64).replace(/[^\x20-\x7e]/g, "?");
+}

@@ -1,0 +1,206 @@
+// The read model of the registry protocols, kept in memory and fed by watches: lookups are map reads and the
+// versions documents are serialised once per change, not per request.
+import type { ModuleObject, ProviderObject, VersionObject } from "../api/kinds.ts";
+import { LABELS } from "../api/meta.ts";
+import { isArtifactFileName, protocolVersion } from "../api/naming.ts";
+import type { ObjectFeed } from "./feed.ts";
+import { isSemver } from "./params.ts";
+import { compareSemverDesc } from "./semver-order.ts";
+
+type OwnerKind = "Module" | "Provider";
+const DEFAULT_PROTOCOLS = ["5.0"];
+
+/** A Version the protocols may hand out: synced, checksummed, with an artifact file name we issued. */
+export function isServable(v: VersionObject): boolean {
+  return (
+    v.status?.synced === true &&
+    typeof v.status.checksum === "string" &&
+    v.status.checksum.length > 0 &&
+    typeof v.spec.fileName === "string" &&
+    isArtifactFileName(v.spec.fileName) &&
+    !v.metadata.deletionTimestamp &&
+    isSemver(v.spec.version)
+  );
+}
+
+/** The Module or Provider a Version belongs to: its label, else its controller owner, else its config ref. */
+export function ownerNameOf(v: VersionObject): string | undefined {
+  const label = v.spec.type === "Module" ? LABELS.module : LABELS.provider;
+  return (
+    v.metadata.labels?.[label] ??
+    v.metadata.ownerReferences?.find((o) => o.controller && o.kind === v.spec.type)?.name ??
+    (v.spec.type === "Module" ? v.spec.moduleConfigRef?.name : v.spec.providerConfigRef?.name)
+  );
+}
+
+const platformKey = (os: string, arch: string) => `${os}_${arch}`;
+const ownerKey = (kind: OwnerKind, ns: string, name: string) => `${kind}\u0000${ns}\u0000${name}`;
+
+interface OwnerEntry {
+  /** Every Version claiming this owner, by Version name. */
+  versions: Map<string, VersionObject>;
+  /** Memoised versions document; cleared on any change to the owner or its Versions. */
+  body?: string;
+}
+
+export class RegistryIndex {
+  private readonly owners = new Map<string, OwnerEntry>();
+  private readonly modules = new Map<string, ModuleObject>();
+  private readonly providers = new Map<string, ProviderObject>();
+  private readonly versionsByName = new Map<string, VersionObject>();
+  private readonly unsubscribe: (() => void)[] = [];
+
+  constructor(feeds: { modules: ObjectFeed<ModuleObject>; providers: ObjectFeed<ProviderObject>; versions: ObjectFeed<VersionObject> }) {
+    for (const m of feeds.modules.list()) this.putModule(m);
+    for (const p of feeds.providers.list()) this.putProvider(p);
+    for (const v of feeds.versions.list()) this.putVersion(v);
+    this.unsubscribe.push(
+      feeds.modules.onChange((type, obj) => (type === "DELETED" ? this.dropModule(obj) : this.putModule(obj))),
+      feeds.providers.onChange((type, obj) => (type === "DELETED" ? this.dropProvider(obj) : this.putProvider(obj))),
+      feeds.versions.onChange((type, obj) => (type === "DELETED" ? this.dropVersion(obj) : this.putVersion(obj))),
+    );
+  }
+
+  close(): void {
+    for (const u of this.unsubscribe.splice(0)) u();
+  }
+
+  // ---- maintenance ----
+  private entry(key: string): OwnerEntry {
+    let e = this.owners.get(key);
+    if (!e) this.owners.set(key, (e = { versions: new Map() }));
+    return e;
+  }
+  private invalidate(key: string): void {
+    const e = this.owners.get(key);
+    if (e) e.body = undefined;
+  }
+  private putModule(m: ModuleObject): void {
+    const ns = m.metadata.namespace ?? "default";
+    this.modules.set(`${ns}/${m.metadata.name}`, m);
+    this.invalidate(ownerKey("Module", ns, m.metadata.name));
+  }
+  private dropModule(m: ModuleObject): void {
+    const ns = m.metadata.namespace ?? "default";
+    this.modules.delete(`${ns}/${m.metadata.name}`);
+    this.invalidate(ownerKey("Module", ns, m.metadata.name));
+  }
+  private putProvider(p: ProviderObject): void {
+    const ns = p.metadata.namespace ?? "default";
+    this.providers.set(`${ns}/${p.metadata.name}`, p);
+    this.invalidate(ownerKey("Provider", ns, p.metadata.name));
+  }
+  private dropProvider(p: ProviderObject): void {
+    const ns = p.metadata.namespace ?? "default";
+    this.providers.delete(`${ns}/${p.metadata.name}`);
+    this.invalidate(ownerKey("Provider", ns, p.metadata.name));
+  }
+  private versionOwnerKey(v: VersionObject): string | undefined {
+    const owner = ownerNameOf(v);
+    if (!owner || (v.spec.type !== "Module" && v.spec.type !== "Provider")) return undefined;
+    return ownerKey(v.spec.type, v.metadata.namespace ?? "default", owner);
+  }
+  private putVersion(v: VersionObject): void {
+    const ns = v.metadata.namespace ?? "default";
+    const byName = `${ns}/${v.metadata.name}`;
+    const old = this.versionsByName.get(byName);
+    if (old) this.dropVersion(old);
+    this.versionsByName.set(byName, v);
+    const key = this.versionOwnerKey(v);
+    if (!key) return;
+    const e = this.entry(key);
+    e.versions.set(v.metadata.name, v);
+    e.body = undefined;
+  }
+  private dropVersion(v: VersionObject): void {
+    const ns = v.metadata.namespace ?? "default";
+    const byName = `${ns}/${v.metadata.name}`;
+    const stored = this.versionsByName.get(byName) ?? v;
+    this.versionsByName.delete(byName);
+    const key = this.versionOwnerKey(stored);
+    if (!key) return;
+    const e = this.owners.get(key);
+    if (!e) return;
+    e.versions.delete(v.metadata.name);
+    e.body = undefined;
+    if (e.versions.size === 0 && !this.hasOwnerObject(key)) this.owners.delete(key);
+  }
+  private hasOwnerObject(key: string): boolean {
+    const [kind, ns, name] = key.split("\u0000") as [OwnerKind, string, string];
+    return (kind === "Module" ? this.modules : this.providers).has(`${ns}/${name}`);
+  }
+
+  // ---- reads ----
+  module(ns: string, name: string): ModuleObject | undefined {
+    return this.modules.get(`${ns}/${name}`);
+  }
+  provider(ns: string, name: string): ProviderObject | undefined {
+    return this.providers.get(`${ns}/${name}`);
+  }
+  /** A Version by its resource name. */
+  version(ns: string, name: string): VersionObject | undefined {
+    return this.versionsByName.get(`${ns}/${name}`);
+  }
+  /** Whether a module is known: a Module object or at least one Version claiming it (inline Versions). */
+  hasModule(ns: string, name: string): boolean {
+    return this.modules.has(`${ns}/${name}`) || (this.owners.get(ownerKey("Module", ns, name))?.versions.size ?? 0) > 0;
+  }
+  hasProvider(ns: string, name: string): boolean {
+    return this.providers.has(`${ns}/${name}`) || (this.owners.get(ownerKey("Provider", ns, name))?.versions.size ?? 0) > 0;
+  }
+
+  private servable(kind: OwnerKind, ns: string, name: string): VersionObject[] {
+    const e = this.owners.get(ownerKey(kind, ns, name));
+    return e ? [...e.versions.values()].filter(isServable) : [];
+  }
+
+  /** A servable module Version for a protocol version (`1.2.3`, no `v`). */
+  moduleVersion(ns: string, name: string, version: string): VersionObject | undefined {
+    return this.servable("Module", ns, name).find((v) => protocolVersion(v.spec.version) === version);
+  }
+
+  /** A servable provider build for a protocol version and platform. */
+  providerBuild(ns: string, name: string, version: string, os: string, arch: string): VersionObject | undefined {
+    return this.servable("Provider", ns, name).find(
+      (v) => protocolVersion(v.spec.version) === version && v.spec.operatingSystem === os && v.spec.architecture === arch,
+    );
+  }
+
+  /** `{"modules":[{"versions":[{"version":"1.2.3"}]}]}`, servable versions only, newest first. */
+  moduleVersionsBody(ns: string, name: string): string {
+    const e = this.entry(ownerKey("Module", ns, name));
+    if (e.body === undefined) {
+      const versions = [...new Set(this.servable("Module", ns, name).map((v) => protocolVersion(v.spec.version)))].sort(compareSemverDesc);
+      e.body = JSON.stringify({ modules: [{ versions: versions.map((version) => ({ version })) }] });
+    }
+    return e.body;
+  }
+
+  /** `{"versions":[{"version","protocols","platforms"}]}`, servable builds only, newest first. */
+  providerVersionsBody(ns: string, name: string): string {
+    const e = this.entry(ownerKey("Provider", ns, name));
+    if (e.body === undefined) {
+      const byVersion = new Map<string, { protocols: Set<string>; platforms: Map<string, { os: string; arch: string }> }>();
+      for (const v of this.servable("Provider", ns, name)) {
+        const os = v.spec.operatingSystem;
+        const arch = v.spec.architecture;
+        if (!os || !arch) continue;
+        const version = protocolVersion(v.spec.version);
+        let slot = byVersion.get(version);
+        if (!slot) byVersion.set(version, (slot = { protocols: new Set(), platforms: new Map() }));
+        for (const p of v.status?.protocols?.length ? v.status.protocols : DEFAULT_PROTOCOLS) slot.protocols.add(p);
+        slot.platforms.set(platformKey(os, arch), { os, arch });
+      }
+      const versions = [...byVersion.keys()].sort(compareSemverDesc).map((version) => {
+        const slot = byVersion.get(version)!;
+        return {
+          version,
+          protocols: [...slot.protocols].sort(),
+          platforms: [...slot.platforms.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([, p]) => p),
+        };
+      });
+      e.body = JSON.stringify({ versions });
+    }
+    return e.body;
+  }
+}

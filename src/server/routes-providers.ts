@@ -1,0 +1,102 @@
+// Provider registry protocol (providers.v1), per OS/arch throughout: versions, package metadata, and the signed
+// SHA256SUMS, SHA256SUMS.sig and zip downloads.
+import type { Elysia } from "elysia";
+import type { VersionObject } from "../api/kinds.ts";
+import { base64ToHex } from "../artifacts/hash.ts";
+import { absolute, type ServerContext } from "./context.ts";
+import { errorResponse, json, jsonText, notFound } from "./http.ts";
+import { nameParam, namespaceParam, platformParam, versionParam } from "./params.ts";
+
+export const PROVIDERS_PREFIX = "/opendepot/providers/v1";
+const DEFAULT_PROTOCOLS = ["5.0"];
+
+const base = (ns: string, type: string, version: string) => `${PROVIDERS_PREFIX}/${ns}/${type}/${version}`;
+const shasumsPath = (ns: string, type: string, version: string, os: string, arch: string) => `${base(ns, type, version)}/SHA256SUMS/${os}/${arch}`;
+const signaturePath = (ns: string, type: string, version: string, os: string, arch: string) => `${base(ns, type, version)}/SHA256SUMS.sig/${os}/${arch}`;
+const zipPath = (ns: string, type: string, version: string, os: string, arch: string, fileName: string) =>
+  `${base(ns, type, version)}/download/${os}/${arch}/${fileName}`;
+
+export function shasumsOf(v: VersionObject): string {
+  return `${base64ToHex(v.status!.checksum!)}  ${v.spec.fileName}\n`;
+}
+
+export function providerRoutes(app: Elysia, ctx: ServerContext) {
+  const { index } = ctx;
+
+  const coordinates = (params: Record<string, string>) => ({
+    ns: namespaceParam(params.namespace!),
+    type: nameParam(params.type!, "provider type"),
+    version: versionParam(params.version!),
+    os: platformParam(params.os!, "os"),
+    arch: platformParam(params.arch!, "arch"),
+  });
+
+  /** Resolve a signed artifact URL to its provider build, or a 403 for anything that isn't exactly what we issued. */
+  const signedBuild = (params: Record<string, string>, request: Request, pathOf: (c: ReturnType<typeof coordinates>, v: VersionObject) => string) => {
+    const c = coordinates(params);
+    const v = index.providerBuild(c.ns, c.type, c.version, c.os, c.arch);
+    if (!v) return { denied: errorResponse(403, "download URL is not valid") };
+    const why = ctx.urls.check(pathOf(c, v), new URL(request.url).searchParams, v.status!.checksum!);
+    return why ? { denied: errorResponse(403, why) } : { v };
+  };
+
+  const zip = ({ params, request }: { params: Record<string, string>; request: Request }) => {
+    const r = signedBuild(params, request, (c, v) => zipPath(c.ns, c.type, c.version, c.os, c.arch, v.spec.fileName!));
+    if (r.denied) return r.denied;
+    if (r.v.spec.fileName !== params.fileName) return errorResponse(403, "download URL is not valid");
+    return ctx.delivery.respond(r.v, request, "application/zip");
+  };
+  const zipRoute = `${PROVIDERS_PREFIX}/:namespace/:type/:version/download/:os/:arch/:fileName`;
+
+  return app
+    .get(`${PROVIDERS_PREFIX}/:namespace/:type/versions`, async ({ params, request }) => {
+      const ns = namespaceParam(params.namespace);
+      const type = nameParam(params.type, "provider type");
+      const denied = await ctx.gatekeeper.authorize(request, { kind: "provider", namespace: ns, name: type });
+      if (denied) return denied;
+      if (!index.hasProvider(ns, type)) return notFound(`provider ${ns}/${type}`);
+      return jsonText(index.providerVersionsBody(ns, type));
+    })
+    .get(`${PROVIDERS_PREFIX}/:namespace/:type/:version/download/:os/:arch`, async ({ params, request }) => {
+      const { ns, type, version, os, arch } = coordinates(params);
+      const denied = await ctx.gatekeeper.authorize(request, { kind: "provider", namespace: ns, name: type });
+      if (denied) return denied;
+      if (!index.hasProvider(ns, type)) return notFound(`provider ${ns}/${type}`);
+      const v = index.providerBuild(ns, type, version, os, arch);
+      if (!v) return notFound(`provider ${ns}/${type} version ${version} for ${os}_${arch}`);
+      const checksum = v.status!.checksum!;
+      const fileName = v.spec.fileName!;
+      const signed = (path: string) => absolute(ctx, ctx.urls.sign(path, checksum));
+      return json({
+        protocols: v.status?.protocols?.length ? v.status.protocols : DEFAULT_PROTOCOLS,
+        os,
+        arch,
+        filename: fileName,
+        download_url: signed(zipPath(ns, type, version, os, arch, fileName)),
+        shasums_url: signed(shasumsPath(ns, type, version, os, arch)),
+        shasums_signature_url: signed(signaturePath(ns, type, version, os, arch)),
+        shasum: base64ToHex(checksum),
+        signing_keys: {
+          gpg_public_keys: [
+            {
+              key_id: ctx.signer.keyId,
+              ascii_armor: ctx.signer.publicKeyArmored,
+              ...(ctx.signingKeySourceUrl ? { source_url: ctx.signingKeySourceUrl } : {}),
+            },
+          ],
+        },
+      });
+    })
+    .get(`${PROVIDERS_PREFIX}/:namespace/:type/:version/SHA256SUMS/:os/:arch`, ({ params, request }) => {
+      const r = signedBuild(params, request, (c) => shasumsPath(c.ns, c.type, c.version, c.os, c.arch));
+      if (r.denied) return r.denied;
+      return new Response(shasumsOf(r.v), { headers: { "content-type": "text/plain; charset=utf-8", "cache-control": "private, no-store" } });
+    })
+    .get(`${PROVIDERS_PREFIX}/:namespace/:type/:version/SHA256SUMS.sig/:os/:arch`, async ({ params, request }) => {
+      const r = signedBuild(params, request, (c) => signaturePath(c.ns, c.type, c.version, c.os, c.arch));
+      if (r.denied) return r.denied;
+      const signature = await ctx.signer.sign(shasumsOf(r.v));
+      return new Response(signature, { headers: { "content-type": "application/octet-stream", "cache-control": "private, no-store" } });
+    })
+    .get(zipRoute, zip);
+}

@@ -1,0 +1,68 @@
+// The HTTP listener around the app: method and size limits, request ids, and one JSON log line per request.
+import type { Logger } from "../log.ts";
+import { asHeadOnlyGet, withoutBody } from "./head.ts";
+import { errorResponse } from "./http.ts";
+
+export interface ListenOptions {
+  hostname: string;
+  port: number;
+  tls?: { cert: string; key: string };
+}
+
+const MAX_URL_LENGTH = 4096;
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+const SECURITY_HEADERS: Record<string, string> = {
+  "x-content-type-options": "nosniff",
+  "referrer-policy": "no-referrer",
+};
+
+export type Handler = (request: Request) => Response | Promise<Response>;
+
+/** Wraps a handler with the listener-level policy; exported separately so tests can drive it without a socket. */
+export function withRequestPolicy(handle: Handler, log: Logger): Handler {
+  return async (request) => {
+    const started = performance.now();
+    const incoming = request.headers.get("x-request-id");
+    const requestId = incoming && REQUEST_ID.test(incoming) ? incoming : Bun.randomUUIDv7();
+    const url = new URL(request.url);
+    let response: Response;
+    try {
+      if (request.url.length > MAX_URL_LENGTH) response = errorResponse(414, "request URL too long");
+      else if (request.method === "OPTIONS") response = new Response(null, { status: 204, headers: { allow: "GET, HEAD, OPTIONS" } });
+      else if (request.method !== "GET" && request.method !== "HEAD") {
+        response = errorResponse(405, `method ${request.method.slice(0, 16)} not allowed`, { allow: "GET, HEAD, OPTIONS" });
+      } else if (request.method === "HEAD") response = await withoutBody(await handle(asHeadOnlyGet(request)));
+      else response = await handle(request);
+    } catch (error) {
+      log.error("request failed", { requestId, error });
+      response = errorResponse(500, "internal error");
+    }
+    for (const [k, v] of Object.entries(SECURITY_HEADERS)) if (!response.headers.has(k)) response.headers.set(k, v);
+    response.headers.set("x-request-id", requestId);
+    log.info("request", {
+      requestId,
+      method: request.method,
+      path: url.pathname.slice(0, 512),
+      status: response.status,
+      durationMs: Math.round((performance.now() - started) * 100) / 100,
+    });
+    return response;
+  };
+}
+
+export function listen(handle: Handler, options: ListenOptions, log: Logger) {
+  const server = Bun.serve({
+    hostname: options.hostname,
+    port: options.port,
+    fetch: withRequestPolicy(handle, log),
+    maxRequestBodySize: 64 * 1024,
+    idleTimeout: 60,
+    ...(options.tls ? { tls: { cert: Bun.file(options.tls.cert), key: Bun.file(options.tls.key) } } : {}),
+    error: (error) => {
+      log.error("server error", { error });
+      return errorResponse(500, "internal error");
+    },
+  });
+  log.info("listening", { url: server.url.toString() });
+  return server;
+}

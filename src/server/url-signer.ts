@@ -1,0 +1,43 @@
+// Download URLs handed to Terraform are signed: Terraform sends no credentials to artifact URLs, so possession of
+// a fresh, untampered URL is the authorisation. The HMAC covers the path, the expiry and the artifact's checksum,
+// so a URL stops working when it expires or when the artifact it was minted for is replaced.
+import { createHmac, timingSafeEqual } from "node:crypto";
+
+export interface SignedQuery {
+  expires: number;
+  signature: string;
+}
+
+export class UrlSigner {
+  constructor(
+    private readonly key: Uint8Array,
+    readonly ttlSeconds: number,
+    private readonly now: () => number = () => Date.now(),
+  ) {
+    if (key.length < 32) throw new Error("URL signing key must be at least 32 bytes");
+    if (!(ttlSeconds > 0)) throw new Error("URL TTL must be positive");
+  }
+
+  private mac(path: string, expires: number, binding: string): string {
+    return createHmac("sha256", this.key).update(`${path}\n${expires}\n${binding}`).digest("base64url");
+  }
+
+  /** `path?expires=...&signature=...` valid for ttlSeconds, bound to `binding` (the artifact checksum). */
+  sign(path: string, binding: string): string {
+    const expires = Math.floor(this.now() / 1000) + this.ttlSeconds;
+    return `${path}?expires=${expires}&signature=${this.mac(path, expires, binding)}`;
+  }
+
+  /** Why the URL is not acceptable, or undefined when it is. */
+  check(path: string, query: URLSearchParams, binding: string): string | undefined {
+    const expiresText = query.get("expires");
+    const signature = query.get("signature");
+    if (!expiresText || !signature) return "download URL is not signed";
+    if (!/^\d{1,12}$/.test(expiresText) || signature.length > 128) return "download URL signature is malformed";
+    const expected = Buffer.from(this.mac(path, Number(expiresText), binding));
+    const given = Buffer.from(signature);
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) return "download URL signature is invalid";
+    if (Number(expiresText) * 1000 < this.now()) return "download URL has expired";
+    return undefined;
+  }
+}
