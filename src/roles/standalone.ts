@@ -7,7 +7,7 @@ import { type FlagSpec, parseListen } from "../cli/flags.ts";
 import { createLogger, type Level } from "../log.ts";
 import { EmbeddedStore } from "../store/embedded.ts";
 import { ManifestLoader } from "../store/manifests.ts";
-import { storageFactory } from "./storage.ts";
+import { storageFactory } from "../storage/factory.ts";
 import { loadSigningKey } from "./signing-key.ts";
 import { loadOrCreateKey, readKeyFile } from "./secrets-on-disk.ts";
 import { startRegistryServer } from "./registry-server.ts";

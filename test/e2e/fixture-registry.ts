@@ -4,7 +4,7 @@ import { mkdir, mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { EmbeddedStore } from "../../src/store/embedded.ts";
-import { storageFactory } from "../../src/roles/storage.ts";
+import { storageFactory } from "../../src/storage/factory.ts";
 import { publishModule, publishProvider } from "../support/publish.ts";
 
 export const MODULE_FILES = {

@@ -3,7 +3,7 @@
 // read by swift at import time, before our swift_dir takes over. Installed by .ci/install/swift.sh.
 import { AwsClient } from "aws4fetch";
 import { mkdtemp, mkdir, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
 import { captureTail, freePort, stopProcess, waitUntil } from "./net.ts";
@@ -46,7 +46,9 @@ export async function startSwift(options: { bucket?: string } = {}): Promise<Swi
     await mkdir(join(dir, "srv", "d1"), { recursive: true });
     await mkdir(join(dir, "run"), { recursive: true });
     await writeFile(join(dir, "swift.conf"), `[swift-hash]\nswift_hash_path_suffix = opendepot-test\nswift_hash_path_prefix = opendepot-test\n\n[storage-policy:0]\nname = Policy-0\ndefault = yes\n`);
-    const common = `[DEFAULT]\nswift_dir = ${dir}\ndevices = ${join(dir, "srv")}\nmount_check = false\nbind_ip = 127.0.0.1\nworkers = 0\nuser = root\nlog_level = WARNING\n`;
+    // Swift switches to `user` at start: the current user, so that it works as root (CI) and as anyone else.
+    const user = userInfo().username;
+    const common = `[DEFAULT]\nswift_dir = ${dir}\ndevices = ${join(dir, "srv")}\nmount_check = false\nbind_ip = 127.0.0.1\nworkers = 0\nuser = ${user}\nlog_level = WARNING\n`;
     // The three rings are independent: build them in parallel (each swift-ring-builder call is a python start-up).
     await Promise.all(
       SERVERS.map(async (server) => {
@@ -62,7 +64,7 @@ export async function startSwift(options: { bucket?: string } = {}): Promise<Swi
     );
     await writeFile(
       join(dir, "proxy-server.conf"),
-      `[DEFAULT]\nswift_dir = ${dir}\nbind_ip = 127.0.0.1\nbind_port = ${ports.proxy}\nworkers = 0\nuser = root\nlog_level = WARNING\n\n` +
+      `[DEFAULT]\nswift_dir = ${dir}\nbind_ip = 127.0.0.1\nbind_port = ${ports.proxy}\nworkers = 0\nuser = ${user}\nlog_level = WARNING\n\n` +
         `[pipeline:main]\npipeline = catch_errors gatekeeper healthcheck proxy-logging cache listing_formats bulk s3api tempauth copy slo dlo proxy-logging proxy-server\n\n` +
         `[app:proxy-server]\nuse = egg:swift#proxy\naccount_autocreate = true\nallow_account_management = true\n\n` +
         `[filter:tempauth]\nuse = egg:swift#tempauth\nuser_test_tester = testing .admin\n\n` +
@@ -78,7 +80,7 @@ export async function startSwift(options: { bucket?: string } = {}): Promise<Swi
       const tail = captureTail(p.stderr);
       return () => (p.exitCode !== null ? `${argv[0]} exit ${p.exitCode}: ${tail()}` : undefined);
     };
-    const deadChecks = [spawn([which("memcached"), "-l", "127.0.0.1", "-p", String(ports.memcached), "-U", "0", "-m", "64", "-u", "root"])];
+    const deadChecks = [spawn([which("memcached"), "-l", "127.0.0.1", "-p", String(ports.memcached), "-U", "0", "-m", "64", ...(process.getuid?.() === 0 ? ["-u", "root"] : [])])];
     for (const server of SERVERS) deadChecks.push(spawn([which(`swift-${server}-server`), join(dir, `${server}-server.conf`)]));
     deadChecks.push(spawn([which("swift-proxy-server"), join(dir, "proxy-server.conf")]));
     const isDead = () => deadChecks.map((d) => d()).find((x) => x);
