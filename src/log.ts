@@ -24,7 +24,7 @@ function errorFields(value: unknown): unknown {
 
 export function createLogger(options: LoggerOptions = {}): Logger {
   const min = ORDER[options.level ?? ((process.env.OPENDEPOT_LOG_LEVEL as Level | undefined) ?? "info")] ?? ORDER.info;
-  const write = options.write ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const write = options.write ?? batchedStdout;
   const base = options.fields ?? {};
   const emit = (level: Level, msg: string, fields?: Record<string, unknown>) => {
     if (ORDER[level] < min) return;
@@ -40,6 +40,18 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     child: (fields) => createLogger({ ...options, fields: { ...base, ...fields } }),
   };
 }
+
+// Lines are collected and written once per event-loop turn: one write syscall for many request logs.
+let pending: string[] = [];
+function flush() {
+  const lines = pending;
+  pending = [];
+  process.stdout.write(`${lines.join("\n")}\n`);
+}
+function batchedStdout(line: string) {
+  if (pending.push(line) === 1) setImmediate(flush);
+}
+process.on("exit", () => pending.length && flush());
 
 /** A logger that drops everything (tests that don't look at logs). */
 export const silentLogger: Logger = createLogger({ write: () => {} });

@@ -138,11 +138,14 @@ describe("module protocol", () => {
   test("URLs expire, and stop working when the artifact they were minted for is replaced", async () => {
     const v = await publishModule(ctx.store, ctx.storageFor, { namespace: "team", module: "vpc", version: "1.0.0", files: { "main.tf": "" } });
     const location = (await ctx.get("/opendepot/modules/v1/team/vpc/aws/1.0.0/download")).headers.get("x-terraform-get")!;
-    now += 601_000;
+    // Valid for the TTL (600 s) rounded up to the next 60 s window, never longer.
+    now += 599_000;
+    expect((await ctx.get(location)).status).toBe(200);
+    now += 62_000;
     const expired = await ctx.get(location);
     expect(expired.status).toBe(403);
     expect((await expired.json()).errors[0]).toContain("expired");
-    now -= 601_000;
+    now -= 661_000;
     expect((await ctx.get(location)).status).toBe(200);
     ctx.versions.put({ ...v, status: { ...v.status, checksum: "A".repeat(43) + "=" } });
     expect((await ctx.get(location)).status).toBe(403);

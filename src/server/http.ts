@@ -15,3 +15,16 @@ export function errorResponse(status: number, message: string, headers: Record<s
 }
 
 export const notFound = (what: string) => errorResponse(404, `${what} not found`);
+
+/** A memo that forgets everything once it holds `max` entries: bounded memory, no bookkeeping per hit. */
+export class BoundedMemo<T> {
+  private readonly entries = new Map<string, T>();
+  constructor(private readonly max: number) {}
+  get(key: string): T | undefined {
+    return this.entries.get(key);
+  }
+  set(key: string, value: T): void {
+    if (this.entries.size >= this.max) this.entries.clear();
+    this.entries.set(key, value);
+  }
+}

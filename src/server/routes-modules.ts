@@ -28,10 +28,11 @@ export function moduleRoutes(app: Elysia, ctx: ServerContext) {
     const version = versionParam(params.version!);
     const v = index.moduleVersion(ns, name, version);
     // Signed URLs are the credential here: an unknown, altered, expired or superseded URL is simply refused.
-    if (!v || v.spec.fileName !== params.fileName) return errorResponse(403, "download URL is not valid");
-    const why = ctx.urls.check(archivePath(ns, name, system, version, v.spec.fileName), new URL(request.url).searchParams, v.status!.checksum!);
+    const fileName = v?.spec.fileName;
+    if (!v || !fileName || fileName !== params.fileName) return errorResponse(403, "download URL is not valid");
+    const why = ctx.urls.check(archivePath(ns, name, system, version, fileName), new URL(request.url).searchParams, v.status!.checksum!);
     if (why) return errorResponse(403, why);
-    return ctx.delivery.respond(v, request, contentTypeOf(v.spec.fileName));
+    return ctx.delivery.respond(v, request, contentTypeOf(fileName));
   };
   const archiveRoute = `${MODULES_PREFIX}/:namespace/:name/:system/:version/archive/:fileName`;
 

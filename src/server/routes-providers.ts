@@ -4,7 +4,7 @@ import type { Elysia } from "elysia";
 import type { VersionObject } from "../api/kinds.ts";
 import { base64ToHex } from "../artifacts/hash.ts";
 import { absolute, type ServerContext } from "./context.ts";
-import { errorResponse, json, jsonText, notFound } from "./http.ts";
+import { BoundedMemo, errorResponse, jsonText, notFound } from "./http.ts";
 import { nameParam, namespaceParam, platformParam, versionParam } from "./params.ts";
 
 export const PROVIDERS_PREFIX = "/opendepot/providers/v1";
@@ -22,6 +22,8 @@ export function shasumsOf(v: VersionObject): string {
 
 export function providerRoutes(app: Elysia, ctx: ServerContext) {
   const { index } = ctx;
+  // Metadata documents are identical within one URL-expiry window for one Version revision: build each once.
+  const metadataMemo = new BoundedMemo<string>(10_000);
 
   const coordinates = (params: Record<string, string>) => ({
     ns: namespaceParam(params.namespace!),
@@ -66,8 +68,12 @@ export function providerRoutes(app: Elysia, ctx: ServerContext) {
       if (!v) return notFound(`provider ${ns}/${type} version ${version} for ${os}_${arch}`);
       const checksum = v.status!.checksum!;
       const fileName = v.spec.fileName!;
-      const signed = (path: string) => absolute(ctx, ctx.urls.sign(path, checksum));
-      return json({
+      const expires = ctx.urls.expiresAt();
+      const memoKey = `${ns}/${v.metadata.name}/${v.metadata.resourceVersion}/${expires}`;
+      const memoised = metadataMemo.get(memoKey);
+      if (memoised) return jsonText(memoised);
+      const signed = (path: string) => absolute(ctx, ctx.urls.sign(path, checksum, expires));
+      const body = JSON.stringify({
         protocols: v.status?.protocols?.length ? v.status.protocols : DEFAULT_PROTOCOLS,
         os,
         arch,
@@ -86,6 +92,8 @@ export function providerRoutes(app: Elysia, ctx: ServerContext) {
           ],
         },
       });
+      metadataMemo.set(memoKey, body);
+      return jsonText(body);
     })
     .get(`${PROVIDERS_PREFIX}/:namespace/:type/:version/SHA256SUMS/:os/:arch`, ({ params, request }) => {
       const r = signedBuild(params, request, (c) => shasumsPath(c.ns, c.type, c.version, c.os, c.arch));

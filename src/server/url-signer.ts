@@ -22,9 +22,17 @@ export class UrlSigner {
     return createHmac("sha256", this.key).update(`${path}\n${expires}\n${binding}`).digest("base64url");
   }
 
-  /** `path?expires=...&signature=...` valid for ttlSeconds, bound to `binding` (the artifact checksum). */
-  sign(path: string, binding: string): string {
-    const expires = Math.floor(this.now() / 1000) + this.ttlSeconds;
+  /**
+   * The expiry for URLs minted now: at least ttlSeconds away, rounded up to a window of a tenth of the TTL (at most
+   * a minute), so URLs minted within one window are identical and responses carrying them can be memoised.
+   */
+  expiresAt(): number {
+    const window = Math.max(1, Math.min(60, Math.floor(this.ttlSeconds / 10)));
+    return Math.ceil((Math.floor(this.now() / 1000) + this.ttlSeconds) / window) * window;
+  }
+
+  /** `path?expires=...&signature=...` valid until `expires`, bound to `binding` (the artifact checksum). */
+  sign(path: string, binding: string, expires = this.expiresAt()): string {
     return `${path}?expires=${expires}&signature=${this.mac(path, expires, binding)}`;
   }
 
