@@ -241,6 +241,8 @@ export const VersionStatus = Type.Object(
     readmeConfigMapRef: Opt(ReadmeConfigMapRef),
     protocols: Opt(Type.Array(Type.String(), { description: "Provider plugin protocol versions (e.g. 5.0, 6.0). Additive to v0.9." })),
     h1: Opt(Type.String({ description: "h1: hash of a provider package. Additive to v0.9." })),
+    verifiedPin: Opt(Type.String({ description: "Storage identity (inode/size/mtime, ETag or generation) of the object last verified against checksum. Additive to v0.9." })),
+    verifiedAt: Opt(Type.String({ description: "When the stored object was last fully re-hashed (RFC 3339). Additive to v0.9." })),
     conditions: Conditions,
     observedGeneration: ObservedGeneration,
   },

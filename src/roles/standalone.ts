@@ -11,6 +11,7 @@ import { storageFactory } from "../storage/factory.ts";
 import { loadSigningKey } from "./signing-key.ts";
 import { loadOrCreateKey, readKeyFile } from "./secrets-on-disk.ts";
 import { startRegistryServer } from "./registry-server.ts";
+import { CONTROLLER_FLAGS, startControllers } from "./controllers.ts";
 
 export const STANDALONE_FLAGS: FlagSpec[] = [
   { name: "listen", env: "OPENDEPOT_LISTEN", default: "127.0.0.1:8080", description: "Address the registry listens on" },
@@ -25,6 +26,7 @@ export const STANDALONE_FLAGS: FlagSpec[] = [
   { name: "tls-cert-path", env: "OPENDEPOT_TLS_CERT_PATH", description: "TLS certificate (PEM); serves HTTPS with --tls-cert-key" },
   { name: "tls-cert-key", env: "OPENDEPOT_TLS_CERT_KEY", description: "TLS private key (PEM)" },
   { name: "log-level", env: "OPENDEPOT_LOG_LEVEL", default: "info", description: "debug, info, warn or error" },
+  ...CONTROLLER_FLAGS,
 ];
 
 export async function runStandalone(flags: Record<string, string | undefined>) {
@@ -43,9 +45,11 @@ export async function runStandalone(flags: Record<string, string | undefined>) {
   }
   const signer = await loadSigningKey({ keyFile: flags["gpg-key-file"], passphraseFile: flags["gpg-passphrase-file"], dataDir, log });
   const urlKey = flags["url-signing-key-file"] ? await readKeyFile(flags["url-signing-key-file"]) : await loadOrCreateKey(join(dataDir, "url-signing.key"));
+  const storageFor = storageFactory({ defaultRoot: join(dataDir, "artifacts") });
+  const controllers = await startControllers({ store, storageFor, log, flags });
   const server = await startRegistryServer({
     store,
-    storageFor: storageFactory({ defaultRoot: join(dataDir, "artifacts") }),
+    storageFor,
     signer,
     urlKey,
     urlTtlSeconds: Math.max(1, Math.floor(ttlMs / 1000)),
@@ -63,6 +67,7 @@ export async function runStandalone(flags: Record<string, string | undefined>) {
     log.info("shutting down", { signal });
     await http.stop();
     loader?.stop();
+    await controllers?.stop();
     server.stop();
     await store.close();
     process.exit(0);

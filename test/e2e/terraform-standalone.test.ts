@@ -49,7 +49,7 @@ let server: StandaloneProcess;
 beforeAll(async () => {
   if (!existsSync(TERRAFORM)) throw new Error(`Terraform CLI not found at ${TERRAFORM}: the acceptance tests need it`);
   fixture = await createFixtureRegistry();
-  server = await startStandalone({ dataDir: fixture.dataDir, manifests: fixture.manifests });
+  server = await startStandalone({ dataDir: fixture.dataDir, manifests: fixture.manifests, extra: ["--controllers", ""] });
 });
 
 afterAll(async () => {
@@ -105,7 +105,7 @@ describe("terraform init against opendepot standalone", () => {
 
   test("state survives a restart of the process", async () => {
     expect(await server.stop()).toBe(0);
-    server = await startStandalone({ dataDir: fixture.dataDir, manifests: fixture.manifests });
+    server = await startStandalone({ dataDir: fixture.dataDir, manifests: fixture.manifests, extra: ["--controllers", ""] });
     await installModules();
     await installProvider();
   });

@@ -1,0 +1,100 @@
+// What the Module and Provider controllers share: keeping a set of owned Versions equal to a desired set —
+// create the missing ones, update only the fields the owner controls (never finalizers, fileName, forceSync or
+// status), and delete the ones no longer desired. Deleting a Version runs its finalizer, which removes the artifact.
+import { API_VERSION, LABELS, type KubeObject, type OwnerReference } from "../api/meta.ts";
+import { Version, type VersionObject } from "../api/kinds.ts";
+import type { VersionSpec } from "../api/types.ts";
+import { isAlreadyExists, isNotFound } from "../store/errors.ts";
+import type { ResourceStore } from "../store/types.ts";
+import { deepEqual } from "../store/patch.ts";
+import { replaceField } from "./writes.ts";
+
+export interface DesiredVersion {
+  name: string;
+  labels: Record<string, string>;
+  /** Fields the owner controls. `fileName` is only used when creating. */
+  spec: VersionSpec;
+}
+
+export interface ChildrenResult {
+  created: string[];
+  updated: string[];
+  deleted: string[];
+  /** Version names that exist but belong to something else (left alone, reported). */
+  foreign: string[];
+  /** Current Version objects of the desired set (after this pass's writes), by name. */
+  current: Map<string, VersionObject>;
+}
+
+export function ownerReference(owner: KubeObject): OwnerReference {
+  return { apiVersion: API_VERSION, kind: owner.kind, name: owner.metadata.name, uid: owner.metadata.uid!, controller: true, blockOwnerDeletion: true };
+}
+
+export const isOwnedBy = (obj: KubeObject, owner: KubeObject) => obj.metadata.ownerReferences?.some((r) => r.uid === owner.metadata.uid) ?? false;
+
+const OWNED_SPEC_FIELDS = ["type", "version", "operatingSystem", "architecture", "moduleConfigRef", "providerConfigRef"] as const;
+
+export async function reconcileChildren(
+  store: ResourceStore,
+  owner: KubeObject,
+  desired: DesiredVersion[],
+  existing: VersionObject[],
+  options: { forceSync: boolean },
+): Promise<ChildrenResult> {
+  const result: ChildrenResult = { created: [], updated: [], deleted: [], foreign: [], current: new Map() };
+  const byName = new Map(existing.map((v) => [v.metadata.name, v]));
+  const ns = owner.metadata.namespace;
+
+  for (const d of desired) {
+    const found = byName.get(d.name) ?? (await store.get<VersionObject>(Version, ns, d.name));
+    if (!found) {
+      const obj: VersionObject = {
+        apiVersion: API_VERSION,
+        kind: "Version",
+        metadata: { name: d.name, namespace: ns, labels: d.labels, ownerReferences: [ownerReference(owner)] },
+        spec: d.spec,
+      };
+      try {
+        result.current.set(d.name, await store.create<VersionObject>(obj));
+        result.created.push(d.name);
+      } catch (e) {
+        if (!isAlreadyExists(e)) throw e;
+        const raced = await store.get<VersionObject>(Version, ns, d.name);
+        if (raced) result.current.set(d.name, raced);
+      }
+      continue;
+    }
+    if (!isOwnedBy(found, owner)) {
+      result.foreign.push(d.name);
+      continue;
+    }
+    let current: VersionObject | undefined = found;
+    for (const field of OWNED_SPEC_FIELDS) {
+      const want = (d.spec as Record<string, unknown>)[field];
+      const have = (found.spec as Record<string, unknown>)[field];
+      if (want !== undefined && !deepEqual(want, have)) current = ((await replaceField(store, Version, current ?? found, `/spec/${field}`, want)) as VersionObject | undefined) ?? current;
+    }
+    const labels = { ...found.metadata.labels, ...d.labels };
+    if (!deepEqual(labels, found.metadata.labels ?? {})) current = ((await replaceField(store, Version, current ?? found, "/metadata/labels", labels)) as VersionObject | undefined) ?? current;
+    if (options.forceSync && !found.spec.forceSync) current = ((await replaceField(store, Version, current ?? found, "/spec/forceSync", true)) as VersionObject | undefined) ?? current;
+    if (current !== found) result.updated.push(d.name);
+    if (current) result.current.set(d.name, current);
+  }
+
+  const wanted = new Set(desired.map((d) => d.name));
+  for (const v of existing) {
+    if (wanted.has(v.metadata.name) || !isOwnedBy(v, owner) || v.metadata.deletionTimestamp) continue;
+    try {
+      await store.delete(Version, ns, v.metadata.name);
+      result.deleted.push(v.metadata.name);
+    } catch (e) {
+      if (!isNotFound(e)) throw e;
+    }
+  }
+  return result;
+}
+
+export const ownerLabels = (label: string, owner: KubeObject): Record<string, string> => ({
+  [label]: owner.metadata.name,
+  [LABELS.namespace]: owner.metadata.namespace ?? "default",
+});

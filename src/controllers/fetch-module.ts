@@ -1,0 +1,47 @@
+// A module version's archive: the GitHub tarball of its tag (v<version>, else <version>), repackaged with the
+// module at the root, deterministically, in the requested format. Streams end to end.
+import type { VersionObject } from "../api/kinds.ts";
+import { LABELS } from "../api/meta.ts";
+import { moduleArchiveFormat, sanitizeVersion } from "../api/naming.ts";
+import { repackageModule, type ModuleReadme } from "../artifacts/repackage.ts";
+import type { GitHubClient } from "../sources/github.ts";
+
+export interface ModuleArchive {
+  stream: ReadableStream<Uint8Array>;
+  /** Filled in while the stream is read (before its first byte). */
+  readme: () => ModuleReadme | undefined;
+  ref: string;
+}
+
+/** The GitHub repository a module Version comes from: moduleConfigRef.name, the module label, or the name itself. */
+export function moduleRepository(v: VersionObject): { owner: string; repo: string } {
+  const config = v.spec.moduleConfigRef;
+  const owner = config?.repoOwner?.trim();
+  if (!owner) throw new ModuleSpecError("moduleConfigRef.repoOwner is required to fetch the module from GitHub");
+  const suffix = `-${sanitizeVersion(v.spec.version)}`;
+  const repo =
+    config?.name?.trim() ||
+    v.metadata.labels?.[LABELS.module] ||
+    (v.metadata.name.endsWith(suffix) ? v.metadata.name.slice(0, -suffix.length) : "");
+  if (!repo) throw new ModuleSpecError("moduleConfigRef.name (the GitHub repository) is required for this Version");
+  if (!/^[A-Za-z0-9._-]{1,100}$/.test(repo) || !/^[A-Za-z0-9-]{1,39}$/.test(owner)) throw new ModuleSpecError(`"${owner}/${repo}" is not a valid GitHub repository`);
+  return { owner, repo };
+}
+
+export class ModuleSpecError extends Error {
+  override readonly name = "ModuleSpecError";
+}
+
+export async function fetchModuleArchive(v: VersionObject, github: GitHubClient, options: { tmpDir?: string } = {}): Promise<ModuleArchive> {
+  const { owner, repo } = moduleRepository(v);
+  const version = v.spec.version.trim().replace(/^v/i, "");
+  const { ref, stream } = await github.resolveArchive(owner, repo, version, "tar.gz");
+  let readme: ModuleReadme | undefined;
+  const out = repackageModule(stream, "tar.gz", moduleArchiveFormat(v.spec.moduleConfigRef?.fileFormat), {
+    tmpDir: options.tmpDir,
+    onReadme: (r) => {
+      readme = r;
+    },
+  });
+  return { stream: out, readme: () => readme, ref };
+}

@@ -1,0 +1,190 @@
+// Version controller: turns a Version into a verified artifact in storage and a status that says so. Adds the
+// finalizer (which deletes the stored object when the Version goes away), checks the published object cheaply on
+// every reconcile (restoring it when missing or changed), re-hashes it periodically, and honours forceSync.
+import { Version, type VersionObject } from "../api/kinds.ts";
+import { FINALIZER } from "../api/meta.ts";
+import { artifactFileName } from "../api/naming.ts";
+import { RepackageError } from "../artifacts/repackage.ts";
+import type { Logger } from "../log.ts";
+import { UpstreamError } from "../sources/http.ts";
+import { IntegrityError } from "../sources/opentofu.ts";
+import type { ResourceCache } from "../store/cache.ts";
+import type { ResourceStore } from "../store/types.ts";
+import type { StorageFor } from "../storage/locate.ts";
+import { StorageError } from "../storage/types.ts";
+import { ArtifactPublisher, artifactExtension, type Outcome, type PublishedState } from "./artifact-publisher.ts";
+import { describeError, readiness, setConditions, type ConditionInput } from "./conditions.ts";
+import type { Controller, ControllerManager, ObjectKey, ReconcileContext, ReconcileResult } from "./manager.ts";
+import { ModuleSpecError } from "./fetch-module.ts";
+import { saveReadme } from "./readme.ts";
+import type { Upstreams } from "./upstreams.ts";
+import { patchSpec, patchStatusIfChanged, setFinalizers } from "./writes.ts";
+
+export const VERSION_CONTROLLER = "version";
+export const SYNCED_MESSAGE = "Successfully synced version";
+
+export interface VersionControllerOptions {
+  storageFor: StorageFor;
+  upstreams: Upstreams;
+  tmpDir?: string;
+  /** Full re-hash of stored objects at this interval (default 24 h). */
+  rehashIntervalMs?: number;
+  concurrency?: number;
+}
+
+function specProblem(v: VersionObject): string | undefined {
+  if (v.metadata.name.includes(".")) return `Version name '${v.metadata.name}' is invalid: name must not contain '.' characters: rename the resource and reapply`;
+  if (v.spec.moduleConfigRef && v.spec.providerConfigRef) return "Only one of 'ModuleConfigRef' or 'ProviderConfigRef' can be provided: both are defined";
+  if (v.spec.type === "Module" && !v.spec.moduleConfigRef) return `moduleConfigRef is required for module version '${v.metadata.name}'`;
+  if (v.spec.type === "Provider" && !v.spec.providerConfigRef) return `providerConfigRef is required for provider version '${v.metadata.name}'`;
+  return undefined;
+}
+
+/** What a failure means for the user, as a condition reason. */
+function failureReason(e: unknown): string {
+  if (e instanceof UpstreamError) return { NotFound: "UpstreamNotFound", RateLimited: "RateLimited", Unauthorized: "UpstreamUnauthorized", Transient: "UpstreamUnavailable", Invalid: "UpstreamInvalid" }[e.kind];
+  if (e instanceof IntegrityError) return "UpstreamVerificationFailed";
+  if (e instanceof RepackageError) return "InvalidArchive";
+  if (e instanceof ModuleSpecError) return "InvalidSpec";
+  if (e instanceof StorageError) return e.kind === "Credentials" || e.kind === "Denied" ? "StorageAccessDenied" : "StorageError";
+  return "FetchFailed";
+}
+
+export class VersionController implements Controller {
+  readonly name = VERSION_CONTROLLER;
+  readonly kind = Version;
+  readonly concurrency: number;
+  private readonly versions: ResourceCache<VersionObject>;
+  private readonly publisher: ArtifactPublisher;
+  private readonly rehashIntervalMs: number;
+
+  constructor(
+    private readonly store: ResourceStore,
+    manager: ControllerManager,
+    options: VersionControllerOptions,
+  ) {
+    this.versions = manager.cache<VersionObject>(Version);
+    this.concurrency = options.concurrency ?? 4;
+    this.rehashIntervalMs = options.rehashIntervalMs ?? 24 * 3_600_000;
+    this.publisher = new ArtifactPublisher(options.storageFor, options.upstreams, { tmpDir: options.tmpDir, rehashIntervalMs: this.rehashIntervalMs });
+  }
+
+  async reconcile(key: ObjectKey, { log, signal }: ReconcileContext): Promise<ReconcileResult | void> {
+    let v = this.versions.get(key.namespace, key.name);
+    if (!v) return;
+    if (v.metadata.deletionTimestamp) return this.finalize(v, log);
+    if (!v.metadata.finalizers?.includes(FINALIZER)) {
+      v = (await setFinalizers(this.store, Version, v, [...(v.metadata.finalizers ?? []), FINALIZER])) as VersionObject | undefined;
+      if (!v) return;
+    }
+    const problem = specProblem(v);
+    if (problem) return this.report(v, { synced: false, syncStatus: problem }, readiness(false, "InvalidSpec", problem));
+    if (!v.spec.fileName) {
+      v = (await patchSpec(this.store, Version, v, { fileName: artifactFileName(artifactExtension(v)) })) as VersionObject | undefined;
+      if (!v) return;
+    }
+
+    let published: PublishedState;
+    try {
+      const checked = await this.publisher.check(v, log);
+      published = checked.state;
+      if (published === "intact" && !v.spec.forceSync) {
+        await this.report(v, { synced: true, syncStatus: SYNCED_MESSAGE, verifiedPin: checked.pin, ...(checked.pin !== v.status?.verifiedPin || this.rehashDue(v) ? { verifiedAt: now() } : {}) }, readiness(true, "Synced", SYNCED_MESSAGE));
+        return { requeueAfterMs: this.rehashIntervalMs };
+      }
+    } catch (e) {
+      if (e instanceof StorageError && e.kind === "Invalid") return this.report(v, { synced: false, syncStatus: describeError(e) }, readiness(false, "InvalidSpec", describeError(e)));
+      throw e;
+    }
+    if (published === "missing" || published === "corrupt") log.warn("restoring artifact", { reason: published });
+
+    let outcome: Outcome;
+    try {
+      outcome = await this.publisher.fetchAndStore(v, published, signal);
+    } catch (e) {
+      await this.reportFailure(v, e, published === "intact");
+      throw e; // backoff; an UpstreamError with retryAt (rate limit) is retried at that time instead
+    }
+    await this.apply(v, outcome, published, log);
+    return { requeueAfterMs: this.rehashIntervalMs };
+  }
+
+  private rehashDue(v: VersionObject): boolean {
+    return !(Date.parse(v.status?.verifiedAt ?? "") > Date.now() - this.rehashIntervalMs);
+  }
+
+  private async apply(v: VersionObject, outcome: Outcome, published: PublishedState, log: Logger): Promise<void> {
+    const { fetched } = outcome;
+    if (outcome.kind === "immutable-refused") {
+      const message = `version is marked immutable: archive checksum doesn't match existing checksum: got '${outcome.newChecksum}'`;
+      log.warn("immutable version changed upstream; keeping the published artifact", { newChecksum: outcome.newChecksum });
+      await this.report(v, { synced: published === "intact", syncStatus: message }, [
+        { type: "Ready", status: published === "intact" ? "True" : "False", reason: "ImmutableChecksumMismatch", message },
+        { type: "Synced", status: "False", reason: "ImmutableChecksumMismatch", message },
+      ]);
+      if (v.spec.forceSync) await patchSpec(this.store, Version, v, { forceSync: false });
+      return;
+    }
+    let current = v;
+    if (outcome.kind === "published" && outcome.replacedFileName && fetched.fileName !== v.spec.fileName) {
+      current = ((await patchSpec(this.store, Version, v, { fileName: fetched.fileName })) as VersionObject | undefined) ?? v;
+    }
+    const readmeRef = fetched.readme ? await saveReadme(this.store, current, fetched.readme) : undefined;
+    const checksum = outcome.kind === "published" ? outcome.checksum : v.status!.checksum!;
+    await this.report(
+      current,
+      {
+        synced: true,
+        syncStatus: SYNCED_MESSAGE,
+        checksum,
+        archiveSizeBytes: fetched.put.size,
+        verifiedPin: outcome.kind === "published" ? fetched.put.pin : v.status?.verifiedPin,
+        verifiedAt: now(),
+        ...(fetched.protocols ? { protocols: fetched.protocols } : {}),
+        ...(fetched.h1 ? { h1: fetched.h1 } : {}),
+        ...(readmeRef ? { readmeConfigMapRef: readmeRef } : {}),
+      },
+      readiness(true, "Synced", SYNCED_MESSAGE),
+    );
+    if (outcome.kind === "published" && outcome.replacedFileName && outcome.replacedFileName !== fetched.fileName) {
+      await this.publisher.removeReplaced(v, outcome.replacedFileName, log);
+    }
+    if (current.spec.forceSync) await patchSpec(this.store, Version, current, { forceSync: false });
+    log.info("version synced", { checksum, size: fetched.put.size, source: fetched.source, fileName: fetched.fileName, outcome: outcome.kind });
+  }
+
+  private async reportFailure(v: VersionObject, e: unknown, stillServed: boolean): Promise<void> {
+    const what = v.spec.type === "Module" ? "module archive" : "provider archive";
+    const message = `Failed to retrieve ${what}: ${describeError(e)}`;
+    const reason = failureReason(e);
+    await this.report(v, { synced: stillServed, syncStatus: message }, [
+      { type: "Ready", status: stillServed ? "True" : "False", reason, message },
+      { type: "Synced", status: "False", reason, message },
+    ]);
+  }
+
+  private report(v: VersionObject, status: Record<string, unknown>, conditions: ConditionInput[]): Promise<void> {
+    return patchStatusIfChanged(this.store, Version, v, {
+      ...status,
+      observedGeneration: v.metadata.generation,
+      conditions: setConditions(v.status?.conditions, conditions, v.metadata.generation),
+    });
+  }
+
+  /** The finalizer: delete the stored object, then let the Version go. */
+  private async finalize(v: VersionObject, log: Logger): Promise<void> {
+    if (!v.metadata.finalizers?.includes(FINALIZER)) return;
+    if (v.spec.fileName) {
+      try {
+        const { storage, key } = this.publisher.locate(v);
+        await storage.delete(key);
+        log.info("artifact deleted", { fileName: v.spec.fileName });
+      } catch (e) {
+        if (!(e instanceof StorageError && e.kind === "Invalid")) throw e; // retried with backoff; Version stays until done
+      }
+    }
+    await setFinalizers(this.store, Version, v, (v.metadata.finalizers ?? []).filter((f) => f !== FINALIZER));
+  }
+}
+
+const now = () => new Date().toISOString().replace(/\.\d{3}Z$/, "Z");

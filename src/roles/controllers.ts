@@ -1,0 +1,65 @@
+// Wiring of the controller manager; used by `standalone` now and by `controller` (Kubernetes) later.
+import type { FlagSpec } from "../cli/flags.ts";
+import { parseDuration } from "../cli/duration.ts";
+import { ControllerManager } from "../controllers/manager.ts";
+import { ModuleController } from "../controllers/module-controller.ts";
+import { ProviderController } from "../controllers/provider-controller.ts";
+import { Upstreams } from "../controllers/upstreams.ts";
+import { VersionController } from "../controllers/version-controller.ts";
+import type { Logger } from "../log.ts";
+import type { ResourceStore } from "../store/types.ts";
+import type { StorageFor } from "../storage/locate.ts";
+
+export const CONTROLLER_NAMES = ["module", "provider", "version"] as const;
+export type ControllerName = (typeof CONTROLLER_NAMES)[number];
+
+export const CONTROLLER_FLAGS: FlagSpec[] = [
+  { name: "controllers", env: "OPENDEPOT_CONTROLLERS", default: CONTROLLER_NAMES.join(","), description: "Controllers to run (comma-separated; empty = none)" },
+  { name: "version-concurrency", env: "OPENDEPOT_VERSION_CONCURRENCY", default: "4", description: "Versions synced in parallel" },
+  { name: "resync-interval", env: "OPENDEPOT_RESYNC_INTERVAL", default: "10m", description: "Reconcile every object at least this often" },
+  { name: "rehash-interval", env: "OPENDEPOT_REHASH_INTERVAL", default: "24h", description: "Fully re-hash stored artifacts this often" },
+  { name: "work-dir", env: "OPENDEPOT_WORK_DIR", description: "Scratch space for downloads (default: the system temp dir)" },
+  { name: "github-api-url", env: "OPENDEPOT_GITHUB_API_URL", default: "https://api.github.com", description: "GitHub (or GitHub Enterprise /api/v3) API base URL" },
+  { name: "opentofu-registry-url", env: "OPENDEPOT_OPENTOFU_REGISTRY_URL", default: "https://registry.opentofu.org", description: "Upstream provider registry base URL" },
+];
+
+export function parseControllerList(text: string | undefined): ControllerName[] {
+  const names = (text ?? "").split(",").map((s) => s.trim()).filter(Boolean);
+  for (const n of names) if (!(CONTROLLER_NAMES as readonly string[]).includes(n)) throw new Error(`unknown controller "${n}": choose from ${CONTROLLER_NAMES.join(", ")}`);
+  return names as ControllerName[];
+}
+
+export async function startControllers(options: {
+  store: ResourceStore;
+  storageFor: StorageFor;
+  log: Logger;
+  flags: Record<string, string | undefined>;
+  namespace?: string;
+}): Promise<ControllerManager | undefined> {
+  const { flags, store } = options;
+  const enabled = parseControllerList(flags.controllers);
+  if (!enabled.length) return undefined;
+  const concurrency = Number(flags["version-concurrency"]);
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) throw new Error("--version-concurrency must be an integer from 1 to 64");
+  const manager = new ControllerManager(store, {
+    log: options.log.child({ component: "controllers" }),
+    namespace: options.namespace,
+    resyncMs: parseDuration(flags["resync-interval"]!),
+  });
+  const upstreams = new Upstreams(store, { githubApiUrl: flags["github-api-url"], opentofuRegistryUrl: flags["opentofu-registry-url"] });
+  if (enabled.includes("module")) manager.add(new ModuleController(store, manager));
+  if (enabled.includes("provider")) manager.add(new ProviderController(store, manager));
+  if (enabled.includes("version")) {
+    manager.add(
+      new VersionController(store, manager, {
+        storageFor: options.storageFor,
+        upstreams,
+        tmpDir: flags["work-dir"],
+        rehashIntervalMs: parseDuration(flags["rehash-interval"]!),
+        concurrency,
+      }),
+    );
+  }
+  await manager.start();
+  return manager;
+}
