@@ -89,7 +89,12 @@ export class VersionController implements Controller {
       const checked = await this.publisher.check(v, log);
       published = checked.state;
       if (published === "intact" && !v.spec.forceSync) {
-        await this.report(v, { synced: true, syncStatus: SYNCED_MESSAGE, verifiedPin: checked.pin, ...(checked.pin !== v.status?.verifiedPin || this.rehashDue(v) ? { verifiedAt: now() } : {}) }, readiness(true, "Synced", SYNCED_MESSAGE));
+        const verified = { verifiedPin: checked.pin, ...(checked.pin !== v.status?.verifiedPin || this.rehashDue(v) ? { verifiedAt: now() } : {}) };
+        // A refused immutable re-fetch stays reported until a later fetch matches again: the artifact is served,
+        // but upstream no longer produces it, and the user should know.
+        const diverged = v.status?.conditions?.find((c) => c.type === "Synced")?.reason === "ImmutableChecksumMismatch";
+        if (diverged) await patchStatusIfChanged(this.store, Version, v, { synced: true, ...verified });
+        else await this.report(v, { synced: true, syncStatus: SYNCED_MESSAGE, ...verified }, readiness(true, "Synced", SYNCED_MESSAGE));
         return { requeueAfterMs: this.rehashIntervalMs };
       }
     } catch (e) {

@@ -5,19 +5,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { EmbeddedStore } from "../../src/store/embedded.ts";
 import { storageFactory } from "../../src/storage/factory.ts";
-import { publishModule, publishProvider } from "../support/publish.ts";
+import { publishSampleRegistry } from "../support/sample-registry.ts";
 
-export const MODULE_FILES = {
-  "main.tf": 'variable "name" {\n  type = string\n}\n\noutput "id" {\n  value = "net-${var.name}"\n}\n',
-  "versions.tf": 'terraform {\n  required_version = ">= 1.0"\n}\n',
-  "README.md": "# network\n",
-  "modules/sub/main.tf": 'variable "cidr" {\n  type    = string\n  default = "10.0.0.0/16"\n}\n\noutput "cidr" {\n  value = var.cidr\n}\n',
-};
-
-export const PROVIDER_BINARIES = {
-  linux_amd64: "#!/bin/sh\necho widget linux amd64\n",
-  darwin_arm64: "#!/bin/sh\necho widget darwin arm64\n",
-};
+export { MODULE_FILES, PROVIDER_BINARIES } from "../support/sample-registry.ts";
 
 export const MANIFESTS = {
   "module.yaml": `apiVersion: opendepot.defdev.io/v1alpha1
@@ -78,12 +68,7 @@ export async function createFixtureRegistry() {
 
   const store = EmbeddedStore.open(join(dataDir, "store.db"));
   const storageFor = storageFactory({ defaultRoot: join(dataDir, "artifacts") });
-  const module = await publishModule(store, storageFor, { namespace: "default", module: "network", version: "v1.2.0", files: MODULE_FILES });
-  const builds = [];
-  for (const [platform, binary] of Object.entries(PROVIDER_BINARIES)) {
-    const [os, arch] = platform.split("_") as [string, string];
-    builds.push(await publishProvider(store, storageFor, { namespace: "default", provider: "widget", version: "2.1.0", os, arch, binary }));
-  }
+  const { module, builds } = await publishSampleRegistry(store, storageFor, { namespace: "default" });
   await store.close();
   return { root, dataDir, manifests, module, builds, storageFor };
 }
