@@ -181,6 +181,27 @@ describe("upstream trouble", () => {
   }, 60_000);
 });
 
+describe("GitHub App authentication", () => {
+  test("a private repository syncs with the App credentials from the namespace Secret; without them it reports why", async () => {
+    upstreams.github.addRepo("acme", "terraform-private-net", { releases: ["v0.1.0"], files: sampleModuleFiles, private: true });
+    await h.store.create(moduleObject("terraform-private-net", ["v0.1.0"], { githubClientConfig: { useAuthenticatedClient: true } }));
+    const missing = await h.until<VersionObject>(Version, "terraform-private-net-0-1-0", (x) => x.status?.syncStatus?.includes("does not exist") === true);
+    expect(missing.status?.synced).toBe(false);
+    const pem = await readFile(join(import.meta.dir, "../../fixtures/keys/github-app.private.pem"), "utf8");
+    const b64 = (text: string) => Buffer.from(text).toString("base64");
+    // v0.9's layout: githubPrivateKey holds base64 of the PEM, so the Secret's data is double-base64.
+    await h.store.create({
+      apiVersion: "v1",
+      kind: "Secret",
+      metadata: { name: "opendepot-github-application-secret", namespace: "default" },
+      data: { githubAppID: b64("12345"), githubInstallID: b64("678"), githubPrivateKey: b64(b64(pem)) },
+    });
+    const tokensBefore = upstreams.github.stats.tokensIssued;
+    await h.until<VersionObject>(Version, "terraform-private-net-0-1-0", synced, 60_000);
+    expect(upstreams.github.stats.tokensIssued - tokensBefore).toBe(1);
+  }, 90_000);
+});
+
 describe("lifecycle", () => {
   test("removing a version deletes its Version and stored object", async () => {
     const m = (await h.get<ModuleObject>(Module, "terraform-aws-vpc"))!;
