@@ -63,7 +63,7 @@ async function main() {
   console.log(`populated ${MODULES} modules × ${VERSIONS} versions in ${Math.round(performance.now() - t0)} ms`);
 
   const port = freePort();
-  const proc = Bun.spawn(["bun", join(import.meta.dir, "..", "src", "main.ts"), "standalone", "--listen", `127.0.0.1:${port}`, "--data-dir", dataDir], {
+  const proc = Bun.spawn(["bun", join(import.meta.dir, "..", "src", "main.ts"), "standalone", "--listen", `127.0.0.1:${port}`, "--data-dir", dataDir, "--controllers", ""], {
     stdout: "ignore",
     stderr: "inherit",
   });
