@@ -6,7 +6,7 @@ import { AzureTransport } from "./azure-request.ts";
 import { MiB, PartReader, isBase64Sha256 } from "./chunks.ts";
 import { azureCredentialFromEnv, type AzureCredential } from "./credentials/azure.ts";
 import type { Env } from "./credentials/http.ts";
-import { bareEtag, contentTypeFor, discardBody, guardedBody, parseContentRange, parseDate, parseLength, readBoundedText, type HttpPolicy } from "./http.ts";
+import { bareEtag, contentTypeFor, discardBody, guardedBody, parseDate, parseLength, readBoundedText, type HttpPolicy, honouredRange } from "./http.ts";
 import { assertSafeKey } from "./keys.ts";
 import { StorageError, type ArtifactStorage, type ByteRange, type GetResult, type ObjectInfo, type PutOptions, type PutResult } from "./types.ts";
 import { xmlText } from "./xml.ts";
@@ -155,18 +155,10 @@ export class AzureBlobStorage implements ArtifactStorage {
       controller.abort();
       throw e;
     }
-    let honoured: { start: number; end: number } | undefined;
-    if (range && res.status === 206) {
-      const cr = parseContentRange(res.headers.get("content-range"));
-      if (!cr) {
-        controller.abort();
-        throw new StorageError("Transient", `get ${key} (${this.description}): 206 without a valid Content-Range`);
-      }
-      honoured = { start: cr.start, end: cr.end };
-      if (cr.total !== undefined) info.size = cr.total;
-    }
+    const honoured = honouredRange(res, range, controller, `get ${key} (${this.description})`);
+    if (honoured?.total !== undefined) info.size = honoured.total;
     const bodyStream = guardedBody(res.body, controller, this.transport.policy.idleTimeoutMs, `get ${key} (${this.description})`);
-    return { ...info, body: bodyStream, ...(honoured ? { range: honoured } : {}) };
+    return { ...info, body: bodyStream, ...(honoured ? { range: { start: honoured.start, end: honoured.end } } : {}) };
   }
 
   async head(key: string): Promise<ObjectInfo | undefined> {

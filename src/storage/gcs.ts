@@ -6,7 +6,7 @@ import type { Env } from "./credentials/http.ts";
 import { GcsTransport } from "./gcs-request.ts";
 import { signedUrlV4 } from "./gcs-sign.ts";
 import { CHUNK_QUANTUM, multipartUpload, parseObjectResource, resumableUpload, type ObjectResource } from "./gcs-upload.ts";
-import { contentTypeFor, guardedBody, parseContentRange, parseLength, rangeHeader, readBoundedText, type HttpPolicy } from "./http.ts";
+import { contentTypeFor, guardedBody, parseLength, rangeHeader, readBoundedText, type HttpPolicy, honouredRange } from "./http.ts";
 import { assertSafeKey } from "./keys.ts";
 import { StorageError, type ArtifactStorage, type ByteRange, type GetResult, type ObjectInfo, type PutOptions, type PutResult } from "./types.ts";
 
@@ -102,23 +102,15 @@ export class GcsStorage implements ArtifactStorage {
       controller.abort();
       throw new StorageError("Transient", `get ${key} (${this.description}): response lacks body, X-Goog-Generation or Content-Length`);
     }
-    let honoured: { start: number; end: number } | undefined;
-    if (range && res.status === 206) {
-      const cr = parseContentRange(res.headers.get("content-range"));
-      if (!cr) {
-        controller.abort();
-        throw new StorageError("Transient", `get ${key} (${this.description}): 206 without a valid Content-Range`);
-      }
-      honoured = { start: cr.start, end: cr.end };
-      if (cr.total !== undefined) size = cr.total;
-    }
+    const honoured = honouredRange(res, range, controller, `get ${key} (${this.description})`);
+    if (honoured?.total !== undefined) size = honoured.total;
     const contentType = res.headers.get("content-type") ?? undefined;
     return {
       size,
       pin: generation,
       ...(contentType ? { contentType } : {}),
       body: guardedBody(res.body, controller, this.transport.policy.idleTimeoutMs, `get ${key} (${this.description})`),
-      ...(honoured ? { range: honoured } : {}),
+      ...(honoured ? { range: { start: honoured.start, end: honoured.end } } : {}),
     };
   }
 

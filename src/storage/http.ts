@@ -161,6 +161,20 @@ export function parseContentRange(value: string | null): { start: number; end: n
   return { start, end, total };
 }
 
+/**
+ * The range a 206 answer actually covers, for a ranged GET; undefined when no range was asked or the server sent
+ * the whole object (200). A 206 without a usable Content-Range aborts the download: guessing would corrupt data.
+ */
+export function honouredRange(res: Response, range: unknown, controller: AbortController, what: string): { start: number; end: number; total: number | undefined } | undefined {
+  if (!range || res.status !== 206) return undefined;
+  const cr = parseContentRange(res.headers.get("content-range"));
+  if (!cr) {
+    controller.abort();
+    throw new StorageError("Transient", `${what}: 206 without a valid Content-Range`);
+  }
+  return cr;
+}
+
 export function parseLength(value: string | null): number | undefined {
   if (value === null || !/^\d{1,16}$/.test(value.trim())) return undefined;
   return Number(value.trim());

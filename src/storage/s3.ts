@@ -3,7 +3,7 @@
 import { MiB, PartReader, isBase64Sha256 } from "./chunks.ts";
 import type { AwsCredentialProvider } from "./credentials/aws.ts";
 import type { Env } from "./credentials/http.ts";
-import { bareEtag, contentTypeFor, discardBody, guardedBody, parseContentRange, parseDate, parseLength, rangeHeader, type HttpPolicy } from "./http.ts";
+import { bareEtag, contentTypeFor, discardBody, guardedBody, parseDate, parseLength, rangeHeader, type HttpPolicy, honouredRange } from "./http.ts";
 import { assertSafeKey } from "./keys.ts";
 import { listMultipartUploads, multipartUpload } from "./s3-multipart.ts";
 import { S3Transport, type S3Location } from "./s3-request.ts";
@@ -92,17 +92,9 @@ export class S3Storage implements ArtifactStorage {
       controller.abort();
       throw e;
     }
-    let honoured: { start: number; end: number } | undefined;
-    if (range && res.status === 206) {
-      const cr = parseContentRange(res.headers.get("content-range"));
-      if (!cr) {
-        controller.abort();
-        throw new StorageError("Transient", `get ${key} (${this.description}): 206 without a valid Content-Range`);
-      }
-      honoured = { start: cr.start, end: cr.end };
-      if (cr.total !== undefined) info.size = cr.total;
-    }
-    return { ...info, body: guardedBody(res.body, controller, this.transport.policy.idleTimeoutMs, `get ${key} (${this.description})`), ...(honoured ? { range: honoured } : {}) };
+    const honoured = honouredRange(res, range, controller, `get ${key} (${this.description})`);
+    if (honoured?.total !== undefined) info.size = honoured.total;
+    return { ...info, body: guardedBody(res.body, controller, this.transport.policy.idleTimeoutMs, `get ${key} (${this.description})`), ...(honoured ? { range: { start: honoured.start, end: honoured.end } } : {}) };
   }
 
   async head(key: string): Promise<ObjectInfo | undefined> {
