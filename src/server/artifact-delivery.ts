@@ -2,7 +2,12 @@
 // status.checksum. Hashing on every download would double the I/O, so the first download of an object verifies it
 // in full and pins the result to the object's `pin` (inode/size/mtime, ETag or generation); later downloads pay a
 // HEAD-sized check. A changed pin means the object was rewritten and is verified again before anything is served.
+//
+// With `storageConfig.presign.enabled` the bytes go straight from the bucket to the client (307 to a backend-signed
+// URL), so the same pin check runs first: a redirect is only issued for an object whose current pin was verified.
 import type { VersionObject } from "../api/kinds.ts";
+import type { StorageConfig } from "../api/types.ts";
+import { parseDuration } from "../cli/duration.ts";
 import { sha256OfStream, toBase64 } from "../artifacts/hash.ts";
 import type { Logger } from "../log.ts";
 import { locateArtifact, type StorageFor } from "../storage/locate.ts";
@@ -17,15 +22,75 @@ interface PinRecord {
 
 const RETRY_AFTER = { "retry-after": "30" };
 
+type PresignConfig = NonNullable<StorageConfig["presign"]>;
+
+/** v0.9's default lifetime of a pre-signed URL. */
+export const DEFAULT_PRESIGN_TTL_SECONDS = 15 * 60;
+/** Long enough for a client to follow the redirect despite clock skew between us and the storage service. */
+export const MIN_PRESIGN_TTL_SECONDS = 60;
+/** S3 SigV4 and GCS V4 signed URLs, and Azure user-delegation SAS, are capped at 7 days. */
+export const MAX_PRESIGN_TTL_SECONDS = 7 * 86_400;
+
+/**
+ * The lifetime of the pre-signed URL for a download authorised by a registry URL that expires at `urlExpiresAt`
+ * (epoch seconds): `presign.ttl` (default 15m) clamped to 1 min … 7 days, and never longer than the registry URL
+ * still has to live, so redirecting does not extend access beyond what the registry granted (but at least the
+ * 1-minute floor, so a client holding a nearly-expired URL can still follow the redirect).
+ */
+export function presignTtlSeconds(ttl: string | undefined, urlExpiresAt: number | undefined, nowMs: number): number {
+  let configured = DEFAULT_PRESIGN_TTL_SECONDS;
+  if (ttl) {
+    try {
+      configured = Math.floor(parseDuration(ttl) / 1000);
+    } catch {
+      // The schema validates the format; a value that still fails to parse gets the default.
+    }
+  }
+  let seconds = Math.min(MAX_PRESIGN_TTL_SECONDS, Math.max(MIN_PRESIGN_TTL_SECONDS, configured));
+  if (urlExpiresAt !== undefined && Number.isFinite(urlExpiresAt)) {
+    const remaining = Math.floor(urlExpiresAt - nowMs / 1000);
+    seconds = Math.min(seconds, Math.max(MIN_PRESIGN_TTL_SECONDS, remaining));
+  }
+  return seconds;
+}
+
+/** What the client is told when pre-signing fails and proxying is disabled; details stay in the server log. */
+function presignFailureReason(e: unknown): string {
+  const base = "failed to generate pre-signed URL";
+  if (!(e instanceof StorageError)) return base;
+  switch (e.kind) {
+    case "Unsupported":
+      return `${base}: the storage backend does not support pre-signed URLs`;
+    case "Credentials":
+    case "Denied":
+      return `${base}: storage credentials are unavailable or not permitted to sign`;
+    case "Invalid":
+      return `${base}: invalid pre-sign configuration`;
+    default:
+      return `${base}: storage backend unavailable`;
+  }
+}
+
+export interface ArtifactDeliveryOptions {
+  /** Clock (tests). */
+  now?: () => number;
+}
+
 export class ArtifactDelivery {
   private readonly verified = new Map<string, PinRecord>();
   private readonly rejected = new Map<string, PinRecord>();
   private readonly inflight = new Map<string, Promise<boolean>>();
+  /** Backends that said they cannot pre-sign at all (filesystem): not asked again, and logged once. */
+  private readonly presignUnsupported = new Map<string, unknown>();
+  private readonly now: () => number;
 
   constructor(
     private readonly storageFor: StorageFor,
     private readonly log: Logger,
-  ) {}
+    options: ArtifactDeliveryOptions = {},
+  ) {
+    this.now = options.now ?? (() => Date.now());
+  }
 
   /** Serve the artifact of a servable Version (checksum and file name present). Handles HEAD and single ranges. */
   async respond(version: VersionObject, request: Request, contentType: string): Promise<Response> {
@@ -37,7 +102,7 @@ export class ArtifactDelivery {
       this.log.error("artifact location unavailable", { version: version.metadata.name, namespace: version.metadata.namespace, error: e });
       return errorResponse(503, "artifact storage is not available", RETRY_AFTER);
     }
-    const { storage, key } = loc;
+    const { storage, key, storageConfig } = loc;
     const id = `${storage.description}|${key}`;
     const logFields = { namespace: version.metadata.namespace, version: version.metadata.name, storage: storage.description };
     try {
@@ -49,6 +114,12 @@ export class ArtifactDelivery {
       if (!(await this.isVerified(storage, key, id, info.pin, checksum))) {
         this.log.error("artifact failed integrity verification; refusing to serve it", logFields);
         return errorResponse(503, "artifact failed integrity verification and will be restored", RETRY_AFTER);
+      }
+      // HEAD is answered here even with presign on: bucket signatures cover GET only, so a redirected HEAD would
+      // fail there; the verified size and checksum are what a HEAD asks for anyway.
+      if (storageConfig?.presign?.enabled && !isHeadOnly(request)) {
+        const redirect = await this.presigned(storage, key, storageConfig.presign, request, logFields);
+        if (redirect) return redirect;
       }
       const range = parseRange(request.headers.get("range"), info.size);
       if (range === "unsatisfiable") {
@@ -83,6 +154,35 @@ export class ArtifactDelivery {
       this.log.error("artifact read failed", { ...logFields, error: e });
       return errorResponse(503, transient ? "artifact is temporarily unavailable" : "artifact storage error", RETRY_AFTER);
     }
+  }
+
+  /**
+   * A 307 to a backend-signed URL for the (verified) object; a 502 when signing fails and proxying is disabled;
+   * undefined to stream through the server instead.
+   */
+  private async presigned(storage: ArtifactStorage, key: string, presign: PresignConfig, request: Request, logFields: Record<string, unknown>): Promise<Response | undefined> {
+    const fallback = presign.fallbackToProxy !== false;
+    let failure = this.presignUnsupported.get(storage.description);
+    if (failure === undefined) {
+      // The route has already checked the registry URL's signature and expiry; its `expires` bounds the TTL.
+      const expiresText = new URL(request.url).searchParams.get("expires");
+      const expires = expiresText && /^\d{1,12}$/.test(expiresText) ? Number(expiresText) : undefined;
+      const ttl = presignTtlSeconds(presign.ttl, expires, this.now());
+      try {
+        const location = await storage.presign(key, ttl);
+        return new Response(null, { status: 307, headers: { location, "cache-control": "no-store" } });
+      } catch (e) {
+        failure = e;
+        const unsupported = e instanceof StorageError && e.kind === "Unsupported";
+        if (unsupported) this.presignUnsupported.set(storage.description, e);
+        this.log.error(fallback ? "pre-signing failed; serving the artifact through the server" : "pre-signing failed and fallbackToProxy is disabled", {
+          ...logFields,
+          error: e,
+          ...(unsupported ? { note: "the backend cannot pre-sign; logged once" } : {}),
+        });
+      }
+    }
+    return fallback ? undefined : errorResponse(502, presignFailureReason(failure));
   }
 
   private async isVerified(storage: ArtifactStorage, key: string, id: string, pin: string, checksum: string): Promise<boolean> {

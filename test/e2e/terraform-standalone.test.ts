@@ -9,39 +9,8 @@ import { locateArtifact } from "../../src/storage/locate.ts";
 import { startStandalone, type StandaloneProcess } from "../support/standalone-process.ts";
 import { rawRequest, waitFor, type JsonResponse } from "../support/ports.ts";
 import { TERRAFORM, TerraformWorkspace } from "../support/terraform.ts";
-import { createFixtureRegistry, MANIFESTS, MODULE_FILES, PROVIDER_BINARIES } from "./fixture-registry.ts";
-
-const MODULE_CONFIG = (system: string) => `
-module "net" {
-  source  = "registry.local/default/network/${system}"
-  version = "1.2.0"
-  name    = "core"
-}
-
-module "sub" {
-  source  = "registry.local/default/network/${system}//modules/sub"
-  version = "~> 1.2"
-}
-
-output "id" {
-  value = module.net.id
-}
-
-output "cidr" {
-  value = module.sub.cidr
-}
-`;
-
-const PROVIDER_CONFIG = `
-terraform {
-  required_providers {
-    widget = {
-      source  = "registry.local/default/widget"
-      version = "2.1.0"
-    }
-  }
-}
-`;
+import { installSampleModules, installSampleProvider, sampleProviderConfig } from "../support/sample-registry.ts";
+import { createFixtureRegistry, MANIFESTS } from "./fixture-registry.ts";
 
 let fixture: Awaited<ReturnType<typeof createFixtureRegistry>>;
 let server: StandaloneProcess;
@@ -56,34 +25,8 @@ afterAll(async () => {
   await server?.stop();
 });
 
-async function installModules(system = "aws") {
-  const ws = await TerraformWorkspace.create(server.url, { "main.tf": MODULE_CONFIG(system) });
-  const init = await ws.run("init");
-  expect(init.stderr + init.stdout).not.toContain("Error");
-  expect(init.exitCode).toBe(0);
-  // The package's files sit at the module root (no wrapper directory), and the submodule resolves.
-  expect(await readFile(join(ws.dir, ".terraform/modules/net/main.tf"), "utf8")).toBe(MODULE_FILES["main.tf"]);
-  expect(existsSync(join(ws.dir, ".terraform/modules/sub/modules/sub/main.tf"))).toBe(true);
-  const validate = await ws.run("validate");
-  expect(validate.stdout).toContain("Success");
-  expect(validate.exitCode).toBe(0);
-  return ws;
-}
-
-async function installProvider() {
-  const ws = await TerraformWorkspace.create(server.url, { "main.tf": PROVIDER_CONFIG });
-  const init = await ws.run("init");
-  expect(init.stderr).toBe("");
-  expect(init.exitCode).toBe(0);
-  expect(init.stdout).toMatch(/Installed registry\.local\/default\/widget v2\.1\.0 \(self-signed, key ID [0-9A-F]{16}\)/);
-  const lock = await readFile(join(ws.dir, ".terraform.lock.hcl"), "utf8");
-  expect(lock).toContain('provider "registry.local/default/widget"');
-  expect(lock).toMatch(/"h1:[A-Za-z0-9+/=]{44}"/);
-  expect(lock).toMatch(/"zh:[0-9a-f]{64}"/);
-  const binary = join(ws.dir, ".terraform/providers/registry.local/default/widget/2.1.0/linux_amd64/terraform-provider-widget_v2.1.0");
-  expect(await readFile(binary, "utf8")).toBe(PROVIDER_BINARIES.linux_amd64);
-  return ws;
-}
+const installModules = (system = "aws") => installSampleModules(server.url, { system });
+const installProvider = () => installSampleProvider(server.url);
 
 describe("terraform init against opendepot standalone", () => {
   test("installs the module at its root and its //modules/sub submodule; validate passes", async () => {
@@ -194,7 +137,7 @@ describe("refusals", () => {
       const r = await get(meta.download_url);
       expect(r.status).toBe(503);
       expect(JSON.stringify(await r.json())).toContain("integrity");
-      const ws = await TerraformWorkspace.create(server.url, { "main.tf": PROVIDER_CONFIG });
+      const ws = await TerraformWorkspace.create(server.url, { "main.tf": sampleProviderConfig() });
       expect((await ws.run("init")).exitCode).not.toBe(0);
       expect(server.logs().some((l) => l.msg === "artifact failed integrity verification; refusing to serve it")).toBe(true);
     } finally {
