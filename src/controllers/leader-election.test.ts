@@ -1,0 +1,84 @@
+import { afterEach, describe, expect, test } from "bun:test";
+import { Lease } from "../api/kinds.ts";
+import { silentLogger } from "../log.ts";
+import { EmbeddedStore } from "../store/embedded.ts";
+import { waitFor } from "../../test/support/ports.ts";
+import { LeaderElector } from "./leader-election.ts";
+
+const electors: LeaderElector[] = [];
+afterEach(async () => {
+  await Promise.all(electors.splice(0).map((e) => e.stop()));
+});
+
+function elector(store: EmbeddedStore, identity: string, events: string[]) {
+  const e = new LeaderElector({
+    store,
+    namespace: "opendepot-system",
+    name: "opendepot-version",
+    identity,
+    leaseDurationMs: 600,
+    renewDeadlineMs: 400,
+    retryPeriodMs: 50,
+    log: silentLogger,
+    onStartedLeading: () => void events.push(`${identity} leads`),
+    onStoppedLeading: () => void events.push(`${identity} lost`),
+  });
+  electors.push(e);
+  return e;
+}
+
+describe("LeaderElector", () => {
+  test("exactly one of two candidates leads, and the Lease says who", async () => {
+    const store = EmbeddedStore.open(":memory:");
+    const events: string[] = [];
+    const a = elector(store, "a", events);
+    const b = elector(store, "b", events);
+    a.start();
+    b.start();
+    await waitFor(() => a.isLeader || b.isLeader, 2000, "a leader");
+    await Bun.sleep(300);
+    expect([a.isLeader, b.isLeader].filter(Boolean)).toHaveLength(1);
+    const lease = (await store.get<{ spec: { holderIdentity: string; leaseDurationSeconds: number; renewTime: string } }>(Lease, "opendepot-system", "opendepot-version" ))!;
+    expect(lease.spec.holderIdentity).toBe(a.isLeader ? "a" : "b");
+    expect(lease.spec.renewTime).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/);
+  });
+
+  test("a released lease is taken over at once; a dead leader's lease after it expires", async () => {
+    const store = EmbeddedStore.open(":memory:");
+    const events: string[] = [];
+    const a = elector(store, "a", events);
+    a.start();
+    await waitFor(() => a.isLeader, 2000, "a leads");
+    const b = elector(store, "b", events);
+    b.start();
+    await Bun.sleep(200);
+    expect(b.isLeader).toBe(false);
+    const t0 = Date.now();
+    await a.stop(); // SIGTERM: release
+    await waitFor(() => b.isLeader, 2000, "b takes over");
+    expect(Date.now() - t0).toBeLessThan(400); // well under the 600 ms lease duration
+
+    // b "dies" (stops renewing without releasing): c waits for the lease to expire.
+    const c = elector(store, "c", events);
+    c.start();
+    (b as unknown as { stopped: boolean }).stopped = true;
+    const t1 = Date.now();
+    await waitFor(() => c.isLeader, 3000, "c takes over after expiry");
+    expect(Date.now() - t1).toBeGreaterThanOrEqual(300);
+    const lease = (await store.get<{ spec: { leaseTransitions: number } }>(Lease, "opendepot-system", "opendepot-version"))!;
+    expect(lease.spec.leaseTransitions).toBeGreaterThanOrEqual(1);
+  });
+
+  test("a leader that cannot renew within the deadline steps down", async () => {
+    const store = EmbeddedStore.open(":memory:");
+    const events: string[] = [];
+    const a = elector(store, "a", events);
+    a.start();
+    await waitFor(() => a.isLeader, 2000, "a leads");
+    // Another writer takes the lease over (as after a network partition): a must notice and stop.
+    const lease = (await store.get<{ spec: Record<string, unknown> } & import("../api/meta.ts").KubeObject>(Lease, "opendepot-system", "opendepot-version"))!;
+    await store.update({ ...lease, spec: { ...lease.spec, holderIdentity: "intruder", renewTime: new Date(Date.now() + 60_000).toISOString() } });
+    await waitFor(() => events.includes("a lost"), 2000, "a steps down");
+    expect(a.isLeader).toBe(false);
+  });
+});
