@@ -16,7 +16,12 @@ export const LABELS = {
   providerArch: "opendepot.defdev.io/provider-arch",
   version: "opendepot.defdev.io/version",
   public: "opendepot.defdev.io/public",
+  /** On Modules and Providers a Depot manages (instead of an ownerReference, so deleting the Depot keeps them). */
+  depot: "opendepot.defdev.io/depot",
 } as const;
+
+/** On a Depot-managed Module/Provider: the versions (normalised, comma-separated) the Depot added to spec.versions. */
+export const DEPOT_VERSIONS_ANNOTATION = "opendepot.defdev.io/depot-versions";
 
 /** Annotation recording which manifest file an object was applied from (standalone manifests directory). */
 export const APPLIED_FROM_ANNOTATION = "opendepot.defdev.io/applied-from";

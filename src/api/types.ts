@@ -124,6 +124,33 @@ const Conditions = Opt(Type.Array(Condition, { "x-kubernetes-list-type": "map", 
 const ObservedGeneration = Opt(Type.Integer({ format: "int64" }));
 
 // ---- Depot ----
+/** A Depot's module entry: a ModuleConfig plus what only the Depot reads. */
+export const DepotModuleConfig = Type.Object(
+  {
+    ...ModuleConfig.properties,
+    discoverTags: Opt(Type.Boolean({ description: "Also discover versions from plain git tags, for repositories that tag without publishing GitHub releases (default: releases only). Additive to v0.9." })),
+  },
+  { additionalProperties: false },
+);
+
+/** What one Depot entry's last poll found. Additive to v0.9. */
+export const DepotEntryStatus = Type.Object(
+  {
+    kind: Type.Union([Type.Literal("Module"), Type.Literal("Provider")]),
+    name: Type.String(),
+    ready: Type.Boolean({ description: "The last poll of this entry succeeded." }),
+    reason: Opt(Type.String()),
+    error: Opt(Type.String({ description: "Why the last poll failed; existing versions are left as they are." })),
+    lastPollTime: Opt(Type.String({ format: "date-time" })),
+    lastSuccessTime: Opt(Type.String({ format: "date-time" })),
+    nextPollTime: Opt(Type.String({ format: "date-time" })),
+    failures: Opt(Type.Integer({ description: "Consecutive failed polls (for backoff)." })),
+    versionsFound: Opt(Type.Integer({ description: "Versions the upstream listed." })),
+    versionsMatched: Opt(Type.Integer({ description: "Of those, versions satisfying versionConstraints." })),
+  },
+  { additionalProperties: false },
+);
+
 export const DepotSpec = Type.Object(
   {
     global: Opt(
@@ -136,7 +163,7 @@ export const DepotSpec = Type.Object(
         { additionalProperties: false },
       ),
     ),
-    moduleConfigs: Opt(Type.Array(ModuleConfig)),
+    moduleConfigs: Opt(Type.Array(DepotModuleConfig)),
     providerConfigs: Opt(Type.Array(ProviderConfig)),
     pollingIntervalMinutes: Opt(Type.Integer({ minimum: 1 })),
   },
@@ -146,6 +173,7 @@ export const DepotStatus = Type.Object(
   {
     modules: Opt(Type.Array(Type.String())),
     providers: Opt(Type.Array(Type.String())),
+    entries: Opt(Type.Array(DepotEntryStatus, { description: "Per-entry discovery results. Additive to v0.9." })),
     conditions: Conditions,
     observedGeneration: ObservedGeneration,
   },
@@ -269,6 +297,8 @@ export type ModuleConfig = Static<typeof ModuleConfig>;
 export type ProviderConfig = Static<typeof ProviderConfig>;
 export type SecurityFinding = Static<typeof SecurityFinding>;
 export type ScanResult = Static<typeof ScanResult>;
+export type DepotModuleConfig = Static<typeof DepotModuleConfig>;
+export type DepotEntryStatus = Static<typeof DepotEntryStatus>;
 export type DepotSpec = Static<typeof DepotSpec>;
 export type DepotStatus = Static<typeof DepotStatus>;
 export type ModuleVersion = Static<typeof ModuleVersion>;

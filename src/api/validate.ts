@@ -1,9 +1,15 @@
 // Runtime validation of our kinds against the schemas in types.ts, with errors that name the offending field.
 import { Value } from "@sinclair/typebox/value";
-import type { TSchema } from "@sinclair/typebox";
+import { FormatRegistry, type TSchema } from "@sinclair/typebox";
 import { kindFor, type KindDescriptor } from "./kinds.ts";
 import type { KubeObject } from "./meta.ts";
 import { isNamespaceName, isObjectName } from "./naming.ts";
+
+// TypeBox knows no string formats by itself and fails "Unknown format" on any it meets. Elysia registers its own
+// when the server is imported, so without this, writing a condition (lastTransitionTime: date-time) failed in
+// processes that never loaded the server (controllers alone, unit tests).
+const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
+if (!FormatRegistry.Has("date-time")) FormatRegistry.Set("date-time", (v) => RFC3339.test(v) && !Number.isNaN(Date.parse(v)));
 
 export interface FieldError {
   /** JSON path of the field, e.g. `spec.versions[0].version`. */

@@ -1,5 +1,7 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { Lease } from "../api/kinds.ts";
+import type { KubeObject } from "../api/meta.ts";
+import type { LeaseSpec } from "./leader-election.ts";
 import { silentLogger } from "../log.ts";
 import { EmbeddedStore } from "../store/embedded.ts";
 import { waitFor } from "../../test/support/ports.ts";
@@ -38,7 +40,7 @@ describe("LeaderElector", () => {
     await waitFor(() => a.isLeader || b.isLeader, 2000, "a leader");
     await Bun.sleep(300);
     expect([a.isLeader, b.isLeader].filter(Boolean)).toHaveLength(1);
-    const lease = (await store.get<{ spec: { holderIdentity: string; leaseDurationSeconds: number; renewTime: string } }>(Lease, "opendepot-system", "opendepot-version" ))!;
+    const lease = (await store.get<KubeObject & { spec: Required<LeaseSpec> }>(Lease, "opendepot-system", "opendepot-version"))!;
     expect(lease.spec.holderIdentity).toBe(a.isLeader ? "a" : "b");
     expect(lease.spec.renewTime).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/);
   });
@@ -65,7 +67,7 @@ describe("LeaderElector", () => {
     const t1 = Date.now();
     await waitFor(() => c.isLeader, 3000, "c takes over after expiry");
     expect(Date.now() - t1).toBeGreaterThanOrEqual(300);
-    const lease = (await store.get<{ spec: { leaseTransitions: number } }>(Lease, "opendepot-system", "opendepot-version"))!;
+    const lease = (await store.get<KubeObject & { spec: Required<LeaseSpec> }>(Lease, "opendepot-system", "opendepot-version"))!;
     expect(lease.spec.leaseTransitions).toBeGreaterThanOrEqual(1);
   });
 
@@ -76,7 +78,7 @@ describe("LeaderElector", () => {
     a.start();
     await waitFor(() => a.isLeader, 2000, "a leads");
     // Another writer takes the lease over (as after a network partition): a must notice and stop.
-    const lease = (await store.get<{ spec: Record<string, unknown> } & import("../api/meta.ts").KubeObject>(Lease, "opendepot-system", "opendepot-version"))!;
+    const lease = (await store.get<KubeObject & { spec: LeaseSpec }>(Lease, "opendepot-system", "opendepot-version"))!;
     await store.update({ ...lease, spec: { ...lease.spec, holderIdentity: "intruder", renewTime: new Date(Date.now() + 60_000).toISOString() } });
     await waitFor(() => events.includes("a lost"), 2000, "a steps down");
     expect(a.isLeader).toBe(false);

@@ -1,6 +1,8 @@
 // Wiring of the controller manager; used by `standalone` now and by `controller` (Kubernetes) later.
 import type { FlagSpec } from "../cli/flags.ts";
 import { parseDuration } from "../cli/duration.ts";
+import { DepotController } from "../controllers/depot-controller.ts";
+import { GroupBindingController } from "../controllers/groupbinding-controller.ts";
 import { ControllerManager } from "../controllers/manager.ts";
 import { ModuleController } from "../controllers/module-controller.ts";
 import { ProviderController } from "../controllers/provider-controller.ts";
@@ -10,7 +12,7 @@ import type { Logger } from "../log.ts";
 import type { ResourceStore } from "../store/types.ts";
 import type { StorageFor } from "../storage/locate.ts";
 
-export const CONTROLLER_NAMES = ["module", "provider", "version"] as const;
+export const CONTROLLER_NAMES = ["depot", "module", "provider", "version", "groupbinding"] as const;
 export type ControllerName = (typeof CONTROLLER_NAMES)[number];
 
 export const CONTROLLER_FLAGS: FlagSpec[] = [
@@ -47,8 +49,10 @@ export async function startControllers(options: {
     resyncMs: parseDuration(flags["resync-interval"]!),
   });
   const upstreams = new Upstreams(store, { githubApiUrl: flags["github-api-url"], opentofuRegistryUrl: flags["opentofu-registry-url"] });
+  if (enabled.includes("depot")) manager.add(new DepotController(store, manager, { upstreams }));
   if (enabled.includes("module")) manager.add(new ModuleController(store, manager));
   if (enabled.includes("provider")) manager.add(new ProviderController(store, manager));
+  if (enabled.includes("groupbinding")) manager.add(new GroupBindingController(store, manager));
   if (enabled.includes("version")) {
     manager.add(
       new VersionController(store, manager, {

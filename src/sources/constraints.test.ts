@@ -69,6 +69,11 @@ const table: [string, string, boolean][] = [
   [">= 1.0.0, != 1.3.0", "1.2.0", true],
   [">= 1.0.0, != 1.3.0", "0.9.0", false],
   [">= 1.0.0, != 1.3.0", "2.0.0", true],
+  [">= 1.0.0, != 1.3.0", "v1.3", false], // `1.3` is normalised to 1.3.0
+  [">= 1.0.0, != 1.3.0", "2.1.0-rc.1", false], // prereleases need a constraint that names one
+  ["~> 2.1", "v2.1", true],
+  ["~> 2.1", "2.1.0-rc.1", false],
+  ["~> 2.1.0-rc.1", "2.1.0-rc.2", true],
   // metadata ignored in comparisons
   ["> 1.0.0", "1.0.0+build", false],
   [">= 1.0.0", "v1.0.0+build", true],

@@ -1,0 +1,110 @@
+// Writing what a Depot entry discovered into its Module or Provider.
+//
+// Ownership: a Depot-managed Module/Provider carries the label opendepot.defdev.io/depot=<depot name> and the
+// annotation opendepot.defdev.io/depot-versions (the versions the Depot added), but no ownerReference: the garbage
+// collector would delete it with the Depot, and the seeds promise that deleting a Depot (the last step of a
+// migration) leaves its Modules and Providers serving. A resource labelled for another Depot that still exists is
+// left alone (the entry reports ManagedByAnotherDepot); an unlabelled one, or one whose Depot is gone, is adopted
+// (versions already in it count as hand-added and are never removed).
+import { API_VERSION, DEPOT_VERSIONS_ANNOTATION, LABELS, type KubeObject } from "../api/meta.ts";
+import { Module, Provider, type DepotObject, type ModuleObject, type ProviderObject } from "../api/kinds.ts";
+import { isAlreadyExists, isConflict, isNotFound } from "../store/errors.ts";
+import { deepEqual } from "../store/patch.ts";
+import type { ResourceStore } from "../store/types.ts";
+import type { DepotEntry } from "./depot-entries.ts";
+import { EntryError, type Discovery } from "./depot-discovery.ts";
+import { formatManaged, mergeVersions, parseManaged } from "./depot-merge.ts";
+
+export interface ApplyResult {
+  action: "created" | "updated" | "unchanged";
+  added: string[];
+  removed: string[];
+}
+
+type Managed = ModuleObject | ProviderObject;
+const ATTEMPTS = 5;
+
+const kindOf = (entry: { kind: "Module" | "Provider" }) => (entry.kind === "Module" ? Module : Provider);
+
+/** Create or update the entry's Module/Provider: config replaced, versions merged (see depot-merge.ts). */
+export async function applyEntry(
+  store: ResourceStore,
+  depot: DepotObject,
+  entry: DepotEntry,
+  discovery: Discovery,
+  depotExists: (name: string) => boolean,
+): Promise<ApplyResult> {
+  const ns = depot.metadata.namespace ?? "default";
+  const kind = kindOf(entry);
+  const configField = entry.kind === "Module" ? "moduleConfig" : "providerConfig";
+  const merge = (current: { version?: string }[], managed: string[]) =>
+    mergeVersions(current, { matched: discovery.matched, managed, constraints: entry.constraints, historyLimit: entry.historyLimit, authoritative: discovery.found > 0 });
+
+  for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
+    const existing = await store.get<Managed>(kind, ns, entry.name);
+    if (!existing) {
+      const merged = merge([], []);
+      const obj = {
+        apiVersion: API_VERSION,
+        kind: entry.kind,
+        metadata: {
+          name: entry.name,
+          namespace: ns,
+          labels: { [LABELS.depot]: depot.metadata.name },
+          annotations: { [DEPOT_VERSIONS_ANNOTATION]: formatManaged(merged.managed) },
+        },
+        spec: { [configField]: structuredClone(entry.config), versions: merged.versions },
+      } as unknown as Managed;
+      try {
+        await store.create(obj);
+        return { action: "created", added: merged.added, removed: [] };
+      } catch (e) {
+        if (isAlreadyExists(e)) continue;
+        throw e;
+      }
+    }
+    if (existing.metadata.deletionTimestamp) throw new EntryError("BeingDeleted", `${entry.kind} ${entry.name} is being deleted; it will be recreated by a later poll`);
+    const owner = existing.metadata.labels?.[LABELS.depot];
+    if (owner && owner !== depot.metadata.name && depotExists(owner)) {
+      throw new EntryError("ManagedByAnotherDepot", `${entry.kind} ${entry.name} is managed by Depot ${owner}; remove it from that Depot first`);
+    }
+    const managed = owner === depot.metadata.name ? parseManaged(existing.metadata.annotations?.[DEPOT_VERSIONS_ANNOTATION]) : [];
+    const merged = merge(existing.spec.versions ?? [], managed);
+    const next = structuredClone(existing) as Managed & { spec: Record<string, unknown> };
+    next.metadata.labels = { ...existing.metadata.labels, [LABELS.depot]: depot.metadata.name };
+    next.metadata.annotations = { ...existing.metadata.annotations, [DEPOT_VERSIONS_ANNOTATION]: formatManaged(merged.managed) };
+    next.spec[configField] = structuredClone(entry.config);
+    next.spec.versions = merged.versions;
+    if (deepEqual(next.metadata, existing.metadata) && deepEqual(next.spec, existing.spec)) return { action: "unchanged", added: [], removed: [] };
+    try {
+      await store.update(next);
+      return { action: "updated", added: merged.added, removed: merged.removed };
+    } catch (e) {
+      if (isConflict(e) || isNotFound(e)) continue;
+      throw e;
+    }
+  }
+  throw new EntryError("Conflict", `${entry.kind} ${entry.name} kept changing while the Depot updated it; will retry`);
+}
+
+/**
+ * A Module/Provider whose entry was removed from the Depot: it stays (with its versions), but is no longer
+ * Depot-managed, so the label and the annotation go.
+ */
+export async function releaseManaged(store: ResourceStore, obj: KubeObject): Promise<void> {
+  const kind = obj.kind === "Module" ? Module : Provider;
+  for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
+    const current = await store.get<KubeObject>(kind, obj.metadata.namespace, obj.metadata.name);
+    if (!current || current.metadata.labels?.[LABELS.depot] !== obj.metadata.labels?.[LABELS.depot]) return;
+    const next = structuredClone(current);
+    delete next.metadata.labels![LABELS.depot];
+    if (next.metadata.annotations) delete next.metadata.annotations[DEPOT_VERSIONS_ANNOTATION];
+    try {
+      await store.update(next);
+      return;
+    } catch (e) {
+      if (isNotFound(e)) return;
+      if (!isConflict(e)) throw e;
+    }
+  }
+}
