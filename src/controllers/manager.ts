@@ -5,7 +5,7 @@
 import type { KindDescriptor } from "../api/kinds.ts";
 import type { KubeObject } from "../api/meta.ts";
 import type { Logger } from "../log.ts";
-import { ResourceCache } from "../store/cache.ts";
+import { cacheFor, type ObjectCache } from "../store/multi-namespace-cache.ts";
 import type { ResourceStore } from "../store/types.ts";
 import { WorkQueue, type BackoffOptions } from "./workqueue.ts";
 
@@ -42,7 +42,8 @@ const hasRetryAt = (e: unknown): e is RetryableAt => typeof e === "object" && e 
 
 export interface ManagerOptions {
   log: Logger;
-  namespace?: string;
+  /** Namespaces to watch (WATCH_NAMESPACE); all when absent. */
+  namespaces?: string[];
   /** Reconcile every object this often even without changes (default 10 min; 0 = never). */
   resyncMs?: number;
   backoff?: BackoffOptions;
@@ -57,7 +58,7 @@ const decode = (s: string): ObjectKey => {
 };
 
 export class ControllerManager {
-  private readonly caches = new Map<KindDescriptor, ResourceCache>();
+  private readonly caches = new Map<KindDescriptor, ObjectCache>();
   private readonly controllers: { controller: Controller; queue: WorkQueue; workers: Promise<void>[] }[] = [];
   private readonly abort = new AbortController();
   private readonly cleanups: (() => void)[] = [];
@@ -69,14 +70,14 @@ export class ControllerManager {
   ) {}
 
   /** The shared cache of a kind (created on first use, started by start()). */
-  cache<T extends KubeObject>(kind: KindDescriptor): ResourceCache<T> {
+  cache<T extends KubeObject>(kind: KindDescriptor): ObjectCache<T> {
     let c = this.caches.get(kind);
     if (!c) {
-      c = new ResourceCache(this.store, kind, { namespace: this.options.namespace, log: this.options.log });
+      c = cacheFor(this.store, kind, this.options.namespaces, { log: this.options.log });
       this.caches.set(kind, c);
       if (this.started) void c.start();
     }
-    return c as unknown as ResourceCache<T>;
+    return c as unknown as ObjectCache<T>;
   }
 
   add(controller: Controller): void {

@@ -4,7 +4,7 @@ import { Module, Version, type ModuleObject, type VersionObject } from "../api/k
 import { LABELS, type KubeObject } from "../api/meta.ts";
 import { artifactFileName, moduleArchiveFormat, moduleVersionName } from "../api/naming.ts";
 import type { ResourceStore } from "../store/types.ts";
-import type { ResourceCache } from "../store/cache.ts";
+import type { ObjectCache } from "../store/multi-namespace-cache.ts";
 import { readiness, setConditions } from "./conditions.ts";
 import { ownerLabels, reconcileChildren, type DesiredVersion } from "./children.ts";
 import type { Controller, ControllerManager, ObjectKey, ReconcileContext } from "./manager.ts";
@@ -26,8 +26,8 @@ export class ModuleController implements Controller {
   readonly name = MODULE_CONTROLLER;
   readonly kind = Module;
   readonly watches = [{ kind: Version, map: ownerKeys(LABELS.module) }];
-  private readonly modules: ResourceCache<ModuleObject>;
-  private readonly versions: ResourceCache<VersionObject>;
+  private readonly modules: ObjectCache<ModuleObject>;
+  private readonly versions: ObjectCache<VersionObject>;
 
   constructor(
     private readonly store: ResourceStore,

@@ -3,7 +3,7 @@
 import { Provider, Version, type ProviderObject, type VersionObject } from "../api/kinds.ts";
 import { LABELS } from "../api/meta.ts";
 import { providerVersionName } from "../api/naming.ts";
-import type { ResourceCache } from "../store/cache.ts";
+import type { ObjectCache } from "../store/multi-namespace-cache.ts";
 import type { ResourceStore } from "../store/types.ts";
 import { ownerLabels, reconcileChildren, type DesiredVersion } from "./children.ts";
 import { readiness, setConditions } from "./conditions.ts";
@@ -20,8 +20,8 @@ export class ProviderController implements Controller {
   readonly name = PROVIDER_CONTROLLER;
   readonly kind = Provider;
   readonly watches = [{ kind: Version, map: ownerKeys(LABELS.provider) }];
-  private readonly providers: ResourceCache<ProviderObject>;
-  private readonly versions: ResourceCache<VersionObject>;
+  private readonly providers: ObjectCache<ProviderObject>;
+  private readonly versions: ObjectCache<VersionObject>;
 
   constructor(
     private readonly store: ResourceStore,

@@ -8,7 +8,7 @@ import { RepackageError } from "../artifacts/repackage.ts";
 import type { Logger } from "../log.ts";
 import { UpstreamError } from "../sources/http.ts";
 import { IntegrityError } from "../sources/opentofu.ts";
-import type { ResourceCache } from "../store/cache.ts";
+import type { ObjectCache } from "../store/multi-namespace-cache.ts";
 import type { ResourceStore } from "../store/types.ts";
 import type { StorageFor } from "../storage/locate.ts";
 import { StorageError } from "../storage/types.ts";
@@ -54,7 +54,7 @@ export class VersionController implements Controller {
   readonly name = VERSION_CONTROLLER;
   readonly kind = Version;
   readonly concurrency: number;
-  private readonly versions: ResourceCache<VersionObject>;
+  private readonly versions: ObjectCache<VersionObject>;
   private readonly publisher: ArtifactPublisher;
   private readonly rehashIntervalMs: number;
 

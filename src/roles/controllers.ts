@@ -31,32 +31,33 @@ export function parseControllerList(text: string | undefined): ControllerName[] 
   return names as ControllerName[];
 }
 
-export async function startControllers(options: {
+export interface ControllerDeps {
   store: ResourceStore;
   storageFor: StorageFor;
   log: Logger;
   flags: Record<string, string | undefined>;
-  namespace?: string;
-}): Promise<ControllerManager | undefined> {
-  const { flags, store } = options;
-  const enabled = parseControllerList(flags.controllers);
-  if (!enabled.length) return undefined;
+  namespaces?: string[];
+}
+
+/** A manager holding the named controllers (not started). */
+export function buildManager(names: ControllerName[], deps: ControllerDeps): ControllerManager {
+  const { flags, store } = deps;
   const concurrency = Number(flags["version-concurrency"]);
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) throw new Error("--version-concurrency must be an integer from 1 to 64");
   const manager = new ControllerManager(store, {
-    log: options.log.child({ component: "controllers" }),
-    namespace: options.namespace,
+    log: deps.log.child({ component: "controllers" }),
+    namespaces: deps.namespaces,
     resyncMs: parseDuration(flags["resync-interval"]!),
   });
   const upstreams = new Upstreams(store, { githubApiUrl: flags["github-api-url"], opentofuRegistryUrl: flags["opentofu-registry-url"] });
-  if (enabled.includes("depot")) manager.add(new DepotController(store, manager, { upstreams }));
-  if (enabled.includes("module")) manager.add(new ModuleController(store, manager));
-  if (enabled.includes("provider")) manager.add(new ProviderController(store, manager));
-  if (enabled.includes("groupbinding")) manager.add(new GroupBindingController(store, manager));
-  if (enabled.includes("version")) {
+  if (names.includes("depot")) manager.add(new DepotController(store, manager, { upstreams }));
+  if (names.includes("module")) manager.add(new ModuleController(store, manager));
+  if (names.includes("provider")) manager.add(new ProviderController(store, manager));
+  if (names.includes("groupbinding")) manager.add(new GroupBindingController(store, manager));
+  if (names.includes("version")) {
     manager.add(
       new VersionController(store, manager, {
-        storageFor: options.storageFor,
+        storageFor: deps.storageFor,
         upstreams,
         tmpDir: flags["work-dir"],
         rehashIntervalMs: parseDuration(flags["rehash-interval"]!),
@@ -64,6 +65,14 @@ export async function startControllers(options: {
       }),
     );
   }
+  return manager;
+}
+
+/** Every enabled controller in one manager, started (standalone: one process, no election needed). */
+export async function startControllers(deps: ControllerDeps): Promise<ControllerManager | undefined> {
+  const enabled = parseControllerList(deps.flags.controllers);
+  if (!enabled.length) return undefined;
+  const manager = buildManager(enabled, deps);
   await manager.start();
   return manager;
 }

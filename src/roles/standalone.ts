@@ -12,6 +12,7 @@ import { loadSigningKey } from "./signing-key.ts";
 import { loadOrCreateKey, readKeyFile } from "./secrets-on-disk.ts";
 import { startRegistryServer } from "./registry-server.ts";
 import { CONTROLLER_FLAGS, startControllers } from "./controllers.ts";
+import { AUTH_FLAGS, authConfigFromFlags } from "../server/auth/config.ts";
 
 export const STANDALONE_FLAGS: FlagSpec[] = [
   { name: "listen", env: "OPENDEPOT_LISTEN", default: "127.0.0.1:8080", description: "Address the registry listens on" },
@@ -26,6 +27,8 @@ export const STANDALONE_FLAGS: FlagSpec[] = [
   { name: "tls-cert-path", env: "OPENDEPOT_TLS_CERT_PATH", description: "TLS certificate (PEM); serves HTTPS with --tls-cert-key" },
   { name: "tls-cert-key", env: "OPENDEPOT_TLS_CERT_KEY", description: "TLS private key (PEM)" },
   { name: "log-level", env: "OPENDEPOT_LOG_LEVEL", default: "info", description: "debug, info, warn or error" },
+  { name: "watch-cache-size", env: "OPENDEPOT_WATCH_CACHE_SIZE", default: "10000", description: "Changes kept for watches resuming from a resourceVersion; older ones get 410 Gone" },
+  ...AUTH_FLAGS,
   ...CONTROLLER_FLAGS,
 ];
 
@@ -36,8 +39,12 @@ export async function runStandalone(flags: Record<string, string | undefined>) {
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   const ttlMs = parseDuration(flags["download-url-ttl"]!);
   if ((flags["tls-cert-path"] === undefined) !== (flags["tls-cert-key"] === undefined)) throw new Error("--tls-cert-path and --tls-cert-key go together");
+  const auth = authConfigFromFlags(flags); // anonymous unless an OIDC issuer is configured
 
-  const store = EmbeddedStore.open(join(dataDir, "store.db"));
+  const watchCacheSize = Number(flags["watch-cache-size"]);
+  if (!Number.isInteger(watchCacheSize) || watchCacheSize < 1) throw new Error(`--watch-cache-size must be a positive integer, got "${flags["watch-cache-size"]}"`);
+
+  const store = EmbeddedStore.open(join(dataDir, "store.db"), { eventBufferSize: watchCacheSize });
   const loader = flags.manifests ? new ManifestLoader(store, resolve(flags.manifests), { log }) : undefined;
   if (loader) {
     const result = await loader.start();
@@ -56,6 +63,7 @@ export async function runStandalone(flags: Record<string, string | undefined>) {
     log,
     publicUrl: flags["public-url"],
     signingKeySourceUrl: flags["gpg-key-source-url"],
+    auth,
   });
   const tls = flags["tls-cert-path"] ? { cert: flags["tls-cert-path"]!, key: flags["tls-cert-key"]! } : undefined;
   const http = server.listen(hostname, port, tls);
