@@ -2,8 +2,10 @@
 import { join } from "node:path";
 import { renderCrds } from "../src/api/crd.ts";
 
-const dir = join(import.meta.dir, "..", "crds");
-for (const { file, yaml } of renderCrds()) {
-  await Bun.write(join(dir, file), yaml);
-  console.log(`wrote crds/${file}`);
+// Written twice: crds/ for kubectl users, and the Helm chart's crds/ (Helm installs those before the templates).
+for (const dir of ["crds", "helm/opendepot/crds"]) {
+  for (const { file, yaml } of renderCrds()) {
+    await Bun.write(join(import.meta.dir, "..", dir, file), yaml);
+    console.log(`wrote ${dir}/${file}`);
+  }
 }

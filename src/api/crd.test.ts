@@ -6,9 +6,11 @@ import { Module, OUR_KINDS, Version } from "./kinds.ts";
 
 describe("CRDs", () => {
   test("committed crds/*.yaml match the schemas in src/api (run `bun run gen:crds` after changing them)", async () => {
-    for (const { file, yaml } of renderCrds()) {
-      const committed = await readFile(join(import.meta.dir, "..", "..", "crds", file), "utf8").catch(() => "<missing>");
-      expect({ file, same: committed === yaml }).toEqual({ file, same: true });
+    for (const dir of ["crds", "helm/opendepot/crds"]) {
+      for (const { file, yaml } of renderCrds()) {
+        const committed = await readFile(join(import.meta.dir, "..", "..", dir, file), "utf8").catch(() => "<missing>");
+        expect({ file: `${dir}/${file}`, same: committed === yaml }).toEqual({ file: `${dir}/${file}`, same: true });
+      }
     }
   });
 
