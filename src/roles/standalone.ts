@@ -12,6 +12,7 @@ import { loadSigningKey } from "./signing-key.ts";
 import { loadOrCreateKey, readKeyFile } from "./secrets-on-disk.ts";
 import { startRegistryServer } from "./registry-server.ts";
 import { CONTROLLER_FLAGS, startControllers } from "./controllers.ts";
+import { startAdminApi } from "../kubeapi/admin.ts";
 import { AUTH_FLAGS, authConfigFromFlags } from "../server/auth/config.ts";
 
 export const STANDALONE_FLAGS: FlagSpec[] = [
@@ -27,6 +28,8 @@ export const STANDALONE_FLAGS: FlagSpec[] = [
   { name: "tls-cert-path", env: "OPENDEPOT_TLS_CERT_PATH", description: "TLS certificate (PEM); serves HTTPS with --tls-cert-key" },
   { name: "tls-cert-key", env: "OPENDEPOT_TLS_CERT_KEY", description: "TLS private key (PEM)" },
   { name: "log-level", env: "OPENDEPOT_LOG_LEVEL", default: "info", description: "debug, info, warn or error" },
+  { name: "admin-listen", env: "OPENDEPOT_ADMIN_LISTEN", default: "127.0.0.1:8081", description: "Address of the Kubernetes-compatible admin API (kubectl); empty or \"off\" disables it" },
+  { name: "admin-token-file", env: "OPENDEPOT_ADMIN_TOKEN_FILE", description: "Bearer token of the admin API (generated as <data-dir>/admin-token when unset)" },
   { name: "watch-cache-size", env: "OPENDEPOT_WATCH_CACHE_SIZE", default: "10000", description: "Changes kept for watches resuming from a resourceVersion; older ones get 410 Gone" },
   ...AUTH_FLAGS,
   ...CONTROLLER_FLAGS,
@@ -43,6 +46,7 @@ export async function runStandalone(flags: Record<string, string | undefined>) {
 
   const watchCacheSize = Number(flags["watch-cache-size"]);
   if (!Number.isInteger(watchCacheSize) || watchCacheSize < 1) throw new Error(`--watch-cache-size must be a positive integer, got "${flags["watch-cache-size"]}"`);
+  const adminListen = flags["admin-listen"] && flags["admin-listen"] !== "off" ? parseListen(flags["admin-listen"]) : undefined;
 
   const store = EmbeddedStore.open(join(dataDir, "store.db"), { eventBufferSize: watchCacheSize });
   const loader = flags.manifests ? new ManifestLoader(store, resolve(flags.manifests), { log }) : undefined;
@@ -67,6 +71,7 @@ export async function runStandalone(flags: Record<string, string | undefined>) {
   });
   const tls = flags["tls-cert-path"] ? { cert: flags["tls-cert-path"]!, key: flags["tls-cert-key"]! } : undefined;
   const http = server.listen(hostname, port, tls);
+  const admin = adminListen ? await startAdminApi({ store, dataDir, ...adminListen, tokenFile: flags["admin-token-file"], log }) : undefined;
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -74,6 +79,7 @@ export async function runStandalone(flags: Record<string, string | undefined>) {
     stopping = true;
     log.info("shutting down", { signal });
     await http.stop();
+    await admin?.stop();
     loader?.stop();
     await controllers?.stop();
     server.stop();
@@ -82,5 +88,5 @@ export async function runStandalone(flags: Record<string, string | undefined>) {
   };
   process.on("SIGTERM", () => void stop("SIGTERM"));
   process.on("SIGINT", () => void stop("SIGINT"));
-  return { url: http.url, stop };
+  return { url: http.url, adminUrl: admin?.url, stop };
 }
