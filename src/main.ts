@@ -3,6 +3,8 @@
 import { formatHelp, parseFlags, UsageError, type FlagSpec } from "./cli/flags.ts";
 import { runStandalone, STANDALONE_FLAGS } from "./roles/standalone.ts";
 import { runKeygen, KEYGEN_FLAGS } from "./roles/keygen.ts";
+import { CONTROLLER_ROLE_FLAGS, runController } from "./roles/controller.ts";
+import { runServe, SERVE_FLAGS } from "./roles/serve.ts";
 
 interface Role {
   summary: string;
@@ -12,6 +14,8 @@ interface Role {
 
 const ROLES: Record<string, Role> = {
   standalone: { summary: "Store, controllers and registry server in one process (the embedded default)", flags: STANDALONE_FLAGS, run: runStandalone },
+  serve: { summary: "Registry server reading the Kubernetes API (stateless; run N replicas)", flags: SERVE_FLAGS, run: runServe },
+  controller: { summary: "Controllers against the Kubernetes API, one leader-elected Lease per controller group", flags: CONTROLLER_ROLE_FLAGS, run: runController },
   keygen: { summary: "Write a new RSA OpenPGP key pair for signing provider SHA256SUMS", flags: KEYGEN_FLAGS, run: runKeygen },
 };
 

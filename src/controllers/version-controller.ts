@@ -70,7 +70,10 @@ export class VersionController implements Controller {
   }
 
   async reconcile(key: ObjectKey, { log, signal }: ReconcileContext): Promise<ReconcileResult | void> {
-    let v = this.versions.get(key.namespace, key.name);
+    // Read fresh, not from the cache: a reconcile woken by one of our own earlier writes may run before the cache
+    // has seen the status we wrote last, and acting on that would fetch and upload the artifact a second time.
+    if (!this.versions.get(key.namespace, key.name)) return;
+    let v = await this.store.get<VersionObject>(Version, key.namespace, key.name);
     if (!v) return;
     if (v.metadata.deletionTimestamp) return this.finalize(v, log);
     if (!v.metadata.finalizers?.includes(FINALIZER)) {

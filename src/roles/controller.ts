@@ -1,0 +1,90 @@
+// `opendepot controller`: the controllers against the Kubernetes API. Each controller group holds its own Lease
+// (opendepot-<group>), so replicas can split the work, and only the lease holder of a group reconciles it. Losing
+// a lease exits the process (as client-go does): a restarted pod rejoins cleanly instead of half-running.
+import { hostname } from "node:os";
+import { parseDuration } from "../cli/duration.ts";
+import type { FlagSpec } from "../cli/flags.ts";
+import { parseListen } from "../cli/flags.ts";
+import { LeaderElector } from "../controllers/leader-election.ts";
+import type { ControllerManager } from "../controllers/manager.ts";
+import { createLogger, type Level } from "../log.ts";
+import { storageFactory } from "../storage/factory.ts";
+import { buildManager, CONTROLLER_FLAGS, parseControllerList, type ControllerName } from "./controllers.ts";
+import { KUBE_FLAGS, kubeFromFlags, onShutdown } from "./kube-flags.ts";
+
+export const CONTROLLER_ROLE_FLAGS: FlagSpec[] = [
+  ...KUBE_FLAGS,
+  { name: "only", env: "OPENDEPOT_ONLY", description: "Run only these controllers (comma-separated: depot,module,provider,version,groupbinding)" },
+  ...CONTROLLER_FLAGS,
+  { name: "leader-elect", env: "OPENDEPOT_LEADER_ELECT", boolean: true, default: "true", description: "Elect one active replica per controller group with Leases" },
+  { name: "leader-election-namespace", env: "POD_NAMESPACE", default: "opendepot-system", description: "Namespace of the Leases" },
+  { name: "lease-duration", env: "OPENDEPOT_LEASE_DURATION", default: "15s", description: "How long a lease is valid without renewal" },
+  { name: "renew-deadline", env: "OPENDEPOT_RENEW_DEADLINE", default: "10s", description: "How long the leader keeps trying to renew before giving up" },
+  { name: "retry-period", env: "OPENDEPOT_RETRY_PERIOD", default: "2s", description: "Interval between acquire/renew attempts" },
+  { name: "health-listen", env: "OPENDEPOT_HEALTH_LISTEN", default: "0.0.0.0:8082", description: "Address of /healthz and /readyz (empty disables)" },
+  { name: "default-storage-dir", env: "OPENDEPOT_DEFAULT_STORAGE_DIR", description: "Filesystem storage for resources without a storageConfig" },
+  { name: "log-level", env: "OPENDEPOT_LOG_LEVEL", default: "info", description: "debug, info, warn or error" },
+];
+
+export async function runController(flags: Record<string, string | undefined>) {
+  const log = createLogger({ level: flags["log-level"] as Level, fields: { role: "controller" } });
+  const names = parseControllerList(flags.only ?? flags.controllers);
+  if (!names.length) throw new Error("no controllers selected");
+  const kube = kubeFromFlags(flags);
+  log.info("connecting to Kubernetes", { source: kube.connection.source, server: kube.connection.server, namespaces: kube.namespaces ?? "all" });
+  const deps = { store: kube.store, storageFor: storageFactory({ defaultRoot: flags["default-storage-dir"] }), log, flags, namespaces: kube.namespaces };
+  const identity = `${hostname()}_${Bun.randomUUIDv7()}`;
+  const groups: { name: ControllerName; manager: ControllerManager; elector?: LeaderElector; running: boolean }[] = [];
+
+  if (flags["leader-elect"] === "true") {
+    for (const name of names) {
+      const group = { name, manager: buildManager([name], deps), running: false } as (typeof groups)[number];
+      group.elector = new LeaderElector({
+        store: kube.store,
+        namespace: flags["leader-election-namespace"]!,
+        name: `opendepot-${name}`,
+        identity,
+        leaseDurationMs: parseDuration(flags["lease-duration"]!),
+        renewDeadlineMs: parseDuration(flags["renew-deadline"]!),
+        retryPeriodMs: parseDuration(flags["retry-period"]!),
+        log,
+        onStartedLeading: async () => {
+          await group.manager.start();
+          group.running = true;
+        },
+        onStoppedLeading: () => {
+          log.error("exiting after losing leadership", { controller: name });
+          process.exit(1);
+        },
+      });
+      group.elector.start();
+      groups.push(group);
+    }
+  } else {
+    const manager = buildManager(names, deps);
+    await manager.start();
+    groups.push({ name: names[0]!, manager, running: true });
+  }
+
+  const health = flags["health-listen"]
+    ? Bun.serve({
+        ...parseListen(flags["health-listen"]),
+        fetch: (req) => {
+          const path = new URL(req.url).pathname;
+          if (path === "/healthz") return Response.json({ status: "ok" });
+          if (path === "/readyz") return Response.json({ status: "ok", leading: groups.filter((g) => g.running).map((g) => g.name) });
+          return new Response("not found", { status: 404 });
+        },
+      })
+    : undefined;
+  log.info("controller role started", { controllers: names, leaderElection: flags["leader-elect"] === "true", identity });
+
+  onShutdown(async (signal) => {
+    log.info("shutting down", { signal });
+    await health?.stop();
+    // Finish in-flight work first, then hand the leases over so a standby starts at once.
+    await Promise.all(groups.map((g) => (g.running ? g.manager.stop() : undefined)));
+    await Promise.all(groups.map((g) => g.elector?.stop()));
+  });
+  return { groups };
+}
