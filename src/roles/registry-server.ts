@@ -1,5 +1,7 @@
 // Wiring of the registry server from its parts; used by `standalone` now and `serve` later.
 import type { ModuleObject, ProviderObject, VersionObject } from "../api/kinds.ts";
+import { parseDuration } from "../cli/duration.ts";
+import { UsageError, type FlagSpec } from "../cli/flags.ts";
 import { Module, Provider, Version } from "../api/kinds.ts";
 import type { Logger } from "../log.ts";
 import { createApp, type DiscoveryExtras } from "../server/app.ts";
@@ -14,6 +16,30 @@ import { UrlSigner } from "../server/url-signer.ts";
 import { cacheFor } from "../store/multi-namespace-cache.ts";
 import type { ResourceStore } from "../store/types.ts";
 import type { StorageFor } from "../storage/locate.ts";
+
+/** Flags of every role that serves the registry (standalone, serve). Key files default differently per role. */
+export function registryServerFlags(defaults: { keysGenerated: boolean }): FlagSpec[] {
+  const generated = defaults.keysGenerated ? " (generated in the data dir when unset)" : "";
+  return [
+    { name: "public-url", env: "OPENDEPOT_PUBLIC_URL", description: "Absolute base URL for links in responses (relative links when unset)" },
+    { name: "download-url-ttl", env: "OPENDEPOT_DOWNLOAD_URL_TTL", default: "15m", description: "How long signed download URLs stay valid" },
+    { name: "url-signing-key-file", env: "OPENDEPOT_URL_SIGNING_KEY_FILE", description: `Key for signing download URLs, the same on every replica${generated}` },
+    { name: "gpg-key-file", env: "OPENDEPOT_GPG_KEY_FILE", description: `ASCII-armored private key that signs provider SHA256SUMS, or OPENDEPOT_PROVIDER_GPG_PRIVATE_KEY_BASE64${generated}` },
+    { name: "gpg-passphrase-file", env: "OPENDEPOT_GPG_PASSPHRASE_FILE", description: "File holding the passphrase of --gpg-key-file" },
+    { name: "gpg-key-source-url", env: "OPENDEPOT_PROVIDER_GPG_SOURCE_URL", description: "source_url published with the signing key" },
+    { name: "tls-cert-path", env: "OPENDEPOT_TLS_CERT_PATH", description: "TLS certificate (PEM); serves HTTPS with --tls-cert-key" },
+    { name: "tls-cert-key", env: "OPENDEPOT_TLS_CERT_KEY", description: "TLS private key (PEM)" },
+    { name: "log-level", env: "OPENDEPOT_LOG_LEVEL", default: "info", description: "debug, info, warn or error" },
+  ];
+}
+
+/** --tls-cert-path/--tls-cert-key, which go together. */
+export function tlsFromFlags(flags: Record<string, string | undefined>): { cert: string; key: string } | undefined {
+  if ((flags["tls-cert-path"] === undefined) !== (flags["tls-cert-key"] === undefined)) throw new UsageError("--tls-cert-path and --tls-cert-key go together");
+  return flags["tls-cert-path"] ? { cert: flags["tls-cert-path"]!, key: flags["tls-cert-key"]! } : undefined;
+}
+
+export const urlTtlSeconds = (flags: Record<string, string | undefined>) => Math.max(1, Math.floor(parseDuration(flags["download-url-ttl"]!) / 1000));
 
 export interface RegistryServerOptions {
   store: ResourceStore;

@@ -1,7 +1,6 @@
 // `opendepot serve`: the registry server against the Kubernetes API (stateless: run N replicas). Auth modes as
 // v0.9: --anonymous-auth; OIDC; --use-bearer-token (TokenReview + SubjectAccessReview); else the kubeconfig mode,
 // which only ever uses the token inside the caller's kubeconfig.
-import { parseDuration } from "../cli/duration.ts";
 import { parseListen, UsageError, type FlagSpec } from "../cli/flags.ts";
 import { createLogger, type Level } from "../log.ts";
 import { AUTH_FLAGS, authConfigFromFlags } from "../server/auth/config.ts";
@@ -9,25 +8,17 @@ import { KubernetesGatekeeper } from "../server/kube-gatekeeper.ts";
 import { KubeTokenReviewer } from "../server/kube-reviews.ts";
 import { storageFactory } from "../storage/factory.ts";
 import { KUBE_FLAGS, kubeFromFlags, onShutdown } from "./kube-flags.ts";
-import { startRegistryServer } from "./registry-server.ts";
+import { registryServerFlags, startRegistryServer, tlsFromFlags, urlTtlSeconds } from "./registry-server.ts";
 import { readKeyFile } from "./secrets-on-disk.ts";
 import { loadSigningKey } from "./signing-key.ts";
 
 export const SERVE_FLAGS: FlagSpec[] = [
   { name: "listen", env: "OPENDEPOT_LISTEN", default: "0.0.0.0:8080", description: "Address the registry listens on" },
   ...KUBE_FLAGS,
-  { name: "public-url", env: "OPENDEPOT_PUBLIC_URL", description: "Absolute base URL for links in responses (relative links when unset)" },
-  { name: "download-url-ttl", env: "OPENDEPOT_DOWNLOAD_URL_TTL", default: "15m", description: "How long signed download URLs stay valid" },
-  { name: "url-signing-key-file", env: "OPENDEPOT_URL_SIGNING_KEY_FILE", description: "Key for signing download URLs; the same on every replica (required)" },
-  { name: "gpg-key-file", env: "OPENDEPOT_GPG_KEY_FILE", description: "ASCII-armored private key that signs provider SHA256SUMS (or OPENDEPOT_PROVIDER_GPG_PRIVATE_KEY_BASE64)" },
-  { name: "gpg-passphrase-file", env: "OPENDEPOT_GPG_PASSPHRASE_FILE", description: "File holding the passphrase of --gpg-key-file" },
-  { name: "gpg-key-source-url", env: "OPENDEPOT_PROVIDER_GPG_SOURCE_URL", description: "source_url published with the signing key" },
-  { name: "tls-cert-path", env: "OPENDEPOT_TLS_CERT_PATH", description: "TLS certificate (PEM)" },
-  { name: "tls-cert-key", env: "OPENDEPOT_TLS_CERT_KEY", description: "TLS private key (PEM)" },
+  ...registryServerFlags({ keysGenerated: false }),
   { name: "use-bearer-token", env: "OPENDEPOT_USE_BEARER_TOKEN", boolean: true, default: "false", description: "Authorise Kubernetes bearer tokens with TokenReview + SubjectAccessReview (else: kubeconfig mode)" },
   { name: "kubeconfig-allowed-servers", env: "OPENDEPOT_KUBECONFIG_ALLOWED_SERVERS", description: "Kubeconfig mode: API server URLs callers' kubeconfigs may name besides the one the server uses (comma-separated)" },
   { name: "default-storage-dir", env: "OPENDEPOT_DEFAULT_STORAGE_DIR", description: "Filesystem storage for resources without a storageConfig" },
-  { name: "log-level", env: "OPENDEPOT_LOG_LEVEL", default: "info", description: "debug, info, warn or error" },
   ...AUTH_FLAGS,
 ];
 
@@ -35,7 +26,7 @@ export async function runServe(flags: Record<string, string | undefined>) {
   const log = createLogger({ level: flags["log-level"] as Level, fields: { role: "serve" } });
   const { hostname, port } = parseListen(flags.listen!);
   if (!flags["url-signing-key-file"]) throw new UsageError("--url-signing-key-file is required: every replica must sign download URLs with the same key");
-  if ((flags["tls-cert-path"] === undefined) !== (flags["tls-cert-key"] === undefined)) throw new UsageError("--tls-cert-path and --tls-cert-key go together");
+  const tls = tlsFromFlags(flags);
   const auth = authConfigFromFlags(flags);
   const kube = kubeFromFlags(flags);
   log.info("connecting to Kubernetes", { source: kube.connection.source, server: kube.connection.server, namespaces: kube.namespaces ?? "all" });
@@ -46,7 +37,7 @@ export async function runServe(flags: Record<string, string | undefined>) {
     storageFor: storageFactory({ defaultRoot: flags["default-storage-dir"] }),
     signer: await loadSigningKey({ keyFile: flags["gpg-key-file"], passphraseFile: flags["gpg-passphrase-file"], log }),
     urlKey: await readKeyFile(flags["url-signing-key-file"]),
-    urlTtlSeconds: Math.max(1, Math.floor(parseDuration(flags["download-url-ttl"]!) / 1000)),
+    urlTtlSeconds: urlTtlSeconds(flags),
     log,
     publicUrl: flags["public-url"],
     signingKeySourceUrl: flags["gpg-key-source-url"],
@@ -56,7 +47,6 @@ export async function runServe(flags: Record<string, string | undefined>) {
     ...(kubeMode ? { gatekeeper: new KubernetesGatekeeper(kubeMode, reviewer, log.child({ component: "auth" }), [kube.connection.server, ...(flags["kubeconfig-allowed-servers"] ?? "").split(",").map((s) => s.trim()).filter(Boolean)]) } : {}),
   });
   log.info("authentication", { mode: kubeMode ?? auth.mode });
-  const tls = flags["tls-cert-path"] ? { cert: flags["tls-cert-path"]!, key: flags["tls-cert-key"]! } : undefined;
   const http = server.listen(hostname, port, tls);
   onShutdown(async (signal) => {
     log.info("shutting down", { signal });

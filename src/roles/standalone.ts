@@ -2,7 +2,6 @@
 // one process, no cluster needed. Manifests in a directory are applied like `kubectl apply` and watched.
 import { mkdir } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { parseDuration } from "../cli/duration.ts";
 import { type FlagSpec, parseListen } from "../cli/flags.ts";
 import { createLogger, type Level } from "../log.ts";
 import { EmbeddedStore } from "../store/embedded.ts";
@@ -10,7 +9,7 @@ import { ManifestLoader } from "../store/manifests.ts";
 import { storageFactory } from "../storage/factory.ts";
 import { loadSigningKey } from "./signing-key.ts";
 import { loadOrCreateKey, readKeyFile } from "./secrets-on-disk.ts";
-import { startRegistryServer } from "./registry-server.ts";
+import { registryServerFlags, startRegistryServer, tlsFromFlags, urlTtlSeconds } from "./registry-server.ts";
 import { CONTROLLER_FLAGS, startControllers } from "./controllers.ts";
 import { startAdminApi } from "../kubeapi/admin.ts";
 import { AUTH_FLAGS, authConfigFromFlags } from "../server/auth/config.ts";
@@ -19,15 +18,7 @@ export const STANDALONE_FLAGS: FlagSpec[] = [
   { name: "listen", env: "OPENDEPOT_LISTEN", default: "127.0.0.1:8080", description: "Address the registry listens on" },
   { name: "data-dir", env: "OPENDEPOT_DATA_DIR", default: "./.opendepot", description: "Where the store, artifacts and generated keys live" },
   { name: "manifests", env: "OPENDEPOT_MANIFESTS", description: "Directory of YAML manifests to apply and watch" },
-  { name: "public-url", env: "OPENDEPOT_PUBLIC_URL", description: "Absolute base URL for links in responses (relative links when unset)" },
-  { name: "download-url-ttl", env: "OPENDEPOT_DOWNLOAD_URL_TTL", default: "15m", description: "How long signed download URLs stay valid" },
-  { name: "url-signing-key-file", env: "OPENDEPOT_URL_SIGNING_KEY_FILE", description: "Key for signing download URLs (generated in the data dir when unset)" },
-  { name: "gpg-key-file", env: "OPENDEPOT_GPG_KEY_FILE", description: "ASCII-armored private key that signs provider SHA256SUMS (generated in the data dir when unset)" },
-  { name: "gpg-passphrase-file", env: "OPENDEPOT_GPG_PASSPHRASE_FILE", description: "File holding the passphrase of --gpg-key-file" },
-  { name: "gpg-key-source-url", env: "OPENDEPOT_PROVIDER_GPG_SOURCE_URL", description: "source_url published with the signing key" },
-  { name: "tls-cert-path", env: "OPENDEPOT_TLS_CERT_PATH", description: "TLS certificate (PEM); serves HTTPS with --tls-cert-key" },
-  { name: "tls-cert-key", env: "OPENDEPOT_TLS_CERT_KEY", description: "TLS private key (PEM)" },
-  { name: "log-level", env: "OPENDEPOT_LOG_LEVEL", default: "info", description: "debug, info, warn or error" },
+  ...registryServerFlags({ keysGenerated: true }),
   { name: "admin-listen", env: "OPENDEPOT_ADMIN_LISTEN", default: "127.0.0.1:8081", description: "Address of the Kubernetes-compatible admin API (kubectl); empty or \"off\" disables it" },
   { name: "admin-token-file", env: "OPENDEPOT_ADMIN_TOKEN_FILE", description: "Bearer token of the admin API (generated as <data-dir>/admin-token when unset)" },
   { name: "watch-cache-size", env: "OPENDEPOT_WATCH_CACHE_SIZE", default: "10000", description: "Changes kept for watches resuming from a resourceVersion; older ones get 410 Gone" },
@@ -40,8 +31,7 @@ export async function runStandalone(flags: Record<string, string | undefined>) {
   const { hostname, port } = parseListen(flags.listen!);
   const dataDir = resolve(flags["data-dir"]!);
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
-  const ttlMs = parseDuration(flags["download-url-ttl"]!);
-  if ((flags["tls-cert-path"] === undefined) !== (flags["tls-cert-key"] === undefined)) throw new Error("--tls-cert-path and --tls-cert-key go together");
+  const tls = tlsFromFlags(flags);
   const auth = authConfigFromFlags(flags); // anonymous unless an OIDC issuer is configured
 
   const watchCacheSize = Number(flags["watch-cache-size"]);
@@ -63,13 +53,12 @@ export async function runStandalone(flags: Record<string, string | undefined>) {
     storageFor,
     signer,
     urlKey,
-    urlTtlSeconds: Math.max(1, Math.floor(ttlMs / 1000)),
+    urlTtlSeconds: urlTtlSeconds(flags),
     log,
     publicUrl: flags["public-url"],
     signingKeySourceUrl: flags["gpg-key-source-url"],
     auth,
   });
-  const tls = flags["tls-cert-path"] ? { cert: flags["tls-cert-path"]!, key: flags["tls-cert-key"]! } : undefined;
   const http = server.listen(hostname, port, tls);
   const admin = adminListen ? await startAdminApi({ store, dataDir, ...adminListen, tokenFile: flags["admin-token-file"], log }) : undefined;
 
