@@ -13,7 +13,7 @@ beforeAll(async () => {
   await fake.start();
   await relFake.start();
   for (const f of [fake, relFake]) f.addProvider("hashicorp", "aws", { versions: ["5.80.0", { version: "5.81.0", protocols: ["5.0", "6.0"] }] });
-  fake.addProvider("acme", "big", { versions: ["1.0.0"], platforms: [{ os: "linux", arch: "amd64" }], binarySize: 96 * 1024 * 1024 });
+  fake.addProvider("acme", "big", { versions: ["1.0.0"], platforms: [{ os: "linux", arch: "amd64" }], binarySize: 256 * 1024 * 1024 });
 });
 afterAll(async () => {
   await fake.stop();
@@ -123,7 +123,7 @@ describe("verified packages", () => {
     expect(e.retryAt!.getTime()).toBeGreaterThan(Date.now() + 25_000);
   });
 
-  test("a 96 MiB provider streams through with flat memory", async () => {
+  test("a 256 MiB provider streams through with flat memory", async () => {
     const info = await client.downloadInfo("acme", "big", "1.0.0", "linux", "amd64");
     Bun.gc(true);
     const before = process.memoryUsage().rss;
@@ -138,9 +138,10 @@ describe("verified packages", () => {
     }
     expect(hasher.digest("hex")).toBe(info.shasum);
     expect(size).toBe(fake.stats.downloadBytes); // Bun.serve streams big bodies chunked, so pkg.size may be absent
-    expect(size).toBeGreaterThan(96 * 1024 * 1024);
-    // The fake generates the zip in this same process; the bound is still far below the file size.
-    expect(peak - before).toBeLessThan(64 * 1024 * 1024);
+    expect(size).toBeGreaterThan(256 * 1024 * 1024);
+    // The fake generates the zip in this same process, and RSS in a shared test process is noisy (~65 MiB seen):
+    // the bound leaves room for that while staying at half the payload, which any buffering would blow through.
+    expect(peak - before).toBeLessThan(128 * 1024 * 1024);
   });
 });
 
