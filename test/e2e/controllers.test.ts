@@ -2,7 +2,7 @@
 // registry, to artifacts that the real Terraform CLI installs — and the repair, immutability, verification,
 // rate-limit, GC, history-limit and forceSync behaviour around it.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { readFile, writeFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Module, Provider, Version, type ModuleObject, type ProviderObject, type VersionObject } from "../../src/api/kinds.ts";
 import { API_VERSION, FINALIZER } from "../../src/api/meta.ts";
@@ -257,4 +257,3 @@ describe("lifecycle", () => {
   });
 });
 
-void writeFile;
