@@ -9,8 +9,9 @@ import type { AuthConfig } from "../server/auth/config.ts";
 import type { KubernetesTokenAuthorizer } from "../server/auth/kubernetes.ts";
 import { startAuth } from "../server/auth/setup.ts";
 import { ArtifactDelivery } from "../server/artifact-delivery.ts";
-import { anonymousGatekeeper, type Gatekeeper, type ShasumsSigner } from "../server/context.ts";
+import { anonymousGatekeeper, type Gatekeeper, type MirrorConfig, type ShasumsSigner } from "../server/context.ts";
 import { RegistryIndex } from "../server/registry-index.ts";
+import { DEFAULT_MIRROR_HOSTNAMES, mirrorConfig } from "../server/routes-mirror.ts";
 import { listen, withRequestPolicy } from "../server/serve.ts";
 import { UrlSigner } from "../server/url-signer.ts";
 import { cacheFor } from "../store/multi-namespace-cache.ts";
@@ -29,6 +30,8 @@ export function registryServerFlags(defaults: { keysGenerated: boolean }): FlagS
     { name: "gpg-key-source-url", env: "OPENDEPOT_PROVIDER_GPG_SOURCE_URL", description: "source_url published with the signing key" },
     { name: "tls-cert-path", env: "OPENDEPOT_TLS_CERT_PATH", description: "TLS certificate (PEM); serves HTTPS with --tls-cert-key" },
     { name: "tls-cert-key", env: "OPENDEPOT_TLS_CERT_KEY", description: "TLS private key (PEM)" },
+    { name: "mirror-namespace", env: "OPENDEPOT_MIRROR_NAMESPACE", description: "Kubernetes namespace whose Providers the provider network mirror (/opendepot/mirror/v1/) serves; \"off\" disables it (default: --namespace)" },
+    { name: "mirror-hostnames", env: "OPENDEPOT_MIRROR_HOSTNAMES", default: DEFAULT_MIRROR_HOSTNAMES.join(","), description: "Provider source hostnames the network mirror answers for, comma-separated" },
     { name: "log-level", env: "OPENDEPOT_LOG_LEVEL", default: "info", description: "debug, info, warn or error" },
   ];
 }
@@ -37,6 +40,15 @@ export function registryServerFlags(defaults: { keysGenerated: boolean }): FlagS
 export function tlsFromFlags(flags: Record<string, string | undefined>): { cert: string; key: string } | undefined {
   if ((flags["tls-cert-path"] === undefined) !== (flags["tls-cert-key"] === undefined)) throw new UsageError("--tls-cert-path and --tls-cert-key go together");
   return flags["tls-cert-path"] ? { cert: flags["tls-cert-path"]!, key: flags["tls-cert-key"]! } : undefined;
+}
+
+/** --mirror-namespace (default: the server's --namespace) and --mirror-hostnames; undefined when the mirror is off. */
+export function mirrorFromFlags(flags: Record<string, string | undefined>): MirrorConfig | undefined {
+  try {
+    return mirrorConfig(flags["mirror-namespace"] ?? flags.namespace ?? "opendepot-system", flags["mirror-hostnames"]);
+  } catch (e) {
+    throw new UsageError(`--mirror-namespace/--mirror-hostnames: ${(e as Error).message}`);
+  }
 }
 
 export const urlTtlSeconds = (flags: Record<string, string | undefined>) => Math.max(1, Math.floor(parseDuration(flags["download-url-ttl"]!) / 1000));
@@ -56,6 +68,8 @@ export interface RegistryServerOptions {
   kubernetes?: KubernetesTokenAuthorizer;
   gatekeeper?: Gatekeeper;
   discovery?: DiscoveryExtras;
+  /** Provider network mirror; off when absent. */
+  mirror?: MirrorConfig;
   /** Namespaces served (WATCH_NAMESPACE); all when absent. */
   namespaces?: string[];
 }
@@ -78,6 +92,7 @@ export async function startRegistryServer(options: RegistryServerOptions) {
       log,
       publicUrl: options.publicUrl,
       signingKeySourceUrl: options.signingKeySourceUrl,
+      mirror: options.mirror,
       ready: () => true,
     },
     options.discovery ?? auth?.discovery,

@@ -8,7 +8,7 @@ import { KubernetesGatekeeper } from "../server/kube-gatekeeper.ts";
 import { KubeTokenReviewer } from "../server/kube-reviews.ts";
 import { storageFactory } from "../storage/factory.ts";
 import { KUBE_FLAGS, kubeFromFlags, onShutdown } from "./kube-flags.ts";
-import { registryServerFlags, startRegistryServer, tlsFromFlags, urlTtlSeconds } from "./registry-server.ts";
+import { registryServerFlags, startRegistryServer, tlsFromFlags, urlTtlSeconds, mirrorFromFlags } from "./registry-server.ts";
 import { readKeyFile } from "./secrets-on-disk.ts";
 import { loadSigningKey } from "./signing-key.ts";
 
@@ -27,6 +27,7 @@ export async function runServe(flags: Record<string, string | undefined>) {
   const { hostname, port } = parseListen(flags.listen!);
   if (!flags["url-signing-key-file"]) throw new UsageError("--url-signing-key-file is required: every replica must sign download URLs with the same key");
   const tls = tlsFromFlags(flags);
+  const mirror = mirrorFromFlags(flags);
   const auth = authConfigFromFlags(flags);
   const kube = kubeFromFlags(flags);
   log.info("connecting to Kubernetes", { source: kube.connection.source, server: kube.connection.server, namespaces: kube.namespaces ?? "all" });
@@ -41,6 +42,7 @@ export async function runServe(flags: Record<string, string | undefined>) {
     log,
     publicUrl: flags["public-url"],
     signingKeySourceUrl: flags["gpg-key-source-url"],
+    mirror,
     auth,
     kubernetes: reviewer,
     namespaces: kube.namespaces,

@@ -9,7 +9,7 @@ import { ManifestLoader } from "../store/manifests.ts";
 import { storageFactory } from "../storage/factory.ts";
 import { loadSigningKey } from "./signing-key.ts";
 import { loadOrCreateKey, readKeyFile } from "./secrets-on-disk.ts";
-import { registryServerFlags, startRegistryServer, tlsFromFlags, urlTtlSeconds } from "./registry-server.ts";
+import { registryServerFlags, startRegistryServer, tlsFromFlags, urlTtlSeconds, mirrorFromFlags } from "./registry-server.ts";
 import { CONTROLLER_FLAGS, startControllers } from "./controllers.ts";
 import { startAdminApi } from "../kubeapi/admin.ts";
 import { AUTH_FLAGS, authConfigFromFlags } from "../server/auth/config.ts";
@@ -32,6 +32,7 @@ export async function runStandalone(flags: Record<string, string | undefined>) {
   const dataDir = resolve(flags["data-dir"]!);
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   const tls = tlsFromFlags(flags);
+  const mirror = mirrorFromFlags(flags);
   const auth = authConfigFromFlags(flags); // anonymous unless an OIDC issuer is configured
 
   const watchCacheSize = Number(flags["watch-cache-size"]);
@@ -58,6 +59,7 @@ export async function runStandalone(flags: Record<string, string | undefined>) {
     publicUrl: flags["public-url"],
     signingKeySourceUrl: flags["gpg-key-source-url"],
     auth,
+    mirror,
   });
   const http = server.listen(hostname, port, tls);
   const admin = adminListen ? await startAdminApi({ store, dataDir, ...adminListen, tokenFile: flags["admin-token-file"], log }) : undefined;

@@ -1,8 +1,9 @@
-// The registry HTTP application: discovery, module and provider protocols, health. Read-only by design.
+// The registry HTTP application: discovery, module and provider protocols, provider network mirror, health. Read-only by design.
 import { Elysia } from "elysia";
 import type { ServerContext } from "./context.ts";
 import { errorResponse, json } from "./http.ts";
 import { BadRequest } from "./params.ts";
+import { mirrorRoutes } from "./routes-mirror.ts";
 import { MODULES_PREFIX, moduleRoutes } from "./routes-modules.ts";
 import { PROVIDERS_PREFIX, providerRoutes } from "./routes-providers.ts";
 
@@ -32,5 +33,6 @@ export function createApp(ctx: ServerContext, discovery: DiscoveryExtras = {}) {
 
   moduleRoutes(app as unknown as Elysia, ctx);
   providerRoutes(app as unknown as Elysia, ctx);
+  if (ctx.mirror) mirrorRoutes(app as unknown as Elysia, ctx, ctx.mirror);
   return app;
 }

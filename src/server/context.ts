@@ -27,6 +27,14 @@ export interface ShasumsSigner {
   sign(data: string | Uint8Array): Promise<Uint8Array>;
 }
 
+/** What the provider network mirror serves (see routes-mirror.ts); the mirror is off when absent. */
+export interface MirrorConfig {
+  /** The Kubernetes namespace whose Providers the mirror serves. */
+  namespace: string;
+  /** Provider source hostnames the mirror answers for, lowercase (e.g. registry.terraform.io). */
+  hostnames: ReadonlySet<string>;
+}
+
 export interface ServerContext {
   index: RegistryIndex;
   delivery: ArtifactDelivery;
@@ -38,6 +46,8 @@ export interface ServerContext {
   publicUrl?: string;
   /** Optional `source_url` published with the signing key. */
   signingKeySourceUrl?: string;
+  /** Provider network mirror; not served when absent. */
+  mirror?: MirrorConfig;
   /** Readiness: true once the caches have loaded. */
   ready: () => boolean;
 }

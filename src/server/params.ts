@@ -35,6 +35,14 @@ export function platformParam(value: string, what: "os" | "arch"): string {
   return value;
 }
 
+// A provider source hostname as Terraform normalises it: lowercase DNS name, optional port.
+const HOSTNAME = /^(?=.{1,253}(:|$))[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*(?::[1-9]\d{0,4})?$/;
+
+export function hostnameParam(value: string): string {
+  if (value.length > 259 || !HOSTNAME.test(value)) throw new BadRequest(`invalid hostname "${printable(value)}"`);
+  return value;
+}
+
 export function isSemver(value: string): boolean {
   return value.length <= MAX_VERSION && VERSION.test(value);
 }

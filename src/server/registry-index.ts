@@ -35,18 +35,39 @@ export function ownerNameOf(v: VersionObject): string | undefined {
 
 const platformKey = (os: string, arch: string) => `${os}_${arch}`;
 const ownerKey = (kind: OwnerKind, ns: string, name: string) => `${kind}\u0000${ns}\u0000${name}`;
+const upstreamKey = (ns: string, upstreamNamespace: string, type: string) => `${ns}\u0000${upstreamNamespace}\u0000${type}`;
+
+/**
+ * The public address a Provider mirrors, `<namespace>/<type>`, lowercased as Terraform normalises it:
+ * providerConfig.namespace (default hashicorp) and providerConfig.name (default the resource name).
+ */
+export function upstreamOf(p: ProviderObject): { namespace: string; type: string } {
+  return {
+    namespace: (p.spec.providerConfig?.namespace || "hashicorp").toLowerCase(),
+    type: (p.spec.providerConfig?.name || p.metadata.name).toLowerCase(),
+  };
+}
+
+/** A provider build the network mirror may hand out: servable, with a platform and a recorded `h1:` hash. */
+function isMirrorable(v: VersionObject): boolean {
+  return !!v.spec.operatingSystem && !!v.spec.architecture && typeof v.status?.h1 === "string" && v.status.h1.startsWith("h1:");
+}
 
 interface OwnerEntry {
   /** Every Version claiming this owner, by Version name. */
   versions: Map<string, VersionObject>;
   /** Memoised versions document; cleared on any change to the owner or its Versions. */
   body?: string;
+  /** Memoised network-mirror `index.json` document (providers only); cleared with `body`. */
+  mirrorBody?: string;
 }
 
 export class RegistryIndex {
   private readonly owners = new Map<string, OwnerEntry>();
   private readonly modules = new Map<string, ModuleObject>();
   private readonly providers = new Map<string, ProviderObject>();
+  /** Kubernetes namespace + upstream namespace + type → names of the Providers mirroring it. */
+  private readonly providersByUpstream = new Map<string, Set<string>>();
   private readonly versionsByName = new Map<string, VersionObject>();
   private readonly unsubscribe: (() => void)[] = [];
 
@@ -73,7 +94,7 @@ export class RegistryIndex {
   }
   private invalidate(key: string): void {
     const e = this.owners.get(key);
-    if (e) e.body = undefined;
+    if (e) e.body = e.mirrorBody = undefined;
   }
   private putModule(m: ModuleObject): void {
     const ns = m.metadata.namespace ?? "default";
@@ -87,11 +108,27 @@ export class RegistryIndex {
   }
   private putProvider(p: ProviderObject): void {
     const ns = p.metadata.namespace ?? "default";
+    const old = this.providers.get(`${ns}/${p.metadata.name}`);
+    if (old) this.unlinkUpstream(ns, old);
     this.providers.set(`${ns}/${p.metadata.name}`, p);
+    const upstream = upstreamOf(p);
+    const key = upstreamKey(ns, upstream.namespace, upstream.type);
+    let names = this.providersByUpstream.get(key);
+    if (!names) this.providersByUpstream.set(key, (names = new Set()));
+    names.add(p.metadata.name);
     this.invalidate(ownerKey("Provider", ns, p.metadata.name));
+  }
+  private unlinkUpstream(ns: string, p: ProviderObject): void {
+    const { namespace, type } = upstreamOf(p);
+    const key = upstreamKey(ns, namespace, type);
+    const names = this.providersByUpstream.get(key);
+    names?.delete(p.metadata.name);
+    if (names?.size === 0) this.providersByUpstream.delete(key);
   }
   private dropProvider(p: ProviderObject): void {
     const ns = p.metadata.namespace ?? "default";
+    const stored = this.providers.get(`${ns}/${p.metadata.name}`);
+    if (stored) this.unlinkUpstream(ns, stored);
     this.providers.delete(`${ns}/${p.metadata.name}`);
     this.invalidate(ownerKey("Provider", ns, p.metadata.name));
   }
@@ -110,7 +147,7 @@ export class RegistryIndex {
     if (!key) return;
     const e = this.entry(key);
     e.versions.set(v.metadata.name, v);
-    e.body = undefined;
+    e.body = e.mirrorBody = undefined;
   }
   private dropVersion(v: VersionObject): void {
     const ns = v.metadata.namespace ?? "default";
@@ -122,7 +159,7 @@ export class RegistryIndex {
     const e = this.owners.get(key);
     if (!e) return;
     e.versions.delete(v.metadata.name);
-    e.body = undefined;
+    e.body = e.mirrorBody = undefined;
     if (e.versions.size === 0 && !this.hasOwnerObject(key)) this.owners.delete(key);
   }
   private hasOwnerObject(key: string): boolean {
@@ -202,5 +239,33 @@ export class RegistryIndex {
       e.body = JSON.stringify({ versions });
     }
     return e.body;
+  }
+
+  // ---- provider network mirror ----
+
+  /**
+   * The Provider in Kubernetes namespace `ns` that mirrors public provider `<upstreamNamespace>/<type>`. When several
+   * do, the one named `<type>` wins, else the first by name: deterministic, and stable while the set is unchanged.
+   */
+  mirrorProvider(ns: string, upstreamNamespace: string, type: string): ProviderObject | undefined {
+    const names = this.providersByUpstream.get(upstreamKey(ns, upstreamNamespace, type));
+    if (!names?.size) return undefined;
+    const name = names.has(type) ? type : [...names].sort()[0]!;
+    return this.providers.get(`${ns}/${name}`);
+  }
+
+  /** The builds of one version of a Provider the mirror may serve (servable and carrying an `h1:` hash). */
+  mirrorBuilds(ns: string, name: string, version: string): VersionObject[] {
+    return this.servable("Provider", ns, name).filter((v) => isMirrorable(v) && protocolVersion(v.spec.version) === version);
+  }
+
+  /** Network-mirror `index.json`: `{"versions":{"1.2.3":{}}}`, versions with at least one mirrorable build. */
+  mirrorVersionsBody(ns: string, name: string): string {
+    const e = this.entry(ownerKey("Provider", ns, name));
+    if (e.mirrorBody === undefined) {
+      const versions = [...new Set(this.servable("Provider", ns, name).filter(isMirrorable).map((v) => protocolVersion(v.spec.version)))].sort(compareSemverDesc);
+      e.mirrorBody = JSON.stringify({ versions: Object.fromEntries(versions.map((v) => [v, {}])) });
+    }
+    return e.mirrorBody;
   }
 }

@@ -2,6 +2,7 @@
 // SHA256SUMS, SHA256SUMS.sig and zip downloads.
 import type { Elysia } from "elysia";
 import type { VersionObject } from "../api/kinds.ts";
+import { protocolVersion } from "../api/naming.ts";
 import { base64ToHex } from "../artifacts/hash.ts";
 import { absolute, type ServerContext } from "./context.ts";
 import { BoundedMemo, errorResponse, jsonText, notFound } from "./http.ts";
@@ -15,6 +16,12 @@ const shasumsPath = (ns: string, type: string, version: string, os: string, arch
 const signaturePath = (ns: string, type: string, version: string, os: string, arch: string) => `${base(ns, type, version)}/SHA256SUMS.sig/${os}/${arch}`;
 const zipPath = (ns: string, type: string, version: string, os: string, arch: string, fileName: string) =>
   `${base(ns, type, version)}/download/${os}/${arch}/${fileName}`;
+
+/** The signed URL of a provider build's zip, served by the download route below (and linked by the network mirror). */
+export function signedZipUrl(ctx: ServerContext, ns: string, type: string, v: VersionObject, expires = ctx.urls.expiresAt()): string {
+  const path = zipPath(ns, type, protocolVersion(v.spec.version), v.spec.operatingSystem!, v.spec.architecture!, v.spec.fileName!);
+  return absolute(ctx, ctx.urls.sign(path, v.status!.checksum!, expires));
+}
 
 export function shasumsOf(v: VersionObject): string {
   return `${base64ToHex(v.status!.checksum!)}  ${v.spec.fileName}\n`;
@@ -78,7 +85,7 @@ export function providerRoutes(app: Elysia, ctx: ServerContext) {
         os,
         arch,
         filename: fileName,
-        download_url: signed(zipPath(ns, type, version, os, arch, fileName)),
+        download_url: signedZipUrl(ctx, ns, type, v, expires),
         shasums_url: signed(shasumsPath(ns, type, version, os, arch)),
         shasums_signature_url: signed(signaturePath(ns, type, version, os, arch)),
         shasum: base64ToHex(checksum),

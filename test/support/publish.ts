@@ -5,6 +5,7 @@ import type { VersionObject } from "../../src/api/kinds.ts";
 import { API_VERSION, LABELS } from "../../src/api/meta.ts";
 import { artifactFileName, moduleVersionName, providerVersionName } from "../../src/api/naming.ts";
 import type { StorageConfig } from "../../src/api/types.ts";
+import { hashProviderZip } from "../../src/artifacts/h1.ts";
 import type { ResourceStore } from "../../src/store/types.ts";
 import { locateArtifact, type StorageFor } from "../../src/storage/locate.ts";
 
@@ -62,5 +63,7 @@ export async function publishProvider(
     spec: { type: "Provider", version: p.version, operatingSystem: p.os, architecture: p.arch, fileName: artifactFileName(".zip"), providerConfigRef: { name: p.provider, storageConfig: p.storageConfig } },
   };
   const zip = zipFiles({ [`terraform-provider-${p.provider}_v${p.version}`]: { content: p.binary, mode: 0o755 } });
-  return publish(store, storageFor, version, zip, { protocols: p.protocols ?? ["5.0"] });
+  // The package hash, as the provider controller records it (status.h1) from the upstream zip.
+  const { h1 } = await hashProviderZip(new Blob([zip]).stream());
+  return publish(store, storageFor, version, zip, { protocols: p.protocols ?? ["5.0"], h1 });
 }
