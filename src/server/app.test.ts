@@ -10,30 +10,19 @@ import { createLogger, silentLogger } from "../log.ts";
 import { FilesystemStorage } from "../storage/filesystem.ts";
 import { locateArtifact } from "../storage/locate.ts";
 import { publishModule, publishProvider } from "../../test/support/publish.ts";
-import { StaticFeed } from "../../test/support/static-feed.ts";
+import { feedStore, StaticFeed } from "../../test/support/static-feed.ts";
 import type { JsonResponse } from "../../test/support/ports.ts";
 import { createApp } from "./app.ts";
 import { ArtifactDelivery } from "./artifact-delivery.ts";
 import { RegistryIndex } from "./registry-index.ts";
 import { withRequestPolicy } from "./serve.ts";
 import { UrlSigner } from "./url-signer.ts";
-import type { ResourceStore } from "../store/types.ts";
 
 let signer: SigningKey;
 beforeAll(async () => {
   signer = await SigningKey.generate({ name: "Test", email: "test@example.com", rsaBits: 2048 });
 });
 
-/** A ResourceStore stand-in that records what publish() writes into the feeds. */
-function feedStore(versions: StaticFeed<VersionObject>): ResourceStore {
-  return {
-    create: async (o: VersionObject) => o,
-    updateStatus: async (o: VersionObject) => {
-      versions.put(o);
-      return o;
-    },
-  } as unknown as ResourceStore;
-}
 
 const moduleObject = (name: string, provider?: string): ModuleObject => ({
   apiVersion: API_VERSION,

@@ -8,9 +8,8 @@ import { hashProviderZip } from "../artifacts/h1.ts";
 import { SigningKey } from "../artifacts/signing.ts";
 import { silentLogger } from "../log.ts";
 import { FilesystemStorage } from "../storage/filesystem.ts";
-import type { ResourceStore } from "../store/types.ts";
 import { publishProvider } from "../../test/support/publish.ts";
-import { StaticFeed } from "../../test/support/static-feed.ts";
+import { feedStore, StaticFeed } from "../../test/support/static-feed.ts";
 import type { JsonResponse } from "../../test/support/ports.ts";
 import { createApp } from "./app.ts";
 import { ArtifactDelivery } from "./artifact-delivery.ts";
@@ -28,15 +27,6 @@ beforeAll(async () => {
   signer = await SigningKey.generate({ name: "Test", email: "test@example.com", rsaBits: 2048 });
 });
 
-function feedStore(versions: StaticFeed<VersionObject>): ResourceStore {
-  return {
-    create: async (o: VersionObject) => o,
-    updateStatus: async (o: VersionObject) => {
-      versions.put(o);
-      return o;
-    },
-  } as unknown as ResourceStore;
-}
 
 const providerObject = (name: string, namespace: string, config: { namespace?: string; name?: string } = {}): ProviderObject => ({
   apiVersion: API_VERSION,

@@ -1,5 +1,7 @@
 // An ObjectFeed driven by hand, for tests of the server's read model without a store.
+import type { VersionObject } from "../../src/api/kinds.ts";
 import type { KubeObject } from "../../src/api/meta.ts";
+import type { ResourceStore } from "../../src/store/types.ts";
 import type { ChangeType, ObjectFeed } from "../../src/server/feed.ts";
 
 export class StaticFeed<T extends KubeObject> implements ObjectFeed<T> {
@@ -28,4 +30,15 @@ export class StaticFeed<T extends KubeObject> implements ObjectFeed<T> {
     this.objects.delete(this.key(obj));
     for (const h of this.handlers) h("DELETED", obj);
   }
+}
+
+/** A ResourceStore stand-in that records what publish() writes into a Version feed. */
+export function feedStore(versions: StaticFeed<VersionObject>): ResourceStore {
+  return {
+    create: async (o: VersionObject) => o,
+    updateStatus: async (o: VersionObject) => {
+      versions.put(o);
+      return o;
+    },
+  } as unknown as ResourceStore;
 }
