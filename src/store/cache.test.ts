@@ -1,11 +1,13 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import type { KindDescriptor } from "../api/kinds.ts";
 import { Module, type ModuleObject } from "../api/kinds.ts";
-import { API_VERSION, type KubeObject } from "../api/meta.ts";
+import type { KubeObject } from "../api/meta.ts";
 import { ResourceCache, type ChangeType } from "./cache.ts";
 import { EmbeddedStore } from "./embedded.ts";
 import { StoreError } from "./errors.ts";
 import type { ResourceStore, StoreLogger, Watch, WatchHandler, WatchOptions } from "./types.ts";
+import { waitFor } from "../../test/support/ports.ts";
+import { moduleObj } from "../../test/support/objects.ts";
 
 const quiet: StoreLogger = { info: () => {}, warn: () => {}, error: () => {} };
 const cleanup: (() => unknown)[] = [];
@@ -13,20 +15,7 @@ afterEach(async () => {
   for (const f of cleanup.splice(0).reverse()) await f();
 });
 
-const moduleObj = (name: string, labels?: Record<string, string>, namespace = "team"): ModuleObject => ({
-  apiVersion: API_VERSION,
-  kind: "Module",
-  metadata: { name, namespace, ...(labels ? { labels } : {}) },
-  spec: { moduleConfig: {}, versions: [] },
-});
-
-async function until(cond: () => boolean, timeoutMs = 2000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error("timed out waiting");
-    await Bun.sleep(2);
-  }
-}
+const until = (cond: () => boolean | Promise<boolean>, timeoutMs = 2000) => waitFor(cond, timeoutMs, "condition", 2);
 
 /** A store whose watches the test can break, and which counts lists (as a network backend could misbehave). */
 class FlakyStore implements ResourceStore {

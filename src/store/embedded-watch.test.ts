@@ -4,6 +4,8 @@ import { API_VERSION, FINALIZER } from "../api/meta.ts";
 import { EmbeddedStore } from "./embedded.ts";
 import { StoreError } from "./errors.ts";
 import type { StoreLogger, WatchEvent, WatchOptions } from "./types.ts";
+import { waitFor } from "../../test/support/ports.ts";
+import { moduleObj } from "../../test/support/objects.ts";
 
 const stores: EmbeddedStore[] = [];
 afterEach(async () => {
@@ -17,20 +19,7 @@ function open(eventBufferSize?: number) {
   return s;
 }
 
-const moduleObj = (name: string, labels?: Record<string, string>, namespace = "team"): ModuleObject => ({
-  apiVersion: API_VERSION,
-  kind: "Module",
-  metadata: { name, namespace, ...(labels ? { labels } : {}) },
-  spec: { moduleConfig: {}, versions: [] },
-});
-
-async function until(cond: () => boolean, timeoutMs = 2000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error("timed out waiting");
-    await Bun.sleep(2);
-  }
-}
+const until = (cond: () => boolean | Promise<boolean>, timeoutMs = 2000) => waitFor(cond, timeoutMs, "condition", 2);
 
 /** Watch and record `TYPE name@rv` lines. */
 function record(s: EmbeddedStore, options: WatchOptions) {

@@ -9,6 +9,7 @@ import { conflict } from "./errors.ts";
 import { splitDocuments } from "./manifest-parse.ts";
 import { ManifestLoader, type ManifestIssue, type ManifestLoaderOptions } from "./manifests.ts";
 import type { ResourceStore, StoreLogger } from "./types.ts";
+import { waitFor } from "../../test/support/ports.ts";
 
 const quiet: StoreLogger = { info: () => {}, warn: () => {}, error: () => {} };
 const cleanup: (() => unknown)[] = [];
@@ -46,13 +47,7 @@ spec:
     - version: "${version}"
 `;
 
-async function until(cond: () => boolean | Promise<boolean>, timeoutMs = 3000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error("timed out waiting");
-    await Bun.sleep(10);
-  }
-}
+const until = (cond: () => boolean | Promise<boolean>, timeoutMs = 3000) => waitFor(cond, timeoutMs, "condition", 10);
 
 test("splitDocuments: --- lines only, leading comment block is not a document", () => {
   expect(splitDocuments("# header\n---\na: 1\n---\n---  \nb: 2\n")).toEqual(["a: 1", "", "b: 2\n"]);

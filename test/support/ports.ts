@@ -7,7 +7,7 @@ export function freePort(): number {
 }
 
 /** Poll until fn() resolves truthy or the timeout passes. */
-export async function waitFor<T>(fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 15_000, what = "condition"): Promise<T> {
+export async function waitFor<T>(fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 15_000, what = "condition", pollMs = 50): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   while (Date.now() < deadline) {
@@ -17,7 +17,7 @@ export async function waitFor<T>(fn: () => Promise<T | undefined | false> | T | 
     } catch (e) {
       lastError = e;
     }
-    await Bun.sleep(50);
+    await Bun.sleep(pollMs);
   }
   throw new Error(`timed out waiting for ${what}${lastError ? `: ${(lastError as Error).message}` : ""}`);
 }
