@@ -6,7 +6,7 @@ import { AzureTransport } from "./azure-request.ts";
 import { MiB, PartReader, isBase64Sha256 } from "./chunks.ts";
 import { azureCredentialFromEnv, type AzureCredential } from "./credentials/azure.ts";
 import type { Env } from "./credentials/http.ts";
-import { bareEtag, contentTypeFor, discardBody, guardedBody, parseDate, parseLength, readBoundedText, type HttpPolicy, honouredRange } from "./http.ts";
+import { bareEtag, contentTypeFor, discardBody, parseDate, parseLength, readBoundedText, type HttpPolicy, streamedObject } from "./http.ts";
 import { assertSafeKey } from "./keys.ts";
 import { StorageError, type ArtifactStorage, type ByteRange, type GetResult, type ObjectInfo, type PutOptions, type PutResult } from "./types.ts";
 import { xmlText } from "./xml.ts";
@@ -147,18 +147,7 @@ export class AzureBlobStorage implements ArtifactStorage {
       headers["x-ms-range"] = `bytes=${start}-${end ?? ""}`;
     }
     const { res, controller } = await this.transport.sendForStream(`get ${key}`, { method: "GET", blob: key, headers, idempotent: true });
-    if (!res.body) throw new StorageError("Transient", `get ${key} (${this.description}): response has no body`);
-    let info: ObjectInfo;
-    try {
-      info = this.infoFrom(key, res);
-    } catch (e) {
-      controller.abort();
-      throw e;
-    }
-    const honoured = honouredRange(res, range, controller, `get ${key} (${this.description})`);
-    if (honoured?.total !== undefined) info.size = honoured.total;
-    const bodyStream = guardedBody(res.body, controller, this.transport.policy.idleTimeoutMs, `get ${key} (${this.description})`);
-    return { ...info, body: bodyStream, ...(honoured ? { range: { start: honoured.start, end: honoured.end } } : {}) };
+    return streamedObject(res, controller, range, this.transport.policy.idleTimeoutMs, `get ${key} (${this.description})`, () => this.infoFrom(key, res));
   }
 
   async head(key: string): Promise<ObjectInfo | undefined> {

@@ -6,7 +6,7 @@ import type { Env } from "./credentials/http.ts";
 import { GcsTransport } from "./gcs-request.ts";
 import { signedUrlV4 } from "./gcs-sign.ts";
 import { CHUNK_QUANTUM, multipartUpload, parseObjectResource, resumableUpload, type ObjectResource } from "./gcs-upload.ts";
-import { contentTypeFor, guardedBody, parseLength, rangeHeader, readBoundedText, type HttpPolicy, honouredRange } from "./http.ts";
+import { contentTypeFor, parseLength, rangeHeader, readBoundedText, type HttpPolicy, streamedObject } from "./http.ts";
 import { assertSafeKey } from "./keys.ts";
 import { StorageError, type ArtifactStorage, type ByteRange, type GetResult, type ObjectInfo, type PutOptions, type PutResult } from "./types.ts";
 
@@ -96,22 +96,15 @@ export class GcsStorage implements ArtifactStorage {
     assertSafeKey(key);
     const headers: Record<string, string> = range ? { range: rangeHeader(range) } : {};
     const { res, controller } = await this.transport.sendForStream(`get ${key}`, { method: "GET", url: this.transport.objectUrl(key, { alt: "media" }), headers, idempotent: true });
-    const generation = res.headers.get("x-goog-generation");
-    let size = parseLength(res.headers.get("content-length"));
-    if (!res.body || !generation || !/^\d{1,20}$/.test(generation) || size === undefined) {
-      controller.abort();
-      throw new StorageError("Transient", `get ${key} (${this.description}): response lacks body, X-Goog-Generation or Content-Length`);
-    }
-    const honoured = honouredRange(res, range, controller, `get ${key} (${this.description})`);
-    if (honoured?.total !== undefined) size = honoured.total;
-    const contentType = res.headers.get("content-type") ?? undefined;
-    return {
-      size,
-      pin: generation,
-      ...(contentType ? { contentType } : {}),
-      body: guardedBody(res.body, controller, this.transport.policy.idleTimeoutMs, `get ${key} (${this.description})`),
-      ...(honoured ? { range: { start: honoured.start, end: honoured.end } } : {}),
-    };
+    return streamedObject(res, controller, range, this.transport.policy.idleTimeoutMs, `get ${key} (${this.description})`, () => {
+      const generation = res.headers.get("x-goog-generation");
+      const size = parseLength(res.headers.get("content-length"));
+      if (!generation || !/^\d{1,20}$/.test(generation) || size === undefined) {
+        throw new StorageError("Transient", `get ${key} (${this.description}): response lacks X-Goog-Generation or Content-Length`);
+      }
+      const contentType = res.headers.get("content-type") ?? undefined;
+      return { size, pin: generation, ...(contentType ? { contentType } : {}) };
+    });
   }
 
   async head(key: string): Promise<ObjectInfo | undefined> {

@@ -1,6 +1,6 @@
 // Shared plumbing of the cloud clients: timeouts, retries with backoff, bounded reads of (hostile) error bodies,
 // and the mapping of HTTP outcomes to StorageError kinds the controllers act on.
-import { StorageError, type StorageErrorKind } from "./types.ts";
+import { StorageError, type GetResult, type ObjectInfo, type StorageErrorKind } from "./types.ts";
 
 export type FetchLike = (input: Request | string | URL, init?: RequestInit) => Promise<Response>;
 
@@ -214,4 +214,22 @@ export function contentTypeFor(key: string): string {
   if (key.endsWith(".zip")) return "application/zip";
   if (key.endsWith(".tar.gz") || key.endsWith(".tgz")) return "application/gzip";
   return "application/octet-stream";
+}
+
+/**
+ * The result of a streamed GET, the same for every backend: object info read from the headers (an unusable answer
+ * aborts the download), the range the server honoured, and the body guarded against stalls.
+ */
+export function streamedObject(res: Response, controller: AbortController, range: unknown, idleMs: number, what: string, info: () => ObjectInfo): GetResult {
+  let parsed: ObjectInfo;
+  try {
+    if (!res.body) throw new StorageError("Transient", `${what}: response has no body`);
+    parsed = info();
+  } catch (e) {
+    controller.abort();
+    throw e;
+  }
+  const honoured = honouredRange(res, range, controller, what);
+  if (honoured?.total !== undefined) parsed.size = honoured.total;
+  return { ...parsed, body: guardedBody(res.body!, controller, idleMs, what), ...(honoured ? { range: { start: honoured.start, end: honoured.end } } : {}) };
 }

@@ -100,20 +100,24 @@ export class S3Transport {
     if (!headers.has("x-amz-content-sha256")) {
       headers.set("x-amz-content-sha256", call.body === undefined ? UNSIGNED : new Bun.CryptoHasher("sha256").update(call.body).digest("hex"));
     }
-    const signer = new AwsV4Signer({
-      method: call.method,
-      url: this.url(call.key, call.query).toString(),
-      headers,
+    const signed = await this.signer(call.method, this.url(call.key, call.query), creds, datetime, { headers }).sign();
+    return { url: signed.url, headers: signed.headers };
+  }
+
+  /** SigV4 for this bucket's region, with the derived-key cache shared by header and query signing. */
+  private signer(method: string, url: URL, creds: AwsCredentials, datetime: string | undefined, extra: { headers?: Headers; signQuery?: boolean }): AwsV4Signer {
+    return new AwsV4Signer({
+      method,
+      url: url.toString(),
       accessKeyId: creds.accessKeyId,
       secretAccessKey: creds.secretAccessKey,
       sessionToken: creds.sessionToken,
       service: "s3",
       region: this.options.region,
       cache: this.keyCache,
+      ...extra,
       ...(datetime ? { datetime } : {}),
     });
-    const signed = await signer.sign();
-    return { url: signed.url, headers: signed.headers };
   }
 
   async send(what: string, call: S3Call): Promise<Response> {
@@ -169,18 +173,6 @@ export class S3Transport {
     }
     const creds = await this.credentials.get();
     const url = this.url(key, { "X-Amz-Expires": String(ttlSeconds) });
-    const signer = new AwsV4Signer({
-      method: "GET",
-      url: url.toString(),
-      accessKeyId: creds.accessKeyId,
-      secretAccessKey: creds.secretAccessKey,
-      sessionToken: creds.sessionToken,
-      service: "s3",
-      region: this.options.region,
-      cache: this.keyCache,
-      signQuery: true,
-      ...(datetime ? { datetime } : {}),
-    });
-    return (await signer.sign()).url.toString();
+    return (await this.signer("GET", url, creds, datetime, { signQuery: true }).sign()).url.toString();
   }
 }

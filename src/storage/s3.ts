@@ -3,7 +3,7 @@
 import { MiB, PartReader, isBase64Sha256 } from "./chunks.ts";
 import type { AwsCredentialProvider } from "./credentials/aws.ts";
 import type { Env } from "./credentials/http.ts";
-import { bareEtag, contentTypeFor, discardBody, guardedBody, parseDate, parseLength, rangeHeader, type HttpPolicy, honouredRange } from "./http.ts";
+import { bareEtag, contentTypeFor, discardBody, parseDate, parseLength, rangeHeader, type HttpPolicy, streamedObject } from "./http.ts";
 import { assertSafeKey } from "./keys.ts";
 import { listMultipartUploads, multipartUpload } from "./s3-multipart.ts";
 import { S3Transport, type S3Location } from "./s3-request.ts";
@@ -84,17 +84,7 @@ export class S3Storage implements ArtifactStorage {
     assertSafeKey(key);
     const headers: Record<string, string> = range ? { range: rangeHeader(range) } : {};
     const { res, controller } = await this.transport.sendForStream(`get ${key}`, { method: "GET", key, headers, idempotent: true });
-    if (!res.body) throw new StorageError("Transient", `get ${key} (${this.description}): response has no body`);
-    let info: ObjectInfo;
-    try {
-      info = this.infoFrom(key, res);
-    } catch (e) {
-      controller.abort();
-      throw e;
-    }
-    const honoured = honouredRange(res, range, controller, `get ${key} (${this.description})`);
-    if (honoured?.total !== undefined) info.size = honoured.total;
-    return { ...info, body: guardedBody(res.body, controller, this.transport.policy.idleTimeoutMs, `get ${key} (${this.description})`), ...(honoured ? { range: { start: honoured.start, end: honoured.end } } : {}) };
+    return streamedObject(res, controller, range, this.transport.policy.idleTimeoutMs, `get ${key} (${this.description})`, () => this.infoFrom(key, res));
   }
 
   async head(key: string): Promise<ObjectInfo | undefined> {
