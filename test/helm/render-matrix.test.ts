@@ -254,3 +254,15 @@ describe("the schema validator itself refuses what the API server refuses", () =
     expect(schemas.validate(route).join("\n")).toContain("prot");
   });
 });
+
+describe("the chart's CRDs", () => {
+  for (const helm of HELMS) {
+    test(`${helm.name} --include-crds: the five CRDs, valid CustomResourceDefinitions of apiextensions.k8s.io/v1`, async () => {
+      const r = await template(helm, {}, ["--include-crds"]);
+      if (!r.ok) throw new Error(r.error);
+      const crds = r.docs.filter((d) => d.kind === "CustomResourceDefinition");
+      expect(crds.map((d) => d.metadata.name).sort()).toEqual(["depots", "groupbindings", "modules", "providers", "versions"].map((p) => `${p}.opendepot.defdev.io`));
+      expect(crds.flatMap((d) => schemas.validate(d).map((p) => `${d.metadata.name}: ${p}`))).toEqual([]);
+    }, 30_000);
+  }
+});

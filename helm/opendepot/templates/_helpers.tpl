@@ -86,24 +86,24 @@ labels:
 {{- /* Pod-level knobs every workload shares: (dict "root" $ "v" .Values.server) */ -}}
 {{- define "opendepot.podKnobs" -}}
 {{- with .root.Values.global.imagePullSecrets }}
-imagePullSecrets: {{ toYaml . | nindent 2 }}
+imagePullSecrets:{{ toYaml . | nindent 2 }}
 {{- end }}
 {{- with .v.priorityClassName }}
 priorityClassName: {{ . }}
 {{- end }}
 {{- with .v.nodeSelector }}
-nodeSelector: {{ toYaml . | nindent 2 }}
+nodeSelector:{{ toYaml . | nindent 2 }}
 {{- end }}
 {{- with .v.tolerations }}
-tolerations: {{ toYaml . | nindent 2 }}
+tolerations:{{ toYaml . | nindent 2 }}
 {{- end }}
 {{- with .v.affinity }}
-affinity: {{ toYaml . | nindent 2 }}
+affinity:{{ toYaml . | nindent 2 }}
 {{- end }}
 {{- with .v.topologySpreadConstraints }}
-topologySpreadConstraints: {{ toYaml . | nindent 2 }}
+topologySpreadConstraints:{{ toYaml . | nindent 2 }}
 {{- end }}
-securityContext: {{ toYaml .v.podSecurityContext | nindent 2 }}
+securityContext:{{ toYaml .v.podSecurityContext | nindent 2 }}
 {{- end -}}
 
 {{- /* Pod template metadata: (dict "root" $ "v" .Values.server "component" "server" "extraLabels" dict "checksum" "") */ -}}
@@ -124,13 +124,13 @@ annotations:
 {{- /* Container-level knobs: probes, resources, securityContext. */ -}}
 {{- define "opendepot.containerKnobs" -}}
 {{- with .readinessProbe }}
-readinessProbe: {{ toYaml . | nindent 2 }}
+readinessProbe:{{ toYaml . | nindent 2 }}
 {{- end }}
 {{- with .livenessProbe }}
-livenessProbe: {{ toYaml . | nindent 2 }}
+livenessProbe:{{ toYaml . | nindent 2 }}
 {{- end }}
-resources: {{ toYaml .resources | nindent 2 }}
-securityContext: {{ toYaml .securityContext | nindent 2 }}
+resources:{{ toYaml .resources | nindent 2 }}
+securityContext:{{ toYaml .securityContext | nindent 2 }}
 {{- end -}}
 
 {{- /* Labels both roles carry for Azure workload identity. */ -}}
