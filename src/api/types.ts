@@ -194,7 +194,8 @@ export const ModuleSpec = Type.Object(
   {
     forceSync: Opt(Type.Boolean()),
     moduleConfig: ModuleConfig,
-    versions: Type.Array(ModuleVersion),
+    versions: Type.Array(ModuleVersion, { description: "The versions a person declared (manifests, kubectl apply). A Depot never writes this list." }),
+    depotVersions: Opt(Type.Array(ModuleVersion, { description: "The versions the managing Depot discovered and wants served; written only by the Depot. The controller serves the union of versions and depotVersions. Additive to v0.9." })),
   },
   { additionalProperties: false },
 );
@@ -226,7 +227,8 @@ export const ProviderSpec = Type.Object(
   {
     forceSync: Opt(Type.Boolean()),
     providerConfig: ProviderConfig,
-    versions: Type.Array(ProviderVersion),
+    versions: Type.Array(ProviderVersion, { description: "The versions a person declared (manifests, kubectl apply). A Depot never writes this list." }),
+    depotVersions: Opt(Type.Array(ProviderVersion, { description: "The versions the managing Depot discovered and wants served; written only by the Depot. The controller serves the union of versions and depotVersions. Additive to v0.9." })),
   },
   { additionalProperties: false },
 );

@@ -18,6 +18,7 @@ export const STANDALONE_FLAGS: FlagSpec[] = [
   { name: "listen", env: "OPENDEPOT_LISTEN", default: "127.0.0.1:8080", description: "Address the registry listens on" },
   { name: "data-dir", env: "OPENDEPOT_DATA_DIR", default: "./.opendepot", description: "Where the store, artifacts and generated keys live" },
   { name: "manifests", env: "OPENDEPOT_MANIFESTS", description: "Directory of YAML manifests to apply and watch" },
+  { name: "prune", env: "OPENDEPOT_PRUNE", default: "true", boolean: true, description: "Delete objects the --manifests directory applied and no longer declares (never objects from another directory or the API)" },
   ...registryServerFlags({ keysGenerated: true }),
   { name: "admin-listen", env: "OPENDEPOT_ADMIN_LISTEN", default: "127.0.0.1:8081", description: "Address of the Kubernetes-compatible admin API (kubectl); empty or \"off\" disables it" },
   { name: "admin-token-file", env: "OPENDEPOT_ADMIN_TOKEN_FILE", description: "Bearer token of the admin API (generated as <data-dir>/admin-token when unset)" },
@@ -40,10 +41,10 @@ export async function runStandalone(flags: Record<string, string | undefined>) {
   const adminListen = flags["admin-listen"] && flags["admin-listen"] !== "off" ? parseListen(flags["admin-listen"]) : undefined;
 
   const store = EmbeddedStore.open(join(dataDir, "store.db"), { eventBufferSize: watchCacheSize });
-  const loader = flags.manifests ? new ManifestLoader(store, resolve(flags.manifests), { log }) : undefined;
+  const loader = flags.manifests ? new ManifestLoader(store, resolve(flags.manifests), { log, prune: flags.prune !== "false" }) : undefined;
   if (loader) {
     const result = await loader.start();
-    log.info("manifests applied", { directory: flags.manifests, applied: result.applied, unchanged: result.unchanged, deleted: result.deleted, errors: result.errors.length });
+    log.info("manifests applied", { directory: resolve(flags.manifests!), applied: result.applied, unchanged: result.unchanged, deleted: result.deleted, keptFromElsewhere: result.keptFromElsewhere, errors: result.errors.length });
   }
   const signer = await loadSigningKey({ keyFile: flags["gpg-key-file"], passphraseFile: flags["gpg-passphrase-file"], dataDir, log });
   const urlKey = flags["url-signing-key-file"] ? await readKeyFile(flags["url-signing-key-file"]) : await loadOrCreateKey(join(dataDir, "url-signing.key"));

@@ -70,7 +70,7 @@ describe("ManifestLoader", () => {
     t.store.watch(Namespace, {}, (e) => created.push(`${e.object.kind}`));
     t.store.watch(Module, {}, (e) => created.push(`${e.object.kind}`));
     const result = await t.loader().start();
-    expect(result).toEqual({ applied: 4, unchanged: 0, deleted: 0, errors: [] });
+    expect(result).toEqual({ applied: 4, unchanged: 0, deleted: 0, keptFromElsewhere: 0, errors: [] });
     const vpc = (await t.store.get<ModuleObject>(Module, "team", "vpc"))!;
     expect(vpc.metadata.annotations?.[APPLIED_FROM_ANNOTATION]).toBe("registry.yaml");
     expect(vpc.spec.versions).toEqual([{ version: "1.0.0" }]);
@@ -88,7 +88,7 @@ describe("ManifestLoader", () => {
     const loader = t.loader();
     await loader.start();
     const rv = t.store.resourceVersion;
-    expect(await loader.rescan()).toEqual({ applied: 0, unchanged: 2, deleted: 0, errors: [] });
+    expect(await loader.rescan()).toEqual({ applied: 0, unchanged: 2, deleted: 0, keptFromElsewhere: 0, errors: [] });
     expect(t.store.resourceVersion).toBe(rv);
   });
 
@@ -139,7 +139,7 @@ describe("ManifestLoader", () => {
     expect(loader.lastResult()).toBe(broken);
     // Fixed, and vpc removed on purpose.
     t.write("m.yaml", moduleYaml("eks", "3.0.0"));
-    expect(await loader.rescan()).toEqual({ applied: 0, unchanged: 1, deleted: 1, errors: [] });
+    expect(await loader.rescan()).toEqual({ applied: 0, unchanged: 1, deleted: 1, keptFromElsewhere: 0, errors: [] });
     expect(await t.store.get(Module, "team", "vpc")).toBeUndefined();
   });
 
