@@ -19,7 +19,10 @@ test("waitForChild stops polling as soon as the child has exited", async () => {
 
 test("startStandalone reports a child that exits at start with its exit code and stderr, not a timeout", async () => {
   const dataDir = await mkdtemp(join(tmpdir(), "opendepot-harness-"));
-  const error = await startStandalone({ dataDir, extra: ["--no-such-flag"] }).catch((e) => e as Error);
+  const error = (await startStandalone({ dataDir, extra: ["--no-such-flag"] }).then(
+    () => new Error("started"),
+    (e: Error) => e,
+  )) as Error;
   expect(error).toBeInstanceOf(Error);
   expect(error.message).toContain("exited with code 2");
   expect(error.message).toContain("unknown flag --no-such-flag");
