@@ -2,7 +2,7 @@
 // one process, no cluster needed. Manifests in a directory are applied like `kubectl apply` and watched.
 import { mkdir } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { type FlagSpec, parseListen } from "../cli/flags.ts";
+import { checks, type FlagSpec, parseListen } from "../cli/flags.ts";
 import { createLogger, type Level } from "../log.ts";
 import { EmbeddedStore } from "../store/embedded.ts";
 import { ManifestLoader } from "../store/manifests.ts";
@@ -15,14 +15,14 @@ import { startAdminApi } from "../kubeapi/admin.ts";
 import { AUTH_FLAGS, authConfigFromFlags } from "../server/auth/config.ts";
 
 export const STANDALONE_FLAGS: FlagSpec[] = [
-  { name: "listen", env: "OPENDEPOT_LISTEN", default: "127.0.0.1:8080", description: "Address the registry listens on" },
+  { name: "listen", env: "OPENDEPOT_LISTEN", default: "127.0.0.1:8080", description: "Address the registry listens on", check: checks.listen() },
   { name: "data-dir", env: "OPENDEPOT_DATA_DIR", default: "./.opendepot", description: "Where the store, artifacts and generated keys live" },
   { name: "manifests", env: "OPENDEPOT_MANIFESTS", description: "Directory of YAML manifests to apply and watch" },
   { name: "prune", env: "OPENDEPOT_PRUNE", default: "true", boolean: true, description: "Delete objects the --manifests directory applied and no longer declares (never objects from another directory or the API)" },
   ...registryServerFlags({ keysGenerated: true }),
-  { name: "admin-listen", env: "OPENDEPOT_ADMIN_LISTEN", default: "127.0.0.1:8081", description: "Address of the Kubernetes-compatible admin API (kubectl); empty or \"off\" disables it" },
+  { name: "admin-listen", env: "OPENDEPOT_ADMIN_LISTEN", default: "127.0.0.1:8081", description: "Address of the Kubernetes-compatible admin API (kubectl); empty or \"off\" disables it", check: checks.listen(true) },
   { name: "admin-token-file", env: "OPENDEPOT_ADMIN_TOKEN_FILE", description: "Bearer token of the admin API (generated as <data-dir>/admin-token when unset)" },
-  { name: "watch-cache-size", env: "OPENDEPOT_WATCH_CACHE_SIZE", default: "10000", description: "Changes kept for watches resuming from a resourceVersion; older ones get 410 Gone" },
+  { name: "watch-cache-size", env: "OPENDEPOT_WATCH_CACHE_SIZE", default: "10000", description: "Changes kept for watches resuming from a resourceVersion; older ones get 410 Gone", check: checks.integer(1, 10_000_000) },
   ...AUTH_FLAGS,
   ...CONTROLLER_FLAGS,
 ];
