@@ -112,7 +112,8 @@ describe("ManifestLoader", () => {
     const bad = join(t.dir, "bad.yaml");
     expect(result.errors.map((e) => e.text)).toEqual([
       `${bad} doc 2: spec.versions[0].version: Expected string`,
-      `${bad} doc 3: invalid YAML: Unexpected token`,
+      // The line and column are the file's (doc 3 starts on line 23), where the unclosed flow sequence ends.
+      `${bad} doc 3: invalid YAML: Flow sequence in block collection must be sufficiently indented and end with a ] (line 25, column 20)`,
       `${bad} doc 4: spec.colour: unknown field`,
       `${bad} doc 5: kind: Lease cannot be applied from a manifest; allowed kinds: Depot, Module, Provider, Version, GroupBinding, Namespace, Secret, ConfigMap`,
       `${bad} doc 6: a manifest must be a YAML mapping (an object with apiVersion, kind and metadata)`,

@@ -59,7 +59,7 @@ metadata: { name: main, namespace: team-a }
 spec:
   pollingIntervalMinutes: 30
   moduleConfigs:
-    - { name: vpc, repoOwner: acme, provider: aws }
+    - { name: vpc, repoOwner: acme, provider: aws, versionConstraints: ">= 1.0.0" }
 `,
   "groupbinding.yaml": `apiVersion: opendepot.defdev.io/v1alpha1
 kind: GroupBinding
