@@ -47,7 +47,10 @@ export async function runStandalone(flags: Record<string, string | undefined>) {
     log.info("manifests applied", { directory: resolve(flags.manifests!), applied: result.applied, unchanged: result.unchanged, deleted: result.deleted, keptFromElsewhere: result.keptFromElsewhere, errors: result.errors.length });
   }
   const signer = await loadSigningKey({ keyFile: flags["gpg-key-file"], passphraseFile: flags["gpg-passphrase-file"], dataDir, log });
-  const urlKey = flags["url-signing-key-file"] ? await readKeyFile(flags["url-signing-key-file"]) : await loadOrCreateKey(join(dataDir, "url-signing.key"));
+  const urlKeyPath = join(dataDir, "url-signing.key");
+  const urlKeyExisted = flags["url-signing-key-file"] ? true : await Bun.file(urlKeyPath).exists();
+  const urlKey = flags["url-signing-key-file"] ? await readKeyFile(flags["url-signing-key-file"]) : await loadOrCreateKey(urlKeyPath);
+  if (!urlKeyExisted) log.info("generated a download-URL signing key (first start)", { path: urlKeyPath });
   const storageFor = storageFactory({ defaultRoot: join(dataDir, "artifacts") });
   const controllers = await startControllers({ store, storageFor, log, flags });
   const server = await startRegistryServer({
