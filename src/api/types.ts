@@ -214,6 +214,7 @@ export const ModuleSpec = Type.Object(
 export const ModuleStatus = Type.Object(
   {
     latestVersion: Opt(Type.String()),
+    latestServedVersion: Opt(Type.String({ description: "The highest version as the registry protocol spells it (no leading v), shown by kubectl as LatestVersion. Additive to v0.9, whose latestVersion keeps the v." })),
     fileName: Opt(Type.String()),
     synced: Opt(Type.Boolean()),
     syncStatus: Opt(Type.String()),
@@ -247,6 +248,7 @@ export const ProviderSpec = Type.Object(
 export const ProviderStatus = Type.Object(
   {
     latestVersion: Opt(Type.String()),
+    latestServedVersion: Opt(Type.String({ description: "The highest version as the registry protocol spells it (no leading v), shown by kubectl as LatestVersion. Additive to v0.9, whose latestVersion keeps the v." })),
     fileName: Opt(Type.String()),
     synced: Opt(Type.Boolean()),
     syncStatus: Opt(Type.String()),

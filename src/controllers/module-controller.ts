@@ -2,7 +2,7 @@
 // trimmed versions, forceSync propagated to every Version then reset, and a status that reflects the Versions.
 import { Module, Version, type ModuleObject, type VersionObject } from "../api/kinds.ts";
 import { LABELS, type KubeObject } from "../api/meta.ts";
-import { artifactFileName, moduleArchiveFormat, moduleVersionName } from "../api/naming.ts";
+import { artifactFileName, moduleArchiveFormat, moduleVersionName, protocolVersion } from "../api/naming.ts";
 import type { ResourceStore } from "../store/types.ts";
 import type { ObjectCache } from "../store/multi-namespace-cache.ts";
 import { readiness, setConditions } from "./conditions.ts";
@@ -66,6 +66,7 @@ export class ModuleController implements Controller {
     const summary = summarizeVersions("module", [...children.current.values()], plan, children.foreign);
     await patchStatusIfChanged(this.store, Module, module, {
       latestVersion: plan.latest ?? null,
+      latestServedVersion: plan.keep[0] ? protocolVersion(plan.keep[0]) : null,
       moduleVersionRefs: refs,
       synced: summary.synced,
       syncStatus: summary.syncStatus,

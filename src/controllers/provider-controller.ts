@@ -2,7 +2,7 @@
 // Provider, with the same garbage collection, history limit, forceSync and status rules as modules.
 import { Provider, Version, type ProviderObject, type VersionObject } from "../api/kinds.ts";
 import { LABELS } from "../api/meta.ts";
-import { providerVersionName } from "../api/naming.ts";
+import { protocolVersion, providerVersionName } from "../api/naming.ts";
 import type { ObjectCache } from "../store/multi-namespace-cache.ts";
 import type { ResourceStore } from "../store/types.ts";
 import { ownerLabels, reconcileChildren, type DesiredVersion } from "./children.ts";
@@ -77,6 +77,7 @@ export class ProviderController implements Controller {
     const summary = summarizeVersions("provider", [...children.current.values()], plan, children.foreign);
     await patchStatusIfChanged(this.store, Provider, provider, {
       latestVersion: plan.latest ?? null,
+      latestServedVersion: plan.keep[0] ? protocolVersion(plan.keep[0]) : null,
       providerVersionRefs: refs,
       synced: summary.synced,
       syncStatus: summary.syncStatus,

@@ -56,7 +56,8 @@ describe("from manifests to terraform init", () => {
     await h.store.create(moduleObject("terraform-aws-vpc", ["v1.2.0", "2.0.0"]));
     await h.store.create(providerObject("aws", ["5.80.0", "5.81.0"]));
     const module = await h.until<ModuleObject>(Module, "terraform-aws-vpc", synced);
-    expect(module.status?.latestVersion).toBe("v2.0.0");
+    expect(module.status?.latestVersion).toBe("v2.0.0"); // v0.9's form
+    expect(module.status?.latestServedVersion).toBe("2.0.0"); // the registry's form, kubectl's LATESTVERSION
     expect(Object.keys(module.status?.moduleVersionRefs ?? {}).sort()).toEqual(["2.0.0", "v1.2.0"]);
     expect(condition(module, "Ready")?.status).toBe("True");
     const provider = await h.until<ProviderObject>(Provider, "aws", synced, 60_000);
