@@ -77,7 +77,7 @@ describe("Table output (kubectl get)", () => {
     await t.post(MODULES, moduleManifest("tab"));
     await t.request("PATCH", `${MODULES}/tab/status`, {
       type: "application/merge-patch+json",
-      body: { status: { latestVersion: "v1.0.0", synced: true, conditions: [{ type: "Ready", status: "True", reason: "Synced", message: "ok", lastTransitionTime: "2024-01-01T00:00:00Z" }] } },
+      body: { status: { latestVersion: "v1.0.0", latestServedVersion: "1.0.0", synced: true, conditions: [{ type: "Ready", status: "True", reason: "Synced", message: "ok", lastTransitionTime: "2024-01-01T00:00:00Z" }] } },
     });
     const table = await (await t.get(MODULES, { accept: TABLE })).json();
     expect(table).toMatchObject({ kind: "Table", apiVersion: "meta.k8s.io/v1" });
