@@ -6,6 +6,7 @@ import { FINALIZER } from "../api/meta.ts";
 import { artifactFileName } from "../api/naming.ts";
 import { RepackageError } from "../artifacts/repackage.ts";
 import type { Logger } from "../log.ts";
+import { DELETION_REQUESTED_BY_ANNOTATION } from "../api/ownership.ts";
 import { UpstreamError } from "../sources/http.ts";
 import { IntegrityError } from "../sources/opentofu.ts";
 import type { ObjectCache } from "../store/multi-namespace-cache.ts";
@@ -186,7 +187,10 @@ export class VersionController implements Controller {
       try {
         const { storage, key } = this.publisher.locate(v);
         await storage.delete(key);
-        log.info("artifact deleted", { fileName: v.spec.fileName });
+        // Who asked: the owner whose change made its Module/Provider controller delete it (docs/ownership.md), or a
+        // direct delete of the Version (kubectl delete, or its Module/Provider deleted and garbage-collected).
+        const requestedBy = v.metadata.annotations?.[DELETION_REQUESTED_BY_ANNOTATION] ?? "a direct delete of the Version or of its owner";
+        log.info("artifact deleted", { fileName: v.spec.fileName, requestedBy });
       } catch (e) {
         if (!(e instanceof StorageError && e.kind === "Invalid")) throw e; // retried with backoff; Version stays until done
       }
