@@ -37,7 +37,8 @@ export class WorkerHclParser implements HclParser {
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
   private idleTimer?: ReturnType<typeof setTimeout>;
-  private readonly timeoutMs: number;
+  /** Per-call limit; adjustable for tests. */
+  timeoutMs: number;
   private readonly idleMs: number;
 
   constructor(options: WorkerHclParserOptions = {}) {

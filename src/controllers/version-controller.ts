@@ -16,6 +16,7 @@ import { ArtifactPublisher, artifactExtension, type Outcome, type PublishedState
 import { describeError, readiness, setConditions, type ConditionInput } from "./conditions.ts";
 import type { Controller, ControllerManager, ObjectKey, ReconcileContext, ReconcileResult } from "./manager.ts";
 import { ModuleSpecError } from "./fetch-module.ts";
+import { documentModuleVersion } from "./module-docs-configmap.ts";
 import { saveReadme } from "./readme.ts";
 import type { Upstreams } from "./upstreams.ts";
 import { patchSpec, patchStatusIfChanged, setFinalizers } from "./writes.ts";
@@ -138,6 +139,7 @@ export class VersionController implements Controller {
       current = ((await patchSpec(this.store, Version, v, { fileName: fetched.fileName })) as VersionObject | undefined) ?? v;
     }
     const readmeRef = fetched.readme ? await saveReadme(this.store, current, fetched.readme) : undefined;
+    const docs = fetched.moduleSources ? await documentModuleVersion(this.store, current, fetched.moduleSources, log) : undefined;
     const checksum = outcome.kind === "published" ? outcome.checksum : v.status!.checksum!;
     await this.report(
       current,
@@ -152,7 +154,7 @@ export class VersionController implements Controller {
         ...(fetched.h1 ? { h1: fetched.h1 } : {}),
         ...(readmeRef ? { readmeConfigMapRef: readmeRef } : {}),
       },
-      readiness(true, "Synced", SYNCED_MESSAGE),
+      [...readiness(true, "Synced", SYNCED_MESSAGE), ...(docs ? [docs] : [])],
     );
     if (outcome.kind === "published" && outcome.replacedFileName && outcome.replacedFileName !== fetched.fileName) {
       await this.publisher.removeReplaced(v, outcome.replacedFileName, log);
