@@ -32,4 +32,17 @@ test("a call that does not answer in time ends the worker; the next call gets a 
   } finally {
     impatient.close();
   }
-});
+}, 60_000);
+
+test("input that breaks the parser itself (nesting deep enough to overflow its stack) fails that file only; the parser recovers", async () => {
+  const recovering = new WorkerHclParser();
+  try {
+    const error = (await recovering.parse("deep.tf", `x = ${"[".repeat(100_000)}${"]".repeat(100_000)}`).catch((e: Error) => e)) as Error;
+    expect(error).toBeInstanceOf(HclParserError);
+    expect(error.message).toStartWith("the HCL parser failed on this file:");
+    // A fresh Go runtime, not the interrupted one, answers the next files.
+    for (let i = 0; i < 5; i++) expect(await recovering.parse(`ok${i}.tf`, `variable "v${i}" {}`)).toEqual({ variable: { [`v${i}`]: [{}] } });
+  } finally {
+    recovering.close();
+  }
+}, 60_000);

@@ -78,13 +78,18 @@ export class WorkerHclParser implements HclParser {
     if (!call) return;
     this.pending.delete(message.id);
     clearTimeout(call.timer);
+    if ("broken" in message) {
+      // The Go program was interrupted mid-call; a fresh worker serves the next call.
+      call.reject(new HclParserError(`the HCL parser failed on this file: ${message.broken}`));
+      return this.fail(new HclParserError("the HCL parser was restarted after a failure on another file"));
+    }
     if (message.ok) {
       try {
         call.resolve(JSON.parse(message.json));
       } catch (e) {
         call.reject(new HclParserError(`the HCL parser returned unreadable JSON: ${(e as Error).message}`));
       }
-    } else call.reject(new HclSyntaxError(cleanDiagnostic(message.message)));
+    } else call.reject(new HclSyntaxError(cleanDiagnostic((message as { message: string }).message)));
     if (this.pending.size === 0) {
       this.idleTimer = setTimeout(() => this.stopWorker(), this.idleMs);
       this.idleTimer.unref?.();

@@ -13,13 +13,28 @@ import "@cdktf/hcl2json/wasm/wasm_exec.js";
 declare const self: Worker;
 
 export type HclWorkerRequest = { id: number; filename: string; text: string };
-export type HclWorkerResponse = { id: number; ok: true; json: string } | { id: number; ok: false; message: string } | { id: 0; ok: false; fatal: string };
+export type HclWorkerResponse =
+  | { id: number; ok: true; json: string }
+  | { id: number; ok: false; message: string }
+  /** The call threw inside the Go program (e.g. the wasm stack overflowed on deep nesting): its state is not to be trusted. */
+  | { id: number; ok: false; broken: string }
+  | { id: 0; ok: false; fatal: string };
 
 type GoCallback = (err: string | null, result?: string) => void;
 type GoExports = { parse?: (filename: string, text: string, cb: GoCallback) => void };
 type GoRuntime = { importObject: Record<string, Record<string, unknown>>; run(instance: WebAssembly.Instance): Promise<void>; exited: boolean };
 
 const exportsRoot: GoExports = {};
+
+// What the Go runtime prints (its stub fs sends stdout/stderr to console.log) is kept for the error message
+// instead of landing in the process's JSON log stream.
+let goOutput = "";
+const goFs = (globalThis as unknown as { fs: { writeSync(fd: number, buf: Uint8Array): number } }).fs;
+goFs.writeSync = (_fd, buf) => {
+  goOutput = (goOutput + new TextDecoder().decode(buf)).slice(-4096);
+  return buf.length;
+};
+const lastGoLine = () => goOutput.split("\n").find((l) => l.trim() !== "")?.trim() ?? "";
 
 async function start(): Promise<void> {
   const Go = (globalThis as unknown as { Go: new () => GoRuntime }).Go;
@@ -28,7 +43,7 @@ async function start(): Promise<void> {
   const { instance } = await WebAssembly.instantiate(wasm, go.importObject as never);
   // The Go side registers its functions on this global (its name is fixed in the package's Go code).
   (globalThis as Record<string, unknown>).__parse_terraform_config_wasm__ = exportsRoot;
-  void go.run(instance).then(() => post({ id: 0, ok: false, fatal: "the HCL parser's Go runtime exited" }));
+  void go.run(instance).then(() => post({ id: 0, ok: false, fatal: `the HCL parser's Go runtime exited${lastGoLine() ? `: ${lastGoLine()}` : ""}` }));
   if (typeof exportsRoot.parse !== "function") throw new Error("the HCL parser did not register its parse function");
 }
 
@@ -52,6 +67,6 @@ self.onmessage = async (event: MessageEvent<HclWorkerRequest>) => {
       else post({ id, ok: true, json: result ?? "null" });
     });
   } catch (e) {
-    post({ id, ok: false, message: (e as Error).message ?? String(e) });
+    post({ id, ok: false, broken: String((e as Error)?.message ?? e) });
   }
 };

@@ -61,7 +61,13 @@ export const isOverrideFile = (path: string) => /(^|\/|_)override\.tf(\.json)?$/
  * the result is truncated); the rest are read, never more than `maxFileBytes` each even if an entry lies about
  * its size.
  */
-export async function readModuleSources(entries: Iterable<ArchiveFileEntry>, limits: Partial<ModuleDocsLimits> = {}): Promise<{ files: ModuleSourceFile[]; skipped: ModuleDocsProblem[] }> {
+/** What the extractor reads: the files, and the candidates it left out (with why). */
+export interface ModuleSources {
+  files: ModuleSourceFile[];
+  skipped: ModuleDocsProblem[];
+}
+
+export async function readModuleSources(entries: Iterable<ArchiveFileEntry>, limits: Partial<ModuleDocsLimits> = {}): Promise<ModuleSources> {
   const l = { ...DEFAULT_MODULE_DOCS_LIMITS, ...limits };
   const candidates = [...entries].filter((e) => configDirectory(e.path)).sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   const files: ModuleSourceFile[] = [];
@@ -93,7 +99,13 @@ export async function readModuleSources(entries: Iterable<ArchiveFileEntry>, lim
       skipped.push({ file: entry.path, message: `over the ${l.maxTotalBytes}-byte limit for all configuration files` });
       continue;
     }
-    const content = await readAtMost(entry, l.maxFileBytes);
+    let content: Uint8Array | undefined;
+    try {
+      content = await readAtMost(entry, l.maxFileBytes);
+    } catch (e) {
+      skipped.push({ file: entry.path, message: `could not be read: ${(e as Error).message}` });
+      continue;
+    }
     if (!content) {
       skipped.push({ file: entry.path, message: `larger than its declared size and the ${l.maxFileBytes}-byte limit per file` });
       continue;

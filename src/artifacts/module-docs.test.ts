@@ -26,7 +26,7 @@ describe("a module shaped like terraform-aws-modules/vpc", () => {
     expect(docs.filesParsed).toBe(14);
     expect(docs.root.inputs).toHaveLength(38);
     expect(docs.root.inputs.map((i) => i.name)).toEqual([...docs.root.inputs.map((i) => i.name)].sort());
-  });
+  }, 60_000);
 
   test("inputs: object types as written, heredoc descriptions, validations, sensitive, nullable, required", () => {
     expect(input(docs.root, "customer_gateways").type).toBe(
@@ -137,7 +137,7 @@ describe("a module shaped like terraform-aws-modules/vpc", () => {
     const files = moduleDocsFixtureFiles("terraform-aws-vpc");
     const reversed = Object.fromEntries(Object.entries(files).reverse());
     expect(JSON.stringify(await extractModuleDocsFromEntries(archiveEntries(reversed)))).toBe(JSON.stringify(docs));
-  });
+  }, 60_000);
 });
 
 describe("a module with mistakes (shaped like an older Azure network module)", () => {
@@ -236,14 +236,14 @@ describe("bounds", () => {
     expect(docs.root.inputs.length).toBeGreaterThan(4_000);
     expect(docs.root.inputs.length).toBeLessThan(5_000);
     expect(docs.root.inputs.slice(0, 2).map((i) => i.name)).toEqual(["v00000", "v00001"]);
-  });
+  }, 60_000);
 
   test("when descriptions are what overflows, every root input is kept without them", async () => {
     const docs = await extractModuleDocsFromEntries(archiveEntries({ "variables.tf": variables(1_500, 400) }), { limits: { maxFileBytes: 2 * 1024 * 1024 } });
     expect(Buffer.byteLength(JSON.stringify(docs))).toBeLessThanOrEqual(512 * 1024);
     expect(docs.root.inputs).toHaveLength(1_500);
     expect(docs.truncated).toBe(true);
-  });
+  }, 60_000);
 
   test("a tiny output limit still yields a valid, flagged document under the limit", async () => {
     const docs = await extractModuleDocsFromEntries(archiveEntries({ "variables.tf": variables(50, 100), "modules/a/main.tf": variables(5) }), { limits: { maxOutputBytes: 600 } });
@@ -261,7 +261,7 @@ describe("bounds", () => {
     expect("default" in v).toBe(false);
     expect(v.required).toBe(false);
     expect(docs.truncated).toBe(true);
-  });
+  }, 60_000);
 });
 
 describe("hostile or odd input never throws", () => {
@@ -279,7 +279,7 @@ describe("hostile or odd input never throws", () => {
     ]);
     expect(docs.errors.map((e) => e.file).sort()).toEqual(["deep.tf", "garbage.tf"]);
     expect(docs.root.inputs.map((i) => i.name)).toEqual(["a\u0000b", "with_bom"]);
-  });
+  }, 60_000);
 
   test("an archive with no configuration at all gives an empty root module", async () => {
     const docs = await extractModuleDocsFromEntries(archiveEntries({ "README.md": "# nothing", "scripts/x.sh": "echo" }));

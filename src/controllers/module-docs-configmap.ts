@@ -5,8 +5,11 @@
 import { ConfigMap, type VersionObject } from "../api/kinds.ts";
 import { LABELS, type KubeObject } from "../api/meta.ts";
 import { MODULE_DOCS_KEY, moduleDocsConfigMapName, type ModuleDocs } from "../api/module-docs.ts";
-import { extractModuleDocs, type ModuleSourceFile } from "../artifacts/module-docs.ts";
-import type { ModuleDocsProblem } from "../api/module-docs.ts";
+import { extractModuleDocs } from "../artifacts/module-docs.ts";
+import { readArchiveModuleSources } from "../artifacts/module-docs-archive.ts";
+import type { ModuleSources } from "../artifacts/module-docs-files.ts";
+import type { ArtifactLocation } from "../storage/locate.ts";
+import { StorageError } from "../storage/types.ts";
 import type { Logger } from "../log.ts";
 import { isAlreadyExists } from "../store/errors.ts";
 import type { ResourceStore } from "../store/types.ts";
@@ -15,11 +18,7 @@ import { describeError, type ConditionInput } from "./conditions.ts";
 
 export const DOCS_CONDITION = "DocsExtracted";
 
-/** What the repackager collected for the extractor (fetch-module.ts). */
-export interface ModuleSources {
-  files: ModuleSourceFile[];
-  skipped: ModuleDocsProblem[];
-}
+export type { ModuleSources } from "../artifacts/module-docs-files.ts";
 
 /** Extracts, stores, and says how it went as the Version's DocsExtracted condition. */
 export async function documentModuleVersion(store: ResourceStore, v: VersionObject, sources: ModuleSources, log: Logger): Promise<ConditionInput> {
@@ -42,6 +41,23 @@ export async function documentModuleVersion(store: ResourceStore, v: VersionObje
   }
   if (docs.errors.length) log.info("module documentation is incomplete: some files do not parse", { files: docs.errors.map((e) => e.file) });
   return docsCondition(docs, name);
+}
+
+/**
+ * Documents a Version published before docs existed, once, from its stored archive (no upstream fetch). A storage
+ * error leaves it undocumented for a later reconcile to retry; an unreadable archive is reported.
+ */
+export async function documentStoredModule(store: ResourceStore, v: VersionObject, location: ArtifactLocation, format: "zip" | "tar.gz", log: Logger, tmpDir?: string): Promise<ConditionInput | undefined> {
+  let sources: ModuleSources;
+  try {
+    const stored = await location.storage.get(location.key);
+    sources = await readArchiveModuleSources(stored.body, format, { tmpDir });
+  } catch (e) {
+    log.warn("stored module archive could not be read for its documentation", { error: e });
+    if (e instanceof StorageError) return undefined;
+    return { type: DOCS_CONDITION, status: "False", reason: "ExtractionFailed", message: `stored archive could not be read: ${describeError(e)}` };
+  }
+  return documentModuleVersion(store, v, sources, log);
 }
 
 export function docsCondition(docs: ModuleDocs, configMap: string): ConditionInput {

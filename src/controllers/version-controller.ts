@@ -13,10 +13,10 @@ import type { ResourceStore } from "../store/types.ts";
 import type { StorageFor } from "../storage/locate.ts";
 import { StorageError } from "../storage/types.ts";
 import { ArtifactPublisher, artifactExtension, type Outcome, type PublishedState } from "./artifact-publisher.ts";
-import { describeError, readiness, setConditions, type ConditionInput } from "./conditions.ts";
+import { conditionOf, describeError, readiness, setConditions, type ConditionInput } from "./conditions.ts";
 import type { Controller, ControllerManager, ObjectKey, ReconcileContext, ReconcileResult } from "./manager.ts";
 import { ModuleSpecError } from "./fetch-module.ts";
-import { documentModuleVersion } from "./module-docs-configmap.ts";
+import { DOCS_CONDITION, documentModuleVersion, documentStoredModule } from "./module-docs-configmap.ts";
 import { saveReadme } from "./readme.ts";
 import type { Upstreams } from "./upstreams.ts";
 import { patchSpec, patchStatusIfChanged, setFinalizers } from "./writes.ts";
@@ -58,6 +58,7 @@ export class VersionController implements Controller {
   private readonly versions: ObjectCache<VersionObject>;
   private readonly publisher: ArtifactPublisher;
   private readonly rehashIntervalMs: number;
+  private readonly tmpDir?: string;
 
   constructor(
     private readonly store: ResourceStore,
@@ -67,6 +68,7 @@ export class VersionController implements Controller {
     this.versions = manager.cache<VersionObject>(Version);
     this.concurrency = options.concurrency ?? 4;
     this.rehashIntervalMs = options.rehashIntervalMs ?? 24 * 3_600_000;
+    this.tmpDir = options.tmpDir;
     this.publisher = new ArtifactPublisher(options.storageFor, options.upstreams, { tmpDir: options.tmpDir, rehashIntervalMs: this.rehashIntervalMs });
   }
 
@@ -98,7 +100,10 @@ export class VersionController implements Controller {
         // but upstream no longer produces it, and the user should know.
         const diverged = v.status?.conditions?.find((c) => c.type === "Synced")?.reason === "ImmutableChecksumMismatch";
         if (diverged) await patchStatusIfChanged(this.store, Version, v, { synced: true, ...verified });
-        else await this.report(v, { synced: true, syncStatus: SYNCED_MESSAGE, ...verified }, readiness(true, "Synced", SYNCED_MESSAGE));
+        else {
+          const docs = await this.documentIfUndocumented(v, log);
+          await this.report(v, { synced: true, syncStatus: SYNCED_MESSAGE, ...verified }, [...readiness(true, "Synced", SYNCED_MESSAGE), ...(docs ? [docs] : [])]);
+        }
         return { requeueAfterMs: this.rehashIntervalMs };
       }
     } catch (e) {
@@ -116,6 +121,12 @@ export class VersionController implements Controller {
     }
     await this.apply(v, outcome, published, log);
     return { requeueAfterMs: this.rehashIntervalMs };
+  }
+
+  /** Module Versions published before docs existed get them once, from the stored archive. */
+  private async documentIfUndocumented(v: VersionObject, log: Logger): Promise<ConditionInput | undefined> {
+    if (v.spec.type !== "Module" || conditionOf(v.status?.conditions, DOCS_CONDITION)) return undefined;
+    return documentStoredModule(this.store, v, this.publisher.locate(v), artifactExtension(v) === ".zip" ? "zip" : "tar.gz", log, this.tmpDir);
   }
 
   private rehashDue(v: VersionObject): boolean {

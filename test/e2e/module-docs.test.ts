@@ -111,6 +111,25 @@ describe("module documentation at sync time", () => {
     expect(condition(v, "DocsExtracted")?.status).toBe("True");
   }, 120_000);
 
+  test("a Version published before docs existed is documented once, from its stored archive, without a new fetch", async () => {
+    const name = "terraform-aws-vpc-full-5-1-0";
+    // Settled first: the reconcile after the last forceSync reset writes its status (conditions included) last.
+    await h.until<VersionObject>(Version, name, (o) => o.spec.forceSync !== true && o.status?.observedGeneration === o.metadata.generation);
+    const expected = (await docsConfigMap(name))!.data![MODULE_DOCS_KEY];
+    const served = upstreams.github.stats.archivesServed;
+    // What an upgrade finds: a synced Version with no docs ConfigMap and no DocsExtracted condition.
+    await h.store.delete(ConfigMap, "default", `${name}-docs`);
+    const v = (await h.get<VersionObject>(Version, name))!;
+    const conditions = v.status!.conditions!.filter((c) => c.type !== "DocsExtracted");
+    await h.store.patch(Version, "default", name, { type: "merge", patch: { status: { conditions } } }, { subresource: "status" });
+
+    const again = await h.until<VersionObject>(Version, name, (o) => !!condition(o, "DocsExtracted"), 30_000);
+    expect(condition(again, "DocsExtracted")).toMatchObject({ status: "True", reason: "Extracted" });
+    expect((await docsConfigMap(name))?.data?.[MODULE_DOCS_KEY]).toBe(expected);
+    expect(upstreams.github.stats.archivesServed).toBe(served);
+    expect(again.status?.checksum).toBe(v.status!.checksum!);
+  }, 60_000);
+
   test("deleting the module deletes its Version and the docs ConfigMap with it", async () => {
     await h.store.delete(Module, "default", "terraform-azurerm-network");
     await waitFor(async () => !(await h.get(Version, "terraform-azurerm-network-2-0-0")), 30_000, "Version deleted");
