@@ -64,7 +64,7 @@ export class WorkerHclParser implements HclParser {
 
   private ensureWorker(): Worker {
     if (this.worker) return this.worker;
-    const worker = new Worker(new URL("./hcl-worker.ts", import.meta.url).href);
+    const worker = new Worker(workerSpecifier());
     worker.unref(); // an idle parser never keeps the process alive
     worker.onmessage = (event: MessageEvent<HclWorkerResponse>) => this.answer(event.data);
     worker.onerror = (event) => this.fail(new HclParserError(`the HCL parser failed: ${event.message}`));
@@ -110,6 +110,16 @@ export class WorkerHclParser implements HclParser {
     this.worker?.terminate();
     this.worker = undefined;
   }
+}
+
+/**
+ * From source, the worker sits beside this file. In a `bun build --compile` binary every module's import.meta.url
+ * is the binary itself (`file:///$bunfs/root/opendepot`) and entrypoints are stored by their path relative to the
+ * bundle root, which is `src/` for `bun build --compile src/main.ts src/artifacts/hcl-worker.ts` (Containerfile).
+ */
+function workerSpecifier(): string {
+  if (import.meta.url.includes("/$bunfs/")) return new URL("./artifacts/hcl-worker.ts", import.meta.url).href;
+  return new URL("./hcl-worker.ts", import.meta.url).href;
 }
 
 /** `parse config: [f.tf:2,10-3,1: Invalid expression; ...]` → `f.tf:2,10-3,1: Invalid expression; ...`. */
