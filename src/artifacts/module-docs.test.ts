@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { archiveEntries, moduleDocsFixtureFiles } from "../../fixtures/module-docs/index.ts";
-import type { ModuleDocs, ModuleDocsModule, ModuleInput } from "../api/module-docs.ts";
+import { Value } from "@sinclair/typebox/value";
+import { ModuleDocs as ModuleDocsSchema, type ModuleDocs, type ModuleDocsModule, type ModuleInput } from "../api/module-docs.ts";
 import { HclParserError, type HclParser } from "./hcl-parser.ts";
 import { extractModuleDocs, extractModuleDocsFromEntries } from "./module-docs.ts";
 import { unwrapExpression } from "./module-docs-read.ts";
@@ -303,6 +304,14 @@ describe("hostile or odd input never throws", () => {
     expect(docs.root.inputs.map((i) => i.name)).toEqual(["ok"]);
   });
 });
+
+test("every document the extractor makes matches the exported ModuleDocs schema (the browse API's contract)", async () => {
+  const truncated = await extractModuleDocsFromEntries(archiveEntries({ "variables.tf": 'variable "a" {\n  default = [1, 2, 3]\n}\n'.repeat(1) + 'variable "b" {}\n', "modules/x/main.tf": 'output "o" {\n  value = 1\n}\n' }), { limits: { maxOutputBytes: 400 } });
+  for (const docs of [await vpc(), await azure(), truncated]) {
+    expect([...Value.Errors(ModuleDocsSchema, docs)].map((e) => `${e.path}: ${e.message}`)).toEqual([]);
+  }
+  expect(truncated.truncated).toBe(true);
+}, 60_000);
 
 test("unwrapExpression takes off only a wrapper around the whole string", () => {
   expect(unwrapExpression("${map(string)}")).toBe("map(string)");
