@@ -1,5 +1,5 @@
 // Benchmark: module documentation extraction. Cold (first call: worker start + wasm compile) and warm times for
-// the fixtures, a synthetic module at the read limits (4 MiB of .tf in 256 KiB files), how long the event loop is
+// the fixtures, a synthetic module at the read limits (2 MiB of .tf in 256 KiB files), how long the event loop is
 // blocked meanwhile (the parser runs in a worker, so this should stay near the timer resolution), and memory.
 //   bun bench/module-docs.ts [--runs 20]
 import { archiveEntries, moduleDocsFixtureFiles, type ModuleDocsFixture } from "../fixtures/module-docs/index.ts";
@@ -30,15 +30,15 @@ async function withLoopLag<T>(work: () => Promise<T>): Promise<{ result: T; lagM
   }
 }
 
-/** 16 files × 250 KiB of variables with object types, validations and heredocs: the extractor's byte budget. */
+/** 8 files × 250 KiB of variables with object types, validations and heredocs: the extractor's byte budget. */
 function largeModule(): ArchiveFileEntry[] {
   const files: Record<string, string> = {};
-  for (let f = 0; f < 16; f++) {
+  for (let f = 0; f < 8; f++) {
     let text = "";
     for (let i = 0; text.length < 250 * 1024 - 400; i++) {
       text += `variable "f${f}_v${i}" {\n  description = <<-EOT\n    Setting ${i} of file ${f}.\n    Second line.\n  EOT\n  type = map(object({\n    a = string\n    b = optional(list(number), [])\n  }))\n  default = {}\n  validation {\n    condition     = length(var.f${f}_v${i}) < 10\n    error_message = "too many"\n  }\n}\n`;
     }
-    files[f < 8 ? `variables-${f}.tf` : `modules/m${f}/variables.tf`] = text;
+    files[f < 4 ? `variables-${f}.tf` : `modules/m${f}/variables.tf`] = text;
   }
   return archiveEntries(files);
 }
@@ -53,7 +53,7 @@ const coldMs = performance.now() - coldStart;
 
 const cases: [string, () => ArchiveFileEntry[]][] = [
   ...(["terraform-aws-vpc", "terraform-azurerm-network"] as ModuleDocsFixture[]).map((name) => [name, () => archiveEntries(moduleDocsFixtureFiles(name))] as [string, () => ArchiveFileEntry[]]),
-  ["synthetic 4 MiB (16 × 250 KiB)", largeModule],
+  ["synthetic 2 MiB (8 × 250 KiB)", largeModule],
 ];
 for (const [name, entries] of cases) {
   const input = entries();
@@ -65,7 +65,7 @@ for (const [name, entries] of cases) {
   const runs = bytes > 1024 * 1024 ? Math.max(3, Math.round(RUNS / 5)) : RUNS;
   for (let i = 0; i < runs; i++) {
     const t0 = performance.now();
-    const { result, lagMs } = await withLoopLag(() => extractModuleDocsFromEntries(input, { parser, limits: { maxTotalBytes: 8 * 1024 * 1024 } }));
+    const { result, lagMs } = await withLoopLag(() => extractModuleDocsFromEntries(input, { parser }));
     times.push(performance.now() - t0);
     maxLag = Math.max(maxLag, lagMs);
     out = Buffer.byteLength(JSON.stringify(result));

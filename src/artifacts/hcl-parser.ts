@@ -20,7 +20,7 @@ export interface HclParser {
 }
 
 export interface WorkerHclParserOptions {
-  /** Per-call limit, from when the call reaches the worker queue (default 20 s). */
+  /** Per-call limit, from when the call is queued to the worker (default 60 s): a guard against a hung parser, not a budget. */
   timeoutMs?: number;
   /** Stop the worker after this long without calls (default 30 s). */
   idleMs?: number;
@@ -42,7 +42,7 @@ export class WorkerHclParser implements HclParser {
   private readonly idleMs: number;
 
   constructor(options: WorkerHclParserOptions = {}) {
-    this.timeoutMs = options.timeoutMs ?? 20_000;
+    this.timeoutMs = options.timeoutMs ?? 60_000;
     this.idleMs = options.idleMs ?? 30_000;
   }
 

@@ -21,7 +21,7 @@ export interface ModuleDocsLimits {
   maxFiles: number;
   /** Larger files are skipped (default 256 KiB). */
   maxFileBytes: number;
-  /** Bytes read in all (default 4 MiB). */
+  /** Bytes read in all (default 2 MiB: HashiCorp's parser in wasm reads roughly 0.25–1 MB/s). */
   maxTotalBytes: number;
   /** Submodule + example directories at most (default 200). */
   maxDirectories: number;
@@ -32,7 +32,7 @@ export interface ModuleDocsLimits {
 export const DEFAULT_MODULE_DOCS_LIMITS: ModuleDocsLimits = {
   maxFiles: 1_000,
   maxFileBytes: 256 * 1024,
-  maxTotalBytes: 4 * 1024 * 1024,
+  maxTotalBytes: 2 * 1024 * 1024,
   maxDirectories: 200,
   maxOutputBytes: 512 * 1024,
 };

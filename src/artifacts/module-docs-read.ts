@@ -23,14 +23,29 @@ type Body = Record<string, unknown>;
 
 const isObject = (v: unknown): v is Body => typeof v === "object" && v !== null && !Array.isArray(v);
 
-/** Every body under `value` with `depth` labels: [labels, body] pairs, arrays flattened at every level. */
-function blocks(value: unknown, depth: number, labels: string[] = []): [string[], Body][] {
-  if (Array.isArray(value)) return value.flatMap((v) => blocks(v, depth, labels));
+/**
+ * Every body under `value` with `depth` labels: [labels, body] pairs, arrays flattened at every level (a few
+ * levels deep at most: hostile JSON nested thousands deep must not exhaust the stack).
+ */
+function blocks(value: unknown, depth: number, labels: string[] = [], arrays = 0): [string[], Body][] {
+  if (Array.isArray(value)) return arrays >= 4 ? [] : value.flatMap((v) => blocks(v, depth, labels, arrays + 1));
   if (!isObject(value)) return [];
   if (depth === 0) return [[labels, value]];
   return Object.entries(value)
     .filter(([k]) => k !== "//") // JSON syntax comments
-    .flatMap(([k, v]) => blocks(v, depth - 1, [...labels, k]));
+    .flatMap(([k, v]) => blocks(v, depth - 1, [...labels, k], arrays));
+}
+
+/** Whether a JSON value nests at most `max` levels (checked without recursion). */
+function nestsWithin(value: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length) {
+    const [v, d] = stack.pop()!;
+    if (typeof v !== "object" || v === null) continue;
+    if (d >= max) return false;
+    for (const child of Object.values(v)) stack.push([child, d + 1]);
+  }
+  return true;
 }
 
 /** `${expr}` → `expr` when the whole string is one interpolation (how both syntaxes carry a bare expression). */
@@ -69,7 +84,7 @@ export function readDeclarations(doc: unknown, file: string, limits: ReadLimits,
     const text = description(body.description);
     if (text !== undefined) input.description = text;
     if ("default" in body) {
-      if (Buffer.byteLength(JSON.stringify(body.default ?? null)) <= limits.maxDefaultBytes) input.default = body.default ?? null;
+      if (nestsWithin(body.default, 32) && Buffer.byteLength(JSON.stringify(body.default ?? null)) <= limits.maxDefaultBytes) input.default = body.default ?? null;
       else (input.defaultTruncated = true), onTruncate();
     }
     const nullable = literalBool(body.nullable);

@@ -57,9 +57,17 @@ export async function extractModuleDocs(files: ModuleSourceFile[], options: Extr
       errors.push({ file: file.path, message: clip(message) });
       continue;
     }
+    let decls: FileDeclarations;
+    try {
+      decls = readDeclarations(doc, file.path, READ_LIMITS, onTruncate);
+    } catch (e) {
+      // Parsed but unreadable as configuration (e.g. nested too deep to walk): reported like a syntax error.
+      errors.push({ file: file.path, message: clip(`not read: ${(e as Error).message}`) });
+      continue;
+    }
     parsed++;
     const entry = byDir.get(where.dir) ?? { kind: where.kind, decls: [] };
-    entry.decls.push(readDeclarations(doc, file.path, READ_LIMITS, onTruncate));
+    entry.decls.push(decls);
     byDir.set(where.dir, entry);
   }
 
