@@ -52,6 +52,7 @@ function post(message: HclWorkerResponse): void {
 }
 
 const ready = start();
+ready.catch(() => {}); // reported to the caller on its first request, not as an unhandled rejection
 
 self.onmessage = async (event: MessageEvent<HclWorkerRequest>) => {
   const { id, filename, text } = event.data;
