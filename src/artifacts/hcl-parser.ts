@@ -51,7 +51,11 @@ export class WorkerHclParser implements HclParser {
     const id = this.nextId++;
     clearTimeout(this.idleTimer);
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => this.fail(new HclParserError(`the HCL parser did not answer within ${this.timeoutMs} ms (${filename})`)), this.timeoutMs);
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new HclParserError(`the HCL parser did not answer within ${this.timeoutMs} ms (${filename})`));
+        this.fail(new HclParserError(`the HCL parser was restarted: ${filename} did not finish in time`));
+      }, this.timeoutMs);
       this.pending.set(id, { resolve, reject, timer });
       worker.postMessage({ id, filename, text } satisfies HclWorkerRequest);
     });
