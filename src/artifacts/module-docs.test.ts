@@ -323,6 +323,25 @@ test("every document the extractor makes matches the exported ModuleDocs schema 
   expect(truncated.truncated).toBe(true);
 }, 60_000);
 
+test("the .tf files it reports as not parsing are exactly the ones the Terraform CLI rejects (terraform fmt)", async () => {
+  // CI has the Terraform CLI (machine image); `terraform fmt -` parses with the same HCL grammar, nothing else.
+  const rejectedByTerraform: string[] = [];
+  const rejectedByUs: string[] = [];
+  for (const fixture of ["terraform-aws-vpc", "terraform-azurerm-network"] as const) {
+    const files = moduleDocsFixtureFiles(fixture);
+    for (const [path, bytes] of Object.entries(files)) {
+      if (!path.endsWith(".tf")) continue;
+      const fmt = Bun.spawnSync(["terraform", "fmt", "-no-color", "-write=false", "-list=false", "-"], { stdin: bytes, env: { PATH: process.env.PATH ?? "/usr/bin:/bin", TF_CLI_CONFIG_FILE: "/dev/null", CHECKPOINT_DISABLE: "1" } });
+      if (fmt.exitCode !== 0) rejectedByTerraform.push(`${fixture}/${path}`);
+    }
+    const docs = await extractModuleDocsFromEntries(archiveEntries(files));
+    // Syntax errors only: duplicates are a semantic check fmt does not make, and fmt does not read .tf.json.
+    rejectedByUs.push(...docs.errors.filter((e) => e.file.endsWith(".tf") && !e.message.startsWith("duplicate")).map((e) => `${fixture}/${e.file}`));
+  }
+  expect(rejectedByTerraform).toEqual(["terraform-azurerm-network/network_security.tf"]);
+  expect(rejectedByUs.sort()).toEqual(rejectedByTerraform.sort());
+}, 60_000);
+
 test("unwrapExpression takes off only a wrapper around the whole string", () => {
   expect(unwrapExpression("${map(string)}")).toBe("map(string)");
   expect(unwrapExpression("${object({ a = string })}")).toBe("object({ a = string })");
