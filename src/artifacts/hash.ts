@@ -1,6 +1,9 @@
 // Streaming SHA-256 and the two encodings the project uses for it: `status.checksum` is base64 (std, padded) of the
 // raw digest; the provider protocol's `shasum` and SHA256SUMS use lowercase hex. Everything hashes while streaming so
 // multi-GB artifacts never sit in memory.
+import { fromBase64, fromHex, toBase64, toHex } from "../kits/encoding.ts";
+
+export { fromBase64, fromHex, toBase64, toHex }; // moved: import from src/kits/encoding.ts
 
 export interface HashingStream {
   /** Pass-through transform that hashes every chunk on its way. */
@@ -72,28 +75,6 @@ export function sha256Bytes(data: string | Uint8Array): Uint8Array {
   return new Uint8Array(new Bun.CryptoHasher("sha256").update(data).digest());
 }
 
-export function toHex(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("hex");
-}
-
-export function toBase64(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64");
-}
-
-const HEX = /^(?:[0-9a-fA-F]{2})*$/;
-// Standard alphabet, canonical padding. Node's decoder silently skips junk, so validate before decoding.
-const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
-
-export function fromHex(hex: string): Uint8Array {
-  if (!HEX.test(hex)) throw new Error(`invalid hex string ${JSON.stringify(hex.slice(0, 80))}`);
-  return new Uint8Array(Buffer.from(hex, "hex"));
-}
-
-export function fromBase64(b64: string): Uint8Array {
-  if (!BASE64.test(b64)) throw new Error(`invalid base64 string ${JSON.stringify(b64.slice(0, 80))}`);
-  return new Uint8Array(Buffer.from(b64, "base64"));
-}
-
 /** Lowercase hex SHA-256 (protocol `shasum`) → base64 (`status.checksum`). Throws on anything but 64 hex digits. */
 export function hexToBase64(hex: string): string {
   if (!/^[0-9a-fA-F]{64}$/.test(hex)) throw new Error(`invalid SHA-256 hex digest ${JSON.stringify(hex.slice(0, 80))}`);
@@ -102,7 +83,12 @@ export function hexToBase64(hex: string): string {
 
 /** base64 SHA-256 (`status.checksum`) → lowercase hex. Throws unless it decodes to exactly 32 bytes. */
 export function base64ToHex(b64: string): string {
-  const bytes = BASE64.test(b64) ? fromBase64(b64) : undefined;
+  let bytes: Uint8Array | undefined;
+  try {
+    bytes = fromBase64(b64);
+  } catch {
+    bytes = undefined;
+  }
   if (!bytes || bytes.length !== 32) throw new Error(`invalid base64 SHA-256 digest ${JSON.stringify(b64.slice(0, 80))}`);
   return toHex(bytes);
 }

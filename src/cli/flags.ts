@@ -1,7 +1,7 @@
 // Command-line flags with environment-variable equivalents. One table per role drives parsing and --help, and
 // checks every value (from the command line, the environment or the default) before the role starts anything, so a
 // bad value fails at once with a message that names the flag, not halfway through start-up.
-import { parseDuration } from "./duration.ts";
+import { parseDuration } from "../kits/duration.ts";
 
 export interface FlagSpec {
   name: string; // without the leading --

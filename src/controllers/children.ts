@@ -10,7 +10,7 @@ import { Version, type VersionObject } from "../api/kinds.ts";
 import type { VersionSpec } from "../api/types.ts";
 import { isAlreadyExists, isNotFound } from "../store/errors.ts";
 import type { ResourceStore } from "../store/types.ts";
-import { deepEqual } from "../store/patch.ts";
+import { deepEqual } from "../kits/json.ts";
 import { replaceField } from "./writes.ts";
 
 export interface DesiredVersion {

@@ -10,7 +10,7 @@
 import { API_VERSION, DEPOT_VERSIONS_ANNOTATION, LABELS, type KubeObject } from "../api/meta.ts";
 import { Module, Provider, type DepotObject, type ModuleObject, type ProviderObject } from "../api/kinds.ts";
 import { isAlreadyExists, isConflict, isNotFound } from "../store/errors.ts";
-import { deepEqual } from "../store/patch.ts";
+import { deepEqual } from "../kits/json.ts";
 import type { ResourceStore } from "../store/types.ts";
 import type { DepotEntry } from "./depot-entries.ts";
 import { EntryError, type Discovery } from "./depot-discovery.ts";

@@ -3,7 +3,7 @@
 import type { KindDescriptor } from "../api/kinds.ts";
 import type { KubeObject } from "../api/meta.ts";
 import { isNotFound } from "../store/errors.ts";
-import { deepEqual } from "../store/patch.ts";
+import { deepEqual } from "../kits/json.ts";
 import type { ResourceStore } from "../store/types.ts";
 
 export async function patchStatus(store: ResourceStore, kind: KindDescriptor, obj: KubeObject, status: Record<string, unknown>): Promise<KubeObject | undefined> {

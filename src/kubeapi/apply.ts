@@ -5,7 +5,7 @@
 // `--force-conflicts`.
 import type { KubeObject } from "../api/meta.ts";
 import { isConflict } from "../store/errors.ts";
-import { isPlainObject } from "../store/patch.ts";
+import { isPlainObject } from "../kits/json.ts";
 import { decode, PATCH_TYPES, readBody } from "./body.ts";
 import { checkIdentity, checkTypeMeta, decodeChecks, type Call } from "./call.ts";
 import { groupVersionOf } from "./resources.ts";

@@ -1,6 +1,6 @@
 // Request bodies: read with a hard size limit (whatever the Content-Length claims), decoded as JSON, YAML or (for
 // kubectl's typed clients) Kubernetes protobuf by Content-Type, and checked for shape before any handler sees them.
-import { isPlainObject } from "../store/patch.ts";
+import { isPlainObject } from "../kits/json.ts";
 import { decodeProtobuf } from "./protobuf.ts";
 import { badRequest, tooLarge, unsupportedMediaType } from "./status.ts";
 

@@ -4,7 +4,7 @@
 import type { KindDescriptor } from "../api/kinds.ts";
 import type { KubeObject } from "../api/meta.ts";
 import type { Logger } from "../log.ts";
-import { isPlainObject } from "../store/patch.ts";
+import { isPlainObject } from "../kits/json.ts";
 import type { ResourceStore } from "../store/types.ts";
 import { checkWrite, prepareCreate } from "./core-kinds.ts";
 import type { UserInfo } from "./identity.ts";

@@ -4,7 +4,7 @@
 import { randomBytes } from "node:crypto";
 import type { KubeObject } from "../api/meta.ts";
 import type { FieldError } from "../api/validate.ts";
-import { deepEqual, isPlainObject } from "../store/patch.ts";
+import { deepEqual, isPlainObject } from "../kits/json.ts";
 import type { ResourceInfo } from "./resources.ts";
 
 export const SERVICE_ACCOUNT_TOKEN_TYPE = "kubernetes.io/service-account-token";

@@ -5,7 +5,8 @@
 import { crdFor } from "../api/crd.ts";
 import { OUR_KINDS } from "../api/kinds.ts";
 import type { KubeObject } from "../api/meta.ts";
-import { applyJsonPatch, applyMergePatch, deepEqual, isPlainObject } from "../store/patch.ts";
+import { applyJsonPatch, applyMergePatch } from "../store/patch.ts";
+import { deepEqual, isPlainObject } from "../kits/json.ts";
 import type { JsonPatchOp } from "../store/types.ts";
 import { PATCH_TYPES, decode, mediaType, readBody, readObject } from "./body.ts";
 import { checkTypeMeta, isDryRun, type Call } from "./call.ts";

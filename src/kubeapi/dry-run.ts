@@ -2,7 +2,7 @@
 // have produced, without touching the store. Server-set metadata is filled in the way the store fills it.
 import type { KubeObject } from "../api/meta.ts";
 import { applyDefaults, validateMetadata, validateSpec, validateStatus } from "../api/validate.ts";
-import { deepEqual } from "../store/patch.ts";
+import { deepEqual } from "../kits/json.ts";
 import type { Call } from "./call.ts";
 import { alreadyExists, invalid } from "./status.ts";
 

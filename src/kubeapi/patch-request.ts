@@ -4,7 +4,8 @@
 // concurrent write unless the patch itself pinned a resourceVersion, as the API server's GuaranteedUpdate does.
 import type { KubeObject } from "../api/meta.ts";
 import { StoreError } from "../store/errors.ts";
-import { applyJsonPatch, applyMergePatch, isPlainObject } from "../store/patch.ts";
+import { applyJsonPatch, applyMergePatch } from "../store/patch.ts";
+import { isPlainObject } from "../kits/json.ts";
 import type { JsonPatchOp } from "../store/types.ts";
 import { serverSideApply } from "./apply.ts";
 import { PATCH_TYPES, decode, mediaType, readBody } from "./body.ts";

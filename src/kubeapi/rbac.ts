@@ -13,7 +13,7 @@
 // authenticated identity may read discovery/OpenAPI/version and ask what it itself may do.
 import { ConfigMap } from "../api/kinds.ts";
 import type { KubeObject } from "../api/meta.ts";
-import { isPlainObject } from "../store/patch.ts";
+import { isPlainObject } from "../kits/json.ts";
 import type { ResourceStore, StoreLogger } from "../store/types.ts";
 import { AUTHENTICATED_GROUP, MASTERS_GROUP, SYSTEM_NAMESPACE, type UserInfo } from "./identity.ts";
 

@@ -2,7 +2,7 @@
 // real API server (authentication.k8s.io/v1, authorization.k8s.io/v1), so that code written against a cluster
 // authenticates and authorizes against this API unchanged.
 import type { FieldError } from "../api/validate.ts";
-import { isPlainObject } from "../store/patch.ts";
+import { isPlainObject } from "../kits/json.ts";
 import type { TokenAuthenticator, UserInfo } from "./identity.ts";
 import type { Attributes, PolicyAuthorizer } from "./rbac.ts";
 import { groupVersionOf, type ResourceInfo } from "./resources.ts";

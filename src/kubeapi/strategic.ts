@@ -2,7 +2,7 @@
 // patch that also understands the directives kubectl emits (`$patch: replace|delete`, `$retainKeys`,
 // `$deleteFromPrimitiveList/<list>`, `$setElementOrder/<list>`) and merges the lists the Go types mark
 // `patchStrategy: merge` (finalizers as a set; ownerReferences by uid; conditions by type).
-import { isPlainObject } from "../store/patch.ts";
+import { isPlainObject } from "../kits/json.ts";
 import { badRequest } from "./status.ts";
 
 type Json = unknown;

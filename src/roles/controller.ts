@@ -2,7 +2,7 @@
 // (opendepot-<group>), so replicas can split the work, and only the lease holder of a group reconciles it. Losing
 // a lease exits the process (as client-go does): a restarted pod rejoins cleanly instead of half-running.
 import { hostname } from "node:os";
-import { parseDuration } from "../cli/duration.ts";
+import { parseDuration } from "../kits/duration.ts";
 import { checks, type FlagSpec, parseListen, UsageError } from "../cli/flags.ts";
 import { LeaderElector } from "../controllers/leader-election.ts";
 import type { ControllerManager } from "../controllers/manager.ts";

@@ -1,6 +1,6 @@
 // Wiring of the controller manager; used by `standalone` now and by `controller` (Kubernetes) later.
 import { checks, type FlagSpec } from "../cli/flags.ts";
-import { parseDuration } from "../cli/duration.ts";
+import { parseDuration } from "../kits/duration.ts";
 import { DepotController } from "../controllers/depot-controller.ts";
 import { GroupBindingController } from "../controllers/groupbinding-controller.ts";
 import { ControllerManager } from "../controllers/manager.ts";

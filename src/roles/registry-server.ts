@@ -1,6 +1,6 @@
 // Wiring of the registry server from its parts; used by `standalone` now and `serve` later.
 import type { ModuleObject, ProviderObject, VersionObject } from "../api/kinds.ts";
-import { parseDuration } from "../cli/duration.ts";
+import { parseDuration } from "../kits/duration.ts";
 import { checks, UsageError, type FlagSpec } from "../cli/flags.ts";
 import { Module, Provider, Version } from "../api/kinds.ts";
 import type { Logger } from "../log.ts";

@@ -3,7 +3,7 @@
 // which only ever uses the token inside the caller's kubeconfig.
 import { checks, parseListen, UsageError, type FlagSpec } from "../cli/flags.ts";
 import { createLogger, type Level } from "../log.ts";
-import { AUTH_FLAGS, authConfigFromFlags } from "../server/auth/config.ts";
+import { AUTH_FLAGS, authConfigFromFlags } from "./auth-flags.ts";
 import { KubernetesGatekeeper } from "../server/kube-gatekeeper.ts";
 import { KubeTokenReviewer } from "../server/kube-reviews.ts";
 import { storageFactory } from "../storage/factory.ts";
@@ -31,7 +31,7 @@ export async function runServe(flags: Record<string, string | undefined>) {
   const auth = authConfigFromFlags(flags);
   const kube = kubeFromFlags(flags);
   log.info("connecting to Kubernetes", { source: kube.connection.source, server: kube.connection.server, namespaces: kube.namespaces ?? "all" });
-  const reviewer = new KubeTokenReviewer(kube.client);
+  const reviewer = new KubeTokenReviewer((path, review) => kube.client.request("POST", path, { body: review }));
   const kubeMode = auth.mode === "anonymous" && auth.reason === "default" ? (flags["use-bearer-token"] === "true" ? "bearer-token" : "kubeconfig") : undefined;
   const server = await startRegistryServer({
     store: kube.store,

@@ -12,7 +12,7 @@ import { loadOrCreateKey, readKeyFile } from "./secrets-on-disk.ts";
 import { registryServerFlags, startRegistryServer, tlsFromFlags, urlTtlSeconds, mirrorFromFlags } from "./registry-server.ts";
 import { CONTROLLER_FLAGS, startControllers } from "./controllers.ts";
 import { startAdminApi } from "../kubeapi/admin.ts";
-import { AUTH_FLAGS, authConfigFromFlags } from "../server/auth/config.ts";
+import { AUTH_FLAGS, authConfigFromFlags } from "./auth-flags.ts";
 
 export const STANDALONE_FLAGS: FlagSpec[] = [
   { name: "listen", env: "OPENDEPOT_LISTEN", default: "127.0.0.1:8080", description: "Address the registry listens on", check: checks.listen() },

@@ -7,7 +7,7 @@
 // URL), so the same pin check runs first: a redirect is only issued for an object whose current pin was verified.
 import type { VersionObject } from "../api/kinds.ts";
 import type { StorageConfig } from "../api/types.ts";
-import { parseDuration } from "../cli/duration.ts";
+import { parseDuration } from "../kits/duration.ts";
 import { sha256OfStream, toBase64 } from "../artifacts/hash.ts";
 import type { Logger } from "../log.ts";
 import { locateArtifact, type StorageFor } from "../storage/locate.ts";

@@ -6,7 +6,7 @@ import { chmod, lstat, mkdir, open, realpath, rename, rm, rmdir, unlink, type Fi
 import type { BigIntStats } from "node:fs";
 import { dirname, join, resolve, sep } from "node:path";
 import { promisify } from "node:util";
-import { toBase64 } from "../artifacts/hash.ts";
+import { toBase64 } from "../kits/encoding.ts";
 import { assertSafeKey } from "./keys.ts";
 import { StorageError, type ArtifactStorage, type ByteRange, type GetResult, type ObjectInfo, type PutOptions, type PutResult } from "./types.ts";
 

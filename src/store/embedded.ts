@@ -8,7 +8,8 @@ import type { KubeObject } from "../api/meta.ts";
 import { applyDefaults, validateMetadata, validateSpec, validateStatus, type FieldError } from "../api/validate.ts";
 import { StoreError, alreadyExists, conflict, invalid, notFound } from "./errors.ts";
 import { WatchHub, type StoredEvent } from "./embedded-watch.ts";
-import { deepEqual, applyPatch, isPlainObject } from "./patch.ts";
+import { applyPatch } from "./patch.ts";
+import { deepEqual, isPlainObject } from "../kits/json.ts";
 import { parseSelector } from "./selector.ts";
 import { consoleStoreLogger, type ListOptions, type ListResult, type Patch, type ResourceStore, type StoreLogger, type Watch, type WatchHandler, type WatchOptions } from "./types.ts";
 

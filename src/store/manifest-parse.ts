@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { ConfigMap, Namespace, OUR_KINDS, Secret, kindFor, type KindDescriptor } from "../api/kinds.ts";
 import { APPLIED_FROM_ANNOTATION, type KubeObject } from "../api/meta.ts";
 import { applyDefaults, validateObject } from "../api/validate.ts";
-import { isPlainObject } from "./patch.ts";
+import { isPlainObject } from "../kits/json.ts";
 import { yamlErrorAt } from "./yaml-position.ts";
 
 /** The kinds a manifests directory may hold. */

@@ -12,7 +12,7 @@ import { APPLIED_FROM_ANNOTATION, type KubeObject } from "../api/meta.ts";
 import { APPLIED_FROM_DIRECTORY_ANNOTATION, CONTROLLER_OWNED } from "../api/ownership.ts";
 import { isAlreadyExists, isConflict, isNotFound, StoreError } from "./errors.ts";
 import { MANIFEST_KINDS, issue, listManifestFiles, objectKey, objectRef, parseManifestFile, type ManifestDocument, type ManifestFile, type ManifestIssue } from "./manifest-parse.ts";
-import { deepEqual } from "./patch.ts";
+import { deepEqual } from "../kits/json.ts";
 import { consoleStoreLogger, type ResourceStore, type StoreLogger } from "./types.ts";
 
 export type { ManifestIssue } from "./manifest-parse.ts";

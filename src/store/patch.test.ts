@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { StoreError } from "./errors.ts";
-import { applyJsonPatch, applyMergePatch, applyPatch, deepEqual, parsePointer } from "./patch.ts";
+import { applyJsonPatch, applyMergePatch, applyPatch, parsePointer } from "./patch.ts";
+import { deepEqual } from "../kits/json.ts";
 import type { JsonPatchOp } from "./types.ts";
 
 function invalidMessage(fn: () => unknown): string {

@@ -3,27 +3,12 @@
 // operation, and `__proto__` keys are written as data properties, never through the prototype setter.
 import { StoreError } from "./errors.ts";
 import type { JsonPatchOp, Patch } from "./types.ts";
+import { deepEqual, isPlainObject } from "../kits/json.ts";
+
+export { deepEqual, isPlainObject }; // moved: import from src/kits/json.ts
 
 type Json = unknown;
 type JsonObject = Record<string, unknown>;
-
-export const isPlainObject = (v: unknown): v is JsonObject => typeof v === "object" && v !== null && !Array.isArray(v);
-
-/** Structural equality of JSON values (object key order does not matter; array order does). */
-export function deepEqual(a: Json, b: Json): boolean {
-  if (a === b) return true;
-  if (typeof a !== typeof b || a === null || b === null || typeof a !== "object") return false;
-  if (Array.isArray(a) !== Array.isArray(b)) return false;
-  if (Array.isArray(a)) {
-    const bb = b as unknown[];
-    return a.length === bb.length && a.every((v, i) => deepEqual(v, bb[i]));
-  }
-  const ao = a as JsonObject;
-  const bo = b as JsonObject;
-  const keys = Object.keys(ao).filter((k) => ao[k] !== undefined);
-  if (keys.length !== Object.keys(bo).filter((k) => bo[k] !== undefined).length) return false;
-  return keys.every((k) => Object.hasOwn(bo, k) && deepEqual(ao[k], bo[k]));
-}
 
 function setOwn(obj: JsonObject, key: string, value: unknown): void {
   Object.defineProperty(obj, key, { value, writable: true, enumerable: true, configurable: true });

@@ -8,7 +8,7 @@ import { CONTROLLER_ROLE_FLAGS } from "../../src/roles/controller.ts";
 import { parseControllerList } from "../../src/roles/controllers.ts";
 import { mirrorFromFlags, tlsFromFlags, urlTtlSeconds } from "../../src/roles/registry-server.ts";
 import { SERVE_FLAGS } from "../../src/roles/serve.ts";
-import { authConfigFromFlags } from "../../src/server/auth/config.ts";
+import { authConfigFromFlags } from "../../src/roles/auth-flags.ts";
 import { parseWatchNamespaces } from "../../src/store/multi-namespace-cache.ts";
 import { HELMS, keyOf, lint, MATRIX, NAMESPACE, podSpecs, RELEASE, requireHelm, template, type K8sObject } from "./helm.ts";
 import { KubeSchemas } from "./kube-schema.ts";

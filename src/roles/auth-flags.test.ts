@@ -1,8 +1,8 @@
 // Auth flags: anonymous by default (so `bun start` needs no config), OIDC when an issuer is set, and clear
 // usage errors for combinations that cannot work.
 import { describe, expect, test } from "bun:test";
-import { parseFlags, UsageError } from "../../cli/flags.ts";
-import { AUTH_FLAGS, authConfigFromFlags } from "./config.ts";
+import { parseFlags, UsageError } from "../cli/flags.ts";
+import { AUTH_FLAGS, authConfigFromFlags } from "./auth-flags.ts";
 
 const config = (argv: string[], env: Record<string, string> = {}) => authConfigFromFlags(parseFlags(AUTH_FLAGS, argv, env));
 
