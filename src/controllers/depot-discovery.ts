@@ -4,7 +4,8 @@
 import { GitHubAppConfigError } from "../sources/github-app.ts";
 import type { GitHubClient } from "../sources/github.ts";
 import { UpstreamError } from "../sources/http.ts";
-import { matchingVersions, normalizeVersion } from "../sources/constraints.ts";
+import { normalizeVersion } from "../api/version.ts";
+import { matchingVersions } from "../sources/constraints.ts";
 import type { OpenTofuRegistryClient } from "../sources/opentofu.ts";
 import { StoreError } from "../store/errors.ts";
 import { describeError } from "./conditions.ts";

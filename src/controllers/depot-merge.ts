@@ -11,7 +11,8 @@
 //   mirror keeps serving what it mirrored.
 // - A non-authoritative answer (the upstream listed no versions at all) adds nothing and removes nothing; a failed
 //   answer never reaches this function.
-import { compareVersions, normalizeVersion, satisfies, type Constraints } from "../sources/constraints.ts";
+import { compareVersions, normalizeVersion } from "../api/version.ts";
+import { satisfies, type Constraints } from "../sources/constraints.ts";
 
 export interface MergeInput {
   /** Normalised versions the upstream listed that satisfy the constraint. */

@@ -5,7 +5,7 @@
 // materialised and are reported in status.
 import { LABELS } from "../api/meta.ts";
 import { DECLARED_OWNER, depotOwner } from "../api/ownership.ts";
-import { compareVersions, normalizeVersion } from "../sources/constraints.ts";
+import { compareVersions, normalizeVersion } from "../api/version.ts";
 
 export interface VersionPlan {
   /** Raw spec strings to materialise, newest first. */

@@ -1,13 +1,14 @@
 // Validation of every path segment a client sends. Anything that does not look exactly like a name we could have
 // issued is rejected with a 400 before it reaches a lookup: no decoding tricks, no traversal, bounded lengths.
 import { isNamespaceName, isObjectName } from "../api/naming.ts";
+import { isSemver } from "../api/version.ts";
+
+export { isSemver } from "../api/version.ts"; // moved: import from src/api/version.ts
 
 export class BadRequest extends Error {}
 
-const VERSION = /^v?(0|[1-9]\d{0,8})\.(0|[1-9]\d{0,8})\.(0|[1-9]\d{0,8})(-[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?(\+[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?$/;
 const PLATFORM = /^[a-z0-9][a-z0-9_]{0,31}$/;
 const SYSTEM = /^[a-z0-9][a-z0-9_-]{0,63}$/;
-const MAX_VERSION = 128;
 
 export function namespaceParam(value: string): string {
   if (!isNamespaceName(value)) throw new BadRequest(`invalid namespace "${printable(value)}"`);
@@ -26,7 +27,7 @@ export function systemParam(value: string): string {
 }
 
 export function versionParam(value: string): string {
-  if (value.length > MAX_VERSION || !VERSION.test(value)) throw new BadRequest(`invalid version "${printable(value)}": expected semantic version like 1.2.3`);
+  if (!isSemver(value)) throw new BadRequest(`invalid version "${printable(value)}": expected semantic version like 1.2.3`);
   return value.replace(/^v/, "");
 }
 
@@ -41,10 +42,6 @@ const HOSTNAME = /^(?=.{1,253}(:|$))[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-
 export function hostnameParam(value: string): string {
   if (value.length > 259 || !HOSTNAME.test(value)) throw new BadRequest(`invalid hostname "${printable(value)}"`);
   return value;
-}
-
-export function isSemver(value: string): boolean {
-  return value.length <= MAX_VERSION && VERSION.test(value);
 }
 
 /** Echo user input in an error message without letting it inject anything or grow the response. */

@@ -3,9 +3,8 @@
 import type { ModuleObject, ProviderObject, VersionObject } from "../api/kinds.ts";
 import { LABELS } from "../api/meta.ts";
 import { isArtifactFileName, protocolVersion } from "../api/naming.ts";
+import { compareNewestFirst, isSemver } from "../api/version.ts";
 import type { ObjectFeed } from "./feed.ts";
-import { isSemver } from "./params.ts";
-import { compareSemverDesc } from "./semver-order.ts";
 
 type OwnerKind = "Module" | "Provider";
 const DEFAULT_PROTOCOLS = ["5.0"];
@@ -207,7 +206,7 @@ export class RegistryIndex {
   moduleVersionsBody(ns: string, name: string): string {
     const e = this.entry(ownerKey("Module", ns, name));
     if (e.body === undefined) {
-      const versions = [...new Set(this.servable("Module", ns, name).map((v) => protocolVersion(v.spec.version)))].sort(compareSemverDesc);
+      const versions = [...new Set(this.servable("Module", ns, name).map((v) => protocolVersion(v.spec.version)))].sort(compareNewestFirst);
       e.body = JSON.stringify({ modules: [{ versions: versions.map((version) => ({ version })) }] });
     }
     return e.body;
@@ -228,7 +227,7 @@ export class RegistryIndex {
         for (const p of v.status?.protocols?.length ? v.status.protocols : DEFAULT_PROTOCOLS) slot.protocols.add(p);
         slot.platforms.set(platformKey(os, arch), { os, arch });
       }
-      const versions = [...byVersion.keys()].sort(compareSemverDesc).map((version) => {
+      const versions = [...byVersion.keys()].sort(compareNewestFirst).map((version) => {
         const slot = byVersion.get(version)!;
         return {
           version,
@@ -263,7 +262,7 @@ export class RegistryIndex {
   mirrorVersionsBody(ns: string, name: string): string {
     const e = this.entry(ownerKey("Provider", ns, name));
     if (e.mirrorBody === undefined) {
-      const versions = [...new Set(this.servable("Provider", ns, name).filter(isMirrorable).map((v) => protocolVersion(v.spec.version)))].sort(compareSemverDesc);
+      const versions = [...new Set(this.servable("Provider", ns, name).filter(isMirrorable).map((v) => protocolVersion(v.spec.version)))].sort(compareNewestFirst);
       e.mirrorBody = JSON.stringify({ versions: Object.fromEntries(versions.map((v) => [v, {}])) });
     }
     return e.mirrorBody;

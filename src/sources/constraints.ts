@@ -8,15 +8,12 @@
 //   major.minor.patch. go-version enforces that per operator except `=`/`!=`, so `!= 1.3.0` alone let every
 //   prerelease through.
 // Versions have one to three numeric segments (padded with zeros); four-segment versions are not semver and are
-// rejected. Build metadata is kept by normalizeVersion but ignored by comparisons.
+// rejected. Build metadata is kept by normalizeVersion but ignored by comparisons. What a version is, and its
+// precedence, is src/api/version.ts.
 
-export interface Version {
-  major: number;
-  minor: number;
-  patch: number;
-  prerelease: string[];
-  build: string[];
-}
+import { compareVersions, DECLARED_VERSION, formatVersion, parseVersion, VersionError, versionFromMatch, type Version } from "../api/version.ts";
+
+export { compareVersions, formatVersion, normalizeVersion, parseVersion, type Version } from "../api/version.ts"; // moved: import from src/api/version.ts
 
 export type Operator = "=" | "!=" | ">" | ">=" | "<" | "<=" | "~>";
 
@@ -33,78 +30,11 @@ export interface Constraints {
   readonly original: string;
 }
 
-export class ConstraintError extends Error {
+export class ConstraintError extends VersionError {
   override readonly name = "ConstraintError";
 }
 
-const IDENT = "[0-9A-Za-z-]+";
-const VERSION = `v?(\\d+)(?:\\.(\\d+))?(?:\\.(\\d+))?(?:-(${IDENT}(?:\\.${IDENT})*))?(?:\\+(${IDENT}(?:\\.${IDENT})*))?`;
-const VERSION_RE = new RegExp(`^${VERSION}$`);
-const CONSTRAINT_RE = new RegExp(`^(=|!=|>=|<=|>|<|~>)?\\s*(${VERSION})$`);
-
-function parseParts(m: RegExpExecArray, offset: number): { version: Version; segments: number } | undefined {
-  const [maj, min, pat, pre, build] = [m[offset], m[offset + 1], m[offset + 2], m[offset + 3], m[offset + 4]];
-  const nums = [maj, min, pat].map((s) => (s === undefined ? 0 : Number(s)));
-  if (nums.some((n) => !Number.isSafeInteger(n))) return undefined;
-  const prerelease = pre ? pre.split(".") : [];
-  // Semver forbids empty identifiers; the regex already forbids them, this guards numeric leading zeros only loosely
-  // (go-version accepts "01"), so we accept them too and compare numerically.
-  return {
-    version: { major: nums[0]!, minor: nums[1]!, patch: nums[2]!, prerelease, build: build ? build.split(".") : [] },
-    segments: pat !== undefined ? 3 : min !== undefined ? 2 : 1,
-  };
-}
-
-/** Parses `v1.2`, `1.2.3-rc.1+build`; undefined for anything else (tags like `release-7` are simply not versions). */
-export function parseVersion(s: string): Version | undefined {
-  const m = VERSION_RE.exec(s.trim());
-  return m ? parseParts(m, 1)?.version : undefined;
-}
-
-export function formatVersion(v: Version): string {
-  const core = `${v.major}.${v.minor}.${v.patch}`;
-  return core + (v.prerelease.length ? `-${v.prerelease.join(".")}` : "") + (v.build.length ? `+${v.build.join(".")}` : "");
-}
-
-/** "v1.2" → "1.2.0"; undefined when not a version. Build metadata is kept (it names a distinct tag). */
-export function normalizeVersion(s: string): string | undefined {
-  const v = parseVersion(s);
-  return v ? formatVersion(v) : undefined;
-}
-
-function comparePrerelease(a: string[], b: string[]): number {
-  if (a.length === 0 || b.length === 0) return a.length === b.length ? 0 : a.length === 0 ? 1 : -1;
-  for (let i = 0; i < Math.max(a.length, b.length); i++) {
-    const x = a[i];
-    const y = b[i];
-    if (x === undefined) return -1;
-    if (y === undefined) return 1;
-    const xn = /^\d+$/.test(x);
-    const yn = /^\d+$/.test(y);
-    if (xn && yn) {
-      const d = Number(x) - Number(y);
-      if (d !== 0) return Math.sign(d);
-    } else if (xn !== yn) {
-      return xn ? -1 : 1;
-    } else if (x !== y) {
-      return x < y ? -1 : 1;
-    }
-  }
-  return 0;
-}
-
-/** Semver precedence: -1, 0 or 1. Accepts parsed versions or strings (unparsable strings throw). */
-export function compareVersions(a: Version | string, b: Version | string): number {
-  const x = typeof a === "string" ? mustParse(a) : a;
-  const y = typeof b === "string" ? mustParse(b) : b;
-  return Math.sign(x.major - y.major) || Math.sign(x.minor - y.minor) || Math.sign(x.patch - y.patch) || comparePrerelease(x.prerelease, y.prerelease);
-}
-
-function mustParse(s: string): Version {
-  const v = parseVersion(s);
-  if (!v) throw new ConstraintError(`"${s}" is not a version`);
-  return v;
-}
+const CONSTRAINT_RE = new RegExp(`^(=|!=|>=|<=|>|<|~>)?\\s*(${DECLARED_VERSION})$`);
 
 /** Parses a constraint string; any bad part is named in the error. */
 export function parseConstraints(s: string): Constraints {
@@ -113,7 +43,7 @@ export function parseConstraints(s: string): Constraints {
     const part = raw.trim();
     if (part === "") throw new ConstraintError(`invalid version constraint "${s}": empty part between commas`);
     const m = CONSTRAINT_RE.exec(part);
-    const parsed = m ? parseParts(m, 3) : undefined;
+    const parsed = m ? versionFromMatch(m, 3) : undefined;
     if (!m || !parsed) {
       throw new ConstraintError(`invalid version constraint "${s}": "${part}" is not an operator (=, !=, >, >=, <, <=, ~>) followed by a version`);
     }
