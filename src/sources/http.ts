@@ -1,6 +1,10 @@
 // Shared fetch for upstream services (GitHub, OpenTofu registry): timeouts, bounded retries of idempotent requests,
 // manual redirects that never carry credentials to another origin, bounded body reads, and one typed error whose
 // `kind` tells the controller what to do (requeue at `retryAt`, back off, or report a user-fixable problem).
+// Body limits, idle timeouts, jitter and URL redaction are the outbound HTTP kit's (src/kits/http.ts).
+import { backoffDelay, idleGuard, readBounded, redactUrl } from "../kits/http.ts";
+
+export { readBounded, redactUrl } from "../kits/http.ts"; // moved: import from src/kits/http.ts
 
 export type UpstreamErrorKind = "NotFound" | "RateLimited" | "Unauthorized" | "Transient" | "Invalid";
 
@@ -51,23 +55,6 @@ export interface RequestOptions {
 
 export const DEFAULT_JSON_LIMIT = 10 * 1024 * 1024;
 const ERROR_BODY_LIMIT = 64 * 1024;
-const SECRET_PARAM = /token|sig|signature|secret|key|credential|password|auth|code|x-amz-|x-goog-/i;
-
-/** A URL safe for logs and status messages: no userinfo, secret-looking query values replaced. */
-export function redactUrl(input: string | URL): string {
-  let url: URL;
-  try {
-    url = new URL(String(input));
-  } catch {
-    return "<invalid url>";
-  }
-  url.username = "";
-  url.password = "";
-  for (const name of [...url.searchParams.keys()]) {
-    if (SECRET_PARAM.test(name)) url.searchParams.set(name, "REDACTED");
-  }
-  return url.toString();
-}
 
 /** Rate-limit reset time from GitHub-style headers, or undefined when the reply is not a rate limit. */
 export function rateLimitResetFrom(res: Response, now = Date.now()): Date | undefined {
@@ -84,36 +71,6 @@ export function rateLimitResetFrom(res: Response, now = Date.now()): Date | unde
     return new Date(Number.isFinite(reset) && reset > 0 ? reset * 1000 : now + 60_000);
   }
   return undefined;
-}
-
-/** Reads at most `limit` bytes; more is an Invalid error (a hostile or broken upstream must not exhaust memory). */
-export async function readBounded(res: Response, limit: number, describe: () => UpstreamError): Promise<Uint8Array> {
-  const declared = Number(res.headers.get("content-length"));
-  if (Number.isFinite(declared) && declared > limit) {
-    await res.body?.cancel().catch(() => {});
-    throw describe();
-  }
-  if (!res.body) return new Uint8Array(0);
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  const reader = res.body.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > limit) {
-      await reader.cancel().catch(() => {});
-      throw describe();
-    }
-    chunks.push(value);
-  }
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.byteLength;
-  }
-  return out;
 }
 
 export class UpstreamHttp {
@@ -178,8 +135,8 @@ export class UpstreamHttp {
       try {
         const response = await this.send(url, opts, AbortSignal.any([signal, abort.signal]));
         if (!response.body) return response;
-        return new Response(idleGuard(response.body, this.idleTimeoutMs, abort, () =>
-          this.error("Transient", url, `${redactUrl(url)}: download stalled for ${this.idleTimeoutMs} ms`)), {
+        const onIdle = () => this.error("Transient", url, `${redactUrl(url)}: download stalled for ${this.idleTimeoutMs} ms`);
+        return new Response(idleGuard(response.body, { idleMs: this.idleTimeoutMs, abort, onIdle }), {
           status: response.status,
           statusText: response.statusText,
           headers: response.headers,
@@ -200,9 +157,7 @@ export class UpstreamHttp {
       } catch (err) {
         const e = this.classify(err, url, method, signal);
         if (!idempotent || e.kind !== "Transient" || n >= this.retries || signal.aborted) throw e;
-        // Full jitter keeps many controllers from retrying in lockstep against a recovering upstream.
-        const cap = Math.min(this.maxDelayMs, this.baseDelayMs * 2 ** n);
-        await this.sleep(Math.random() * cap);
+        await this.sleep(backoffDelay(n, this.baseDelayMs, this.maxDelayMs));
       }
     }
   }
@@ -277,34 +232,4 @@ function withoutCredentials(headers: Record<string, string>): Record<string, str
     if (!/^(authorization|cookie|proxy-authorization)$/i.test(k)) out[k] = v;
   }
   return out;
-}
-
-/** Re-arms a timer on every chunk; when it fires the underlying request is aborted and the stream errors. */
-function idleGuard(body: ReadableStream<Uint8Array>, idleMs: number, abort: AbortController, timeoutError: () => Error): ReadableStream<Uint8Array> {
-  const reader = body.getReader();
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  let stalled: Error | undefined;
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      timer = setTimeout(() => {
-        stalled = timeoutError();
-        abort.abort(stalled);
-        reader.cancel(stalled).catch(() => {});
-      }, idleMs);
-      try {
-        const { done, value } = await reader.read();
-        if (stalled) controller.error(stalled);
-        else if (done) controller.close();
-        else controller.enqueue(value);
-      } catch (err) {
-        controller.error(stalled ?? err);
-      } finally {
-        clearTimeout(timer);
-      }
-    },
-    cancel(reason) {
-      clearTimeout(timer);
-      return reader.cancel(reason);
-    },
-  }, { highWaterMark: 0 });
 }

@@ -1,5 +1,7 @@
 // Shared plumbing of the cloud clients: timeouts, retries with backoff, bounded reads of (hostile) error bodies,
-// and the mapping of HTTP outcomes to StorageError kinds the controllers act on.
+// and the mapping of HTTP outcomes to StorageError kinds the controllers act on. Body limits, idle timeouts and
+// jittered backoff are the outbound HTTP kit's (src/kits/http.ts); this file gives them StorageError's vocabulary.
+import { idleGuard, readPrefix, withRetries as retrying } from "../kits/http.ts";
 import { StorageError, type GetResult, type ObjectInfo, type StorageErrorKind } from "./types.ts";
 
 export type FetchLike = (input: Request | string | URL, init?: RequestInit) => Promise<Response>;
@@ -16,7 +18,7 @@ export interface HttpPolicy {
   idleTimeoutMs?: number;
   /** Extra attempts for idempotent requests that failed transiently. */
   retries?: number;
-  /** First backoff delay; doubles per attempt, with jitter. */
+  /** First backoff delay; the cap doubles per attempt, the delay is drawn below it (full jitter). */
   retryBaseMs?: number;
 }
 
@@ -50,24 +52,8 @@ export function kindForStatus(status: number): StorageErrorKind {
 }
 
 /** Error bodies come from servers we do not control: read at most `limit` bytes, never the whole stream. */
-export async function readBoundedText(res: Response, limit = 64 * 1024): Promise<string> {
-  if (!res.body) return "";
-  const reader = res.body.getReader();
-  const parts: Uint8Array[] = [];
-  let total = 0;
-  try {
-    while (total < limit) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      parts.push(value.subarray(0, limit - total));
-      total += value.byteLength;
-    }
-  } catch {
-    // A body that fails midway is as good as what arrived.
-  } finally {
-    reader.cancel().catch(() => {});
-  }
-  return new TextDecoder().decode(Buffer.concat(parts));
+export function readBoundedText(res: Response, limit = 64 * 1024): Promise<string> {
+  return readPrefix(res, limit);
 }
 
 /** Drains a small successful response body (bounded) so the connection can be reused. */
@@ -83,24 +69,13 @@ export function networkError(what: string, e: unknown): StorageError {
   return new StorageError("Transient", `${what}: ${detail}`, { cause: e });
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 /**
  * Runs `attempt` until it succeeds, or fails with a non-transient error, or retries run out. Only for requests that
  * are safe to repeat (the caller decides): a non-idempotent request is attempted once.
  */
-export async function withRetries<T>(policy: ResolvedPolicy, idempotent: boolean, attempt: (n: number) => Promise<T>): Promise<T> {
-  const max = idempotent ? policy.retries : 0;
-  for (let n = 0; ; n++) {
-    try {
-      return await attempt(n);
-    } catch (e) {
-      const transient = e instanceof StorageError && e.kind === "Transient";
-      if (!transient || n >= max) throw e;
-      const delay = policy.retryBaseMs * 2 ** n;
-      await sleep(delay / 2 + Math.random() * (delay / 2));
-    }
-  }
+export function withRetries<T>(policy: ResolvedPolicy, idempotent: boolean, attempt: (n: number) => Promise<T>): Promise<T> {
+  const retryable = (e: unknown) => e instanceof StorageError && e.kind === "Transient";
+  return retrying({ retries: idempotent ? policy.retries : 0, retryable, baseMs: policy.retryBaseMs }, attempt);
 }
 
 /**
@@ -108,29 +83,12 @@ export async function withRetries<T>(policy: ResolvedPolicy, idempotent: boolean
  * stream errors with a Transient StorageError instead of hanging the caller forever.
  */
 export function guardedBody(body: ReadableStream<Uint8Array>, controller: AbortController, idleMs: number, what: string): ReadableStream<Uint8Array> {
-  const reader = body.getReader();
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  return new ReadableStream<Uint8Array>(
-    {
-      async pull(out) {
-        timer = setTimeout(() => controller.abort(new StorageError("Transient", `${what}: no data for ${idleMs} ms`)), idleMs);
-        try {
-          const { done, value } = await reader.read();
-          if (done) out.close();
-          else out.enqueue(value);
-        } catch (e) {
-          out.error(controller.signal.aborted && controller.signal.reason instanceof StorageError ? controller.signal.reason : networkError(what, e));
-        } finally {
-          clearTimeout(timer);
-        }
-      },
-      cancel(reason) {
-        clearTimeout(timer);
-        return reader.cancel(reason);
-      },
-    },
-    { highWaterMark: 0 },
-  );
+  return idleGuard(body, {
+    idleMs,
+    abort: controller,
+    onIdle: () => new StorageError("Transient", `${what}: no data for ${idleMs} ms`),
+    onError: (e) => (controller.signal.aborted && controller.signal.reason instanceof StorageError ? controller.signal.reason : networkError(what, e)),
+  });
 }
 
 /**

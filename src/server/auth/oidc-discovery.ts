@@ -1,5 +1,7 @@
 // The issuer's OpenID discovery document: where its keys, authorization and token endpoints are. Fetched once at
 // startup (with retries, since the IdP may start alongside us); the issuer it names must be exactly ours.
+import { readBounded, redactUrl } from "../../kits/http.ts";
+
 export interface OidcDiscovery {
   issuer: string;
   authorizationEndpoint: string;
@@ -14,14 +16,16 @@ const MAX_DOCUMENT_BYTES = 256 * 1024;
 
 export class DiscoveryError extends Error {}
 
-/** GET a JSON document with a timeout and a size cap; the IdP is trusted, but not to be small or quick. */
+/**
+ * GET a JSON document with a timeout covering the whole exchange (headers and body: an idle IdP cannot hold us)
+ * and a size cap; the IdP is trusted, but not to be small or quick.
+ */
 export async function fetchJson(fetchFn: Fetch, url: string, timeoutMs: number): Promise<unknown> {
   const response = await fetchFn(url, { signal: AbortSignal.timeout(timeoutMs), headers: { accept: "application/json" }, redirect: "error" });
   if (!response.ok) throw new DiscoveryError(`GET ${url}: HTTP ${response.status}`);
-  const length = Number(response.headers.get("content-length") ?? 0);
-  if (length > MAX_DOCUMENT_BYTES) throw new DiscoveryError(`GET ${url}: document larger than ${MAX_DOCUMENT_BYTES} bytes`);
-  const text = await response.text();
-  if (text.length > MAX_DOCUMENT_BYTES) throw new DiscoveryError(`GET ${url}: document larger than ${MAX_DOCUMENT_BYTES} bytes`);
+  // Counted as it arrives: a chunked body or a wrong Content-Length cannot make us buffer more than the cap.
+  const bytes = await readBounded(response, MAX_DOCUMENT_BYTES, () => new DiscoveryError(`GET ${redactUrl(url)}: document larger than ${MAX_DOCUMENT_BYTES} bytes`));
+  const text = new TextDecoder().decode(bytes);
   try {
     return JSON.parse(text);
   } catch {

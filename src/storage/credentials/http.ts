@@ -1,5 +1,6 @@
 // HTTP for credential endpoints (STS, container/instance metadata, OAuth token endpoints). Every failure becomes a
 // StorageError("Credentials") naming the source, so an operator sees which credential path was tried and why it failed.
+import { readBounded } from "../../kits/http.ts";
 import { readBoundedText, resolvePolicy, withRetries, type HttpPolicy, type ResolvedPolicy } from "../http.ts";
 import { StorageError } from "../types.ts";
 
@@ -38,8 +39,9 @@ export async function credentialRequest(
       // Network errors are worth a retry (Transient to withRetries); they surface as Credentials below.
       throw new StorageError("Transient", `${source}: request failed: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
     }
+    // A token answer is read whole or refused (a cut-off answer would only fail later as "not JSON").
+    if (res.ok) return { text: new TextDecoder().decode(await readBounded(res, limit, () => credentialError(source, `response larger than ${limit} bytes`))), res };
     const text = await readBoundedText(res, limit);
-    if (res.ok) return { text, res };
     const message = `HTTP ${res.status}: ${text.slice(0, 300).replace(/\s+/g, " ")}`;
     if (res.status >= 500 || res.status === 429) throw new StorageError("Transient", `${source}: ${message}`);
     throw credentialError(source, message);

@@ -2,6 +2,7 @@
 // 2.x loses under Bun): JSON requests with timeouts, Status errors mapped onto StoreError, and watch streams read as
 // newline-delimited JSON.
 import { StoreError, type StoreErrorReason } from "../errors.ts";
+import { readBounded as readBody } from "../../kits/http.ts";
 import type { KubeConnection } from "./config.ts";
 
 export interface KubeStatus {
@@ -114,8 +115,8 @@ export class KubeClient {
   }
 }
 
+/** The whole body, cut off (and the request torn down) past MAX_BODY however the server frames it. */
 async function readBounded(res: Response): Promise<string> {
-  const length = Number(res.headers.get("content-length") ?? 0);
-  if (length > MAX_BODY) throw new StoreError("Unavailable", `response of ${length} bytes is larger than ${MAX_BODY}`);
-  return res.text();
+  const bytes = await readBody(res, MAX_BODY, () => new StoreError("Unavailable", `response larger than ${MAX_BODY} bytes`));
+  return new TextDecoder().decode(bytes);
 }
