@@ -3,7 +3,7 @@
 import { formatHelp, parseFlags, UsageError, type FlagSpec } from "./cli/flags.ts";
 import { runStandalone, STANDALONE_FLAGS } from "./roles/standalone.ts";
 import { runKeygen, KEYGEN_FLAGS } from "./roles/keygen.ts";
-import { CONTROLLER_ROLE_FLAGS, runController } from "./roles/controller.ts";
+import { CONTROLLER_ROLE_FLAGS, runController } from "./roles/controller-role.ts";
 import { runServe, SERVE_FLAGS } from "./roles/serve.ts";
 
 interface Role {

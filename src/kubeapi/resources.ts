@@ -78,7 +78,3 @@ export function resourcesIn(group: string, version: string): ResourceInfo[] {
 export function findResource(group: string, version: string, resource: string): ResourceInfo | undefined {
   return RESOURCES.find((r) => r.group === group && r.version === version && r.resource === resource);
 }
-
-export function resourceOfKind(d: KindDescriptor): ResourceInfo {
-  return RESOURCES.find((r) => r.descriptor === d)!;
-}

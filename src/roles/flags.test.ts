@@ -3,7 +3,7 @@ import { describe, expect, test } from "bun:test";
 import { parseFlags } from "../cli/flags.ts";
 import { STANDALONE_FLAGS } from "./standalone.ts";
 import { SERVE_FLAGS } from "./serve.ts";
-import { CONTROLLER_ROLE_FLAGS } from "./controller.ts";
+import { CONTROLLER_ROLE_FLAGS } from "./controller-role.ts";
 import { KEYGEN_FLAGS } from "./keygen.ts";
 
 describe("every role's flags", () => {

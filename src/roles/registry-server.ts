@@ -1,4 +1,4 @@
-// Wiring of the registry server from its parts; used by `standalone` now and `serve` later.
+// Wiring of the registry server from its parts; used by the `standalone` and `serve` roles.
 import type { ModuleObject, ProviderObject, VersionObject } from "../api/kinds.ts";
 import { parseDuration } from "../kits/duration.ts";
 import { checks, UsageError, type FlagSpec } from "../cli/flags.ts";

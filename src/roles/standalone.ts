@@ -10,7 +10,7 @@ import { storageFactory } from "../storage/factory.ts";
 import { loadSigningKey } from "./signing-key.ts";
 import { loadOrCreateKey, readKeyFile } from "./secrets-on-disk.ts";
 import { registryServerFlags, startRegistryServer, tlsFromFlags, urlTtlSeconds, mirrorFromFlags } from "./registry-server.ts";
-import { CONTROLLER_FLAGS, startControllers } from "./controllers.ts";
+import { CONTROLLER_FLAGS, startControllers } from "./controller-manager.ts";
 import { startAdminApi } from "../kubeapi/admin.ts";
 import { AUTH_FLAGS, authConfigFromFlags } from "./auth-flags.ts";
 

@@ -3,11 +3,6 @@
 // so a URL stops working when it expires or when the artifact it was minted for is replaced.
 import { createHmac, timingSafeEqual } from "node:crypto";
 
-export interface SignedQuery {
-  expires: number;
-  signature: string;
-}
-
 export class UrlSigner {
   constructor(
     private readonly key: Uint8Array,

@@ -70,12 +70,6 @@ export class PartReader {
 
 export const MiB = 1024 * 1024;
 
-/** sha256 of a buffer in the encodings the clouds want. */
-export function sha256Of(data: Uint8Array): { hex: string; base64: string } {
-  const digest = new Bun.CryptoHasher("sha256").update(data).digest();
-  return { hex: digest.toString("hex"), base64: digest.toString("base64") };
-}
-
 export function isBase64Sha256(s: string | undefined | null): s is string {
   return typeof s === "string" && /^[A-Za-z0-9+/]{43}=$/.test(s);
 }

@@ -67,5 +67,3 @@ export class StorageError extends Error {
     this.name = `StorageError(${kind})`;
   }
 }
-
-export const isStorageNotFound = (e: unknown) => e instanceof StorageError && e.kind === "NotFound";

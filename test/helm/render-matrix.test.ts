@@ -4,8 +4,8 @@
 // or user-provided, and every workload runs locked down.
 import { beforeAll, describe, expect, test } from "bun:test";
 import { parseFlags, parseListen, type FlagSpec } from "../../src/cli/flags.ts";
-import { CONTROLLER_ROLE_FLAGS } from "../../src/roles/controller.ts";
-import { parseControllerList } from "../../src/roles/controllers.ts";
+import { CONTROLLER_ROLE_FLAGS } from "../../src/roles/controller-role.ts";
+import { parseControllerList } from "../../src/roles/controller-manager.ts";
 import { mirrorFromFlags, tlsFromFlags, urlTtlSeconds } from "../../src/roles/registry-server.ts";
 import { SERVE_FLAGS } from "../../src/roles/serve.ts";
 import { authConfigFromFlags } from "../../src/roles/auth-flags.ts";

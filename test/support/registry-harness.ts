@@ -9,7 +9,7 @@ import { SigningKey } from "../../src/artifacts/signing.ts";
 import { parseFlags } from "../../src/cli/flags.ts";
 import type { ControllerManager } from "../../src/controllers/manager.ts";
 import { createLogger, silentLogger, type Logger } from "../../src/log.ts";
-import { CONTROLLER_FLAGS, startControllers } from "../../src/roles/controllers.ts";
+import { CONTROLLER_FLAGS, startControllers } from "../../src/roles/controller-manager.ts";
 import { startRegistryServer } from "../../src/roles/registry-server.ts";
 import { EmbeddedStore } from "../../src/store/embedded.ts";
 import { storageFactory } from "../../src/storage/factory.ts";

@@ -30,13 +30,3 @@ export function compileExpression(source: string): CompiledExpression {
   };
 }
 
-/** The compile error of an expression, or undefined when it is valid. */
-export function expressionError(source: string): string | undefined {
-  try {
-    compileExpression(source);
-    return undefined;
-  } catch (e) {
-    if (e instanceof InvalidExpression) return e.message;
-    throw e;
-  }
-}

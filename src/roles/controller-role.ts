@@ -8,7 +8,7 @@ import { LeaderElector } from "../controllers/leader-election.ts";
 import type { ControllerManager } from "../controllers/manager.ts";
 import { createLogger, type Level } from "../log.ts";
 import { storageFactory } from "../storage/factory.ts";
-import { buildManager, CONTROLLER_FLAGS, CONTROLLER_NAMES, parseControllerList, type ControllerName } from "./controllers.ts";
+import { buildManager, CONTROLLER_FLAGS, CONTROLLER_NAMES, parseControllerList, type ControllerName } from "./controller-manager.ts";
 import { KUBE_FLAGS, kubeFromFlags, onShutdown } from "./kube-flags.ts";
 import { ensureKeysSecret } from "./keys-bootstrap.ts";
 

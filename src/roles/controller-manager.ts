@@ -1,4 +1,5 @@
-// Wiring of the controller manager; used by `standalone` now and by `controller` (Kubernetes) later.
+// Wiring of the controller manager from flags (which controllers, their intervals and clients); used by the
+// `standalone` and `controller` roles.
 import { checks, type FlagSpec } from "../cli/flags.ts";
 import { parseDuration } from "../kits/duration.ts";
 import { DepotController } from "../controllers/depot-controller.ts";
