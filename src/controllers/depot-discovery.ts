@@ -1,7 +1,7 @@
 // What a Depot entry's upstream offers: GitHub releases (every page; plus plain tags when the entry opts in with
 // `discoverTags`) for modules, the OpenTofu registry's version list for providers. Also: what a failure means
 // for the entry (reason, when to try again).
-import { GitHubAppConfigError } from "../sources/github-app.ts";
+import { upstreamReason } from "./failures.ts";
 import type { GitHubClient } from "../sources/github.ts";
 import { UpstreamError } from "../sources/http.ts";
 import { normalizeVersion } from "../api/version.ts";
@@ -59,11 +59,8 @@ export interface FailureInfo {
 
 export function classifyFailure(e: unknown): FailureInfo {
   const message = describeError(e);
-  if (e instanceof UpstreamError) {
-    const reason = { NotFound: "UpstreamNotFound", RateLimited: "RateLimited", Unauthorized: "UpstreamUnauthorized", Transient: "UpstreamUnavailable", Invalid: "UpstreamInvalid" }[e.kind];
-    return { reason, message, ...(e.kind === "RateLimited" && e.retryAt ? { retryAt: e.retryAt } : {}) };
-  }
-  if (e instanceof GitHubAppConfigError || /opendepot-github-application-secret/.test(message)) return { reason: "GitHubAppUnavailable", message };
+  const upstream = upstreamReason(e);
+  if (upstream) return { reason: upstream, message, ...(e instanceof UpstreamError && e.kind === "RateLimited" && e.retryAt ? { retryAt: e.retryAt } : {}) };
   if (e instanceof EntryError) return { reason: e.reason, message };
   if (e instanceof StoreError) return { reason: e.reason === "Invalid" ? "InvalidResource" : "WriteFailed", message };
   return { reason: "DiscoveryFailed", message };

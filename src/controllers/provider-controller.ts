@@ -1,39 +1,28 @@
 // Provider controller: one Version per version × OS × architecture (`aws-5-80-0-linux-amd64`), owned by the
-// Provider, with the same garbage collection, history limit, forceSync and status rules as modules.
-import { Provider, Version, type ProviderObject, type VersionObject } from "../api/kinds.ts";
+// Provider, with the same garbage collection, history limit, forceSync and status rules as modules (the shared
+// skeleton is version-owner.ts).
+import { Provider, Version, type ProviderObject } from "../api/kinds.ts";
 import { LABELS } from "../api/meta.ts";
-import { protocolVersion, providerVersionName } from "../api/naming.ts";
-import type { ObjectCache } from "../store/multi-namespace-cache.ts";
+import { providerVersionName } from "../api/naming.ts";
 import type { ResourceStore } from "../store/types.ts";
-import { ownerLabels, reconcileChildren, type DesiredVersion } from "./children.ts";
-import { readiness, setConditions } from "./conditions.ts";
-import type { Controller, ControllerManager, ObjectKey, ReconcileContext } from "./manager.ts";
+import { ownerLabels, type DesiredVersion } from "./children.ts";
+import type { Controller, ControllerManager } from "./manager.ts";
 import { ownerKeys } from "./module-controller.ts";
-import { summarizeVersions } from "./summary.ts";
+import { VersionOwnerController, type WantedVersions } from "./version-owner.ts";
 import { depotListOf, planVersions } from "./versions-plan.ts";
-import { patchSpec, patchStatusIfChanged } from "./writes.ts";
 
 export const PROVIDER_CONTROLLER = "provider";
 const PLATFORM = /^[a-z0-9][a-z0-9_]{0,31}$/;
 
-export class ProviderController implements Controller {
+export class ProviderController extends VersionOwnerController<ProviderObject> implements Controller {
   readonly name = PROVIDER_CONTROLLER;
-  readonly kind = Provider;
   readonly watches = [{ kind: Version, map: ownerKeys(LABELS.provider) }];
-  private readonly providers: ObjectCache<ProviderObject>;
-  private readonly versions: ObjectCache<VersionObject>;
 
-  constructor(
-    private readonly store: ResourceStore,
-    manager: ControllerManager,
-  ) {
-    this.providers = manager.cache<ProviderObject>(Provider);
-    this.versions = manager.cache<VersionObject>(Version);
+  constructor(store: ResourceStore, manager: ControllerManager) {
+    super(store, manager, Provider, LABELS.provider, "provider", "providerVersionRefs");
   }
 
-  async reconcile(key: ObjectKey, { log }: ReconcileContext) {
-    const provider = this.providers.get(key.namespace, key.name);
-    if (!provider || provider.metadata.deletionTimestamp) return;
+  protected wanted(provider: ProviderObject): WantedVersions {
     const config = provider.spec.providerConfig;
     const problems: string[] = [];
     const oses = [...new Set(config.operatingSystems ?? [])];
@@ -66,23 +55,7 @@ export class ProviderController implements Controller {
       }
     }
     const trimmed = new Set(plan.trimmed.flatMap((raw) => oses.flatMap((os) => arches.map((arch) => providerVersionName(provider.metadata.name, raw.trim().replace(/^v/i, ""), os, arch)))));
-    const existing = this.versions.list(key.namespace).filter((v) => v.metadata.labels?.[LABELS.provider] === provider.metadata.name || v.metadata.ownerReferences?.some((r) => r.uid === provider.metadata.uid));
     // With an invalid platform list nothing is desired; keep what exists rather than deleting every build.
-    const children = problems.length
-      ? { created: [], deleted: [], foreign: [], current: new Map(existing.map((v) => [v.metadata.name, v])) }
-      : await reconcileChildren(this.store, provider, desired, existing, { forceSync: provider.spec.forceSync === true, log, trimmed });
-    if (children.created.length || children.deleted.length) log.info("provider versions reconciled", { created: children.created, deleted: children.deleted });
-    if (provider.spec.forceSync) await patchSpec(this.store, Provider, provider, { forceSync: false });
-
-    const summary = summarizeVersions("provider", [...children.current.values()], plan, children.foreign);
-    await patchStatusIfChanged(this.store, Provider, provider, {
-      latestVersion: plan.latest ?? null,
-      latestServedVersion: plan.keep[0] ? protocolVersion(plan.keep[0]) : null,
-      providerVersionRefs: refs,
-      synced: summary.synced,
-      syncStatus: summary.syncStatus,
-      observedGeneration: provider.metadata.generation,
-      conditions: setConditions(provider.status?.conditions, readiness(summary.ready, summary.reason, summary.message), provider.metadata.generation),
-    });
+    return { plan, desired, trimmed, hold: problems.length > 0, refs: () => refs };
   }
 }

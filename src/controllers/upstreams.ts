@@ -3,7 +3,7 @@
 // test fakes all work the same way.
 import { Secret } from "../api/kinds.ts";
 import { GITHUB_APP_SECRET, type KubeObject } from "../api/meta.ts";
-import { gitHubAppCredentialsFromSecret, sharedGitHubAppTokenSource } from "../sources/github-app.ts";
+import { GitHubAppConfigError, gitHubAppCredentialsFromSecret, sharedGitHubAppTokenSource } from "../sources/github-app.ts";
 import { GitHubClient } from "../sources/github.ts";
 import { OpenTofuRegistryClient } from "../sources/opentofu.ts";
 import type { ResourceStore } from "../store/types.ts";
@@ -33,7 +33,7 @@ export class Upstreams {
   async github(namespace: string, authenticated: boolean): Promise<GitHubClient> {
     if (!authenticated) return this.anonymousGitHub;
     const secret = await this.store.get<KubeObject & { data?: Record<string, string>; stringData?: Record<string, string> }>(Secret, namespace, GITHUB_APP_SECRET);
-    if (!secret) throw new Error(`githubClientConfig.useAuthenticatedClient is set but Secret ${namespace}/${GITHUB_APP_SECRET} does not exist`);
+    if (!secret) throw new GitHubAppConfigError(`githubClientConfig.useAuthenticatedClient is set but Secret ${namespace}/${GITHUB_APP_SECRET} does not exist`);
     // Secret data is base64 on the wire; gitHubAppCredentialsFromSecret peels that layer too.
     const credentials = gitHubAppCredentialsFromSecret({ ...(secret.data ?? {}), ...(secret.stringData ?? {}) });
     const source = sharedGitHubAppTokenSource(credentials, { baseUrl: this.githubBase });

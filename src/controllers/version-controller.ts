@@ -7,7 +7,7 @@ import { artifactFileName } from "../api/naming.ts";
 import { RepackageError } from "../artifacts/repackage.ts";
 import type { Logger } from "../log.ts";
 import { DELETION_REQUESTED_BY_ANNOTATION } from "../api/ownership.ts";
-import { UpstreamError } from "../sources/http.ts";
+import { upstreamReason } from "./failures.ts";
 import { IntegrityError } from "../sources/opentofu.ts";
 import type { ObjectCache } from "../store/multi-namespace-cache.ts";
 import type { ResourceStore } from "../store/types.ts";
@@ -44,7 +44,8 @@ function specProblem(v: VersionObject): string | undefined {
 
 /** What a failure means for the user, as a condition reason. */
 function failureReason(e: unknown): string {
-  if (e instanceof UpstreamError) return { NotFound: "UpstreamNotFound", RateLimited: "RateLimited", Unauthorized: "UpstreamUnauthorized", Transient: "UpstreamUnavailable", Invalid: "UpstreamInvalid" }[e.kind];
+  const upstream = upstreamReason(e);
+  if (upstream) return upstream;
   if (e instanceof IntegrityError) return "UpstreamVerificationFailed";
   if (e instanceof RepackageError) return "InvalidArchive";
   if (e instanceof ModuleSpecError) return "InvalidSpec";

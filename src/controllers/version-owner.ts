@@ -1,0 +1,78 @@
+// The shared skeleton of the Module and Provider controllers: both own a set of Versions planned from their spec
+// (declared versions, a Depot's additions, the history limit), reconcile them as children, reset forceSync, and
+// report the same status fields. Each controller only says which Versions it wants.
+import type { KindDescriptor, ModuleObject, ProviderObject, VersionObject } from "../api/kinds.ts";
+import { Version } from "../api/kinds.ts";
+import { protocolVersion } from "../api/naming.ts";
+import type { Logger } from "../log.ts";
+import type { ObjectCache } from "../store/multi-namespace-cache.ts";
+import type { ResourceStore } from "../store/types.ts";
+import { reconcileChildren, type ChildrenResult, type DesiredVersion } from "./children.ts";
+import { readiness, setConditions } from "./conditions.ts";
+import type { ControllerManager, ObjectKey, ReconcileContext } from "./manager.ts";
+import { summarizeVersions } from "./summary.ts";
+import type { VersionPlan } from "./versions-plan.ts";
+import { patchSpec, patchStatusIfChanged } from "./writes.ts";
+
+export type VersionOwner = ModuleObject | ProviderObject;
+
+/** The Versions an owner wants, as its controller planned them. */
+export interface WantedVersions {
+  plan: VersionPlan;
+  desired: DesiredVersion[];
+  /** Names of Versions dropped by versionHistoryLimit (deleted, never reported as foreign). */
+  trimmed: ReadonlySet<string>;
+  /** The spec is unusable as a whole (e.g. an invalid platform list): want nothing, but delete nothing either. */
+  hold?: boolean;
+  /** The `status.*VersionRefs` map, from the Versions as they are after this pass. */
+  refs(current: ReadonlyMap<string, VersionObject>): Record<string, unknown>;
+}
+
+export abstract class VersionOwnerController<O extends VersionOwner> {
+  abstract readonly name: string;
+  protected readonly owners: ObjectCache<O>;
+  protected readonly versions: ObjectCache<VersionObject>;
+
+  constructor(
+    protected readonly store: ResourceStore,
+    manager: ControllerManager,
+    readonly kind: KindDescriptor,
+    /** The label that ties a Version to its owner (`LABELS.module` / `LABELS.provider`). */
+    private readonly ownerLabel: string,
+    private readonly what: "module" | "provider",
+    private readonly refsField: "moduleVersionRefs" | "providerVersionRefs",
+  ) {
+    this.owners = manager.cache<O>(kind);
+    this.versions = manager.cache<VersionObject>(Version);
+  }
+
+  /** Which Versions `owner` wants. */
+  protected abstract wanted(owner: O): WantedVersions;
+
+  async reconcile(key: ObjectKey, { log }: ReconcileContext) {
+    const owner = this.owners.get(key.namespace, key.name);
+    if (!owner || owner.metadata.deletionTimestamp) return;
+    const wanted = this.wanted(owner);
+    const existing = this.versions.list(key.namespace).filter((v) => v.metadata.labels?.[this.ownerLabel] === owner.metadata.name || v.metadata.ownerReferences?.some((r) => r.uid === owner.metadata.uid));
+    const children = await this.reconcileVersions(owner, wanted, existing, log);
+    if (children.created.length || children.deleted.length) log.info(`${this.what} versions reconciled`, { created: children.created, deleted: children.deleted });
+    if (owner.spec.forceSync) await patchSpec(this.store, this.kind, owner, { forceSync: false });
+
+    const { plan } = wanted;
+    const summary = summarizeVersions(this.what, [...children.current.values()], plan, children.foreign);
+    await patchStatusIfChanged(this.store, this.kind, owner, {
+      latestVersion: plan.latest ?? null,
+      latestServedVersion: plan.keep[0] ? protocolVersion(plan.keep[0]) : null,
+      [this.refsField]: wanted.refs(children.current),
+      synced: summary.synced,
+      syncStatus: summary.syncStatus,
+      observedGeneration: owner.metadata.generation,
+      conditions: setConditions(owner.status?.conditions, readiness(summary.ready, summary.reason, summary.message), owner.metadata.generation),
+    });
+  }
+
+  private reconcileVersions(owner: O, wanted: WantedVersions, existing: VersionObject[], log: Logger): Promise<Pick<ChildrenResult, "created" | "deleted" | "foreign" | "current">> {
+    if (wanted.hold) return Promise.resolve({ created: [], deleted: [], foreign: [], current: new Map(existing.map((v) => [v.metadata.name, v])) });
+    return reconcileChildren(this.store, owner, wanted.desired, existing, { forceSync: owner.spec.forceSync === true, log, trimmed: wanted.trimmed });
+  }
+}
