@@ -56,6 +56,12 @@ export const PresignConfig = Type.Object(
   { additionalProperties: false },
 );
 
+/** The blog's spelling of fileSystem (`filesystem: { path }`); normalised by storage-aliases.ts. */
+export const FilesystemAliasConfig = Type.Object(
+  { path: Opt(Str("Alias of fileSystem.directoryPath.")) },
+  { additionalProperties: false, description: "Alias of fileSystem (as spelled in the OpenDepot blog); prefer fileSystem.directoryPath." },
+);
+
 export const StorageConfig = Type.Object(
   {
     s3: Opt(S3Config),
@@ -63,6 +69,8 @@ export const StorageConfig = Type.Object(
     gcs: Opt(GcsConfig),
     fileSystem: Opt(FileSystemConfig),
     presign: Opt(PresignConfig),
+    azureBlob: Opt(Type.Object(AzureStorageConfig.properties, { additionalProperties: false, description: "Alias of azureStorage (as spelled in the OpenDepot blog); prefer azureStorage." })),
+    filesystem: Opt(FilesystemAliasConfig),
   },
   { additionalProperties: false },
 );
@@ -119,6 +127,20 @@ export const ReadmeConfigMapRef = Type.Object(
   { name: Type.String(), key: Type.String() },
   { additionalProperties: false },
 );
+
+// ---- Version lifecycle (additive to v0.9) ----
+export const Deprecation = Type.Object(
+  {
+    message: Type.String({ minLength: 1, maxLength: 1024, description: "Shown to users: provider versions lists carry it as a warning, the browse API with the version." }),
+    link: Opt(Type.String({ maxLength: 2048, pattern: "^https?://", description: "Where to read more (http or https URL)." })),
+  },
+  { additionalProperties: false, description: "The version is deprecated: still served, with this message. Additive to v0.9." },
+);
+export const Yank = Type.Object(
+  { reason: Type.String({ minLength: 1, maxLength: 1024, description: "Why; returned with the 404 once the grace period is over." }) },
+  { additionalProperties: false, description: "The version is yanked: no longer offered for resolution; exact downloads keep working for --yank-grace after it was first observed. Additive to v0.9." },
+);
+const Lifecycle = { deprecated: Opt(Deprecation), yanked: Opt(Yank) };
 
 const Conditions = Opt(Type.Array(Condition, { "x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["type"] }));
 const ObservedGeneration = Opt(Type.Integer({ format: "int64" }));
@@ -187,6 +209,7 @@ export const ModuleVersion = Type.Object(
     name: Opt(Type.String()),
     synced: Opt(Type.Boolean()),
     version: Opt(Type.String({ maxLength: 128 })),
+    ...Lifecycle,
   },
   { additionalProperties: false },
 );
@@ -219,6 +242,7 @@ export const ProviderVersion = Type.Object(
     operatingSystem: Opt(Type.String()),
     synced: Opt(Type.Boolean()),
     version: Opt(Type.String({ maxLength: 128 })),
+    ...Lifecycle,
   },
   { additionalProperties: false },
 );
@@ -255,6 +279,7 @@ export const VersionSpec = Type.Object(
     operatingSystem: Opt(Type.String()),
     type: Type.Union([Type.Literal("Module"), Type.Literal("Provider")]),
     version: Type.String({ minLength: 1, maxLength: 128 }),
+    ...Lifecycle,
   },
   { additionalProperties: false },
 );
@@ -271,6 +296,7 @@ export const VersionStatus = Type.Object(
     h1: Opt(Type.String({ description: "h1: hash of a provider package. Additive to v0.9." })),
     verifiedPin: Opt(Type.String({ description: "Storage identity (inode/size/mtime, ETag or generation) of the object last verified against checksum. Additive to v0.9." })),
     verifiedAt: Opt(Type.String({ description: "When the stored object was last fully re-hashed (RFC 3339). Additive to v0.9." })),
+    yankedAt: Opt(Type.String({ format: "date-time", description: "When the Version controller first saw spec.yanked; the --yank-grace period runs from here. Additive to v0.9." })),
     conditions: Conditions,
     observedGeneration: ObservedGeneration,
   },
@@ -301,6 +327,8 @@ export type DepotModuleConfig = Static<typeof DepotModuleConfig>;
 export type DepotEntryStatus = Static<typeof DepotEntryStatus>;
 export type DepotSpec = Static<typeof DepotSpec>;
 export type DepotStatus = Static<typeof DepotStatus>;
+export type Deprecation = Static<typeof Deprecation>;
+export type Yank = Static<typeof Yank>;
 export type ModuleVersion = Static<typeof ModuleVersion>;
 export type ModuleSpec = Static<typeof ModuleSpec>;
 export type ModuleStatus = Static<typeof ModuleStatus>;

@@ -4,6 +4,7 @@ import { FormatRegistry, type TSchema } from "@sinclair/typebox";
 import { kindFor, type KindDescriptor } from "./kinds.ts";
 import type { KubeObject } from "./meta.ts";
 import { isNamespaceName, isObjectName } from "./naming.ts";
+import { aliasConflicts, storageConfigsOf } from "./storage-aliases.ts";
 
 // TypeBox knows no string formats by itself and fails "Unknown format" on any it meets. Elysia registers its own
 // when the server is imported, so without this, writing a condition (lastTransitionTime: date-time) failed in
@@ -79,7 +80,9 @@ export function validateMetadata(obj: KubeObject, d: KindDescriptor): FieldError
 export function validateSpec(obj: KubeObject, d: KindDescriptor): FieldError[] {
   if (!d.spec) return [];
   if (obj.spec === undefined) return d.specRequired ? [{ field: "spec", message: "is required" }] : [];
-  return schemaErrors(d.spec, obj.spec, "spec");
+  const errors = schemaErrors(d.spec, obj.spec, "spec");
+  for (const { path, config } of storageConfigsOf(d.kind, obj.spec as Record<string, unknown>)) errors.push(...aliasConflicts(config, path));
+  return errors;
 }
 
 export function validateStatus(obj: KubeObject, d: KindDescriptor): FieldError[] {

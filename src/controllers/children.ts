@@ -7,7 +7,8 @@ import type { VersionSpec } from "../api/types.ts";
 import { isAlreadyExists, isNotFound } from "../store/errors.ts";
 import type { ResourceStore } from "../store/types.ts";
 import { deepEqual } from "../store/patch.ts";
-import { replaceField } from "./writes.ts";
+import { normalizeVersion } from "../sources/constraints.ts";
+import { patchSpec, replaceField } from "./writes.ts";
 
 export interface DesiredVersion {
   name: string;
@@ -33,6 +34,16 @@ export function ownerReference(owner: KubeObject): OwnerReference {
 export const isOwnedBy = (obj: KubeObject, owner: KubeObject) => obj.metadata.ownerReferences?.some((r) => r.uid === owner.metadata.uid) ?? false;
 
 const OWNED_SPEC_FIELDS = ["type", "version", "operatingSystem", "architecture", "moduleConfigRef", "providerConfigRef"] as const;
+/** Follow the owner's version entry both ways: set, changed and cleared (the entry decides for owned Versions). */
+const LIFECYCLE_FIELDS = ["deprecated", "yanked"] as const;
+
+/** `deprecated`/`yanked` of the owner's spec.versions entry for a version (by normalised version). */
+export function lifecycleOf(entries: { version?: string; deprecated?: VersionSpec["deprecated"]; yanked?: VersionSpec["yanked"] }[], version: string): Pick<VersionSpec, "deprecated" | "yanked"> {
+  const want = normalizeVersion(version.trim());
+  if (!want) return {};
+  const entry = entries.find((e) => e.version !== undefined && normalizeVersion(e.version.trim()) === want && (e.deprecated || e.yanked));
+  return { ...(entry?.deprecated ? { deprecated: structuredClone(entry.deprecated) } : {}), ...(entry?.yanked ? { yanked: structuredClone(entry.yanked) } : {}) };
+}
 
 export async function reconcileChildren(
   store: ResourceStore,
@@ -73,6 +84,9 @@ export async function reconcileChildren(
       const want = (d.spec as Record<string, unknown>)[field];
       const have = (found.spec as Record<string, unknown>)[field];
       if (want !== undefined && !deepEqual(want, have)) current = ((await replaceField(store, Version, current ?? found, `/spec/${field}`, want)) as VersionObject | undefined) ?? current;
+    }
+    for (const field of LIFECYCLE_FIELDS) {
+      if (!deepEqual(d.spec[field], found.spec[field])) current = ((await patchSpec(store, Version, current ?? found, { [field]: d.spec[field] ?? null })) as VersionObject | undefined) ?? current;
     }
     const labels = { ...found.metadata.labels, ...d.labels };
     if (!deepEqual(labels, found.metadata.labels ?? {})) current = ((await replaceField(store, Version, current ?? found, "/metadata/labels", labels)) as VersionObject | undefined) ?? current;

@@ -6,7 +6,7 @@ import { artifactFileName, moduleArchiveFormat, moduleVersionName } from "../api
 import type { ResourceStore } from "../store/types.ts";
 import type { ObjectCache } from "../store/multi-namespace-cache.ts";
 import { readiness, setConditions } from "./conditions.ts";
-import { ownerLabels, reconcileChildren, type DesiredVersion } from "./children.ts";
+import { lifecycleOf, ownerLabels, reconcileChildren, type DesiredVersion } from "./children.ts";
 import type { Controller, ControllerManager, ObjectKey, ReconcileContext } from "./manager.ts";
 import { summarizeVersions } from "./summary.ts";
 import { planVersions } from "./versions-plan.ts";
@@ -48,7 +48,7 @@ export class ModuleController implements Controller {
     const desired: DesiredVersion[] = plan.keep.map((version) => ({
       name: moduleVersionName(module.metadata.name, version),
       labels,
-      spec: { type: "Module", version, moduleConfigRef, fileName: artifactFileName(extension) },
+      spec: { type: "Module", version, moduleConfigRef, fileName: artifactFileName(extension), ...lifecycleOf(module.spec.versions, version) },
     }));
     const existing = this.versions.list(key.namespace).filter((v) => v.metadata.labels?.[LABELS.module] === module.metadata.name || v.metadata.ownerReferences?.some((r) => r.uid === module.metadata.uid));
     const children = await reconcileChildren(this.store, module, desired, existing, { forceSync: module.spec.forceSync === true });

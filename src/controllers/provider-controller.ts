@@ -5,7 +5,7 @@ import { LABELS } from "../api/meta.ts";
 import { providerVersionName } from "../api/naming.ts";
 import type { ObjectCache } from "../store/multi-namespace-cache.ts";
 import type { ResourceStore } from "../store/types.ts";
-import { ownerLabels, reconcileChildren, type DesiredVersion } from "./children.ts";
+import { lifecycleOf, ownerLabels, reconcileChildren, type DesiredVersion } from "./children.ts";
 import { readiness, setConditions } from "./conditions.ts";
 import type { Controller, ControllerManager, ObjectKey, ReconcileContext } from "./manager.ts";
 import { ownerKeys } from "./module-controller.ts";
@@ -51,13 +51,14 @@ export class ProviderController implements Controller {
     if (!problems.length) {
       for (const raw of plan.keep) {
         const version = raw.trim().replace(/^v/i, "");
+        const lifecycle = lifecycleOf(provider.spec.versions, raw);
         for (const os of oses) {
           for (const arch of arches) {
             const name = providerVersionName(provider.metadata.name, version, os, arch);
             desired.push({
               name,
               labels: { ...labels, [LABELS.providerOS]: os, [LABELS.providerArch]: arch },
-              spec: { type: "Provider", version, operatingSystem: os, architecture: arch, providerConfigRef },
+              spec: { type: "Provider", version, operatingSystem: os, architecture: arch, providerConfigRef, ...lifecycle },
             });
             refs[`${version}-${os}-${arch}`] = { name, version, operatingSystem: os, architecture: arch };
           }

@@ -17,6 +17,7 @@ import { describeError, readiness, setConditions, type ConditionInput } from "./
 import type { Controller, ControllerManager, ObjectKey, ReconcileContext, ReconcileResult } from "./manager.ts";
 import { ModuleSpecError } from "./fetch-module.ts";
 import { saveReadme } from "./readme.ts";
+import { recordNotices } from "./version-notices.ts";
 import type { Upstreams } from "./upstreams.ts";
 import { patchSpec, patchStatusIfChanged, setFinalizers } from "./writes.ts";
 
@@ -80,6 +81,7 @@ export class VersionController implements Controller {
       v = (await setFinalizers(this.store, Version, v, [...(v.metadata.finalizers ?? []), FINALIZER])) as VersionObject | undefined;
       if (!v) return;
     }
+    if (await recordNotices(this.store, v, log)) v = (await this.store.get<VersionObject>(Version, key.namespace, key.name)) ?? v;
     const problem = specProblem(v);
     if (problem) return this.report(v, { synced: false, syncStatus: problem }, readiness(false, "InvalidSpec", problem));
     if (!v.spec.fileName) {
