@@ -10,6 +10,7 @@ import type { KubernetesTokenAuthorizer } from "../server/auth/kubernetes.ts";
 import { startAuth } from "../server/auth/setup.ts";
 import { ArtifactDelivery } from "../server/artifact-delivery.ts";
 import { anonymousGatekeeper, type Gatekeeper, type MirrorConfig, type ShasumsSigner } from "../server/context.ts";
+import { DEFAULT_YANK_GRACE_MS } from "../server/lifecycle.ts";
 import { RegistryIndex } from "../server/registry-index.ts";
 import { DEFAULT_MIRROR_HOSTNAMES, mirrorConfig } from "../server/routes-mirror.ts";
 import { listen, withRequestPolicy } from "../server/serve.ts";
@@ -32,6 +33,7 @@ export function registryServerFlags(defaults: { keysGenerated: boolean }): FlagS
     { name: "tls-cert-key", env: "OPENDEPOT_TLS_CERT_KEY", description: "TLS private key (PEM)" },
     { name: "mirror-namespace", env: "OPENDEPOT_MIRROR_NAMESPACE", description: "Kubernetes namespace whose Providers the provider network mirror (/opendepot/mirror/v1/) serves; \"off\" disables it (default: --namespace)" },
     { name: "mirror-hostnames", env: "OPENDEPOT_MIRROR_HOSTNAMES", default: DEFAULT_MIRROR_HOSTNAMES.join(","), description: "Provider source hostnames the network mirror answers for, comma-separated" },
+    { name: "yank-grace", env: "OPENDEPOT_YANK_GRACE", default: "30d", description: "How long exact downloads of a yanked version keep working after the yank was first observed, then 404 with the reason (Go duration, or whole days: 30d)" },
     { name: "log-level", env: "OPENDEPOT_LOG_LEVEL", default: "info", description: "debug, info, warn or error" },
   ];
 }
@@ -48,6 +50,17 @@ export function mirrorFromFlags(flags: Record<string, string | undefined>): Mirr
     return mirrorConfig(flags["mirror-namespace"] ?? flags.namespace ?? "opendepot-system", flags["mirror-hostnames"]);
   } catch (e) {
     throw new UsageError(`--mirror-namespace/--mirror-hostnames: ${(e as Error).message}`);
+  }
+}
+
+export function yankGraceMs(flags: Record<string, string | undefined>): number {
+  const text = flags["yank-grace"]?.trim();
+  if (!text) return DEFAULT_YANK_GRACE_MS;
+  const days = /^(\d{1,5})d$/.exec(text);
+  try {
+    return days ? Number(days[1]) * 86_400_000 : parseDuration(text);
+  } catch (e) {
+    throw new UsageError(`--yank-grace: ${(e as Error).message}`);
   }
 }
 
@@ -72,6 +85,8 @@ export interface RegistryServerOptions {
   mirror?: MirrorConfig;
   /** Namespaces served (WATCH_NAMESPACE); all when absent. */
   namespaces?: string[];
+  /** --yank-grace (default 30 days). */
+  yankGraceMs?: number;
 }
 
 export async function startRegistryServer(options: RegistryServerOptions) {
@@ -93,6 +108,7 @@ export async function startRegistryServer(options: RegistryServerOptions) {
       publicUrl: options.publicUrl,
       signingKeySourceUrl: options.signingKeySourceUrl,
       mirror: options.mirror,
+      lifecycle: { yankGraceMs: options.yankGraceMs ?? DEFAULT_YANK_GRACE_MS },
       ready: () => true,
     },
     options.discovery ?? auth?.discovery,

@@ -8,7 +8,7 @@ import { KubernetesGatekeeper } from "../server/kube-gatekeeper.ts";
 import { KubeTokenReviewer } from "../server/kube-reviews.ts";
 import { storageFactory } from "../storage/factory.ts";
 import { KUBE_FLAGS, kubeFromFlags, onShutdown } from "./kube-flags.ts";
-import { registryServerFlags, startRegistryServer, tlsFromFlags, urlTtlSeconds, mirrorFromFlags } from "./registry-server.ts";
+import { registryServerFlags, startRegistryServer, tlsFromFlags, urlTtlSeconds, yankGraceMs, mirrorFromFlags } from "./registry-server.ts";
 import { readKeyFile } from "./secrets-on-disk.ts";
 import { loadSigningKey } from "./signing-key.ts";
 
@@ -39,6 +39,7 @@ export async function runServe(flags: Record<string, string | undefined>) {
     signer: await loadSigningKey({ keyFile: flags["gpg-key-file"], passphraseFile: flags["gpg-passphrase-file"], log }),
     urlKey: await readKeyFile(flags["url-signing-key-file"]),
     urlTtlSeconds: urlTtlSeconds(flags),
+    yankGraceMs: yankGraceMs(flags),
     log,
     publicUrl: flags["public-url"],
     signingKeySourceUrl: flags["gpg-key-source-url"],

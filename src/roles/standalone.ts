@@ -9,7 +9,7 @@ import { ManifestLoader } from "../store/manifests.ts";
 import { storageFactory } from "../storage/factory.ts";
 import { loadSigningKey } from "./signing-key.ts";
 import { loadOrCreateKey, readKeyFile } from "./secrets-on-disk.ts";
-import { registryServerFlags, startRegistryServer, tlsFromFlags, urlTtlSeconds, mirrorFromFlags } from "./registry-server.ts";
+import { registryServerFlags, startRegistryServer, tlsFromFlags, urlTtlSeconds, yankGraceMs, mirrorFromFlags } from "./registry-server.ts";
 import { CONTROLLER_FLAGS, startControllers } from "./controllers.ts";
 import { startAdminApi } from "../kubeapi/admin.ts";
 import { AUTH_FLAGS, authConfigFromFlags } from "../server/auth/config.ts";
@@ -55,6 +55,7 @@ export async function runStandalone(flags: Record<string, string | undefined>) {
     signer,
     urlKey,
     urlTtlSeconds: urlTtlSeconds(flags),
+    yankGraceMs: yankGraceMs(flags),
     log,
     publicUrl: flags["public-url"],
     signingKeySourceUrl: flags["gpg-key-source-url"],

@@ -4,6 +4,7 @@ import type { ModuleObject, ProviderObject, VersionObject } from "../api/kinds.t
 import { LABELS } from "../api/meta.ts";
 import { isArtifactFileName, protocolVersion } from "../api/naming.ts";
 import type { ObjectFeed } from "./feed.ts";
+import { deprecationWarning, isYanked } from "./lifecycle.ts";
 import { isSemver } from "./params.ts";
 import { compareSemverDesc } from "./semver-order.ts";
 
@@ -191,7 +192,12 @@ export class RegistryIndex {
     return e ? [...e.versions.values()].filter(isServable) : [];
   }
 
-  /** A servable module Version for a protocol version (`1.2.3`, no `v`). */
+  /** What versions lists and the mirror index offer for new resolution: servable and not yanked. */
+  private listable(kind: OwnerKind, ns: string, name: string): VersionObject[] {
+    return this.servable(kind, ns, name).filter((v) => !isYanked(v));
+  }
+
+  /** A servable module Version for a protocol version (`1.2.3`, no `v`); yanked ones too (see lifecycle.ts). */
   moduleVersion(ns: string, name: string, version: string): VersionObject | undefined {
     return this.servable("Module", ns, name).find((v) => protocolVersion(v.spec.version) === version);
   }
@@ -203,26 +209,34 @@ export class RegistryIndex {
     );
   }
 
+  /** Every servable build of one provider version (all platforms), for OpenTofu's `packages` map. */
+  providerBuilds(ns: string, name: string, version: string): VersionObject[] {
+    return this.servable("Provider", ns, name).filter((v) => protocolVersion(v.spec.version) === version && !!v.spec.operatingSystem && !!v.spec.architecture);
+  }
+
   /** `{"modules":[{"versions":[{"version":"1.2.3"}]}]}`, servable versions only, newest first. */
   moduleVersionsBody(ns: string, name: string): string {
     const e = this.entry(ownerKey("Module", ns, name));
     if (e.body === undefined) {
-      const versions = [...new Set(this.servable("Module", ns, name).map((v) => protocolVersion(v.spec.version)))].sort(compareSemverDesc);
+      const versions = [...new Set(this.listable("Module", ns, name).map((v) => protocolVersion(v.spec.version)))].sort(compareSemverDesc);
       e.body = JSON.stringify({ modules: [{ versions: versions.map((version) => ({ version })) }] });
     }
     return e.body;
   }
 
-  /** `{"versions":[{"version","protocols","platforms"}]}`, servable builds only, newest first. */
+  /** `{"versions":[{"version","protocols","platforms"}]}`, listable builds only, newest first; `warnings` for deprecated ones. */
   providerVersionsBody(ns: string, name: string): string {
     const e = this.entry(ownerKey("Provider", ns, name));
     if (e.body === undefined) {
       const byVersion = new Map<string, { protocols: Set<string>; platforms: Map<string, { os: string; arch: string }> }>();
-      for (const v of this.servable("Provider", ns, name)) {
+      const warnings = new Map<string, string>();
+      for (const v of this.listable("Provider", ns, name)) {
         const os = v.spec.operatingSystem;
         const arch = v.spec.architecture;
         if (!os || !arch) continue;
         const version = protocolVersion(v.spec.version);
+        const warning = deprecationWarning(v);
+        if (warning && !warnings.has(version)) warnings.set(version, warning);
         let slot = byVersion.get(version);
         if (!slot) byVersion.set(version, (slot = { protocols: new Set(), platforms: new Map() }));
         for (const p of v.status?.protocols?.length ? v.status.protocols : DEFAULT_PROTOCOLS) slot.protocols.add(p);
@@ -236,7 +250,8 @@ export class RegistryIndex {
           platforms: [...slot.platforms.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([, p]) => p),
         };
       });
-      e.body = JSON.stringify({ versions });
+      const warned = [...warnings.keys()].sort(compareSemverDesc).map((version) => warnings.get(version)!);
+      e.body = JSON.stringify({ versions, ...(warned.length ? { warnings: warned } : {}) });
     }
     return e.body;
   }
@@ -263,7 +278,7 @@ export class RegistryIndex {
   mirrorVersionsBody(ns: string, name: string): string {
     const e = this.entry(ownerKey("Provider", ns, name));
     if (e.mirrorBody === undefined) {
-      const versions = [...new Set(this.servable("Provider", ns, name).filter(isMirrorable).map((v) => protocolVersion(v.spec.version)))].sort(compareSemverDesc);
+      const versions = [...new Set(this.listable("Provider", ns, name).filter(isMirrorable).map((v) => protocolVersion(v.spec.version)))].sort(compareSemverDesc);
       e.mirrorBody = JSON.stringify({ versions: Object.fromEntries(versions.map((v) => [v, {}])) });
     }
     return e.mirrorBody;
