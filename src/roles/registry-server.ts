@@ -27,6 +27,7 @@ export function registryServerFlags(defaults: { keysGenerated: boolean }): FlagS
     { name: "download-url-ttl", env: "OPENDEPOT_DOWNLOAD_URL_TTL", default: "15m", description: "How long signed download URLs stay valid" },
     { name: "url-signing-key-file", env: "OPENDEPOT_URL_SIGNING_KEY_FILE", description: `Key for signing download URLs, the same on every replica${generated}` },
     { name: "gpg-key-file", env: "OPENDEPOT_GPG_KEY_FILE", description: `ASCII-armored private key that signs provider SHA256SUMS, or OPENDEPOT_PROVIDER_GPG_PRIVATE_KEY_BASE64${generated}` },
+    { name: "gpg-key-dir", env: "OPENDEPOT_GPG_KEY_DIR", description: "Directory of ASCII-armored private keys (*.asc, e.g. a mounted Secret): a key ring; all are published, the newest signs; re-read on change" },
     { name: "gpg-passphrase-file", env: "OPENDEPOT_GPG_PASSPHRASE_FILE", description: "File holding the passphrase of --gpg-key-file" },
     { name: "gpg-key-source-url", env: "OPENDEPOT_PROVIDER_GPG_SOURCE_URL", description: "source_url published with the signing key" },
     { name: "tls-cert-path", env: "OPENDEPOT_TLS_CERT_PATH", description: "TLS certificate (PEM); serves HTTPS with --tls-cert-key" },
@@ -70,7 +71,8 @@ export interface RegistryServerOptions {
   store: ResourceStore;
   storageFor: StorageFor;
   signer: ShasumsSigner;
-  urlKey: Uint8Array;
+  /** URL-signing keys: the first signs, the rest (previous keys after a rotation) are accepted for one TTL. */
+  urlKey: Uint8Array | Uint8Array[];
   urlTtlSeconds: number;
   log: Logger;
   publicUrl?: string;

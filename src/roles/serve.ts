@@ -9,7 +9,7 @@ import { KubeTokenReviewer } from "../server/kube-reviews.ts";
 import { storageFactory } from "../storage/factory.ts";
 import { KUBE_FLAGS, kubeFromFlags, onShutdown } from "./kube-flags.ts";
 import { registryServerFlags, startRegistryServer, tlsFromFlags, urlTtlSeconds, yankGraceMs, mirrorFromFlags } from "./registry-server.ts";
-import { readKeyFile } from "./secrets-on-disk.ts";
+import { readKeyRingFile } from "./secrets-on-disk.ts";
 import { loadSigningKey } from "./signing-key.ts";
 
 export const SERVE_FLAGS: FlagSpec[] = [
@@ -36,8 +36,8 @@ export async function runServe(flags: Record<string, string | undefined>) {
   const server = await startRegistryServer({
     store: kube.store,
     storageFor: storageFactory({ defaultRoot: flags["default-storage-dir"] }),
-    signer: await loadSigningKey({ keyFile: flags["gpg-key-file"], passphraseFile: flags["gpg-passphrase-file"], log }),
-    urlKey: await readKeyFile(flags["url-signing-key-file"]),
+    signer: await loadSigningKey({ keyFile: flags["gpg-key-file"], keyDir: flags["gpg-key-dir"], passphraseFile: flags["gpg-passphrase-file"], log }),
+    urlKey: await readKeyRingFile(flags["url-signing-key-file"]),
     urlTtlSeconds: urlTtlSeconds(flags),
     yankGraceMs: yankGraceMs(flags),
     log,

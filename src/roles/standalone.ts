@@ -8,7 +8,7 @@ import { EmbeddedStore } from "../store/embedded.ts";
 import { ManifestLoader } from "../store/manifests.ts";
 import { storageFactory } from "../storage/factory.ts";
 import { loadSigningKey } from "./signing-key.ts";
-import { loadOrCreateKey, readKeyFile } from "./secrets-on-disk.ts";
+import { loadOrCreateKeyRing, readKeyRingFile } from "./secrets-on-disk.ts";
 import { registryServerFlags, startRegistryServer, tlsFromFlags, urlTtlSeconds, yankGraceMs, mirrorFromFlags } from "./registry-server.ts";
 import { CONTROLLER_FLAGS, startControllers } from "./controllers.ts";
 import { startAdminApi } from "../kubeapi/admin.ts";
@@ -45,8 +45,8 @@ export async function runStandalone(flags: Record<string, string | undefined>) {
     const result = await loader.start();
     log.info("manifests applied", { directory: flags.manifests, applied: result.applied, unchanged: result.unchanged, deleted: result.deleted, errors: result.errors.length });
   }
-  const signer = await loadSigningKey({ keyFile: flags["gpg-key-file"], passphraseFile: flags["gpg-passphrase-file"], dataDir, log });
-  const urlKey = flags["url-signing-key-file"] ? await readKeyFile(flags["url-signing-key-file"]) : await loadOrCreateKey(join(dataDir, "url-signing.key"));
+  const signer = await loadSigningKey({ keyFile: flags["gpg-key-file"], keyDir: flags["gpg-key-dir"], passphraseFile: flags["gpg-passphrase-file"], dataDir, log });
+  const urlKey = flags["url-signing-key-file"] ? await readKeyRingFile(flags["url-signing-key-file"]) : await loadOrCreateKeyRing(join(dataDir, "url-signing.key"));
   const storageFor = storageFactory({ defaultRoot: join(dataDir, "artifacts") });
   const controllers = await startControllers({ store, storageFor, log, flags });
   const server = await startRegistryServer({

@@ -105,7 +105,8 @@ export function providerRoutes(app: Elysia, ctx: ServerContext) {
         filename: fileName,
         download_url: signedZipUrl(ctx, ns, type, v, expires),
         shasums_url: signed(shasumsPath(ns, type, version, os, arch)),
-        shasums_signature_url: signed(signaturePath(ns, type, version, os, arch)),
+        // Names the signing key this document chose, so a replica with an older or newer ring signs with a listed key.
+        shasums_signature_url: `${signed(signaturePath(ns, type, version, os, arch))}&key=${ctx.signer.keyId}`,
         shasum: base64ToHex(checksum),
         signing_keys: {
           gpg_public_keys: keys.map((k) => ({
@@ -127,7 +128,8 @@ export function providerRoutes(app: Elysia, ctx: ServerContext) {
     .get(`${PROVIDERS_PREFIX}/:namespace/:type/:version/SHA256SUMS.sig/:os/:arch`, async ({ params, request }) => {
       const r = signedBuild(params, request, (c) => signaturePath(c.ns, c.type, c.version, c.os, c.arch));
       if (r.denied) return r.denied;
-      const signature = await ctx.signer.sign(shasumsOf(r.v));
+      const keyId = new URL(request.url).searchParams.get("key") ?? undefined;
+      const signature = await (ctx.signer.signWith && keyId && /^[0-9A-Fa-f]{16}$/.test(keyId) ? ctx.signer.signWith(keyId, shasumsOf(r.v)) : ctx.signer.sign(shasumsOf(r.v)));
       return new Response(signature, { headers: { "content-type": "application/octet-stream", "cache-control": "private, no-store" } });
     })
     .get(zipRoute, zip);
