@@ -97,7 +97,8 @@ export async function startRegistryServer(options: RegistryServerOptions) {
   const providers = cacheFor<ProviderObject>(store, Provider, options.namespaces, { log });
   const versions = cacheFor<VersionObject>(store, Version, options.namespaces, { log });
   await Promise.all([modules.start(), providers.start(), versions.start()]);
-  const index = new RegistryIndex({ modules, providers, versions });
+  const lifecycle = { yankGraceMs: options.yankGraceMs ?? DEFAULT_YANK_GRACE_MS };
+  const index = new RegistryIndex({ modules, providers, versions }, lifecycle);
   const auth = options.gatekeeper ? undefined : await startAuth(options.auth ?? { mode: "anonymous", reason: "default" }, { store, log, kubernetes: options.kubernetes, namespaces: options.namespaces });
   const app = createApp(
     {
@@ -110,7 +111,7 @@ export async function startRegistryServer(options: RegistryServerOptions) {
       publicUrl: options.publicUrl,
       signingKeySourceUrl: options.signingKeySourceUrl,
       mirror: options.mirror,
-      lifecycle: { yankGraceMs: options.yankGraceMs ?? DEFAULT_YANK_GRACE_MS },
+      lifecycle,
       ready: () => true,
     },
     options.discovery ?? auth?.discovery,

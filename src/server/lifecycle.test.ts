@@ -35,7 +35,8 @@ async function setup() {
   const providers = new StaticFeed<ProviderObject>([{ apiVersion: API_VERSION, kind: "Provider", metadata: { name: "widget", namespace: NS }, spec: { providerConfig: {}, versions: [] } }]);
   const versions = new StaticFeed<VersionObject>();
   const store = feedStore(versions);
-  const index = new RegistryIndex({ modules, providers, versions });
+  const policy = { yankGraceMs: 30 * DAY, now: () => now };
+  const index = new RegistryIndex({ modules, providers, versions }, policy);
   const app = createApp({
     index,
     delivery: new ArtifactDelivery(storageFor, silentLogger),
@@ -44,7 +45,7 @@ async function setup() {
     gatekeeper: { authorize: async () => undefined },
     log: silentLogger,
     mirror: { namespace: NS, hostnames: new Set(["registry.terraform.io"]) },
-    lifecycle: { yankGraceMs: 30 * DAY, now: () => now },
+    lifecycle: policy,
     ready: () => true,
   });
   const get = (path: string, headers: Record<string, string> = {}) => app.handle(new Request(`http://localhost${path}`, { headers })) as Promise<JsonResponse>;
@@ -83,7 +84,7 @@ describe("deprecated versions", () => {
 });
 
 describe("yanked versions", () => {
-  test("are absent from the module, provider and mirror lists at once", async () => {
+  test("the newest of its MAJOR.MINOR line: absent from the module, provider and mirror lists at once", async () => {
     await ctx.provider("1.0.0");
     const p = await ctx.provider("1.1.0");
     await ctx.module("1.0.0");
@@ -93,6 +94,33 @@ describe("yanked versions", () => {
     expect((await (await ctx.get(`${P}/versions`)).json()).versions.map((v: { version: string }) => v.version)).toEqual(["1.0.0"]);
     expect(await (await ctx.get(`${M}/versions`)).json()).toEqual({ modules: [{ versions: [{ version: "1.0.0" }] }] });
     expect(await (await ctx.get(`${MIRROR}/index.json`)).json()).toEqual({ versions: { "1.0.0": {} } });
+  });
+
+  test("shielded by a newer non-yanked release of the same MAJOR.MINOR: listed (with a warning) until the grace ends", async () => {
+    const old = await ctx.provider("1.0.0");
+    await ctx.provider("1.0.5");
+    await ctx.provider("1.1.0-rc.1"); // prereleases shield nothing
+    const oldModule = await ctx.module("1.0.0");
+    await ctx.module("1.0.5");
+    ctx.versions.put(yank(old, iso(now - DAY)));
+    ctx.versions.put(yank(oldModule, iso(now - DAY)));
+    const body = await (await ctx.get(`${P}/versions`)).json();
+    expect(body.versions.map((v: { version: string }) => v.version)).toEqual(["1.1.0-rc.1", "1.0.5", "1.0.0"]);
+    expect(body.warnings).toEqual([`version 1.0.0 is yanked: CVE-2026-0001; lock files naming it keep installing until ${iso(now + 29 * DAY).slice(0, 10)}`]);
+    expect(await (await ctx.get(`${MIRROR}/index.json`)).json()).toEqual({ versions: { "1.1.0-rc.1": {}, "1.0.5": {}, "1.0.0": {} } });
+    expect(await (await ctx.get(`${M}/versions`)).json()).toEqual({ modules: [{ versions: [{ version: "1.0.5" }, { version: "1.0.0" }] }] });
+    // Time alone ends the grace: the memoised lists are rebuilt without it.
+    now += 30 * DAY;
+    expect((await (await ctx.get(`${P}/versions`)).json()).versions.map((v: { version: string }) => v.version)).toEqual(["1.1.0-rc.1", "1.0.5"]);
+    expect(await (await ctx.get(`${MIRROR}/index.json`)).json()).toEqual({ versions: { "1.1.0-rc.1": {}, "1.0.5": {} } });
+    expect(await (await ctx.get(`${M}/versions`)).json()).toEqual({ modules: [{ versions: [{ version: "1.0.5" }] }] });
+  });
+
+  test("a newer minor does not shield: ~> X.Y.Z would still pick the yanked version", async () => {
+    const old = await ctx.provider("1.0.0");
+    await ctx.provider("1.1.0");
+    ctx.versions.put(yank(old));
+    expect((await (await ctx.get(`${P}/versions`)).json()).versions.map((v: { version: string }) => v.version)).toEqual(["1.1.0"]);
   });
 
   test("exact downloads work within the grace period (also before the controller recorded yankedAt), then 404 with the reason", async () => {

@@ -1,9 +1,18 @@
 // Deprecated and yanked versions as the protocols see them. Deprecated: served as usual, with a warning where the
 // protocol has room for one (the provider versions list's top-level `warnings`, which Terraform and OpenTofu print).
-// Yanked: left out of every versions list and the mirror index, so no new resolution picks it, but an exact
-// download (a lock file naming it) keeps working for the grace period after the yank was first observed
-// (status.yankedAt, written by the Version controller); then 404 with the reason. The artifact stays stored until
-// the version entry is removed.
+//
+// Yanked: never picked by a `~>` constraint, while lock files (and exact module pins) keep working for the grace
+// period after the yank was first observed (status.yankedAt, written by the Version controller); then it is gone
+// from every list and its downloads answer 404 with the reason. The artifact stays stored until the entry is removed.
+//
+// Both CLIs refuse a lock file whose version is missing from the versions list ("the previously-selected version
+// is no longer available"), so "hidden from lists" and "lock files keep installing" cannot both hold for every
+// version. The rule that gives both wherever possible: during the grace period a yanked version stays listed
+// exactly when a newer, non-yanked, non-prerelease version of the same MAJOR.MINOR is listed. Any `~> X.Y` or
+// `~> X.Y.Z` range that admits the yanked version then admits that newer one too, and the CLIs take the newest, so
+// no `~>` resolution picks it. A yanked version that is the newest of its MAJOR.MINOR line is hidden at once:
+// new resolutions must not get it, and lock files naming it fail with the CLI's clear error.
+import semver from "semver";
 import type { VersionObject } from "../api/kinds.ts";
 import { protocolVersion } from "../api/naming.ts";
 
@@ -37,6 +46,38 @@ export function yankRefusal(v: VersionObject, policy: LifecyclePolicy): string |
   const now = (policy.now ?? Date.now)();
   if (!Number.isFinite(since) || now < since + policy.yankGraceMs) return undefined;
   return `version ${protocolVersion(v.spec.version)} was yanked: ${v.spec.yanked.reason}`;
+}
+
+/** When a yanked Version's grace period ends (ms): from yankedAt, or from now when not yet recorded. */
+function graceEnd(v: VersionObject, policy: LifecyclePolicy): number {
+  const since = Date.parse(v.status?.yankedAt ?? "");
+  return (Number.isFinite(since) ? since : (policy.now ?? Date.now)()) + policy.yankGraceMs;
+}
+
+/**
+ * Which of an owner's servable Versions the versions lists and the mirror index offer (see the rule above), and
+ * when that answer changes by itself (a listed yanked version's grace ends), for memoisation.
+ */
+export function listedVersions(servable: VersionObject[], policy: LifecyclePolicy): { listed: VersionObject[]; changesAt?: number } {
+  const now = (policy.now ?? Date.now)();
+  const shields = servable.filter((v) => !v.spec.yanked).map((v) => semver.parse(protocolVersion(v.spec.version))).filter((v): v is semver.SemVer => !!v && v.prerelease.length === 0);
+  let changesAt: number | undefined;
+  const listed = servable.filter((v) => {
+    if (!v.spec.yanked) return true;
+    const ends = graceEnd(v, policy);
+    if (ends <= now) return false;
+    const own = semver.parse(protocolVersion(v.spec.version));
+    const shielded = !!own && shields.some((w) => w.major === own.major && w.minor === own.minor && semver.gt(w, own));
+    if (shielded) changesAt = Math.min(changesAt ?? Infinity, ends);
+    return shielded;
+  });
+  return { listed, ...(changesAt !== undefined ? { changesAt } : {}) };
+}
+
+/** The warning a listed yanked version carries, for the clients whose lock files still name it. */
+export function yankWarning(v: VersionObject, policy: LifecyclePolicy): string | undefined {
+  if (!v.spec.yanked) return undefined;
+  return `version ${protocolVersion(v.spec.version)} is yanked: ${v.spec.yanked.reason}; lock files naming it keep installing until ${new Date(graceEnd(v, policy)).toISOString().slice(0, 10)}`;
 }
 
 /** The warning a provider versions list carries for a deprecated version (the CLIs print it under the address). */

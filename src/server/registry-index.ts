@@ -4,7 +4,7 @@ import type { ModuleObject, ProviderObject, VersionObject } from "../api/kinds.t
 import { LABELS } from "../api/meta.ts";
 import { isArtifactFileName, protocolVersion } from "../api/naming.ts";
 import type { ObjectFeed } from "./feed.ts";
-import { deprecationWarning, isYanked } from "./lifecycle.ts";
+import { DEFAULT_YANK_GRACE_MS, deprecationWarning, listedVersions, yankWarning, type LifecyclePolicy } from "./lifecycle.ts";
 import { isSemver } from "./params.ts";
 import { compareSemverDesc } from "./semver-order.ts";
 
@@ -61,6 +61,8 @@ interface OwnerEntry {
   body?: string;
   /** Memoised network-mirror `index.json` document (providers only); cleared with `body`. */
   mirrorBody?: string;
+  /** The memoised documents go stale by themselves at this time (a listed yanked version's grace ends). */
+  staleAt?: number;
 }
 
 export class RegistryIndex {
@@ -72,7 +74,10 @@ export class RegistryIndex {
   private readonly versionsByName = new Map<string, VersionObject>();
   private readonly unsubscribe: (() => void)[] = [];
 
-  constructor(feeds: { modules: ObjectFeed<ModuleObject>; providers: ObjectFeed<ProviderObject>; versions: ObjectFeed<VersionObject> }) {
+  constructor(
+    feeds: { modules: ObjectFeed<ModuleObject>; providers: ObjectFeed<ProviderObject>; versions: ObjectFeed<VersionObject> },
+    private readonly lifecycle: LifecyclePolicy = { yankGraceMs: DEFAULT_YANK_GRACE_MS },
+  ) {
     for (const m of feeds.modules.list()) this.putModule(m);
     for (const p of feeds.providers.list()) this.putProvider(p);
     for (const v of feeds.versions.list()) this.putVersion(v);
@@ -95,7 +100,7 @@ export class RegistryIndex {
   }
   private invalidate(key: string): void {
     const e = this.owners.get(key);
-    if (e) e.body = e.mirrorBody = undefined;
+    if (e) e.body = e.mirrorBody = e.staleAt = undefined;
   }
   private putModule(m: ModuleObject): void {
     const ns = m.metadata.namespace ?? "default";
@@ -148,7 +153,7 @@ export class RegistryIndex {
     if (!key) return;
     const e = this.entry(key);
     e.versions.set(v.metadata.name, v);
-    e.body = e.mirrorBody = undefined;
+    e.body = e.mirrorBody = e.staleAt = undefined;
   }
   private dropVersion(v: VersionObject): void {
     const ns = v.metadata.namespace ?? "default";
@@ -160,7 +165,7 @@ export class RegistryIndex {
     const e = this.owners.get(key);
     if (!e) return;
     e.versions.delete(v.metadata.name);
-    e.body = e.mirrorBody = undefined;
+    e.body = e.mirrorBody = e.staleAt = undefined;
     if (e.versions.size === 0 && !this.hasOwnerObject(key)) this.owners.delete(key);
   }
   private hasOwnerObject(key: string): boolean {
@@ -192,9 +197,19 @@ export class RegistryIndex {
     return e ? [...e.versions.values()].filter(isServable) : [];
   }
 
-  /** What versions lists and the mirror index offer for new resolution: servable and not yanked. */
+  /** What versions lists and the mirror index offer: servable, and yanked ones only as lifecycle.ts allows. */
   private listable(kind: OwnerKind, ns: string, name: string): VersionObject[] {
-    return this.servable(kind, ns, name).filter((v) => !isYanked(v));
+    const { listed, changesAt } = listedVersions(this.servable(kind, ns, name), this.lifecycle);
+    const e = this.entry(ownerKey(kind, ns, name));
+    if (changesAt !== undefined) e.staleAt = Math.min(e.staleAt ?? Infinity, changesAt);
+    return listed;
+  }
+
+  /** The owner's memoised documents, dropped first when time alone has made them stale. */
+  private fresh(kind: OwnerKind, ns: string, name: string): OwnerEntry {
+    const e = this.entry(ownerKey(kind, ns, name));
+    if (e.staleAt !== undefined && (this.lifecycle.now ?? Date.now)() >= e.staleAt) e.body = e.mirrorBody = e.staleAt = undefined;
+    return e;
   }
 
   /** A servable module Version for a protocol version (`1.2.3`, no `v`); yanked ones too (see lifecycle.ts). */
@@ -216,7 +231,7 @@ export class RegistryIndex {
 
   /** `{"modules":[{"versions":[{"version":"1.2.3"}]}]}`, servable versions only, newest first. */
   moduleVersionsBody(ns: string, name: string): string {
-    const e = this.entry(ownerKey("Module", ns, name));
+    const e = this.fresh("Module", ns, name);
     if (e.body === undefined) {
       const versions = [...new Set(this.listable("Module", ns, name).map((v) => protocolVersion(v.spec.version)))].sort(compareSemverDesc);
       e.body = JSON.stringify({ modules: [{ versions: versions.map((version) => ({ version })) }] });
@@ -226,7 +241,7 @@ export class RegistryIndex {
 
   /** `{"versions":[{"version","protocols","platforms"}]}`, listable builds only, newest first; `warnings` for deprecated ones. */
   providerVersionsBody(ns: string, name: string): string {
-    const e = this.entry(ownerKey("Provider", ns, name));
+    const e = this.fresh("Provider", ns, name);
     if (e.body === undefined) {
       const byVersion = new Map<string, { protocols: Set<string>; platforms: Map<string, { os: string; arch: string }> }>();
       const warnings = new Map<string, string>();
@@ -235,7 +250,7 @@ export class RegistryIndex {
         const arch = v.spec.architecture;
         if (!os || !arch) continue;
         const version = protocolVersion(v.spec.version);
-        const warning = deprecationWarning(v);
+        const warning = yankWarning(v, this.lifecycle) ?? deprecationWarning(v);
         if (warning && !warnings.has(version)) warnings.set(version, warning);
         let slot = byVersion.get(version);
         if (!slot) byVersion.set(version, (slot = { protocols: new Set(), platforms: new Map() }));
@@ -276,7 +291,7 @@ export class RegistryIndex {
 
   /** Network-mirror `index.json`: `{"versions":{"1.2.3":{}}}`, versions with at least one mirrorable build. */
   mirrorVersionsBody(ns: string, name: string): string {
-    const e = this.entry(ownerKey("Provider", ns, name));
+    const e = this.fresh("Provider", ns, name);
     if (e.mirrorBody === undefined) {
       const versions = [...new Set(this.listable("Provider", ns, name).filter(isMirrorable).map((v) => protocolVersion(v.spec.version)))].sort(compareSemverDesc);
       e.mirrorBody = JSON.stringify({ versions: Object.fromEntries(versions.map((v) => [v, {}])) });
