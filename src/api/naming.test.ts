@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { artifactFileName, isArtifactFileName, moduleArchiveFormat, moduleVersionName, providerVersionName, sanitizeVersion } from "./naming.ts";
+import { artifactFileName, inlineModuleName, isArtifactFileName, moduleArchiveFormat, moduleVersionName, providerVersionName, sanitizeVersion } from "./naming.ts";
 
 describe("naming rules (reference §10)", () => {
   test.each([
@@ -33,5 +33,18 @@ describe("naming rules (reference §10)", () => {
     expect(moduleArchiveFormat("zip")).toBe("zip");
     expect(moduleArchiveFormat("tar")).toBe("tar.gz");
     expect(moduleArchiveFormat(undefined)).toBe("tar.gz");
+  });
+});
+
+describe("inline module Versions (the runbook's Version without moduleConfigRef.name)", () => {
+  test("name, else the repoUrl's repository, else the Version name without its version suffix", () => {
+    expect(inlineModuleName({ name: "vpc", repoUrl: "https://github.com/a/b" }, "x-1-0-0", "1.0.0")).toBe("vpc");
+    expect(inlineModuleName({ repoUrl: "https://github.com/terraform-aws-modules/terraform-aws-s3-bucket" }, "whatever", "4.3.0")).toBe("terraform-aws-s3-bucket");
+    expect(inlineModuleName({ repoUrl: "https://github.com/o/repo.git" }, "whatever", "4.3.0")).toBe("repo");
+    expect(inlineModuleName({}, "terraform-aws-s3-bucket-4-3-0", "4.3.0")).toBe("terraform-aws-s3-bucket");
+    expect(inlineModuleName({}, "terraform-aws-s3-bucket-4-3-0", "v4.3.0")).toBe("terraform-aws-s3-bucket");
+    expect(inlineModuleName({ repoUrl: "https://github.com/o/../../x" }, "odd", "1.0.0")).toBeUndefined();
+    expect(inlineModuleName(undefined, "4-3-0", "4.3.0")).toBeUndefined();
+    expect(inlineModuleName({ repoUrl: "https://github.com/o/.." }, "y", "1.0.0")).toBeUndefined();
   });
 });

@@ -52,3 +52,18 @@ export function isNamespaceName(name: string): boolean {
 export function isObjectName(name: string): boolean {
   return name.length <= 253 && DNS_SUBDOMAIN.test(name);
 }
+
+/**
+ * The module name of a Version that names no Module (the runbook's "inline module configuration"): its
+ * moduleConfigRef.name, else the repository of its GitHub repoUrl, else its own name without the `-<version>` suffix
+ * (`terraform-aws-s3-bucket-4-3-0` → `terraform-aws-s3-bucket`). The controller fetches that repository and the
+ * server serves the module under that name, so both agree.
+ */
+export function inlineModuleName(config: { name?: string; repoUrl?: string } | undefined, versionName: string, version: string): string | undefined {
+  const named = config?.name?.trim();
+  if (named) return named;
+  const fromUrl = /^https?:\/\/[^/]+\/[^/]+\/([A-Za-z0-9._-]{1,100}?)(?:\.git)?\/?$/.exec(config?.repoUrl?.trim() ?? "")?.[1];
+  if (fromUrl && !/^\.+$/.test(fromUrl)) return fromUrl;
+  const suffix = `-${sanitizeVersion(version)}`;
+  return versionName.endsWith(suffix) && versionName.length > suffix.length ? versionName.slice(0, -suffix.length) : undefined;
+}
