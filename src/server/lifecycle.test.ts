@@ -77,6 +77,12 @@ describe("deprecated versions", () => {
     expect(await (await ctx.get(`${MIRROR}/index.json`)).json()).toEqual({ versions: { "1.0.0": {}, "0.9.0": {} } });
   });
 
+  test("control characters in a message never reach the CLI's terminal", async () => {
+    const v = await ctx.provider("1.0.0");
+    ctx.versions.put({ ...v, spec: { ...v.spec, deprecated: { message: "old\u001b[2J\r\nversion 9 is fine" } } });
+    expect((await (await ctx.get(`${P}/versions`)).json()).warnings).toEqual(["version 1.0.0 is deprecated: old [2J version 9 is fine"]);
+  });
+
   test("no deprecated version → no warnings key at all", async () => {
     await ctx.provider("1.0.0");
     expect(Object.keys(await (await ctx.get(`${P}/versions`)).json())).toEqual(["versions"]);

@@ -16,6 +16,9 @@ import semver from "semver";
 import type { VersionObject } from "../api/kinds.ts";
 import { protocolVersion } from "../api/naming.ts";
 
+/** Text from a manifest as the CLIs print it: no control characters (no terminal escapes), bounded. */
+const printable = (text: string) => text.replace(/[\u0000-\u001f\u007f-\u009f]+/g, " ").slice(0, 1024);
+
 export const DEFAULT_YANK_GRACE_MS = 30 * 24 * 3_600_000;
 
 export interface LifecyclePolicy {
@@ -45,7 +48,7 @@ export function yankRefusal(v: VersionObject, policy: LifecyclePolicy): string |
   const since = Date.parse(v.status?.yankedAt ?? "");
   const now = (policy.now ?? Date.now)();
   if (!Number.isFinite(since) || now < since + policy.yankGraceMs) return undefined;
-  return `version ${protocolVersion(v.spec.version)} was yanked: ${v.spec.yanked.reason}`;
+  return `version ${protocolVersion(v.spec.version)} was yanked: ${printable(v.spec.yanked.reason)}`;
 }
 
 /** When a yanked Version's grace period ends (ms): from yankedAt, or from now when not yet recorded. */
@@ -77,12 +80,12 @@ export function listedVersions(servable: VersionObject[], policy: LifecyclePolic
 /** The warning a listed yanked version carries, for the clients whose lock files still name it. */
 export function yankWarning(v: VersionObject, policy: LifecyclePolicy): string | undefined {
   if (!v.spec.yanked) return undefined;
-  return `version ${protocolVersion(v.spec.version)} is yanked: ${v.spec.yanked.reason}; lock files naming it keep installing until ${new Date(graceEnd(v, policy)).toISOString().slice(0, 10)}`;
+  return `version ${protocolVersion(v.spec.version)} is yanked: ${printable(v.spec.yanked.reason)}; lock files naming it keep installing until ${new Date(graceEnd(v, policy)).toISOString().slice(0, 10)}`;
 }
 
 /** The warning a provider versions list carries for a deprecated version (the CLIs print it under the address). */
 export function deprecationWarning(v: VersionObject): string | undefined {
   const d = v.spec.deprecated;
   if (!d) return undefined;
-  return `version ${protocolVersion(v.spec.version)} is deprecated: ${d.message}${d.link ? ` (${d.link})` : ""}`;
+  return `version ${protocolVersion(v.spec.version)} is deprecated: ${printable(d.message)}${d.link ? ` (${printable(d.link)})` : ""}`;
 }
