@@ -63,14 +63,25 @@ function graceEnd(v: VersionObject, policy: LifecyclePolicy): number {
  */
 export function listedVersions(servable: VersionObject[], policy: LifecyclePolicy): { listed: VersionObject[]; changesAt?: number } {
   const now = (policy.now ?? Date.now)();
-  const shields = servable.filter((v) => !v.spec.yanked).map((v) => semver.parse(protocolVersion(v.spec.version))).filter((v): v is semver.SemVer => !!v && v.prerelease.length === 0);
+  if (!servable.some((v) => v.spec.yanked)) return { listed: servable };
+  // The newest non-yanked release of each MAJOR.MINOR line: a yanked version below it is shielded.
+  const newestOfLine = new Map<string, semver.SemVer>();
+  for (const v of servable) {
+    if (v.spec.yanked) continue;
+    const w = semver.parse(protocolVersion(v.spec.version));
+    if (!w || w.prerelease.length) continue;
+    const line = `${w.major}.${w.minor}`;
+    const best = newestOfLine.get(line);
+    if (!best || semver.gt(w, best)) newestOfLine.set(line, w);
+  }
   let changesAt: number | undefined;
   const listed = servable.filter((v) => {
     if (!v.spec.yanked) return true;
     const ends = graceEnd(v, policy);
     if (ends <= now) return false;
     const own = semver.parse(protocolVersion(v.spec.version));
-    const shielded = !!own && shields.some((w) => w.major === own.major && w.minor === own.minor && semver.gt(w, own));
+    const newest = own ? newestOfLine.get(`${own.major}.${own.minor}`) : undefined;
+    const shielded = !!own && !!newest && semver.gt(newest, own);
     if (shielded) changesAt = Math.min(changesAt ?? Infinity, ends);
     return shielded;
   });
