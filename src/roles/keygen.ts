@@ -8,11 +8,11 @@ import { rotateUrlSigningKey } from "./secrets-on-disk.ts";
 
 export const KEYGEN_FLAGS: FlagSpec[] = [
   { name: "out-dir", env: "OPENDEPOT_KEYGEN_OUT_DIR", default: ".", description: "Directory to write signing-key.asc and signing-key.pub.asc into (the key ring with --rotate)" },
-  { name: "name", default: "OpenDepot", description: "User ID name of the key" },
-  { name: "email", default: "registry@opendepot.local", description: "User ID email of the key" },
-  { name: "passphrase-file", description: "Encrypt the private key with the passphrase in this file" },
-  { name: "rotate", boolean: true, default: "false", description: "Add a key to the ring in --out-dir (signing-key-<KEYID>.asc) instead of creating signing-key.asc; the newest key signs, all are published" },
-  { name: "url-signing-key", description: "With --rotate: rotate this URL-signing key file (a new first line; the previous key stays accepted for one --download-url-ttl)" },
+  { name: "name", env: "OPENDEPOT_KEYGEN_NAME", default: "OpenDepot", description: "User ID name of the key" },
+  { name: "email", env: "OPENDEPOT_KEYGEN_EMAIL", default: "registry@opendepot.local", description: "User ID email of the key" },
+  { name: "passphrase-file", env: "OPENDEPOT_KEYGEN_PASSPHRASE_FILE", description: "Encrypt the private key with the passphrase in this file" },
+  { name: "rotate", env: "OPENDEPOT_KEYGEN_ROTATE", boolean: true, default: "false", description: "Add a key to the ring in --out-dir (signing-key-<KEYID>.asc) instead of creating signing-key.asc; the newest key signs, all are published" },
+  { name: "url-signing-key", env: "OPENDEPOT_KEYGEN_URL_SIGNING_KEY", description: "With --rotate: rotate this URL-signing key file (a new first line; the previous key stays accepted for one --download-url-ttl)" },
 ];
 
 export async function runKeygen(flags: Record<string, string | undefined>): Promise<void> {

@@ -5,7 +5,8 @@
 // key needs no restart.
 import { readFile } from "node:fs/promises";
 import { ringFiles, ringFingerprint, SigningKeyRing } from "../artifacts/key-ring.ts";
-import { loadOrCreateSigningKey, SigningKey } from "../artifacts/signing.ts";
+import { join } from "node:path";
+import { loadOrCreateSigningKey, PRIVATE_KEY_FILE, PUBLIC_KEY_FILE, SigningKey } from "../artifacts/signing.ts";
 import type { Logger } from "../log.ts";
 
 const DATA_DIR_RING = (name: string) => /^signing-key.*\.asc$/.test(name) && !name.endsWith(".pub.asc");
@@ -35,7 +36,11 @@ export async function loadSigningKey(options: SigningKeySources): Promise<Signin
     ring = await SigningKeyRing.fromArmoredTexts([Buffer.from(process.env.OPENDEPOT_PROVIDER_GPG_PRIVATE_KEY_BASE64, "base64").toString("utf8")], passphrase);
   } else if (options.dataDir) {
     dir = { path: options.dataDir, match: DATA_DIR_RING };
-    if (!(await ringFiles(options.dataDir, DATA_DIR_RING)).length) await loadOrCreateSigningKey(options.dataDir);
+    if (!(await ringFiles(options.dataDir, DATA_DIR_RING)).length) {
+      const key = await loadOrCreateSigningKey(options.dataDir);
+      // A newcomer should know a key was made, where it is, and that it is the registry's identity to keep.
+      options.log.info("generated a provider signing key (first start); keep it: clients pin providers to it", { privateKey: join(options.dataDir, PRIVATE_KEY_FILE), publicKey: join(options.dataDir, PUBLIC_KEY_FILE), keyId: key.keyId });
+    }
     ring = await loadDir(options.dataDir, passphrase, DATA_DIR_RING);
   } else throw new Error("no provider signing key: set --gpg-key-file, --gpg-key-dir or OPENDEPOT_PROVIDER_GPG_PRIVATE_KEY_BASE64");
   options.log.info("provider signing keys loaded", { signingKeyId: ring.keyId, activeKeyIds: ring.activeKeys.map((k) => k.keyId) });
