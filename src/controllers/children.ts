@@ -4,14 +4,17 @@
 import { API_VERSION, LABELS, type KubeObject, type OwnerReference } from "../api/meta.ts";
 import { Version, type VersionObject } from "../api/kinds.ts";
 import type { VersionSpec } from "../api/types.ts";
-import { isAlreadyExists, isNotFound } from "../store/errors.ts";
+import { isAlreadyExists, isNotFound, StoreError } from "../store/errors.ts";
 import type { ResourceStore } from "../store/types.ts";
 import { deepEqual } from "../store/patch.ts";
+import { ownerMarks } from "../api/naming.ts";
 import { replaceField } from "./writes.ts";
 
 export interface DesiredVersion {
   name: string;
   labels: Record<string, string>;
+  /** Full owner names whose labels had to be cut (see ownerMarks in api/naming.ts). */
+  annotations?: Record<string, string>;
   /** Fields the owner controls. `fileName` is only used when creating. */
   spec: VersionSpec;
 }
@@ -22,12 +25,20 @@ export interface ChildrenResult {
   deleted: string[];
   /** Version names that exist but belong to something else (left alone, reported). */
   foreign: string[];
+  /** Versions the API refused as invalid (`name: reason`): retrying cannot help until the owner's spec changes. */
+  refused: string[];
   /** Current Version objects of the desired set (after this pass's writes), by name. */
   current: Map<string, VersionObject>;
 }
 
+/**
+ * The controller reference of a child. No `blockOwnerDeletion`: nothing here deletes in the foreground, and with
+ * the OwnerReferencesPermissionEnforcement admission plugin (on by default on OpenShift) setting it needs `update`
+ * on the owner's `finalizers` subresource, which would make every child create fail without that grant.
+ */
 export function ownerReference(owner: KubeObject): OwnerReference {
-  return { apiVersion: API_VERSION, kind: owner.kind, name: owner.metadata.name, uid: owner.metadata.uid!, controller: true, blockOwnerDeletion: true };
+  const apiVersion = typeof owner.apiVersion === "string" && owner.apiVersion ? owner.apiVersion : API_VERSION;
+  return { apiVersion, kind: owner.kind, name: owner.metadata.name, uid: owner.metadata.uid!, controller: true };
 }
 
 export const isOwnedBy = (obj: KubeObject, owner: KubeObject) => obj.metadata.ownerReferences?.some((r) => r.uid === owner.metadata.uid) ?? false;
@@ -41,7 +52,7 @@ export async function reconcileChildren(
   existing: VersionObject[],
   options: { forceSync: boolean },
 ): Promise<ChildrenResult> {
-  const result: ChildrenResult = { created: [], updated: [], deleted: [], foreign: [], current: new Map() };
+  const result: ChildrenResult = { created: [], updated: [], deleted: [], foreign: [], refused: [], current: new Map() };
   const byName = new Map(existing.map((v) => [v.metadata.name, v]));
   const ns = owner.metadata.namespace;
 
@@ -51,13 +62,17 @@ export async function reconcileChildren(
       const obj: VersionObject = {
         apiVersion: API_VERSION,
         kind: "Version",
-        metadata: { name: d.name, namespace: ns, labels: d.labels, ownerReferences: [ownerReference(owner)] },
+        metadata: { name: d.name, namespace: ns, labels: d.labels, ...(d.annotations && Object.keys(d.annotations).length ? { annotations: d.annotations } : {}), ownerReferences: [ownerReference(owner)] },
         spec: d.spec,
       };
       try {
         result.current.set(d.name, await store.create<VersionObject>(obj));
         result.created.push(d.name);
       } catch (e) {
+        if (e instanceof StoreError && e.reason === "Invalid") {
+          result.refused.push(`${d.name}: ${e.message}`);
+          continue;
+        }
         if (!isAlreadyExists(e)) throw e;
         const raced = await store.get<VersionObject>(Version, ns, d.name);
         if (raced) result.current.set(d.name, raced);
@@ -76,6 +91,8 @@ export async function reconcileChildren(
     }
     const labels = { ...found.metadata.labels, ...d.labels };
     if (!deepEqual(labels, found.metadata.labels ?? {})) current = ((await replaceField(store, Version, current ?? found, "/metadata/labels", labels)) as VersionObject | undefined) ?? current;
+    const annotations = { ...found.metadata.annotations, ...d.annotations };
+    if (!deepEqual(annotations, found.metadata.annotations ?? {})) current = ((await replaceField(store, Version, current ?? found, "/metadata/annotations", annotations)) as VersionObject | undefined) ?? current;
     if (options.forceSync && !found.spec.forceSync) current = ((await replaceField(store, Version, current ?? found, "/spec/forceSync", true)) as VersionObject | undefined) ?? current;
     if (current !== found) result.updated.push(d.name);
     if (current) result.current.set(d.name, current);
@@ -94,7 +111,5 @@ export async function reconcileChildren(
   return result;
 }
 
-export const ownerLabels = (label: string, owner: KubeObject): Record<string, string> => ({
-  [label]: owner.metadata.name,
-  [LABELS.namespace]: owner.metadata.namespace ?? "default",
-});
+/** The labels naming a child's owner (cut to 63 characters with a hash) and the annotations keeping full names. */
+export const ownerLabels = (label: string, owner: KubeObject) => ownerMarks({ [label]: owner.metadata.name, [LABELS.namespace]: owner.metadata.namespace ?? "default" });

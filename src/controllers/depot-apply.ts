@@ -8,6 +8,7 @@
 // (versions already in it count as hand-added and are never removed).
 import { API_VERSION, DEPOT_VERSIONS_ANNOTATION, LABELS, type KubeObject } from "../api/meta.ts";
 import { Module, Provider, type DepotObject, type ModuleObject, type ProviderObject } from "../api/kinds.ts";
+import { ownerMarks, ownerNameFrom } from "../api/naming.ts";
 import { isAlreadyExists, isConflict, isNotFound } from "../store/errors.ts";
 import { deepEqual } from "../store/patch.ts";
 import type { ResourceStore } from "../store/types.ts";
@@ -40,6 +41,9 @@ export async function applyEntry(
   const merge = (current: { version?: string }[], managed: string[]) =>
     mergeVersions(current, { matched: discovery.matched, managed, constraints: entry.constraints, historyLimit: entry.historyLimit, authoritative: discovery.found > 0 });
 
+  // The Depot's name as a label value (cut with a hash past 63 characters; the full name then in an annotation).
+  const marks = ownerMarks({ [LABELS.depot]: depot.metadata.name });
+
   for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
     const existing = await store.get<Managed>(kind, ns, entry.name);
     if (!existing) {
@@ -50,8 +54,8 @@ export async function applyEntry(
         metadata: {
           name: entry.name,
           namespace: ns,
-          labels: { [LABELS.depot]: depot.metadata.name },
-          annotations: { [DEPOT_VERSIONS_ANNOTATION]: formatManaged(merged.managed) },
+          labels: marks.labels,
+          annotations: { ...marks.annotations, [DEPOT_VERSIONS_ANNOTATION]: formatManaged(merged.managed) },
         },
         spec: { [configField]: structuredClone(entry.config), versions: merged.versions },
       } as unknown as Managed;
@@ -64,15 +68,16 @@ export async function applyEntry(
       }
     }
     if (existing.metadata.deletionTimestamp) throw new EntryError("BeingDeleted", `${entry.kind} ${entry.name} is being deleted; it will be recreated by a later poll`);
-    const owner = existing.metadata.labels?.[LABELS.depot];
+    const owner = ownerNameFrom(existing.metadata, LABELS.depot);
     if (owner && owner !== depot.metadata.name && depotExists(owner)) {
       throw new EntryError("ManagedByAnotherDepot", `${entry.kind} ${entry.name} is managed by Depot ${owner}; remove it from that Depot first`);
     }
     const managed = owner === depot.metadata.name ? parseManaged(existing.metadata.annotations?.[DEPOT_VERSIONS_ANNOTATION]) : [];
     const merged = merge(existing.spec.versions ?? [], managed);
     const next = structuredClone(existing) as Managed & { spec: Record<string, unknown> };
-    next.metadata.labels = { ...existing.metadata.labels, [LABELS.depot]: depot.metadata.name };
-    next.metadata.annotations = { ...existing.metadata.annotations, [DEPOT_VERSIONS_ANNOTATION]: formatManaged(merged.managed) };
+    next.metadata.labels = { ...existing.metadata.labels, ...marks.labels };
+    next.metadata.annotations = { ...existing.metadata.annotations, ...marks.annotations, [DEPOT_VERSIONS_ANNOTATION]: formatManaged(merged.managed) };
+    if (!marks.annotations[LABELS.depot]) delete next.metadata.annotations[LABELS.depot];
     next.spec[configField] = structuredClone(entry.config);
     next.spec.versions = merged.versions;
     if (deepEqual(next.metadata, existing.metadata) && deepEqual(next.spec, existing.spec)) return { action: "unchanged", added: [], removed: [] };
@@ -98,7 +103,10 @@ export async function releaseManaged(store: ResourceStore, obj: KubeObject): Pro
     if (!current || current.metadata.labels?.[LABELS.depot] !== obj.metadata.labels?.[LABELS.depot]) return;
     const next = structuredClone(current);
     delete next.metadata.labels![LABELS.depot];
-    if (next.metadata.annotations) delete next.metadata.annotations[DEPOT_VERSIONS_ANNOTATION];
+    if (next.metadata.annotations) {
+      delete next.metadata.annotations[DEPOT_VERSIONS_ANNOTATION];
+      delete next.metadata.annotations[LABELS.depot];
+    }
     try {
       await store.update(next);
       return;

@@ -10,6 +10,7 @@
 // answer never changes a Module's or Provider's versions.
 import { Depot, Module, Provider, type DepotObject } from "../api/kinds.ts";
 import { LABELS, type KubeObject } from "../api/meta.ts";
+import { ownerNameFrom } from "../api/naming.ts";
 import type { DepotEntryStatus } from "../api/types.ts";
 import type { Logger } from "../log.ts";
 import type { ObjectCache } from "../store/multi-namespace-cache.ts";
@@ -171,6 +172,9 @@ export class DepotController implements Controller {
     const backoff = Math.min(this.backoffBaseMs * 2 ** Math.min(failures - 1, 20), intervalMs ?? this.backoffMaxMs);
     // A rate limit is retried when it resets (plus a little slack for clock skew), whatever the interval says.
     const retryAt = f.retryAt ? Math.max(f.retryAt.getTime() + 250, now) : now + backoff;
+    // The API refused the Module/Provider as invalid: the same write would be refused again, so it waits for an
+    // edit of the Depot (or its polling interval) instead of retrying.
+    const permanent = f.reason === "InvalidResource";
     return {
       kind: entry.kind,
       name: entry.name,
@@ -179,7 +183,7 @@ export class DepotController implements Controller {
       error: f.message,
       lastPollTime: iso(now),
       ...(prev?.lastSuccessTime ? { lastSuccessTime: prev.lastSuccessTime } : {}),
-      nextPollTime: isoMs(retryAt),
+      ...(permanent ? (intervalMs ? { nextPollTime: isoMs(now + intervalMs) } : {}) : { nextPollTime: isoMs(retryAt) }),
       failures,
       ...(prev?.versionsFound !== undefined ? { versionsFound: prev.versionsFound } : {}),
       ...(prev?.versionsMatched !== undefined ? { versionsMatched: prev.versionsMatched } : {}),
@@ -191,7 +195,7 @@ export class DepotController implements Controller {
     const wanted = new Set(current.map((e) => `${e.kind}/${e.name}`));
     for (const cache of [this.modules, this.providers]) {
       for (const obj of cache.list(depot.metadata.namespace)) {
-        if (obj.metadata.labels?.[LABELS.depot] !== depot.metadata.name || wanted.has(`${obj.kind}/${obj.metadata.name}`)) continue;
+        if (ownerNameFrom(obj.metadata, LABELS.depot) !== depot.metadata.name || wanted.has(`${obj.kind}/${obj.metadata.name}`)) continue;
         await releaseManaged(this.store, obj);
         log.info("released resource no longer in the Depot", { kind: obj.kind, name: obj.metadata.name });
       }
@@ -202,7 +206,8 @@ export class DepotController implements Controller {
     const managedBy = (e: DepotEntryStatus) => {
       if (e.lastSuccessTime) return true;
       const cache = e.kind === "Module" ? this.modules : this.providers;
-      return cache.get(depot.metadata.namespace, e.name)?.metadata.labels?.[LABELS.depot] === depot.metadata.name;
+      const managed = cache.get(depot.metadata.namespace, e.name);
+      return managed !== undefined && ownerNameFrom(managed.metadata, LABELS.depot) === depot.metadata.name;
     };
     const failing = entries.filter((e) => !e.ready);
     const counts = `${entries.filter((e) => e.kind === "Module").length} module and ${entries.filter((e) => e.kind === "Provider").length} provider entries`;

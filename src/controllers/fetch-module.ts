@@ -2,7 +2,7 @@
 // module at the root, deterministically, in the requested format. Streams end to end.
 import type { VersionObject } from "../api/kinds.ts";
 import { LABELS } from "../api/meta.ts";
-import { moduleArchiveFormat, sanitizeVersion } from "../api/naming.ts";
+import { moduleArchiveFormat, ownerNameFrom, sanitizeVersion } from "../api/naming.ts";
 import { repackageModule, type ModuleReadme } from "../artifacts/repackage.ts";
 import type { GitHubClient } from "../sources/github.ts";
 
@@ -21,7 +21,7 @@ export function moduleRepository(v: VersionObject): { owner: string; repo: strin
   const suffix = `-${sanitizeVersion(v.spec.version)}`;
   const repo =
     config?.name?.trim() ||
-    v.metadata.labels?.[LABELS.module] ||
+    ownerNameFrom(v.metadata, LABELS.module) ||
     (v.metadata.name.endsWith(suffix) ? v.metadata.name.slice(0, -suffix.length) : "");
   if (!repo) throw new ModuleSpecError("moduleConfigRef.name (the GitHub repository) is required for this Version");
   if (!/^[A-Za-z0-9._-]{1,100}$/.test(repo) || !/^[A-Za-z0-9-]{1,39}$/.test(owner)) throw new ModuleSpecError(`"${owner}/${repo}" is not a valid GitHub repository`);

@@ -2,7 +2,7 @@
 // versions documents are serialised once per change, not per request.
 import type { ModuleObject, ProviderObject, VersionObject } from "../api/kinds.ts";
 import { LABELS } from "../api/meta.ts";
-import { isArtifactFileName, protocolVersion } from "../api/naming.ts";
+import { isArtifactFileName, ownerNameFrom, protocolVersion } from "../api/naming.ts";
 import type { ObjectFeed } from "./feed.ts";
 import { isSemver } from "./params.ts";
 import { compareSemverDesc } from "./semver-order.ts";
@@ -23,11 +23,11 @@ export function isServable(v: VersionObject): boolean {
   );
 }
 
-/** The Module or Provider a Version belongs to: its label, else its controller owner, else its config ref. */
+/** The Module or Provider a Version belongs to: its label (full name from the annotation when cut), else its controller owner, else its config ref. */
 export function ownerNameOf(v: VersionObject): string | undefined {
   const label = v.spec.type === "Module" ? LABELS.module : LABELS.provider;
   return (
-    v.metadata.labels?.[label] ??
+    ownerNameFrom(v.metadata, label) ??
     v.metadata.ownerReferences?.find((o) => o.controller && o.kind === v.spec.type)?.name ??
     (v.spec.type === "Module" ? v.spec.moduleConfigRef?.name : v.spec.providerConfigRef?.name)
   );

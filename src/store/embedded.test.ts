@@ -14,7 +14,7 @@ afterEach(async () => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 function open(path: string = ":memory:", eventBufferSize?: number) {
-  const s = EmbeddedStore.open(path, { eventBufferSize });
+  const s = EmbeddedStore.open(path, { eventBufferSize, requireNamespaces: false });
   stores.push(s);
   return s;
 }
@@ -78,9 +78,9 @@ describe("create and get", () => {
     delete m.metadata.namespace;
     expect((await s.create(m)).metadata.namespace).toBe("default");
     expect(await s.get(Module, undefined, "vpc")).toBeDefined();
-    const ns = await s.create({ apiVersion: "v1", kind: "Namespace", metadata: { name: "team", namespace: "ignored" } });
+    const ns = await s.create({ apiVersion: "v1", kind: "Namespace", metadata: { name: "fresh", namespace: "ignored" } });
     expect(ns.metadata.namespace).toBeUndefined();
-    expect((await s.get(Namespace, undefined, "team"))?.metadata.name).toBe("team");
+    expect((await s.get(Namespace, undefined, "fresh"))?.metadata.name).toBe("fresh");
   });
 
   test("create of an existing object is AlreadyExists", async () => {
@@ -206,7 +206,7 @@ describe("update, status and patch", () => {
       patch: [
         { op: "test", path: "/metadata/resourceVersion", value: rv },
         { op: "add", path: "/spec/versions/-", value: { version: "2.0.0" } },
-        { op: "add", path: "/metadata/labels", value: { "a~b": "c" } },
+        { op: "add", path: "/metadata/labels", value: { "a.b": "c" } },
       ],
     });
     expect(p.spec.versions.map((v) => v.version)).toEqual(["1.0.0", "2.0.0"]);
@@ -275,7 +275,7 @@ describe("persistence", () => {
     const dir = mkdtempSync(join(tmpdir(), "opendepot-store-"));
     dirs.push(dir);
     const path = join(dir, "store.db");
-    const first = EmbeddedStore.open(path);
+    const first = EmbeddedStore.open(path, { requireNamespaces: false });
     const created = await first.create(moduleObj("vpc"));
     await first.updateStatus({ ...created, status: { synced: true } });
     await first.create(moduleObj("gone"));

@@ -3,7 +3,7 @@
 // keep growing across restarts. All writes run synchronously inside one sqlite transaction each, which serializes
 // them; events are published only after commit.
 import { Database } from "bun:sqlite";
-import { ALL_KINDS, kindFor, type KindDescriptor } from "../api/kinds.ts";
+import { ALL_KINDS, kindFor, Namespace, type KindDescriptor } from "../api/kinds.ts";
 import type { KubeObject } from "../api/meta.ts";
 import { applyDefaults, validateMetadata, validateSpec, validateStatus, type FieldError } from "../api/validate.ts";
 import { StoreError, alreadyExists, conflict, invalid, notFound } from "./errors.ts";
@@ -16,7 +16,23 @@ export interface EmbeddedStoreOptions {
   /** How many recent events are kept for watches that resume from a resourceVersion (default 10 000). */
   eventBufferSize?: number;
   log?: StoreLogger;
+  /**
+   * Namespaces to create at open besides those every cluster has (CLUSTER_NAMESPACES), e.g. the server's own.
+   * Like the API server, the store refuses namespaced objects in a namespace that does not exist.
+   */
+  namespaces?: string[];
+  /**
+   * false: no cluster namespaces at open and no namespace check, for tests of the store's own mechanics that
+   * count revisions from an empty store. Everything else runs with the API server's rule (the default).
+   */
+  requireNamespaces?: boolean;
 }
+
+/** The namespaces a new Kubernetes cluster starts with. */
+export const CLUSTER_NAMESPACES = ["default", "kube-system", "kube-public", "kube-node-lease"] as const;
+
+/** etcd's default request limit (--max-request-bytes 1.5 MiB): no object can be larger. */
+export const MAX_OBJECT_BYTES = 1.5 * 1024 * 1024;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS objects (
@@ -51,6 +67,7 @@ export class EmbeddedStore implements ResourceStore {
   private closed = false;
   private readonly hub: WatchHub;
   private readonly q;
+  private readonly requireNamespaces: boolean;
 
   private constructor(private readonly db: Database, options: EmbeddedStoreOptions) {
     db.exec(SCHEMA);
@@ -69,6 +86,21 @@ export class EmbeddedStore implements ResourceStore {
     };
     this.rev = Number(this.q.getRev.get()?.value ?? 0);
     this.hub = new WatchHub(options.eventBufferSize ?? 10_000, this.rev, options.log ?? consoleStoreLogger);
+    this.requireNamespaces = options.requireNamespaces !== false;
+    if (this.requireNamespaces) for (const name of new Set([...CLUSTER_NAMESPACES, ...(options.namespaces ?? [])])) this.ensureNamespace(name);
+  }
+
+  /** Create Namespace `name` unless it exists (Active, labelled as the API server labels every Namespace). */
+  private ensureNamespace(name: string): void {
+    if (this.read(Namespace, "", name)) return;
+    const ns: KubeObject = { apiVersion: "v1", kind: "Namespace", metadata: { name, labels: { "kubernetes.io/metadata.name": name } }, spec: { finalizers: ["kubernetes"] }, status: { phase: "Active" } };
+    this.validate(ns, Namespace);
+    this.write((tx) => {
+      ns.metadata.uid = crypto.randomUUID();
+      ns.metadata.creationTimestamp = now();
+      ns.metadata.generation = 1;
+      this.put(tx, Namespace, ns, undefined);
+    });
   }
 
   /** Open (creating if needed) the store in a sqlite file, or a throwaway one with ":memory:". One process per file. */
@@ -117,6 +149,7 @@ export class EmbeddedStore implements ResourceStore {
     if (d.status) delete obj.status;
     this.validate(obj, d);
     return this.write((tx) => {
+      if (d.namespaced && this.requireNamespaces && !this.read(Namespace, "", ns)) throw notFound("Namespace", undefined, ns);
       if (this.read(d, ns, meta.name)) throw alreadyExists(d.kind, ns || undefined, meta.name);
       meta.uid = crypto.randomUUID();
       meta.creationTimestamp = now();
@@ -302,6 +335,7 @@ export class EmbeddedStore implements ResourceStore {
     errors.push(...validateSpec(obj, d), ...validateStatus(obj, d));
     if (errors.length) throw invalid(d.kind, String(obj.metadata?.name ?? ""), errors);
     applyDefaults(obj, d);
+    if (Buffer.byteLength(JSON.stringify(obj)) > MAX_OBJECT_BYTES) throw new StoreError("Invalid", `${d.kind} "${obj.metadata.name}": etcdserver: request is too large`);
   }
 
   private descriptorOf(obj: KubeObject): KindDescriptor {
