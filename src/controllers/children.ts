@@ -45,19 +45,41 @@ export const isOwnedBy = (obj: KubeObject, owner: KubeObject) => obj.metadata.ow
 
 const OWNED_SPEC_FIELDS = ["type", "version", "operatingSystem", "architecture", "moduleConfigRef", "providerConfigRef"] as const;
 
+/**
+ * Creates the API refused as invalid, per owner generation: the same create would be refused again, so it is not
+ * repeated (not even on resync) until the owner's spec changes.
+ */
+export class RefusedCreates {
+  private readonly byOwner = new Map<string, { generation: number | undefined; refused: Map<string, string> }>();
+
+  forOwner(owner: KubeObject): Map<string, string> {
+    const uid = owner.metadata.uid ?? `${owner.metadata.namespace}/${owner.metadata.name}`;
+    let entry = this.byOwner.get(uid);
+    if (!entry || entry.generation !== owner.metadata.generation) this.byOwner.set(uid, (entry = { generation: owner.metadata.generation, refused: new Map() }));
+    // Bounded: owners come and go; a forgotten refusal only costs one more refused create.
+    if (this.byOwner.size > 10_000) this.byOwner.delete(this.byOwner.keys().next().value!);
+    return entry.refused;
+  }
+}
+
 export async function reconcileChildren(
   store: ResourceStore,
   owner: KubeObject,
   desired: DesiredVersion[],
   existing: VersionObject[],
-  options: { forceSync: boolean },
+  options: { forceSync: boolean; refusedCreates?: RefusedCreates },
 ): Promise<ChildrenResult> {
   const result: ChildrenResult = { created: [], updated: [], deleted: [], foreign: [], refused: [], current: new Map() };
   const byName = new Map(existing.map((v) => [v.metadata.name, v]));
   const ns = owner.metadata.namespace;
+  const refused = options.refusedCreates?.forOwner(owner) ?? new Map<string, string>();
 
   for (const d of desired) {
     const found = byName.get(d.name) ?? (await store.get<VersionObject>(Version, ns, d.name));
+    if (!found && refused.has(d.name)) {
+      result.refused.push(`${d.name}: ${refused.get(d.name)}`);
+      continue;
+    }
     if (!found) {
       const obj: VersionObject = {
         apiVersion: API_VERSION,
@@ -70,6 +92,7 @@ export async function reconcileChildren(
         result.created.push(d.name);
       } catch (e) {
         if (e instanceof StoreError && e.reason === "Invalid") {
+          refused.set(d.name, e.message);
           result.refused.push(`${d.name}: ${e.message}`);
           continue;
         }

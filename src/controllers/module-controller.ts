@@ -6,7 +6,7 @@ import { artifactFileName, moduleArchiveFormat, moduleVersionName, ownerNameFrom
 import type { ResourceStore } from "../store/types.ts";
 import type { ObjectCache } from "../store/multi-namespace-cache.ts";
 import { describeError, readiness, setConditions } from "./conditions.ts";
-import { ownerLabels, reconcileChildren, type DesiredVersion } from "./children.ts";
+import { ownerLabels, reconcileChildren, RefusedCreates, type DesiredVersion } from "./children.ts";
 import type { Controller, ControllerManager, ObjectKey, ReconcileContext } from "./manager.ts";
 import { summarizeVersions } from "./summary.ts";
 import { planVersions } from "./versions-plan.ts";
@@ -28,6 +28,7 @@ export class ModuleController implements Controller {
   readonly watches = [{ kind: Version, map: ownerKeys(LABELS.module) }];
   private readonly modules: ObjectCache<ModuleObject>;
   private readonly versions: ObjectCache<VersionObject>;
+  private readonly refusedCreates = new RefusedCreates();
 
   constructor(
     private readonly store: ResourceStore,
@@ -58,7 +59,7 @@ export class ModuleController implements Controller {
     const existing = this.versions.list(key.namespace).filter((v) => v.metadata.labels?.[LABELS.module] === ownerLabel || v.metadata.ownerReferences?.some((r) => r.uid === module.metadata.uid));
     let children;
     try {
-      children = await reconcileChildren(this.store, module, desired, existing, { forceSync: module.spec.forceSync === true });
+      children = await reconcileChildren(this.store, module, desired, existing, { forceSync: module.spec.forceSync === true, refusedCreates: this.refusedCreates });
     } catch (e) {
       // Retried with backoff by the manager; meanwhile the columns and conditions say why.
       await this.writeFailure(module, "VersionWriteFailed", `could not write this module's Versions: ${describeError(e)}`).catch((statusError) => log.warn("could not report the failure in status", { error: statusError }));

@@ -5,7 +5,7 @@ import { LABELS } from "../api/meta.ts";
 import { providerVersionName, unservableName } from "../api/naming.ts";
 import type { ObjectCache } from "../store/multi-namespace-cache.ts";
 import type { ResourceStore } from "../store/types.ts";
-import { ownerLabels, reconcileChildren, type DesiredVersion } from "./children.ts";
+import { ownerLabels, reconcileChildren, RefusedCreates, type DesiredVersion } from "./children.ts";
 import { describeError, readiness, setConditions } from "./conditions.ts";
 import type { Controller, ControllerManager, ObjectKey, ReconcileContext } from "./manager.ts";
 import { ownerKeys } from "./module-controller.ts";
@@ -22,6 +22,7 @@ export class ProviderController implements Controller {
   readonly watches = [{ kind: Version, map: ownerKeys(LABELS.provider) }];
   private readonly providers: ObjectCache<ProviderObject>;
   private readonly versions: ObjectCache<VersionObject>;
+  private readonly refusedCreates = new RefusedCreates();
 
   constructor(
     private readonly store: ResourceStore,
@@ -73,7 +74,7 @@ export class ProviderController implements Controller {
     try {
       children = problems.length
         ? { created: [], deleted: [], foreign: [], refused: [], current: new Map(existing.map((v) => [v.metadata.name, v])) }
-        : await reconcileChildren(this.store, provider, desired, existing, { forceSync: provider.spec.forceSync === true });
+        : await reconcileChildren(this.store, provider, desired, existing, { forceSync: provider.spec.forceSync === true, refusedCreates: this.refusedCreates });
     } catch (e) {
       // Retried with backoff by the manager; meanwhile the columns and conditions say why.
       await this.writeFailure(provider, "VersionWriteFailed", `could not write this provider's Versions: ${describeError(e)}`).catch((statusError) => log.warn("could not report the failure in status", { error: statusError }));

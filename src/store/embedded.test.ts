@@ -298,3 +298,38 @@ describe("persistence", () => {
     expect(await reason(w.done)).toBe("Gone");
   });
 });
+
+describe("what the API server refuses", () => {
+  const strict = () => {
+    const s = EmbeddedStore.open(":memory:");
+    stores.push(s);
+    return s;
+  };
+
+  test("a cluster's namespaces exist from the start; objects in a missing namespace are NotFound", async () => {
+    const s = strict();
+    expect((await s.list(Namespace)).items.map((n) => n.metadata.name)).toEqual(["default", "kube-node-lease", "kube-public", "kube-system"]);
+    const e = await s.create(moduleObj("vpc")).catch((x: StoreError) => x);
+    expect(e).toMatchObject({ reason: "NotFound", message: 'namespaces "team" not found' });
+    await s.create({ apiVersion: "v1", kind: "Namespace", metadata: { name: "team" } });
+    expect((await s.create(moduleObj("vpc"))).metadata.namespace).toBe("team");
+    expect((await s.create({ ...moduleObj("x"), metadata: { name: "x" } })).metadata.namespace).toBe("default");
+  });
+
+  test("label values over 63 characters, bad label keys, oversized annotations and ConfigMaps are Invalid", async () => {
+    const s = EmbeddedStore.open(":memory:", { namespaces: ["team"] });
+    stores.push(s);
+    const bad = async (o: KubeObject) => (await s.create(o).catch((x: StoreError) => x)) as StoreError;
+    const e1 = await bad(moduleObj("a", { labels: { "opendepot.defdev.io/module": "m".repeat(64) } }));
+    expect(e1.reason).toBe("Invalid");
+    expect(e1.message).toContain("must be no more than 63 characters");
+    expect((await bad(moduleObj("b", { labels: { "Bad_Prefix/x": "y" } }))).reason).toBe("Invalid");
+    expect((await bad(moduleObj("c", { labels: { ok: "-starts-with-dash" } }))).reason).toBe("Invalid");
+    expect((await bad(moduleObj("d", { annotations: { big: "x".repeat(256 * 1024) } }))).message).toContain("metadata.annotations: Too long");
+    const cm = (data: Record<string, string>, extra: Record<string, unknown> = {}) => ({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "cm", namespace: "team" }, data, ...extra }) as KubeObject;
+    expect((await bad(cm({ a: "x".repeat(1024 * 1024 + 1) }))).message).toContain("[]: Too long: must have at most 1048576 bytes");
+    expect((await bad(cm({}, { binaryData: { a: Buffer.alloc(1024 * 1024 + 1).toString("base64") } }))).reason).toBe("Invalid");
+    expect((await s.create(cm({ a: "x".repeat(1000 * 1024) }))).metadata.name).toBe("cm");
+    expect((await s.create(moduleObj("ok", { labels: { "opendepot.defdev.io/module": "m".repeat(63) } }))).metadata.name).toBe("ok");
+  });
+});
