@@ -313,7 +313,7 @@ describe("what the API server refuses", () => {
     expect(e).toMatchObject({ reason: "NotFound", message: 'namespaces "team" not found' });
     await s.create({ apiVersion: "v1", kind: "Namespace", metadata: { name: "team" } });
     expect((await s.create(moduleObj("vpc"))).metadata.namespace).toBe("team");
-    expect((await s.create({ ...moduleObj("x"), metadata: { name: "x" } })).metadata.namespace).toBe("default");
+    expect((await s.create<ModuleObject>({ ...moduleObj("x"), metadata: { name: "x" } })).metadata.namespace).toBe("default");
   });
 
   test("label values over 63 characters, bad label keys, oversized annotations and ConfigMaps are Invalid", async () => {

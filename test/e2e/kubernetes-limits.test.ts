@@ -86,7 +86,7 @@ describe("owner names up to 253 characters", () => {
     expect(isLabelValue(v.metadata.labels![LABELS.module]!)).toBe(true);
     // The full name survives where the label had to be cut.
     if (length > 63) expect(v.metadata.annotations?.[LABELS.module]).toBe(name);
-    const versions = await fetch(`${h.url}/opendepot/modules/v1/default/${name}/aws/versions`).then((r) => r.json());
+    const versions = await fetch(`${h.url}/opendepot/modules/v1/default/${name}/aws/versions`).then((r) => r.json() as Promise<any>);
     expect(versions.modules[0].versions.map((x: { version: string }) => x.version)).toEqual(["1.2.0"]);
     const download = await fetch(`${h.url}/opendepot/modules/v1/default/${name}/aws/1.2.0/download`);
     expect(download.status).toBe(204);
@@ -103,7 +103,7 @@ describe("owner names up to 253 characters", () => {
     expect(ready(provider)?.status).toBe("True");
     const versionName = providerVersionName(name, "5.80.0", "linux", "amd64");
     expect(isObjectName(versionName)).toBe(true);
-    const versions = await fetch(`${h.url}/opendepot/providers/v1/default/${name}/versions`).then((r) => r.json());
+    const versions = await fetch(`${h.url}/opendepot/providers/v1/default/${name}/versions`).then((r) => r.json() as Promise<any>);
     expect(versions.versions.map((x: { version: string }) => x.version)).toEqual(["5.80.0"]);
     const download = await fetch(`${h.url}/opendepot/providers/v1/default/${name}/5.80.0/download/linux/amd64`);
     expect(download.status).toBe(200);
