@@ -29,7 +29,7 @@ export async function runServe(flags: Record<string, string | undefined>) {
   const tls = tlsFromFlags(flags);
   const mirror = mirrorFromFlags(flags);
   const auth = authConfigFromFlags(flags);
-  const kube = kubeFromFlags(flags);
+  const kube = kubeFromFlags(flags, { role: "serve", log });
   log.info("connecting to Kubernetes", { source: kube.connection.source, server: kube.connection.server, namespaces: kube.namespaces ?? "all" });
   const reviewer = new KubeTokenReviewer(kube.client);
   const kubeMode = auth.mode === "anonymous" && auth.reason === "default" ? (flags["use-bearer-token"] === "true" ? "bearer-token" : "kubeconfig") : undefined;

@@ -10,7 +10,8 @@ import { StoreError, alreadyExists, conflict, invalid, notFound } from "./errors
 import { WatchHub, type StoredEvent } from "./embedded-watch.ts";
 import { deepEqual, applyPatch, isPlainObject } from "./patch.ts";
 import { parseSelector } from "./selector.ts";
-import { consoleStoreLogger, type ListOptions, type ListResult, type Patch, type ResourceStore, type StoreLogger, type Watch, type WatchHandler, type WatchOptions } from "./types.ts";
+import { recordUpdate } from "./managed-fields.ts";
+import { consoleStoreLogger, type WriteOptions, type ListOptions, type ListResult, type Patch, type ResourceStore, type StoreLogger, type Watch, type WatchHandler, type WatchOptions } from "./types.ts";
 
 export interface EmbeddedStoreOptions {
   /** How many recent events are kept for watches that resume from a resourceVersion (default 10 000). */
@@ -137,7 +138,7 @@ export class EmbeddedStore implements ResourceStore {
     return this.hub.open({ kindKey: kindKey(kind), descriptor: kind, options, snapshot: () => this.scan(kind, options.namespace) }, handler);
   }
 
-  async create<T extends KubeObject>(input: T): Promise<T> {
+  async create<T extends KubeObject>(input: T, options: WriteOptions = {}): Promise<T> {
     const d = this.descriptorOf(input);
     const obj = structuredClone(input) as KubeObject;
     const meta = obj.metadata;
@@ -154,12 +155,13 @@ export class EmbeddedStore implements ResourceStore {
       meta.uid = crypto.randomUUID();
       meta.creationTimestamp = now();
       meta.generation = 1;
+      if (options.fieldManager && meta.managedFields === undefined) meta.managedFields = recordUpdate(undefined, obj, options.fieldManager, !!d.status, meta.creationTimestamp);
       this.put(tx, d, obj, undefined);
       return structuredClone(obj) as T;
     });
   }
 
-  async update<T extends KubeObject>(input: T): Promise<T> {
+  async update<T extends KubeObject>(input: T, options: WriteOptions = {}): Promise<T> {
     const d = this.descriptorOf(input);
     const next = structuredClone(input) as KubeObject;
     const ns = this.nsOf(d, next.metadata.namespace);
@@ -168,22 +170,22 @@ export class EmbeddedStore implements ResourceStore {
       this.checkPreconditions(d, stored, next);
       copyMeta(stored, next, [...SERVER_FIELDS, "name", "namespace"]);
       if (d.status) keepStatus(next, stored);
-      return this.replace(tx, d, stored, next) as T;
+      return this.replace(tx, d, stored, next, options.fieldManager) as T;
     });
   }
 
-  async updateStatus<T extends KubeObject>(input: T): Promise<T> {
+  async updateStatus<T extends KubeObject>(input: T, options: WriteOptions = {}): Promise<T> {
     const d = this.descriptorOf(input);
     if (!d.status) throw new StoreError("Invalid", `${d.kind} has no status subresource`);
     const ns = this.nsOf(d, input.metadata.namespace);
     return this.write((tx) => {
       const stored = this.mustRead(d, ns, input.metadata.name);
       this.checkPreconditions(d, stored, input);
-      return this.replaceStatus(tx, d, stored, input.status) as T;
+      return this.replaceStatus(tx, d, stored, input.status, options.fieldManager) as T;
     });
   }
 
-  async patch<T extends KubeObject>(kind: KindDescriptor, namespace: string | undefined, name: string, patch: Patch, options: { subresource?: "status" } = {}): Promise<T> {
+  async patch<T extends KubeObject>(kind: KindDescriptor, namespace: string | undefined, name: string, patch: Patch, options: { subresource?: "status" } & WriteOptions = {}): Promise<T> {
     if (options.subresource === "status" && !kind.status) throw new StoreError("Invalid", `${kind.kind} has no status subresource`);
     const ns = this.nsOf(kind, namespace);
     return this.write((tx) => {
@@ -196,12 +198,12 @@ export class EmbeddedStore implements ResourceStore {
       if (next.metadata.name !== stored.metadata.name || (next.metadata.namespace ?? "") !== (stored.metadata.namespace ?? "")) {
         throw invalid(kind.kind, name, [{ field: "metadata.name", message: "name and namespace cannot be changed" }]);
       }
-      if (options.subresource === "status") return this.replaceStatus(tx, kind, stored, next.status) as T;
+      if (options.subresource === "status") return this.replaceStatus(tx, kind, stored, next.status, options.fieldManager) as T;
       next.apiVersion = stored.apiVersion;
       next.kind = stored.kind;
       copyMeta(stored, next, SERVER_FIELDS);
       if (kind.status) keepStatus(next, stored);
-      return this.replace(tx, kind, stored, next) as T;
+      return this.replace(tx, kind, stored, next, options.fieldManager) as T;
     });
   }
 
@@ -249,7 +251,7 @@ export class EmbeddedStore implements ResourceStore {
   }
 
   /** Commit an update: bump generation on spec change, skip no-ops, finish a deletion whose last finalizer went. */
-  private replace(tx: Tx, d: KindDescriptor, stored: KubeObject, next: KubeObject): KubeObject {
+  private replace(tx: Tx, d: KindDescriptor, stored: KubeObject, next: KubeObject, manager?: string): KubeObject {
     this.validate(next, d);
     const finalizers = next.metadata.finalizers ?? [];
     if (stored.metadata.deletionTimestamp) {
@@ -258,6 +260,12 @@ export class EmbeddedStore implements ResourceStore {
     }
     if (!deepEqual(stored.spec, next.spec)) next.metadata.generation = (stored.metadata.generation ?? 0) + 1;
     next.metadata.resourceVersion = stored.metadata.resourceVersion;
+    // managedFields the writer set itself (server-side apply) are kept; otherwise the writer owns what it changed.
+    if (manager && deepEqual(next.metadata.managedFields, stored.metadata.managedFields)) {
+      const recorded = recordUpdate(stored, next, manager, !!d.status, now());
+      if (recorded === undefined) delete next.metadata.managedFields;
+      else next.metadata.managedFields = recorded;
+    }
     // Like the API server: an update that changes nothing writes nothing and keeps the resourceVersion.
     if (deepEqual(stored, next)) return stored;
     if (next.metadata.deletionTimestamp && finalizers.length === 0) return structuredClone(this.remove(tx, d, next));
@@ -265,10 +273,14 @@ export class EmbeddedStore implements ResourceStore {
     return structuredClone(next);
   }
 
-  private replaceStatus(tx: Tx, d: KindDescriptor, stored: KubeObject, status: unknown): KubeObject {
+  private replaceStatus(tx: Tx, d: KindDescriptor, stored: KubeObject, status: unknown, manager?: string): KubeObject {
     const next = structuredClone(stored);
     if (status === undefined) delete next.status;
     else next.status = structuredClone(status);
+    if (manager) {
+      const recorded = recordUpdate(stored, next, manager, !!d.status, now());
+      if (recorded !== undefined) next.metadata.managedFields = recorded;
+    }
     const errors = validateStatus(next, d);
     if (errors.length) throw invalid(d.kind, stored.metadata.name, errors);
     if (deepEqual(stored, next)) return stored;
