@@ -48,6 +48,20 @@ export function fieldValidation(query: URLSearchParams): FieldValidation {
   throw badRequest(`fieldValidation: unsupported value ${JSON.stringify(v.slice(0, 32))}: must be Ignore, Warn or Strict`);
 }
 
+/**
+ * The field manager of a write, as the API server derives it: the `fieldManager` parameter, else the User-Agent up
+ * to its first `/` (kubectl sends `kubectl-client-side-apply`, `kubectl-edit`, ... itself).
+ */
+export function fieldManagerOf(call: Pick<Call, "query" | "request">): string | undefined {
+  const explicit = call.query.get("fieldManager");
+  if (explicit !== null) {
+    if (!explicit || explicit.length > 128 || /[^\x20-\x7e]/.test(explicit)) throw badRequest("fieldManager must be 1 to 128 printable characters");
+    return explicit;
+  }
+  const agent = call.request.headers.get("user-agent")?.split("/")[0]?.replace(/[^\x20-\x7e]/g, "").slice(0, 128);
+  return agent || undefined;
+}
+
 export function isDryRun(query: URLSearchParams, options?: Record<string, unknown>): boolean {
   const values = [...query.getAll("dryRun"), ...(Array.isArray(options?.dryRun) ? (options.dryRun as unknown[]).map(String) : [])];
   for (const v of values) if (v !== "All") throw badRequest(`dryRun: unsupported value ${JSON.stringify(v.slice(0, 32))}: only All is supported`);

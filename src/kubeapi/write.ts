@@ -4,7 +4,7 @@
 import type { KubeObject } from "../api/meta.ts";
 import { isNotFound } from "../store/errors.ts";
 import { readObject, readOptionalObject } from "./body.ts";
-import { admit, checkIdentity, checkTypeMeta, isDryRun, type Call } from "./call.ts";
+import { admit, checkIdentity, checkTypeMeta, fieldManagerOf, isDryRun, type Call } from "./call.ts";
 import { dryRunCreate, dryRunUpdate } from "./dry-run.ts";
 import { SYSTEM_NAMESPACE } from "./identity.ts";
 import { renderList, renderObject } from "./output.ts";
@@ -37,7 +37,7 @@ export async function create(call: Call, obj: KubeObject, extraWarnings: string[
   if (call.r.namespaced && (await call.deps.namespaces.isTerminating(call.namespace))) {
     throw forbidden(call.r, name, `unable to create new content in namespace ${call.namespace} because it is being terminated`);
   }
-  const created = isDryRun(call.query) ? await dryRunCreate(call, obj) : await call.deps.store.create(obj).catch((e) => {
+  const created = isDryRun(call.query) ? await dryRunCreate(call, obj) : await call.deps.store.create(obj, { fieldManager: fieldManagerOf(call) }).catch((e) => {
     throw fromStoreError(e, call.r, name);
   });
   return renderObject(call.r, created, call.output, 201, warnings);
@@ -71,7 +71,8 @@ export async function write(call: Call, next: KubeObject, stored: KubeObject, ex
   let written: KubeObject;
   if (isDryRun(call.query)) written = dryRunUpdate(call, next, stored);
   else {
-    written = await (call.subresource === "status" ? store.updateStatus(next) : store.update(next)).catch((e) => {
+    const options = { fieldManager: fieldManagerOf(call) };
+    written = await (call.subresource === "status" ? store.updateStatus(next, options) : store.update(next, options)).catch((e) => {
       throw fromStoreError(e, call.r, call.name!);
     });
   }
