@@ -189,7 +189,9 @@ export function createKubeApi(options: KubeApiOptions): KubeApi {
         response = url.pathname === "/version" ? jsonResponse(versionInfo(pkg.version)) : new Response("ok", { headers: { "content-type": "text/plain" } });
       } else {
         const token = bearerToken(request);
-        const user = token ? await authenticator.authenticate(token) : undefined;
+        const found = token ? await authenticator.authenticate(token) : undefined;
+        // A token bound to other audiences (say, the registry's) is no credential for this API.
+        const user = found && (!found.audiences || found.audiences.some((a) => reviewDeps.audiences.includes(a))) ? found : undefined;
         if (!user) throw unauthorized();
         who = user.username;
         response = await resource(request, url, user, server);
