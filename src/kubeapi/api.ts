@@ -37,6 +37,8 @@ export interface KubeApiOptions {
   maxWatches?: number;
   /** How long a deleted Namespace stays Terminating before its contents go (default 2 s). */
   namespaceGraceMs?: number;
+  /** Turn on the OwnerReferencesPermissionEnforcement admission plugin (as OpenShift does by default). */
+  ownerReferencesPermissionEnforcement?: boolean;
 }
 
 export interface KubeApi {
@@ -83,6 +85,7 @@ export function createKubeApi(options: KubeApiOptions): KubeApi {
   const authorizer = new PolicyAuthorizer(options.store, log);
   const crds = new CrdRegistry();
   const reviewDeps = { authenticator, authorizer, audiences: options.audiences ?? ["https://kubernetes.default.svc"] };
+  if (options.ownerReferencesPermissionEnforcement) deps.ownerReferencesAuthorize = async (call, attrs) => (await authorizer.authorize(call.user, attrs)).allowed;
 
   async function authorize(user: UserInfo, attrs: Attributes, deny: () => ApiError): Promise<void> {
     const decision = await authorizer.authorize(user, attrs);

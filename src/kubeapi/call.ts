@@ -13,6 +13,7 @@ import type { Output } from "./negotiate.ts";
 import { groupVersionOf, type ResourceInfo } from "./resources.ts";
 import { pruneUnknown, schemaOf } from "./schema.ts";
 import { badRequest, invalid } from "./status.ts";
+import type { Attributes } from "./rbac.ts";
 
 export interface ApiDeps {
   store: ResourceStore;
@@ -21,6 +22,8 @@ export interface ApiDeps {
   /** How often watches that allow bookmarks get one (the API server: about a minute). */
   bookmarkIntervalMs: number;
   namespaces: NamespaceLifecycle;
+  /** Set when the OwnerReferencesPermissionEnforcement admission plugin is on: may the caller do this? */
+  ownerReferencesAuthorize?: (call: Call, attrs: Attributes) => Promise<boolean>;
 }
 
 export interface Call {

@@ -6,6 +6,7 @@ import { isNotFound } from "../store/errors.ts";
 import { readObject, readOptionalObject } from "./body.ts";
 import { admit, checkIdentity, checkTypeMeta, fieldManagerOf, isDryRun, type Call } from "./call.ts";
 import { dryRunCreate, dryRunUpdate } from "./dry-run.ts";
+import { enforceOwnerReferencePermissions } from "./owner-references.ts";
 import { SYSTEM_NAMESPACE } from "./identity.ts";
 import { renderList, renderObject } from "./output.ts";
 import { listSelected } from "./read.ts";
@@ -34,6 +35,7 @@ export async function createObject(call: Call): Promise<Response> {
 export async function create(call: Call, obj: KubeObject, extraWarnings: string[] = []): Promise<Response> {
   const warnings = [...extraWarnings, ...admit(call, obj, undefined)];
   const name = obj.metadata.name;
+  if (call.deps.ownerReferencesAuthorize) await enforceOwnerReferencePermissions(call, obj, undefined, call.deps.ownerReferencesAuthorize);
   if (call.r.namespaced && (await call.deps.namespaces.isTerminating(call.namespace))) {
     throw forbidden(call.r, name, `unable to create new content in namespace ${call.namespace} because it is being terminated`);
   }
@@ -67,6 +69,7 @@ export async function updateObject(call: Call): Promise<Response> {
 /** Admission, dry run or the store's update/updateStatus of `next` over `stored`. */
 export async function write(call: Call, next: KubeObject, stored: KubeObject, extraWarnings: string[] = []): Promise<Response> {
   const warnings = [...extraWarnings, ...admit(call, next, stored)];
+  if (call.deps.ownerReferencesAuthorize) await enforceOwnerReferencePermissions(call, next, stored, call.deps.ownerReferencesAuthorize);
   const store = call.deps.store;
   let written: KubeObject;
   if (isDryRun(call.query)) written = dryRunUpdate(call, next, stored);
