@@ -15,7 +15,7 @@ import type { DepotEntryStatus } from "../api/types.ts";
 import type { Logger } from "../log.ts";
 import type { ObjectCache } from "../store/multi-namespace-cache.ts";
 import type { ResourceStore } from "../store/types.ts";
-import { readiness, setConditions } from "./conditions.ts";
+import { describeError, readiness, setConditions } from "./conditions.ts";
 import { applyEntry, releaseManaged } from "./depot-apply.ts";
 import { classifyFailure, discoverModule, discoverProvider, type Discovery } from "./depot-discovery.ts";
 import { entryKey, resolveEntries, type DepotEntry, type InvalidEntry } from "./depot-entries.ts";
@@ -110,7 +110,13 @@ export class DepotController implements Controller {
     const statuses = new Map(order.map((k) => [k, byKey.get(k)!]));
     this.memo.set(memoKey, { uid: depot.metadata.uid ?? "", generation, entries: statuses });
 
-    await this.releaseRemoved(depot, [...entries, ...invalid.filter((i) => i.named)], log);
+    try {
+      await this.releaseRemoved(depot, [...entries, ...invalid.filter((i) => i.named)], log);
+    } catch (e) {
+      // Retried with backoff; the status still reports this poll's results, and why the Depot is not Ready.
+      await this.writeStatus(depot, [...statuses.values()], `could not release resources removed from the Depot: ${describeError(e)}`).catch((statusError) => log.warn("could not report the failure in status", { error: statusError }));
+      throw e;
+    }
     await this.writeStatus(depot, [...statuses.values()]);
 
     const next = [...statuses.values()].map((s) => time(s.nextPollTime)).filter((t) => Number.isFinite(t));
@@ -202,7 +208,7 @@ export class DepotController implements Controller {
     }
   }
 
-  private async writeStatus(depot: DepotObject, entries: DepotEntryStatus[]): Promise<void> {
+  private async writeStatus(depot: DepotObject, entries: DepotEntryStatus[], releaseFailure?: string): Promise<void> {
     const managedBy = (e: DepotEntryStatus) => {
       if (e.lastSuccessTime) return true;
       const cache = e.kind === "Module" ? this.modules : this.providers;
@@ -212,11 +218,13 @@ export class DepotController implements Controller {
     const failing = entries.filter((e) => !e.ready);
     const counts = `${entries.filter((e) => e.kind === "Module").length} module and ${entries.filter((e) => e.kind === "Provider").length} provider entries`;
     const reasons = new Set(failing.map((e) => e.reason));
-    const ready = failing.length === 0;
-    const reason = ready ? (entries.length ? "Discovered" : "NoEntries") : reasons.size === 1 ? [...reasons][0]! : "EntriesFailed";
-    const message = ready
-      ? `${counts}; all polled successfully`
-      : `${failing.length} of ${entries.length} entries failed (existing versions kept): ${failing.map((e) => `${e.kind} ${e.name}: ${e.reason}: ${e.error ?? ""}`).join("; ")}`;
+    const ready = failing.length === 0 && !releaseFailure;
+    const reason = releaseFailure ? "ReleaseFailed" : ready ? (entries.length ? "Discovered" : "NoEntries") : reasons.size === 1 ? [...reasons][0]! : "EntriesFailed";
+    const message = releaseFailure
+      ? releaseFailure
+      : ready
+        ? `${counts}; all polled successfully`
+        : `${failing.length} of ${entries.length} entries failed (existing versions kept): ${failing.map((e) => `${e.kind} ${e.name}: ${e.reason}: ${e.error ?? ""}`).join("; ")}`;
     await patchStatusIfChanged(this.store, Depot, depot, {
       modules: entries.filter((e) => e.kind === "Module" && managedBy(e)).map((e) => e.name),
       providers: entries.filter((e) => e.kind === "Provider" && managedBy(e)).map((e) => e.name),
