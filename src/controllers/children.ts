@@ -32,13 +32,14 @@ export interface ChildrenResult {
 }
 
 /**
- * The controller reference of a child. No `blockOwnerDeletion`: nothing here deletes in the foreground, and with
- * the OwnerReferencesPermissionEnforcement admission plugin (on by default on OpenShift) setting it needs `update`
- * on the owner's `finalizers` subresource, which would make every child create fail without that grant.
+ * The controller reference of a child, with `blockOwnerDeletion` (as client-go's SetControllerReference), so a
+ * foreground deletion of a Module waits until its Versions' finalizers removed the artifacts. Under the
+ * OwnerReferencesPermissionEnforcement admission plugin (on by default on OpenShift) that needs `update` on the
+ * owner's `finalizers` subresource, which the chart grants (modules, providers, versions).
  */
 export function ownerReference(owner: KubeObject): OwnerReference {
   const apiVersion = typeof owner.apiVersion === "string" && owner.apiVersion ? owner.apiVersion : API_VERSION;
-  return { apiVersion, kind: owner.kind, name: owner.metadata.name, uid: owner.metadata.uid!, controller: true };
+  return { apiVersion, kind: owner.kind, name: owner.metadata.name, uid: owner.metadata.uid!, controller: true, blockOwnerDeletion: true };
 }
 
 export const isOwnedBy = (obj: KubeObject, owner: KubeObject) => obj.metadata.ownerReferences?.some((r) => r.uid === owner.metadata.uid) ?? false;

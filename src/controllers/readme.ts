@@ -41,17 +41,15 @@ export async function saveReadme(store: ResourceStore, v: VersionObject, readme:
       if (!isAlreadyExists(e)) throw e;
     }
   } else if (!deepEqual(existing.data ?? {}, content.data ?? {}) || !deepEqual(existing.binaryData ?? {}, content.binaryData ?? {})) {
-    // Replace both maps wholesale (a merge patch would keep the other layout's key) and the truncation note.
-    const next = structuredClone(existing);
-    next.metadata.labels = { ...existing.metadata.labels, ...marks.labels };
-    const nextAnnotations = { ...existing.metadata.annotations, ...annotations };
-    if (!content.truncatedFromBytes) delete nextAnnotations[README_TRUNCATED_ANNOTATION];
-    next.metadata.annotations = nextAnnotations;
-    if (content.data) next.data = content.data;
-    else delete next.data;
-    if (content.binaryData) next.binaryData = content.binaryData;
-    else delete next.binaryData;
-    await store.update(next);
+    // A merge patch (the chart grants patch, not update): null drops the other layout's map and a stale note.
+    await store.patch(ConfigMap, ns, name, {
+      type: "merge",
+      patch: {
+        data: content.data ?? null,
+        binaryData: content.binaryData ?? null,
+        metadata: { labels: marks.labels, annotations: { ...annotations, ...(content.truncatedFromBytes ? {} : { [README_TRUNCATED_ANNOTATION]: null }) } },
+      },
+    });
   }
   return { name, key };
 }

@@ -1,11 +1,11 @@
 // OwnerReferencesPermissionEnforcement (on by default on OpenShift) in the Kubernetes-compatible API, and the
-// controllers' owner references under it: children are created without blockOwnerDeletion, so the chart's
-// least-privilege rights suffice.
+// controllers' owner references under it: their children set blockOwnerDeletion, which needs the `update` on
+// `*/finalizers` the chart grants.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Module, type ModuleObject, type VersionObject } from "../api/kinds.ts";
+import { Module, Version, type ModuleObject, type VersionObject } from "../api/kinds.ts";
 import { API_VERSION, type KubeObject } from "../api/meta.ts";
 import { ownerReference, reconcileChildren } from "../controllers/children.ts";
 import { silentLogger } from "../log.ts";
@@ -57,24 +57,26 @@ describe("OwnerReferencesPermissionEnforcement", () => {
     expect(error).toMatchObject({ reason: "Forbidden" });
     expect((error as Error).message).toContain("cannot set blockOwnerDeletion if an ownerReference refers to a resource you can't set finalizers on");
     expect((error as Error).message).toContain('cannot update resource "modules/finalizers"');
+    // A reference that does not block its owner's deletion needs no such right.
+    expect((await controller.create(version("vpc-plain", [{ ...ref, blockOwnerDeletion: false }]))).metadata.name).toBe("vpc-plain");
   });
 
-  test("the controllers' owner references need no finalizer rights: reconcileChildren creates its Versions", async () => {
-    expect(ownerReference(owner).blockOwnerDeletion).toBeUndefined();
-    const result = await reconcileChildren(controller, owner, [{ name: "vpc-1-0-0", labels: {}, spec: { type: "Module", version: "1.0.0" } }], [], { forceSync: false });
-    expect(result.created).toEqual(["vpc-1-0-0"]);
-    expect(result.refused).toEqual([]);
-  });
-
-  test("changing ownerReferences on update needs delete on the object; granting finalizers allows blockOwnerDeletion", async () => {
+  test("changing ownerReferences on update needs delete on the object", async () => {
     const created = await controller.create(version("vpc-2-0-0", []));
-    const error = await controller.update({ ...created, metadata: { ...created.metadata, ownerReferences: [ownerReference(owner)] } }).catch((e: Error) => e);
+    const error = await controller.update({ ...created, metadata: { ...created.metadata, ownerReferences: [{ ...ownerReference(owner), blockOwnerDeletion: false }] } }).catch((e: Error) => e);
     expect((error as Error).message).toContain("cannot set an ownerRef on a resource you can't delete");
-    await policy("controller-finalizers", "  - { verbs: [update], apiGroups: [opendepot.defdev.io], resources: [modules/finalizers] }\n  - { verbs: [delete], apiGroups: [opendepot.defdev.io], resources: [versions] }\n");
-    const blocking = await controller.create(version("vpc-3-0-0", [{ ...ownerReference(owner), blockOwnerDeletion: true }]));
-    expect(blocking.metadata.ownerReferences?.[0]?.blockOwnerDeletion).toBe(true);
-    const updated = await controller.update({ ...created, metadata: { ...created.metadata, ownerReferences: [ownerReference(owner)] } });
-    expect(updated.metadata.ownerReferences).toHaveLength(1);
+  });
+
+  test("the controllers' children block their owner's deletion: refused without the chart's */finalizers grant, created with it", async () => {
+    expect(ownerReference(owner).blockOwnerDeletion).toBe(true);
+    const desired = [{ name: "vpc-1-0-0", labels: {}, spec: { type: "Module" as const, version: "1.0.0" } }];
+    const refused = await reconcileChildren(controller, owner, desired, [], { forceSync: false }).catch((e: Error) => e);
+    expect((refused as Error).message).toContain("cannot set blockOwnerDeletion");
+    // What the chart grants besides: update on modules/providers/versions finalizers.
+    await policy("controller-finalizers", "  - { verbs: [update], apiGroups: [opendepot.defdev.io], resources: [modules/finalizers, providers/finalizers, versions/finalizers] }\n");
+    const result = await reconcileChildren(controller, owner, desired, [], { forceSync: false });
+    expect(result.created).toEqual(["vpc-1-0-0"]);
+    expect((await backing.get<VersionObject>(Version, "default", "vpc-1-0-0"))?.metadata.ownerReferences?.[0]?.blockOwnerDeletion).toBe(true);
     expect(await backing.get(Module, "default", "vpc")).toBeDefined();
   });
 });

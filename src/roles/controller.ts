@@ -12,6 +12,7 @@ import { storageFactory } from "../storage/factory.ts";
 import { buildManager, CONTROLLER_FLAGS, parseControllerList, type ControllerName } from "./controllers.ts";
 import { KUBE_FLAGS, kubeFromFlags, onShutdown } from "./kube-flags.ts";
 import { asFieldManager, FIELD_MANAGERS } from "../store/field-manager.ts";
+import { ensureKeysSecret } from "./keys-bootstrap.ts";
 
 export const CONTROLLER_ROLE_FLAGS: FlagSpec[] = [
   ...KUBE_FLAGS,
@@ -24,6 +25,7 @@ export const CONTROLLER_ROLE_FLAGS: FlagSpec[] = [
   { name: "retry-period", env: "OPENDEPOT_RETRY_PERIOD", default: "2s", description: "Interval between acquire/renew attempts" },
   { name: "health-listen", env: "OPENDEPOT_HEALTH_LISTEN", default: "0.0.0.0:8082", description: "Address of /healthz and /readyz (empty disables)" },
   { name: "default-storage-dir", env: "OPENDEPOT_DEFAULT_STORAGE_DIR", description: "Filesystem storage for resources without a storageConfig" },
+  { name: "bootstrap-keys-secret", env: "OPENDEPOT_BOOTSTRAP_KEYS_SECRET", description: "Create this Secret (URL-signing key + provider signing key) in the pod's namespace on start when it is absent; an existing one is never changed" },
   { name: "log-level", env: "OPENDEPOT_LOG_LEVEL", default: "info", description: "debug, info, warn or error" },
 ];
 
@@ -33,6 +35,7 @@ export async function runController(flags: Record<string, string | undefined>) {
   if (!names.length) throw new Error("no controllers selected");
   const kube = kubeFromFlags(flags, { role: "controller", log });
   log.info("connecting to Kubernetes", { source: kube.connection.source, server: kube.connection.server, namespaces: kube.namespaces ?? "all" });
+  if (flags["bootstrap-keys-secret"]) await ensureKeysSecret(kube.store, flags["leader-election-namespace"]!, flags["bootstrap-keys-secret"], log);
   const deps = { store: kube.store, storageFor: storageFactory({ defaultRoot: flags["default-storage-dir"] }), log, flags, namespaces: kube.namespaces };
   const identity = `${hostname()}_${Bun.randomUUIDv7()}`;
   const groups: { name: ControllerName; manager: ControllerManager; elector?: LeaderElector; running: boolean }[] = [];
