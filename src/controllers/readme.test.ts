@@ -34,7 +34,7 @@ describe("saveReadme", () => {
       ["# small again", (cm) => expect([cm.binaryData, cm.metadata.annotations?.[README_TRUNCATED_ANNOTATION]]).toEqual([undefined, undefined])],
     ];
     for (const [content, check] of steps) {
-      const ref = await saveReadme(store, v, { path: "README.md", content });
+      const ref = await saveReadme(store, v, { path: "README.md", content, truncated: false });
       const cm = await read(store, ref.name);
       check(cm);
       const back = readmeFromConfigMap(cm as never)!;
@@ -46,7 +46,7 @@ describe("saveReadme", () => {
     const name = `m-${"x".repeat(245)}-1-0-0`;
     expect(name).toHaveLength(253);
     const { store, v } = await setup(name);
-    const ref = await saveReadme(store, v, { path: "README.md", content: "# hi" });
+    const ref = await saveReadme(store, v, { path: "README.md", content: "# hi", truncated: false });
     expect(isObjectName(ref.name)).toBe(true);
     expect(ref.name.endsWith("-readme")).toBe(true);
     const cm = await read(store, ref.name);

@@ -21,10 +21,10 @@ function countingCreates(store: ResourceStore): ResourceStore {
   return new Proxy(store, {
     get(target, prop, receiver) {
       if (prop === "create") {
-        return (obj: KubeObject) => {
+        return (obj: KubeObject, ...rest: unknown[]) => {
           const key = `${obj.kind}/${obj.metadata.name}`;
           creates.set(key, (creates.get(key) ?? 0) + 1);
-          return target.create(obj);
+          return (target.create as (...args: unknown[]) => Promise<KubeObject>)(obj, ...rest);
         };
       }
       const v = Reflect.get(target, prop, receiver);
@@ -131,6 +131,10 @@ describe("owner names up to 253 characters", () => {
       return x && ready(x)?.status === "True" ? x : undefined;
     }, 30_000, "Depot ready");
     expect(d.status?.modules).toEqual(["terraform-aws-s3"]);
+    // managedFields: the Depot's writes (spec.versions) are its own, the controllers' status theirs.
+    const managed = (m.metadata.managedFields ?? []) as { manager: string; subresource?: string; fieldsV1: Record<string, any> }[];
+    expect(managed.find((e) => e.manager === "opendepot-depot" && !e.subresource)?.fieldsV1["f:spec"]?.["f:versions"]).toEqual({});
+    expect(managed.some((e) => e.manager === "opendepot-controller" && e.subresource === "status")).toBe(true);
     expect(creates.get("Module/terraform-aws-s3")).toBeGreaterThanOrEqual(1);
   }, 90_000);
 });
