@@ -6,6 +6,7 @@ import { checks, type FlagSpec, parseListen } from "../cli/flags.ts";
 import { createLogger, type Level } from "../log.ts";
 import { EmbeddedStore } from "../store/embedded.ts";
 import { ManifestLoader } from "../store/manifests.ts";
+import { asFieldManager, FIELD_MANAGERS } from "../store/field-manager.ts";
 import { storageFactory } from "../storage/factory.ts";
 import { loadSigningKey } from "./signing-key.ts";
 import { loadOrCreateKeyRing, readKeyRingFile } from "./secrets-on-disk.ts";
@@ -40,8 +41,9 @@ export async function runStandalone(flags: Record<string, string | undefined>) {
   if (!Number.isInteger(watchCacheSize) || watchCacheSize < 1) throw new Error(`--watch-cache-size must be a positive integer, got "${flags["watch-cache-size"]}"`);
   const adminListen = flags["admin-listen"] && flags["admin-listen"] !== "off" ? parseListen(flags["admin-listen"]) : undefined;
 
-  const store = EmbeddedStore.open(join(dataDir, "store.db"), { eventBufferSize: watchCacheSize });
-  const loader = flags.manifests ? new ManifestLoader(store, resolve(flags.manifests), { log, prune: flags.prune !== "false" }) : undefined;
+  // A cluster's own namespaces exist from the start, and so does the server's (tokens, RBAC policies, bindings).
+  const store = EmbeddedStore.open(join(dataDir, "store.db"), { eventBufferSize: watchCacheSize, namespaces: [flags.namespace ?? "opendepot-system"] });
+  const loader = flags.manifests ? new ManifestLoader(asFieldManager(store, FIELD_MANAGERS.manifests), resolve(flags.manifests), { log, prune: flags.prune !== "false" }) : undefined;
   if (loader) {
     const result = await loader.start();
     log.info("manifests applied", { directory: resolve(flags.manifests!), applied: result.applied, unchanged: result.unchanged, deleted: result.deleted, keptFromElsewhere: result.keptFromElsewhere, errors: result.errors.length });

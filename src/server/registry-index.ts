@@ -2,7 +2,7 @@
 // versions documents are serialised once per change, not per request.
 import type { ModuleObject, ProviderObject, VersionObject } from "../api/kinds.ts";
 import { LABELS } from "../api/meta.ts";
-import { inlineModuleName, isArtifactFileName, protocolVersion } from "../api/naming.ts";
+import { inlineModuleName, isArtifactFileName, ownerNameFrom, protocolVersion } from "../api/naming.ts";
 import type { ObjectFeed } from "./feed.ts";
 import { DEFAULT_YANK_GRACE_MS, deprecationWarning, listedVersions, yankWarning, type LifecyclePolicy } from "./lifecycle.ts";
 import { isSemver } from "./params.ts";
@@ -25,13 +25,14 @@ export function isServable(v: VersionObject): boolean {
 }
 
 /**
- * The Module or Provider a Version belongs to: its label, else its controller owner, else its config ref; a module
- * Version with none of these (the runbook's inline Version) is served under the repository it is fetched from.
+ * The Module or Provider a Version belongs to: its label (full name from the annotation when cut), else its
+ * controller owner, else its config ref; a module Version with none of these (the runbook's inline Version) is
+ * served under the repository it is fetched from.
  */
 export function ownerNameOf(v: VersionObject): string | undefined {
   const label = v.spec.type === "Module" ? LABELS.module : LABELS.provider;
   return (
-    v.metadata.labels?.[label] ??
+    ownerNameFrom(v.metadata, label) ??
     v.metadata.ownerReferences?.find((o) => o.controller && o.kind === v.spec.type)?.name ??
     (v.spec.type === "Module" ? inlineModuleName(v.spec.moduleConfigRef, v.metadata.name, v.spec.version) : v.spec.providerConfigRef?.name)
   );
