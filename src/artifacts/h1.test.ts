@@ -4,7 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Zip, ZipDeflate, ZipPassThrough, zipSync } from "fflate";
 import { dirhash1, h1OfZip, hashProviderZip, zhHash, ZipHashError } from "./h1.ts";
-import { sha256Bytes, toBase64, toHex } from "./hash.ts";
+import { sha256Bytes } from "./hash.ts";
+import { toBase64, toHex } from "../kits/encoding.ts";
 
 const enc = new TextEncoder();
 const TERRAFORM = "/usr/local/bin/terraform";

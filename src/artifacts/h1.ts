@@ -13,7 +13,7 @@
 //   differently from Terraform gives an error, never a wrong hash.
 // - Not fflate's inflater: under Bun it runs at ~40 MB/s; the native `DecompressionStream("deflate-raw")` at ~260 MB/s
 //   (measured on the 90 MB terraform binary), with output in bounded 64 KB chunks even for zip bombs.
-import { toBase64, toHex } from "./hash.ts";
+import { toBase64, toHex } from "../kits/encoding.ts";
 
 export interface ProviderZipHashes {
   /** `h1:<base64>`: the package hash of the unpacked contents. */

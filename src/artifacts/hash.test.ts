@@ -2,7 +2,8 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { base64ToHex, hashingStream, hexToBase64, sha256OfFile, sha256OfStream, toBase64, toHex } from "./hash.ts";
+import { base64ToHex, hashingStream, hexToBase64, sha256OfFile, sha256OfStream } from "./hash.ts";
+import { toBase64, toHex } from "../kits/encoding.ts";
 
 const ABC_HEX = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
 const ABC_B64 = "ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAFa0=";

@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { toHex } from "./hash.ts";
+import { toHex } from "../kits/encoding.ts";
 import { shasumsDocument } from "./shasums.ts";
 
 const A = "a".repeat(64);

@@ -6,7 +6,8 @@
 // - immutable Versions refuse a re-fetched archive whose checksum differs, and the published one stays served.
 import type { VersionObject } from "../api/kinds.ts";
 import { artifactFileName } from "../api/naming.ts";
-import { hexToBase64, sha256OfStream, toBase64 } from "../artifacts/hash.ts";
+import { hexToBase64, sha256OfStream } from "../artifacts/hash.ts";
+import { toBase64 } from "../kits/encoding.ts";
 import type { Logger } from "../log.ts";
 import { locateArtifact, type ArtifactLocation, type StorageFor } from "../storage/locate.ts";
 import type { PutResult } from "../storage/types.ts";

@@ -5,7 +5,7 @@ import { Provider, Version, type ProviderObject } from "../api/kinds.ts";
 import { LABELS } from "../api/meta.ts";
 import { providerVersionName } from "../api/naming.ts";
 import type { ResourceStore } from "../store/types.ts";
-import { ownerLabels, type DesiredVersion } from "./children.ts";
+import { lifecycleOf, ownerLabels, type DesiredVersion } from "./children.ts";
 import type { Controller, ControllerManager } from "./manager.ts";
 import { ownerKeys } from "./module-controller.ts";
 import { VersionOwnerController, type WantedVersions } from "./version-owner.ts";
@@ -33,20 +33,22 @@ export class ProviderController extends VersionOwnerController<ProviderObject> i
 
     const plan = planVersions(provider.spec.versions.map((v) => v.version), config.versionHistoryLimit, depotListOf(provider));
     if (problems.length) plan.invalid.push(...problems);
-    const labels = ownerLabels(LABELS.provider, provider);
+    const marks = ownerLabels(LABELS.provider, provider);
     const providerConfigRef = { ...structuredClone(config), name: config.name ?? provider.metadata.name, namespace: config.namespace?.trim() || "hashicorp" };
     const desired: DesiredVersion[] = [];
     const refs: Record<string, { name: string; version: string; operatingSystem: string; architecture: string }> = {};
     if (!problems.length) {
       for (const raw of plan.keep) {
         const version = raw.trim().replace(/^v/i, "");
+        const lifecycle = lifecycleOf([...provider.spec.versions, ...(provider.spec.depotVersions ?? [])], raw);
         for (const os of oses) {
           for (const arch of arches) {
             const name = providerVersionName(provider.metadata.name, version, os, arch);
             desired.push({
               name,
-              labels: { ...labels, [LABELS.providerOS]: os, [LABELS.providerArch]: arch },
-              spec: { type: "Provider", version, operatingSystem: os, architecture: arch, providerConfigRef },
+              labels: { ...marks.labels, [LABELS.providerOS]: os, [LABELS.providerArch]: arch },
+              annotations: marks.annotations,
+              spec: { type: "Provider", version, operatingSystem: os, architecture: arch, providerConfigRef, ...lifecycle },
               wantedBy: plan.owners.get(raw) ?? [],
             });
             refs[`${version}-${os}-${arch}`] = { name, version, operatingSystem: os, architecture: arch };
@@ -56,6 +58,6 @@ export class ProviderController extends VersionOwnerController<ProviderObject> i
     }
     const trimmed = new Set(plan.trimmed.flatMap((raw) => oses.flatMap((os) => arches.map((arch) => providerVersionName(provider.metadata.name, raw.trim().replace(/^v/i, ""), os, arch)))));
     // With an invalid platform list nothing is desired; keep what exists rather than deleting every build.
-    return { plan, desired, trimmed, hold: problems.length > 0, refs: () => refs };
+    return { plan, desired, trimmed, ownerLabel: marks.labels[LABELS.provider], hold: problems.length > 0, refs: () => refs };
   }
 }

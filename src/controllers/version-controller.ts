@@ -19,6 +19,7 @@ import type { Controller, ControllerManager, ObjectKey, ReconcileContext, Reconc
 import { ModuleSpecError } from "./fetch-module.ts";
 import { DOCS_CONDITION, documentModuleVersion, documentStoredModule } from "./module-docs-configmap.ts";
 import { saveReadme } from "./readme.ts";
+import { recordNotices } from "./version-notices.ts";
 import type { Upstreams } from "./upstreams.ts";
 import { patchSpec, patchStatusIfChanged, setFinalizers } from "./writes.ts";
 
@@ -85,6 +86,7 @@ export class VersionController implements Controller {
       v = (await setFinalizers(this.store, Version, v, [...(v.metadata.finalizers ?? []), FINALIZER])) as VersionObject | undefined;
       if (!v) return;
     }
+    if (await recordNotices(this.store, v, log)) v = (await this.store.get<VersionObject>(Version, key.namespace, key.name)) ?? v;
     const problem = specProblem(v);
     if (problem) return this.report(v, { synced: false, syncStatus: problem }, readiness(false, "InvalidSpec", problem));
     if (!v.spec.fileName) {

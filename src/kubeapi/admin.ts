@@ -141,6 +141,7 @@ export interface AdminApiOptions {
   tokenFile?: string;
   log: Logger;
   bookmarkIntervalMs?: number;
+  ownerReferencesPermissionEnforcement?: boolean;
 }
 
 const WILDCARDS = new Set(["0.0.0.0", "::", ""]);
@@ -161,6 +162,7 @@ export async function startAdminApi(options: AdminApiOptions): Promise<KubeApiLi
     port: options.port,
     tls: { cert: cert.certPem, key: cert.keyPem },
     bookmarkIntervalMs: options.bookmarkIntervalMs,
+    ownerReferencesPermissionEnforcement: options.ownerReferencesPermissionEnforcement,
   });
   // A wildcard listen address is reached through loopback by the local kubectl.
   const local = wildcard ? listener.url.replace(/\/\/[^/]*:(\d+)$/, "//127.0.0.1:$1") : listener.url;

@@ -37,6 +37,8 @@ export interface KubeApiOptions {
   maxWatches?: number;
   /** How long a deleted Namespace stays Terminating before its contents go (default 2 s). */
   namespaceGraceMs?: number;
+  /** Turn on the OwnerReferencesPermissionEnforcement admission plugin (as OpenShift does by default). */
+  ownerReferencesPermissionEnforcement?: boolean;
 }
 
 export interface KubeApi {
@@ -83,6 +85,7 @@ export function createKubeApi(options: KubeApiOptions): KubeApi {
   const authorizer = new PolicyAuthorizer(options.store, log);
   const crds = new CrdRegistry();
   const reviewDeps = { authenticator, authorizer, audiences: options.audiences ?? ["https://kubernetes.default.svc"] };
+  if (options.ownerReferencesPermissionEnforcement) deps.ownerReferencesAuthorize = async (call, attrs) => (await authorizer.authorize(call.user, attrs)).allowed;
 
   async function authorize(user: UserInfo, attrs: Attributes, deny: () => ApiError): Promise<void> {
     const decision = await authorizer.authorize(user, attrs);
@@ -189,7 +192,9 @@ export function createKubeApi(options: KubeApiOptions): KubeApi {
         response = url.pathname === "/version" ? jsonResponse(versionInfo(pkg.version)) : new Response("ok", { headers: { "content-type": "text/plain" } });
       } else {
         const token = bearerToken(request);
-        const user = token ? await authenticator.authenticate(token) : undefined;
+        const found = token ? await authenticator.authenticate(token) : undefined;
+        // A token bound to other audiences (say, the registry's) is no credential for this API.
+        const user = found && (!found.audiences || found.audiences.some((a) => reviewDeps.audiences.includes(a))) ? found : undefined;
         if (!user) throw unauthorized();
         who = user.username;
         response = await resource(request, url, user, server);

@@ -1,7 +1,8 @@
 // Who a bearer token belongs to. Three sources, checked in order:
 //   1. the admin token of the process → `opendepot:admin` in group `system:masters` (allowed everything);
 //   2. user tokens: Secrets of type `opendepot.defdev.io/user-token` in the system namespace, with data keys
-//      `token`, `username` (default: the Secret's name) and `groups` (comma-separated);
+//      `token`, `username` (default: the Secret's name), `groups` (comma-separated) and `audiences` (optional,
+//      comma-separated: the token is then valid only for those, like a projected service-account token);
 //   3. service-account tokens: Secrets of type `kubernetes.io/service-account-token` in any namespace, annotated
 //      `kubernetes.io/service-account.name: <sa>` → `system:serviceaccount:<ns>:<sa>` in the groups
 //      `system:serviceaccounts` and `system:serviceaccounts:<ns>` (data.token is filled in on create when absent).
@@ -25,6 +26,11 @@ export interface UserInfo {
   uid?: string;
   groups: string[];
   extra?: Record<string, string[]>;
+  /**
+   * Audiences the token is bound to (a user token's `audiences` key, like a projected service-account token's
+   * `aud`); absent: audience-agnostic, valid for the API server's own audiences only, as legacy tokens are.
+   */
+  audiences?: string[];
 }
 
 const digest = (token: string) => createHash("sha256").update(token).digest();
@@ -69,7 +75,8 @@ function identityOf(secret: KubeObject): UserInfo | undefined {
       .split(",")
       .map((g) => g.trim())
       .filter((g) => g);
-    return { username: text("username") || secret.metadata.name, uid: secret.metadata.uid, groups: [...new Set([...groups, AUTHENTICATED_GROUP])] };
+    const audiences = text("audiences").split(",").map((a) => a.trim()).filter(Boolean);
+    return { username: text("username") || secret.metadata.name, uid: secret.metadata.uid, groups: [...new Set([...groups, AUTHENTICATED_GROUP])], ...(audiences.length ? { audiences } : {}) };
   }
   if (secret.type === SERVICE_ACCOUNT_TOKEN_TYPE) {
     const sa = secret.metadata.annotations?.[SERVICE_ACCOUNT_NAME_ANNOTATION];

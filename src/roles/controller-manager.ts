@@ -11,6 +11,7 @@ import { Upstreams } from "../controllers/upstreams.ts";
 import { VersionController } from "../controllers/version-controller.ts";
 import type { Logger } from "../log.ts";
 import type { ResourceStore } from "../store/types.ts";
+import { asFieldManager, FIELD_MANAGERS } from "../store/field-manager.ts";
 import type { StorageFor } from "../storage/locate.ts";
 
 export const CONTROLLER_NAMES = ["depot", "module", "provider", "version", "groupbinding"] as const;
@@ -42,7 +43,11 @@ export interface ControllerDeps {
 
 /** A manager holding the named controllers (not started). */
 export function buildManager(names: ControllerName[], deps: ControllerDeps): ControllerManager {
-  const { flags, store } = deps;
+  const { flags } = deps;
+  // Each writer under its own field manager, so managedFields tells the Depot's version additions from the
+  // controllers' and from people's edits.
+  const store = asFieldManager(deps.store, FIELD_MANAGERS.controller);
+  const depotStore = asFieldManager(deps.store, FIELD_MANAGERS.depot);
   const concurrency = Number(flags["version-concurrency"]);
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) throw new Error("--version-concurrency must be an integer from 1 to 64");
   const manager = new ControllerManager(store, {
@@ -51,7 +56,7 @@ export function buildManager(names: ControllerName[], deps: ControllerDeps): Con
     resyncMs: parseDuration(flags["resync-interval"]!),
   });
   const upstreams = new Upstreams(store, { githubApiUrl: flags["github-api-url"], opentofuRegistryUrl: flags["opentofu-registry-url"] });
-  if (names.includes("depot")) manager.add(new DepotController(store, manager, { upstreams }));
+  if (names.includes("depot")) manager.add(new DepotController(depotStore, manager, { upstreams }));
   if (names.includes("module")) manager.add(new ModuleController(store, manager));
   if (names.includes("provider")) manager.add(new ProviderController(store, manager));
   if (names.includes("groupbinding")) manager.add(new GroupBindingController(store, manager));

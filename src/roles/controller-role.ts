@@ -10,6 +10,7 @@ import { createLogger, type Level } from "../log.ts";
 import { storageFactory } from "../storage/factory.ts";
 import { buildManager, CONTROLLER_FLAGS, CONTROLLER_NAMES, parseControllerList, type ControllerName } from "./controller-manager.ts";
 import { KUBE_FLAGS, kubeFromFlags, onShutdown } from "./kube-flags.ts";
+import { asFieldManager, FIELD_MANAGERS } from "../store/field-manager.ts";
 import { ensureKeysSecret } from "./keys-bootstrap.ts";
 
 export const CONTROLLER_ROLE_FLAGS: FlagSpec[] = [
@@ -32,7 +33,7 @@ export async function runController(flags: Record<string, string | undefined>) {
   if (flags.only !== undefined && flags.controllers !== CONTROLLER_NAMES.join(",")) throw new UsageError("give one of --controllers and --only (a deprecated alias), not both");
   const names = parseControllerList(flags.only ?? flags.controllers);
   if (!names.length) throw new Error("no controllers selected");
-  const kube = kubeFromFlags(flags);
+  const kube = kubeFromFlags(flags, { role: "controller", log });
   log.info("connecting to Kubernetes", { source: kube.connection.source, server: kube.connection.server, namespaces: kube.namespaces ?? "all" });
   if (flags["bootstrap-keys-secret"]) await ensureKeysSecret(kube.store, flags["leader-election-namespace"]!, flags["bootstrap-keys-secret"], log);
   const deps = { store: kube.store, storageFor: storageFactory({ defaultRoot: flags["default-storage-dir"] }), log, flags, namespaces: kube.namespaces };
@@ -43,7 +44,7 @@ export async function runController(flags: Record<string, string | undefined>) {
     for (const name of names) {
       const group = { name, manager: buildManager([name], deps), running: false } as (typeof groups)[number];
       group.elector = new LeaderElector({
-        store: kube.store,
+        store: asFieldManager(kube.store, FIELD_MANAGERS.leaderElection),
         namespace: flags["leader-election-namespace"]!,
         name: `opendepot-${name}`,
         identity,
@@ -75,7 +76,12 @@ export async function runController(flags: Record<string, string | undefined>) {
         fetch: (req) => {
           const path = new URL(req.url).pathname;
           if (path === "/healthz") return Response.json({ status: "ok" });
-          if (path === "/readyz") return Response.json({ status: "ok", leading: groups.filter((g) => g.running).map((g) => g.name) });
+          if (path === "/readyz") {
+            // A standby is ready; a replica that cannot even reach its Lease (missing namespace, RBAC) is not.
+            const failing = groups.filter((g) => g.elector?.lastError).map((g) => ({ controller: g.name, error: g.elector!.lastError }));
+            if (failing.length) return Response.json({ status: "not ready", failing }, { status: 503 });
+            return Response.json({ status: "ok", leading: groups.filter((g) => g.running).map((g) => g.name) });
+          }
           return new Response("not found", { status: 404 });
         },
       })

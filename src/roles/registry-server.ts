@@ -10,6 +10,7 @@ import type { KubernetesTokenAuthorizer } from "../server/auth/kubernetes.ts";
 import { startAuth } from "../server/auth/setup.ts";
 import { ArtifactDelivery } from "../server/artifact-delivery.ts";
 import { anonymousGatekeeper, type Gatekeeper, type MirrorConfig, type ShasumsSigner } from "../server/context.ts";
+import { DEFAULT_YANK_GRACE_MS } from "../server/lifecycle.ts";
 import { RegistryIndex } from "../server/registry-index.ts";
 import { DEFAULT_MIRROR_HOSTNAMES, mirrorConfig } from "../server/routes-mirror.ts";
 import { listen, withRequestPolicy } from "../server/serve.ts";
@@ -26,12 +27,14 @@ export function registryServerFlags(defaults: { keysGenerated: boolean }): FlagS
     { name: "download-url-ttl", env: "OPENDEPOT_DOWNLOAD_URL_TTL", default: "15m", description: "How long signed download URLs stay valid", check: checks.duration },
     { name: "url-signing-key-file", env: "OPENDEPOT_URL_SIGNING_KEY_FILE", description: `Key for signing download URLs, the same on every replica${generated}` },
     { name: "gpg-key-file", env: "OPENDEPOT_GPG_KEY_FILE", description: `ASCII-armored private key that signs provider SHA256SUMS, or OPENDEPOT_PROVIDER_GPG_PRIVATE_KEY_BASE64${generated}` },
+    { name: "gpg-key-dir", env: "OPENDEPOT_GPG_KEY_DIR", description: "Directory of ASCII-armored private keys (*.asc, e.g. a mounted Secret): a key ring; all are published, the newest signs; re-read on change" },
     { name: "gpg-passphrase-file", env: "OPENDEPOT_GPG_PASSPHRASE_FILE", description: "File holding the passphrase of --gpg-key-file" },
     { name: "gpg-key-source-url", env: "OPENDEPOT_PROVIDER_GPG_SOURCE_URL", description: "source_url published with the signing key" },
     { name: "tls-cert-path", env: "OPENDEPOT_TLS_CERT_PATH", description: "TLS certificate (PEM); serves HTTPS with --tls-cert-key" },
     { name: "tls-cert-key", env: "OPENDEPOT_TLS_CERT_KEY", description: "TLS private key (PEM)" },
     { name: "mirror-namespace", env: "OPENDEPOT_MIRROR_NAMESPACE", description: "Kubernetes namespace whose Providers the provider network mirror (/opendepot/mirror/v1/) serves; \"off\" disables it (default: --namespace)" },
     { name: "mirror-hostnames", env: "OPENDEPOT_MIRROR_HOSTNAMES", default: DEFAULT_MIRROR_HOSTNAMES.join(","), description: "Provider source hostnames the network mirror answers for, comma-separated" },
+    { name: "yank-grace", env: "OPENDEPOT_YANK_GRACE", default: "30d", description: "How long exact downloads of a yanked version keep working after the yank was first observed, then 404 with the reason (Go duration, or whole days: 30d)" },
     { name: "log-level", env: "OPENDEPOT_LOG_LEVEL", default: "info", description: "debug, info, warn or error", check: checks.oneOf(["debug", "info", "warn", "error"]) },
   ];
 }
@@ -51,13 +54,25 @@ export function mirrorFromFlags(flags: Record<string, string | undefined>): Mirr
   }
 }
 
+export function yankGraceMs(flags: Record<string, string | undefined>): number {
+  const text = flags["yank-grace"]?.trim();
+  if (!text) return DEFAULT_YANK_GRACE_MS;
+  const days = /^(\d{1,5})d$/.exec(text);
+  try {
+    return days ? Number(days[1]) * 86_400_000 : parseDuration(text);
+  } catch (e) {
+    throw new UsageError(`--yank-grace: ${(e as Error).message}`);
+  }
+}
+
 export const urlTtlSeconds = (flags: Record<string, string | undefined>) => Math.max(1, Math.floor(parseDuration(flags["download-url-ttl"]!) / 1000));
 
 export interface RegistryServerOptions {
   store: ResourceStore;
   storageFor: StorageFor;
   signer: ShasumsSigner;
-  urlKey: Uint8Array;
+  /** URL-signing keys: the first signs, the rest (previous keys after a rotation) are accepted for one TTL. */
+  urlKey: Uint8Array | Uint8Array[];
   urlTtlSeconds: number;
   log: Logger;
   publicUrl?: string;
@@ -72,6 +87,8 @@ export interface RegistryServerOptions {
   mirror?: MirrorConfig;
   /** Namespaces served (WATCH_NAMESPACE); all when absent. */
   namespaces?: string[];
+  /** --yank-grace (default 30 days). */
+  yankGraceMs?: number;
 }
 
 export async function startRegistryServer(options: RegistryServerOptions) {
@@ -80,7 +97,8 @@ export async function startRegistryServer(options: RegistryServerOptions) {
   const providers = cacheFor<ProviderObject>(store, Provider, options.namespaces, { log });
   const versions = cacheFor<VersionObject>(store, Version, options.namespaces, { log });
   await Promise.all([modules.start(), providers.start(), versions.start()]);
-  const index = new RegistryIndex({ modules, providers, versions });
+  const lifecycle = { yankGraceMs: options.yankGraceMs ?? DEFAULT_YANK_GRACE_MS };
+  const index = new RegistryIndex({ modules, providers, versions }, lifecycle);
   const auth = options.gatekeeper ? undefined : await startAuth(options.auth ?? { mode: "anonymous", reason: "default" }, { store, log, kubernetes: options.kubernetes, namespaces: options.namespaces });
   const app = createApp(
     {
@@ -93,6 +111,7 @@ export async function startRegistryServer(options: RegistryServerOptions) {
       publicUrl: options.publicUrl,
       signingKeySourceUrl: options.signingKeySourceUrl,
       mirror: options.mirror,
+      lifecycle,
       ready: () => true,
     },
     options.discovery ?? auth?.discovery,

@@ -6,10 +6,11 @@ import { checks, type FlagSpec, parseListen } from "../cli/flags.ts";
 import { createLogger, type Level } from "../log.ts";
 import { EmbeddedStore } from "../store/embedded.ts";
 import { ManifestLoader } from "../store/manifests.ts";
+import { asFieldManager, FIELD_MANAGERS } from "../store/field-manager.ts";
 import { storageFactory } from "../storage/factory.ts";
 import { loadSigningKey } from "./signing-key.ts";
-import { loadOrCreateKey, readKeyFile } from "./secrets-on-disk.ts";
-import { registryServerFlags, startRegistryServer, tlsFromFlags, urlTtlSeconds, mirrorFromFlags } from "./registry-server.ts";
+import { loadOrCreateKeyRing, readKeyRingFile } from "./secrets-on-disk.ts";
+import { registryServerFlags, startRegistryServer, tlsFromFlags, urlTtlSeconds, yankGraceMs, mirrorFromFlags } from "./registry-server.ts";
 import { CONTROLLER_FLAGS, startControllers } from "./controller-manager.ts";
 import { startAdminApi } from "../kubeapi/admin.ts";
 import { AUTH_FLAGS, authConfigFromFlags } from "./auth-flags.ts";
@@ -40,16 +41,17 @@ export async function runStandalone(flags: Record<string, string | undefined>) {
   if (!Number.isInteger(watchCacheSize) || watchCacheSize < 1) throw new Error(`--watch-cache-size must be a positive integer, got "${flags["watch-cache-size"]}"`);
   const adminListen = flags["admin-listen"] && flags["admin-listen"] !== "off" ? parseListen(flags["admin-listen"]) : undefined;
 
-  const store = EmbeddedStore.open(join(dataDir, "store.db"), { eventBufferSize: watchCacheSize });
-  const loader = flags.manifests ? new ManifestLoader(store, resolve(flags.manifests), { log, prune: flags.prune !== "false" }) : undefined;
+  // A cluster's own namespaces exist from the start, and so does the server's (tokens, RBAC policies, bindings).
+  const store = EmbeddedStore.open(join(dataDir, "store.db"), { eventBufferSize: watchCacheSize, namespaces: [flags.namespace ?? "opendepot-system"] });
+  const loader = flags.manifests ? new ManifestLoader(asFieldManager(store, FIELD_MANAGERS.manifests), resolve(flags.manifests), { log, prune: flags.prune !== "false" }) : undefined;
   if (loader) {
     const result = await loader.start();
     log.info("manifests applied", { directory: resolve(flags.manifests!), applied: result.applied, unchanged: result.unchanged, deleted: result.deleted, keptFromElsewhere: result.keptFromElsewhere, errors: result.errors.length });
   }
-  const signer = await loadSigningKey({ keyFile: flags["gpg-key-file"], passphraseFile: flags["gpg-passphrase-file"], dataDir, log });
+  const signer = await loadSigningKey({ keyFile: flags["gpg-key-file"], keyDir: flags["gpg-key-dir"], passphraseFile: flags["gpg-passphrase-file"], dataDir, log });
   const urlKeyPath = join(dataDir, "url-signing.key");
   const urlKeyExisted = flags["url-signing-key-file"] ? true : await Bun.file(urlKeyPath).exists();
-  const urlKey = flags["url-signing-key-file"] ? await readKeyFile(flags["url-signing-key-file"]) : await loadOrCreateKey(urlKeyPath);
+  const urlKey = flags["url-signing-key-file"] ? await readKeyRingFile(flags["url-signing-key-file"]) : await loadOrCreateKeyRing(urlKeyPath);
   if (!urlKeyExisted) log.info("generated a download-URL signing key (first start)", { path: urlKeyPath });
   const storageFor = storageFactory({ defaultRoot: join(dataDir, "artifacts") });
   const controllers = await startControllers({ store, storageFor, log, flags });
@@ -59,6 +61,7 @@ export async function runStandalone(flags: Record<string, string | undefined>) {
     signer,
     urlKey,
     urlTtlSeconds: urlTtlSeconds(flags),
+    yankGraceMs: yankGraceMs(flags),
     log,
     publicUrl: flags["public-url"],
     signingKeySourceUrl: flags["gpg-key-source-url"],

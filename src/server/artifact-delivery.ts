@@ -8,7 +8,8 @@
 import type { VersionObject } from "../api/kinds.ts";
 import type { StorageConfig } from "../api/types.ts";
 import { parseDuration } from "../kits/duration.ts";
-import { sha256OfStream, toBase64 } from "../artifacts/hash.ts";
+import { sha256OfStream } from "../artifacts/hash.ts";
+import { toBase64 } from "../kits/encoding.ts";
 import type { Logger } from "../log.ts";
 import { locateArtifact, type StorageFor } from "../storage/locate.ts";
 import { StorageError, type ArtifactStorage, type ByteRange } from "../storage/types.ts";

@@ -54,6 +54,9 @@ export function tokenFromKubeconfig(encoded: string, allowedServers: string[] = 
   return { token: user.token };
 }
 
+/** All an anonymous caller learns about a refused token. */
+export const INVALID_TOKEN = "invalid or expired token";
+
 export class KubernetesGatekeeper implements Gatekeeper {
   constructor(
     private readonly mode: KubeAuthMode,
@@ -85,8 +88,9 @@ export class KubernetesGatekeeper implements Gatekeeper {
       return unavailable("authorization service unavailable");
     }
     if (decision.outcome === "unauthenticated") {
+      // The API server's reason (e.g. `serviceaccounts "reader" not found`) goes to the log, never to the caller.
       this.log.warn("access denied", { reason: decision.reason, ...target });
-      return unauthorized(decision.reason, true);
+      return unauthorized(INVALID_TOKEN, true);
     }
     if (decision.outcome === "denied") {
       this.log.warn("access denied", { subject: decision.user, reason: decision.reason, ...target });

@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { compareVersions, ConstraintError, matchingVersions, normalizeVersion, parseConstraints, parseVersion, satisfies } from "./constraints.ts";
+import { compareVersions, normalizeVersion, parseVersion } from "../api/version.ts";
+import { ConstraintError, matchingVersions, parseConstraints, satisfies } from "./constraints.ts";
 
 // [constraint, version, expected]: go-version's documented behaviour, plus the two documented deviations
 // (one-segment `~>` is bounded; prereleases need a prerelease constraint of the same core, `!=` included).

@@ -2,7 +2,8 @@ import { afterAll, beforeEach, describe, expect, test } from "bun:test";
 import { lstat, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { sha256OfStream, toBase64 } from "../artifacts/hash.ts";
+import { sha256OfStream } from "../artifacts/hash.ts";
+import { toBase64 } from "../kits/encoding.ts";
 import { FilesystemStorage } from "./filesystem.ts";
 import { StorageError } from "./types.ts";
 

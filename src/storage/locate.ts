@@ -1,6 +1,7 @@
 // Where a Version's artifact lives: which storage backend (from the storageConfig the Version carries) and which key.
 // Controllers write there and the server reads there, so both call this one function.
 import type { VersionObject } from "../api/kinds.ts";
+import { canonicalStorageConfig } from "../api/storage-aliases.ts";
 import type { StorageConfig } from "../api/types.ts";
 import { objectKey } from "./keys.ts";
 import { StorageError, type ArtifactStorage } from "./types.ts";
@@ -14,8 +15,9 @@ export interface ArtifactLocation {
 /** Builds (and caches) a backend for a storage config; undefined config = the process's default storage. */
 export type StorageFor = (config: StorageConfig | undefined) => ArtifactStorage;
 
+/** The Version's storageConfig with the blog's aliases (azureBlob, filesystem.path) folded into canonical fields. */
 export function storageConfigOf(v: VersionObject): StorageConfig | undefined {
-  return v.spec.type === "Module" ? v.spec.moduleConfigRef?.storageConfig : v.spec.providerConfigRef?.storageConfig;
+  return canonicalStorageConfig(v.spec.type === "Module" ? v.spec.moduleConfigRef?.storageConfig : v.spec.providerConfigRef?.storageConfig);
 }
 
 export function locateArtifact(v: VersionObject, storageFor: StorageFor): ArtifactLocation {
