@@ -231,7 +231,7 @@ export const ModuleSpec = Type.Object(
   {
     forceSync: Opt(Type.Boolean({ description: "Re-download every version once; resets itself." })),
     moduleConfig: Doc(ModuleConfig, "Where the module comes from and how it is packaged and stored."),
-    versions: Type.Array(ModuleVersion, { description: "The versions a person declared (manifests, kubectl apply). A Depot never writes this list." }),
+    versions: Type.Array(ModuleVersion, { description: "Versions to serve, as a person declared them (manifests, kubectl apply): one Version resource each (named <module>-<version>). A Depot never writes this list." }),
     depotVersions: Opt(Type.Array(ModuleVersion, { description: "The versions the managing Depot discovered and wants served; written only by the Depot. The controller serves the union of versions and depotVersions. Additive to v0.9." })),
   },
   { additionalProperties: false, description: "A module the registry serves, from a GitHub repository." },
@@ -266,7 +266,7 @@ export const ProviderSpec = Type.Object(
   {
     forceSync: Opt(Type.Boolean({ description: "Re-download every build once; resets itself." })),
     providerConfig: Doc(ProviderConfig, "Which upstream provider, which platforms, and where it is stored."),
-    versions: Type.Array(ProviderVersion, { description: "The versions a person declared (manifests, kubectl apply). A Depot never writes this list." }),
+    versions: Type.Array(ProviderVersion, { description: "Versions to serve, as a person declared them (manifests, kubectl apply): one Version resource per version, OS and architecture. A Depot never writes this list." }),
     depotVersions: Opt(Type.Array(ProviderVersion, { description: "The versions the managing Depot discovered and wants served; written only by the Depot. The controller serves the union of versions and depotVersions. Additive to v0.9." })),
   },
   { additionalProperties: false, description: "A provider the registry mirrors from the OpenTofu registry and signs." },
