@@ -67,6 +67,28 @@ export const StorageConfig = Type.Object(
   { additionalProperties: false },
 );
 
+/** Scan settings of a Module or Provider; unset fields take the controller's defaults. Additive to v0.9. */
+export const ScanConfig = Type.Object(
+  {
+    blockOnCritical: Opt(Type.Boolean({ description: "Never serve a version with a CRITICAL finding." })),
+    blockOnHigh: Opt(Type.Boolean({ description: "Never serve a version with a HIGH or CRITICAL finding." })),
+    ignore: Opt(
+      Type.Array(
+        Type.Object(
+          {
+            id: Str("Finding ID (CVE-2021-38561, AWS-0104; AVD-AWS-0104 matches AWS-0104)."),
+            reason: Str("Why the finding is accepted."),
+            expires: Opt(Str("RFC 3339 time or YYYY-MM-DD (UTC midnight) after which the finding blocks again.")),
+          },
+          { additionalProperties: false },
+        ),
+        { maxItems: 500 },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+
 export const ModuleConfig = Type.Object(
   {
     fileFormat: Opt(Type.Union([Type.Literal("zip"), Type.Literal("tar"), Type.Literal("tar.gz")], { description: "Archive format: zip, or tar (gzip tarball)." })),
@@ -79,6 +101,7 @@ export const ModuleConfig = Type.Object(
     storageConfig: Opt(StorageConfig),
     versionConstraints: Opt(Str()),
     versionHistoryLimit: Opt(Type.Integer()),
+    scanConfig: Opt(ScanConfig),
   },
   { additionalProperties: false },
 );
@@ -94,6 +117,7 @@ export const ProviderConfig = Type.Object(
     storageConfig: Opt(StorageConfig),
     versionHistoryLimit: Opt(Type.Integer()),
     versionConstraints: Opt(Str()),
+    scanConfig: Opt(ScanConfig),
   },
   { additionalProperties: false },
 );
@@ -106,12 +130,38 @@ export const SecurityFinding = Type.Object(
     fixedVersion: Opt(Type.String()),
     severity: Type.String(),
     title: Opt(Type.String()),
+    // Additive to v0.9: what a user needs to act on a finding.
+    target: Opt(Str("File the finding is in, relative to the scanned tree (main.tf, go.mod, provider-binary).")),
+    resource: Opt(Str("Terraform resource of a misconfiguration, e.g. aws_s3_bucket.logs.")),
+    startLine: Opt(Type.Integer()),
+    endLine: Opt(Type.Integer()),
+    primaryURL: Opt(Str()),
+    ignored: Opt(Str("Set when a scanConfig.ignore entry accepts this finding: that entry's reason.")),
   },
   { additionalProperties: false },
 );
 
 export const ScanResult = Type.Object(
-  { scannedAt: Type.String(), findings: Opt(Type.Array(SecurityFinding)) },
+  {
+    scannedAt: Type.String(),
+    findings: Opt(Type.Array(SecurityFinding, { description: "The most severe findings, one per (rule, resource) or (ID, package), at most --scan-max-findings." })),
+    counts: Opt(Type.Record(Type.String(), Type.Integer(), { description: "Every finding of the scan by severity (CRITICAL, HIGH, MEDIUM, LOW, UNKNOWN). Additive to v0.9." })),
+    scanner: Opt(Str("Scanner and version, e.g. trivy 0.74.0. Additive to v0.9.")),
+    dbUpdatedAt: Opt(Str("UpdatedAt of the vulnerability DB the scan used. Additive to v0.9.")),
+    source: Opt(Str("What was scanned. Additive to v0.9.")),
+  },
+  { additionalProperties: false },
+);
+
+/** Whether scan results let a Version be served. Additive to v0.9. */
+export const ScanVerdict = Type.Object(
+  {
+    blocked: Type.Boolean({ description: "True: the registry does not serve this Version." }),
+    reason: Str("Passed, ScanPolicyViolation, ScanFailed or Unscanned."),
+    message: Opt(Str()),
+    policy: Opt(Str("Fingerprint of the policy and DB the verdict was reached under; a change triggers a rescan.")),
+    evaluatedAt: Opt(Str()),
+  },
   { additionalProperties: false },
 );
 
@@ -266,6 +316,7 @@ export const VersionStatus = Type.Object(
     archiveSizeBytes: Opt(Type.Integer({ format: "int64" })),
     binaryScan: Opt(ScanResult),
     sourceScan: Opt(ScanResult),
+    scanVerdict: Opt(ScanVerdict),
     readmeConfigMapRef: Opt(ReadmeConfigMapRef),
     protocols: Opt(Type.Array(Type.String(), { description: "Provider plugin protocol versions (e.g. 5.0, 6.0). Additive to v0.9." })),
     h1: Opt(Type.String({ description: "h1: hash of a provider package. Additive to v0.9." })),
@@ -297,6 +348,8 @@ export type ModuleConfig = Static<typeof ModuleConfig>;
 export type ProviderConfig = Static<typeof ProviderConfig>;
 export type SecurityFinding = Static<typeof SecurityFinding>;
 export type ScanResult = Static<typeof ScanResult>;
+export type ScanConfig = Static<typeof ScanConfig>;
+export type ScanVerdict = Static<typeof ScanVerdict>;
 export type DepotModuleConfig = Static<typeof DepotModuleConfig>;
 export type DepotEntryStatus = Static<typeof DepotEntryStatus>;
 export type DepotSpec = Static<typeof DepotSpec>;
