@@ -19,6 +19,7 @@ import { ModuleSpecError } from "./fetch-module.ts";
 import { saveReadme } from "./readme.ts";
 import type { Upstreams } from "./upstreams.ts";
 import { patchSpec, patchStatusIfChanged, setFinalizers } from "./writes.ts";
+import type { ScanReview, VersionScanner } from "./version-scan.ts";
 
 export const VERSION_CONTROLLER = "version";
 export const SYNCED_MESSAGE = "Successfully synced version";
@@ -30,6 +31,15 @@ export interface VersionControllerOptions {
   /** Full re-hash of stored objects at this interval (default 24 h). */
   rehashIntervalMs?: number;
   concurrency?: number;
+  /** The scan stage (publish gate); absent = scanning off. */
+  scanner?: (publisher: ArtifactPublisher, versions: ObjectCache<VersionObject>) => VersionScanner;
+}
+
+/** Fold a scan review into a status report: a blocked Version is stored but not synced (and not served). */
+function gated(status: Record<string, unknown>, conditions: ConditionInput[], review: ScanReview | undefined): [Record<string, unknown>, ConditionInput[]] {
+  if (!review) return [status, conditions];
+  const held = review.blocked ? { synced: false, syncStatus: `${review.error ? "Scan failed" : "Scan policy violation"}: ${review.message}` } : {};
+  return [{ ...status, ...review.status, ...held }, [...conditions, ...review.conditions]];
 }
 
 function specProblem(v: VersionObject): string | undefined {
@@ -57,6 +67,7 @@ export class VersionController implements Controller {
   private readonly versions: ObjectCache<VersionObject>;
   private readonly publisher: ArtifactPublisher;
   private readonly rehashIntervalMs: number;
+  private readonly scanner?: VersionScanner;
 
   constructor(
     private readonly store: ResourceStore,
@@ -67,6 +78,7 @@ export class VersionController implements Controller {
     this.concurrency = options.concurrency ?? 4;
     this.rehashIntervalMs = options.rehashIntervalMs ?? 24 * 3_600_000;
     this.publisher = new ArtifactPublisher(options.storageFor, options.upstreams, { tmpDir: options.tmpDir, rehashIntervalMs: this.rehashIntervalMs });
+    this.scanner = options.scanner?.(this.publisher, this.versions);
   }
 
   async reconcile(key: ObjectKey, { log, signal }: ReconcileContext): Promise<ReconcileResult | void> {
@@ -96,9 +108,11 @@ export class VersionController implements Controller {
         // A refused immutable re-fetch stays reported until a later fetch matches again: the artifact is served,
         // but upstream no longer produces it, and the user should know.
         const diverged = v.status?.conditions?.find((c) => c.type === "Synced")?.reason === "ImmutableChecksumMismatch";
-        if (diverged) await patchStatusIfChanged(this.store, Version, v, { synced: true, ...verified });
-        else await this.report(v, { synced: true, syncStatus: SYNCED_MESSAGE, ...verified }, readiness(true, "Synced", SYNCED_MESSAGE));
-        return { requeueAfterMs: this.rehashIntervalMs };
+        const review = await this.scanner?.review(v, { fileName: v.spec.fileName!, checksum: v.status!.checksum! }, { force: false, log, signal });
+        if (diverged && !review) await patchStatusIfChanged(this.store, Version, v, { synced: true, ...verified });
+        else await this.report(v, ...gated({ synced: true, ...(diverged ? {} : { syncStatus: SYNCED_MESSAGE }), ...verified }, diverged ? [] : readiness(true, "Synced", SYNCED_MESSAGE), review));
+        if (review?.error) throw review.error; // retried with backoff; the artifact is not fetched again
+        return { requeueAfterMs: Math.min(this.rehashIntervalMs, review?.requeueAfterMs ?? Infinity) };
       }
     } catch (e) {
       if (e instanceof StorageError && e.kind === "Invalid") return this.report(v, { synced: false, syncStatus: describeError(e) }, readiness(false, "InvalidSpec", describeError(e)));
@@ -113,15 +127,16 @@ export class VersionController implements Controller {
       await this.reportFailure(v, e, published === "intact");
       throw e; // backoff; an UpstreamError with retryAt (rate limit) is retried at that time instead
     }
-    await this.apply(v, outcome, published, log);
-    return { requeueAfterMs: this.rehashIntervalMs };
+    const review = await this.apply(v, outcome, published, log, signal);
+    if (review?.error) throw review.error;
+    return { requeueAfterMs: Math.min(this.rehashIntervalMs, review?.requeueAfterMs ?? Infinity) };
   }
 
   private rehashDue(v: VersionObject): boolean {
     return !(Date.parse(v.status?.verifiedAt ?? "") > Date.now() - this.rehashIntervalMs);
   }
 
-  private async apply(v: VersionObject, outcome: Outcome, published: PublishedState, log: Logger): Promise<void> {
+  private async apply(v: VersionObject, outcome: Outcome, published: PublishedState, log: Logger, signal: AbortSignal): Promise<ScanReview | undefined> {
     const { fetched } = outcome;
     if (outcome.kind === "immutable-refused") {
       const message = `version is marked immutable: archive checksum doesn't match existing checksum: got '${outcome.newChecksum}'`;
@@ -131,7 +146,7 @@ export class VersionController implements Controller {
         { type: "Synced", status: "False", reason: "ImmutableChecksumMismatch", message },
       ]);
       if (v.spec.forceSync) await patchSpec(this.store, Version, v, { forceSync: false });
-      return;
+      return undefined;
     }
     let current = v;
     if (outcome.kind === "published" && outcome.replacedFileName && fetched.fileName !== v.spec.fileName) {
@@ -139,9 +154,11 @@ export class VersionController implements Controller {
     }
     const readmeRef = fetched.readme ? await saveReadme(this.store, current, fetched.readme) : undefined;
     const checksum = outcome.kind === "published" ? outcome.checksum : v.status!.checksum!;
+    // New bytes (or forceSync) are scanned before the status that would let the server serve them is written.
+    const review = await this.scanner?.review(current, { fileName: fetched.fileName, checksum }, { force: true, log, signal });
     await this.report(
       current,
-      {
+      ...gated({
         synced: true,
         syncStatus: SYNCED_MESSAGE,
         checksum,
@@ -151,14 +168,14 @@ export class VersionController implements Controller {
         ...(fetched.protocols ? { protocols: fetched.protocols } : {}),
         ...(fetched.h1 ? { h1: fetched.h1 } : {}),
         ...(readmeRef ? { readmeConfigMapRef: readmeRef } : {}),
-      },
-      readiness(true, "Synced", SYNCED_MESSAGE),
+      }, readiness(true, "Synced", SYNCED_MESSAGE), review),
     );
     if (outcome.kind === "published" && outcome.replacedFileName && outcome.replacedFileName !== fetched.fileName) {
       await this.publisher.removeReplaced(v, outcome.replacedFileName, log);
     }
     if (current.spec.forceSync) await patchSpec(this.store, Version, current, { forceSync: false });
-    log.info("version synced", { checksum, size: fetched.put.size, source: fetched.source, fileName: fetched.fileName, outcome: outcome.kind });
+    log.info("version synced", { checksum, size: fetched.put.size, source: fetched.source, fileName: fetched.fileName, outcome: outcome.kind, ...(review ? { scan: review.message, blocked: review.blocked } : {}) });
+    return review;
   }
 
   private async reportFailure(v: VersionObject, e: unknown, stillServed: boolean): Promise<void> {
