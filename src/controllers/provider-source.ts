@@ -63,6 +63,34 @@ export interface GoModules {
 
 const GO_FILE_LIMIT = 4 * 1024 * 1024;
 
+/**
+ * Fetched go.mod/go.sum by repository and version, so rescans (a DB update, a policy change) cost GitHub nothing:
+ * release tags do not move, and forceSync (which re-downloads the artifact) clears the entry. Bounded by bytes.
+ */
+export class GoModuleCache {
+  private readonly entries = new Map<string, GoModules | null>();
+  private bytes = 0;
+  constructor(private readonly maxBytes = 32 * 1024 * 1024) {}
+
+  async get(key: string, load: () => Promise<GoModules | undefined>, refresh: boolean): Promise<GoModules | undefined> {
+    if (!refresh && this.entries.has(key)) return this.entries.get(key) ?? undefined;
+    const value = await load();
+    this.drop(key);
+    const size = value ? Object.values(value.files).reduce((n, b) => n + b.byteLength, 0) : 0;
+    if (size > this.maxBytes) return value;
+    while (this.bytes + size > this.maxBytes || this.entries.size >= 4096) this.drop(this.entries.keys().next().value!);
+    this.entries.set(key, value ?? null);
+    this.bytes += size;
+    return value;
+  }
+
+  private drop(key: string): void {
+    const old = this.entries.get(key);
+    if (old) this.bytes -= Object.values(old.files).reduce((n, b) => n + b.byteLength, 0);
+    this.entries.delete(key);
+  }
+}
+
 /** go.mod (and go.sum when present) at the version's tag (`v<version>`, else `<version>`); undefined without go.mod. */
 export async function fetchGoModules(github: GitHubClient, repo: SourceRepository, version: string): Promise<GoModules | undefined> {
   for (const ref of refCandidates(version)) {

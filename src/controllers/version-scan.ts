@@ -21,7 +21,7 @@ import type { ObjectCache } from "../store/multi-namespace-cache.ts";
 import type { ResourceStore } from "../store/types.ts";
 import type { ArtifactLocation } from "../storage/locate.ts";
 import { describeError, type ConditionInput } from "./conditions.ts";
-import { fetchGoModules, resolveSourceRepository } from "./provider-source.ts";
+import { fetchGoModules, GoModuleCache, resolveSourceRepository } from "./provider-source.ts";
 import { moduleTree, providerRootfs, withTempDir } from "./scan-inputs.ts";
 import type { Upstreams } from "./upstreams.ts";
 import { moduleArchiveFormat } from "../api/naming.ts";
@@ -74,6 +74,7 @@ export class VersionScanner {
   private readonly pool: WorkerPool;
   /** Provider source scans in flight or recently done, shared by the builds of one version. */
   private readonly sourceScans = new Map<string, { at: number; result: Promise<Scanned> }>();
+  private readonly goModules = new GoModuleCache();
 
   constructor(
     private readonly settings: ScanSettings,
@@ -110,7 +111,7 @@ export class VersionScanner {
 
     let results: { sourceScan?: Scanned; binaryScan?: Scanned };
     try {
-      results = await this.scan(v, artifact, db, ctx.log, ctx.signal);
+      results = await this.scan(v, artifact, db, ctx.force, ctx.log, ctx.signal);
     } catch (error) {
       return { ...this.failed(v, policy, fingerprint, error, ctx.log), error, requeueAfterMs };
     }
@@ -183,7 +184,7 @@ export class VersionScanner {
     return { status: { scanVerdict: verdict }, blocked, message, conditions };
   }
 
-  private async scan(v: VersionObject, artifact: { fileName: string; checksum: string }, db: string | undefined, log: Logger, signal: AbortSignal): Promise<{ sourceScan?: Scanned; binaryScan?: Scanned }> {
+  private async scan(v: VersionObject, artifact: { fileName: string; checksum: string }, db: string | undefined, force: boolean, log: Logger, signal: AbortSignal): Promise<{ sourceScan?: Scanned; binaryScan?: Scanned }> {
     const location = this.deps.locate(v, artifact.fileName);
     const base = this.settings.tmpDir;
     if (v.spec.type === "Module") {
@@ -196,7 +197,7 @@ export class VersionScanner {
       const parsed = await this.trivy("binary", rootfs.dir, signal);
       return { parsed, source: rootfs.entry ? `provider executable ${rootfs.entry}` : "provider package without an executable entry", dbUpdatedAt: db };
     });
-    const sourceScan = await this.sharedSourceScan(v, db, log, signal);
+    const sourceScan = await this.sharedSourceScan(v, db, force, log, signal);
     return { binaryScan, sourceScan };
   }
 
@@ -205,7 +206,7 @@ export class VersionScanner {
   }
 
   /** One go.mod scan per provider version and DB, whichever build asks first; the others wait for it. */
-  private sharedSourceScan(v: VersionObject, db: string | undefined, log: Logger, signal: AbortSignal): Promise<Scanned> {
+  private sharedSourceScan(v: VersionObject, db: string | undefined, force: boolean, log: Logger, signal: AbortSignal): Promise<Scanned> {
     const ns = v.metadata.namespace ?? "default";
     const provider = v.metadata.labels?.[LABELS.provider] ?? v.spec.providerConfigRef?.name ?? "";
     const version = v.spec.version.replace(/^v/i, "");
@@ -219,17 +220,20 @@ export class VersionScanner {
         o.status?.sourceScan?.dbUpdatedAt === db && Date.parse(o.status?.sourceScan?.scannedAt ?? "") > now - this.settings.rescanIntervalMs && o.status?.scanVerdict?.reason !== "ScanFailed");
     const result = sibling?.status?.sourceScan
       ? Promise.resolve(fromStored(sibling.status.sourceScan))
-      : this.sourceScan(v, db, log, signal);
+      : this.sourceScan(v, db, force, log, signal);
     this.sourceScans.set(key, { at: now, result });
     if (this.sourceScans.size > 512) this.sourceScans.delete(this.sourceScans.keys().next().value!);
     result.catch(() => this.sourceScans.get(key)?.result === result && this.sourceScans.delete(key));
     return result;
   }
 
-  private async sourceScan(v: VersionObject, db: string | undefined, log: Logger, signal: AbortSignal): Promise<Scanned> {
+  private async sourceScan(v: VersionObject, db: string | undefined, force: boolean, log: Logger, signal: AbortSignal): Promise<Scanned> {
     const repo = await resolveSourceRepository(v, this.deps.store, this.deps.docs);
-    const github = await this.deps.upstreams.github(v.metadata.namespace ?? "default", v.spec.providerConfigRef?.githubClientConfig?.useAuthenticatedClient === true);
-    const mods = await fetchGoModules(github, repo, v.spec.version);
+    const ns = v.metadata.namespace ?? "default";
+    const mods = await this.goModules.get(`${ns}\0${repo.url}\0${v.spec.version}`, async () => {
+      const github = await this.deps.upstreams.github(ns, v.spec.providerConfigRef?.githubClientConfig?.useAuthenticatedClient === true);
+      return fetchGoModules(github, repo, v.spec.version);
+    }, force && v.spec.forceSync === true);
     if (!mods) {
       log.info("no go.mod in the provider's source repository at this version; source not scanned", { repository: repo.url });
       return { parsed: { findings: [], counts: zeroCounts() }, source: `no go.mod at v${v.spec.version.replace(/^v/i, "")} in ${repo.url} (${repo.how}): source not scanned`, dbUpdatedAt: db };

@@ -1,0 +1,257 @@
+// Acceptance for scanning and the publish gate, end to end: Modules and Providers synced from the fake upstreams,
+// scanned by the stand-in `trivy` (fixtures/trivy, replaying real Trivy reports chosen by a marker in the content),
+// and the real Terraform CLI refused or served accordingly.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Module, Provider, Version, type ModuleObject, type ProviderObject, type VersionObject } from "../../src/api/kinds.ts";
+import { API_VERSION } from "../../src/api/meta.ts";
+import { sampleModuleFiles, startSampleUpstreams, type SampleUpstreams } from "../../fixtures/upstream-fakes.ts";
+import { seedStandInDb, standInInvocations, STANDIN_TRIVY } from "../../fixtures/trivy/standin-db.ts";
+import { startHarness, type Harness } from "../support/registry-harness.ts";
+import { waitFor, type JsonResponse } from "../support/ports.ts";
+import { TerraformWorkspace } from "../support/terraform.ts";
+
+let upstreams: SampleUpstreams;
+let h: Harness;
+let cacheDir: string;
+
+const enc = new TextEncoder();
+const moduleObject = (name: string, repo: string, scanConfig?: Record<string, unknown>): ModuleObject => ({
+  apiVersion: API_VERSION,
+  kind: "Module",
+  metadata: { name, namespace: "default" },
+  spec: { moduleConfig: { name: repo, repoOwner: "acme", provider: "aws", fileFormat: "zip", ...(scanConfig ? { scanConfig } : {}) }, versions: [{ version: "v1.0.0" }] },
+});
+const providerObject = (name: string, version: string, scanConfig?: Record<string, unknown>): ProviderObject => ({
+  apiVersion: API_VERSION,
+  kind: "Provider",
+  metadata: { name, namespace: "default" },
+  spec: { providerConfig: { operatingSystems: ["linux", "darwin"], architectures: ["amd64", "arm64"], ...(scanConfig ? { scanConfig } : {}) }, versions: [{ version }] },
+});
+const condition = (o: VersionObject, type: string) => o.status?.conditions?.find((c) => c.type === type);
+const verdict = (reason: string) => (v: VersionObject) => v.status?.scanVerdict?.reason === reason;
+const get = (path: string) => fetch(new URL(path, h.url), { redirect: "manual" }) as Promise<JsonResponse>;
+const BUILDS = ["linux-amd64", "linux-arm64", "darwin-amd64", "darwin-arm64"];
+
+/** A module repo whose every tag carries one extra file with a stand-in scenario marker. */
+function addScannedRepo(repo: string, scenario: string) {
+  upstreams.github.addRepo("acme", repo, { releases: ["v1.0.0"], files: (tag) => ({ ...sampleModuleFiles(tag), "security.tf": `# trivy-scenario: ${scenario}\n` }) });
+}
+/** A provider whose executables carry a stand-in scenario marker. */
+function addScannedProvider(name: string, version: string, scenario: string, link?: string) {
+  upstreams.opentofu.addProvider("hashicorp", name, { versions: [version], binary: (v, os, arch) => enc.encode(`#!/bin/sh\n# trivy-scenario: ${scenario}\necho ${name} ${v} ${os}_${arch}\n`), ...(link ? { link } : {}) });
+}
+
+async function moduleVersions(name: string): Promise<string[]> {
+  const r = await get(`/opendepot/modules/v1/default/${name}/aws/versions`);
+  return ((await r.json()).modules?.[0]?.versions ?? []).map((v: { version: string }) => v.version);
+}
+async function providerVersions(name: string): Promise<{ version: string; platforms: unknown[] }[]> {
+  return (await (await get(`/opendepot/providers/v1/default/${name}/versions`)).json()).versions;
+}
+
+async function terraformInit(module: string): Promise<{ exitCode: number; out: string }> {
+  const ws = await TerraformWorkspace.create(h.url, { "main.tf": `module "m" {\n  source  = "registry.local/default/${module}/aws"\n  version = "1.0.0"\n}\n` });
+  const r = await ws.run("init");
+  await rm(ws.dir, { recursive: true, force: true });
+  return { exitCode: r.exitCode, out: r.stdout + r.stderr };
+}
+
+beforeAll(async () => {
+  upstreams = await startSampleUpstreams();
+  cacheDir = await mkdtemp(join(tmpdir(), "opendepot-trivy-cache-"));
+  await seedStandInDb(cacheDir);
+  addScannedRepo("terraform-aws-critical", "misconfig-critical");
+  h = await startHarness({
+    env: upstreams.env,
+    flags: ["--scanning-enabled", "--scan-modules", "--trivy-path", STANDIN_TRIVY, "--trivy-cache-dir", cacheDir, "--scan-timeout", "20s", "--scan-concurrency", "2", "--opentofu-api-url", upstreams.opentofu.url],
+  });
+});
+
+afterAll(async () => {
+  await h?.stop();
+  await upstreams?.stop();
+  if (cacheDir) await rm(cacheDir, { recursive: true, force: true });
+});
+
+describe("module IaC scan and the publish gate", () => {
+  test("a CRITICAL misconfiguration with blockOnCritical is never installable; its findings stay in status", async () => {
+    await h.store.create(moduleObject("critical-blocked", "terraform-aws-critical", { blockOnCritical: true }));
+    const v = await h.until<VersionObject>(Version, "critical-blocked-1-0-0", verdict("ScanPolicyViolation"), 60_000);
+    expect(v.status?.synced).toBe(false);
+    expect(v.status?.checksum).toBeTruthy(); // stored (so it is not fetched again), just not served
+    expect(condition(v, "Ready")).toMatchObject({ status: "False", reason: "ScanPolicyViolation" });
+    expect(condition(v, "Ready")?.message).toContain("CRITICAL AWS-0104 in terraform-aws-modules/vpc/aws/modules/vpc-endpoints/modules/vpc-endpoints/main.tf:107 (module.endpoints)");
+    expect(v.status?.syncStatus).toStartWith("Scan policy violation: blocked by CRITICAL AWS-0104");
+    expect(v.status?.sourceScan?.counts).toEqual({ CRITICAL: 1, HIGH: 0, MEDIUM: 0, LOW: 1, UNKNOWN: 0 });
+    expect(v.status?.sourceScan?.findings?.map((f) => [f.vulnerabilityID, f.severity, f.resource, f.startLine, f.primaryURL])).toEqual([
+      ["AWS-0104", "CRITICAL", "module.endpoints", 107, "https://avd.aquasec.com/misconfig/aws-0104"],
+      ["AWS-0124", "LOW", "module.endpoints", 106, "https://avd.aquasec.com/misconfig/aws-0124"],
+    ]);
+    expect(v.status?.sourceScan?.scanner).toBe("trivy 0.74.0");
+
+    expect(await moduleVersions("critical-blocked")).toEqual([]);
+    expect((await get("/opendepot/modules/v1/default/critical-blocked/aws/1.0.0/download")).status).toBe(404);
+    const init = await terraformInit("critical-blocked");
+    expect(init.exitCode).not.toBe(0);
+    expect(init.out).toMatch(/no available releases match|Unreadable module|no versions/i);
+
+    // Not re-downloaded in a loop: the archive was fetched once, and later reconciles only look at the verdict.
+    const archives = upstreams.github.stats.archivesServed;
+    await Bun.sleep(3000); // several 1 s resyncs of the harness
+    expect(upstreams.github.stats.archivesServed).toBe(archives);
+  }, 120_000);
+
+  test("the module scan ran `trivy config` with the documented command line", async () => {
+    const runs = (await standInInvocations(cacheDir)).filter((a) => a[0] === "config");
+    expect(runs.length).toBeGreaterThan(0);
+    const argv = runs[0]!;
+    expect(argv.slice(0, -1)).toEqual(["config", "--format", "json", "--quiet", "--cache-dir", cacheDir, "--timeout", "20s", "--exit-code", "3", "--skip-check-update"]);
+    expect(argv.at(-1)).toContain("opendepot-modscan-");
+  });
+
+  test("blockOnHigh alone blocks CRITICAL too (HIGH and above)", async () => {
+    await h.store.create(moduleObject("critical-high", "terraform-aws-critical", { blockOnHigh: true }));
+    const v = await h.until<VersionObject>(Version, "critical-high-1-0-0", verdict("ScanPolicyViolation"), 60_000);
+    expect(v.status?.scanVerdict?.message).toContain("CRITICAL AWS-0104");
+    expect(await moduleVersions("critical-high")).toEqual([]);
+    expect((await terraformInit("critical-high")).exitCode).not.toBe(0);
+  }, 120_000);
+
+  test("without a policy the same module installs, and its findings show", async () => {
+    await h.store.create(moduleObject("critical-open", "terraform-aws-critical"));
+    const v = await h.until<VersionObject>(Version, "critical-open-1-0-0", (x) => x.status?.synced === true && x.status?.scanVerdict?.reason === "Passed", 60_000);
+    expect(condition(v, "Ready")?.status).toBe("True");
+    expect(condition(v, "Scanned")).toMatchObject({ status: "True", reason: "NoBlockPolicy" });
+    expect(v.status?.sourceScan?.findings?.[0]).toMatchObject({ vulnerabilityID: "AWS-0104", severity: "CRITICAL" });
+    expect(await moduleVersions("critical-open")).toEqual(["1.0.0"]);
+    const init = await terraformInit("critical-open");
+    expect(init.out).toContain("Terraform has been successfully initialized");
+  }, 120_000);
+
+  test("turning the policy on for a served module blocks it (a rescan, no re-download)", async () => {
+    const archives = upstreams.github.stats.archivesServed;
+    await h.store.patch(Module, "default", "critical-open", { type: "merge", patch: { spec: { moduleConfig: { scanConfig: { blockOnCritical: true } } } } });
+    await h.until<VersionObject>(Version, "critical-open-1-0-0", verdict("ScanPolicyViolation"), 60_000);
+    expect(await moduleVersions("critical-open")).toEqual([]);
+    expect(upstreams.github.stats.archivesServed).toBe(archives);
+  }, 90_000);
+});
+
+describe("provider binary scan", () => {
+  test("a HIGH gobinary vulnerability with blockOnHigh blocks every platform; an ignore entry unblocks; its expiry re-blocks", async () => {
+    addScannedProvider("gadget", "1.4.0", "gobinary-high");
+    await h.store.create(providerObject("gadget", "1.4.0", { blockOnHigh: true }));
+    for (const b of BUILDS) {
+      const v = await h.until<VersionObject>(Version, `gadget-1-4-0-${b}`, verdict("ScanPolicyViolation"), 90_000);
+      expect(v.status?.binaryScan?.findings).toEqual([
+        expect.objectContaining({ vulnerabilityID: "CVE-2021-38561", severity: "HIGH", pkgName: "golang.org/x/text", installedVersion: "v0.3.5", fixedVersion: "0.3.7", target: "provider-binary" }),
+      ]);
+      expect(v.status?.binaryScan?.source).toBe(`provider executable terraform-provider-gadget_v1.4.0`);
+      expect(condition(v, "Ready")?.message).toContain("HIGH CVE-2021-38561 in golang.org/x/text v0.3.5 (fixed in 0.3.7)");
+      const [os, arch] = b.split("-");
+      expect((await get(`/opendepot/providers/v1/default/gadget/1.4.0/download/${os}/${arch}`)).status).toBe(404);
+    }
+    expect(await providerVersions("gadget")).toEqual([]);
+    const rootfs = (await standInInvocations(cacheDir)).find((a) => a[0] === "rootfs")!;
+    expect(rootfs.slice(0, -1)).toEqual(["rootfs", "--format", "json", "--quiet", "--cache-dir", cacheDir, "--timeout", "20s", "--exit-code", "3", "--scanners", "vuln", "--list-all-pkgs=false", "--skip-db-update", "--offline-scan", "--skip-java-db-update"]);
+
+    const expires = new Date(Date.now() + 12_000).toISOString().replace(/\.\d{3}Z$/, "Z");
+    await h.store.patch(Provider, "default", "gadget", { type: "merge", patch: { spec: { providerConfig: { scanConfig: { blockOnHigh: true, ignore: [{ id: "CVE-2021-38561", reason: "DoS only reachable with untrusted language tags", expires }] } } } } });
+    for (const b of BUILDS) {
+      const v = await h.until<VersionObject>(Version, `gadget-1-4-0-${b}`, (x) => x.status?.synced === true && verdict("Passed")(x), 60_000);
+      expect(v.status?.binaryScan?.findings?.[0]?.ignored).toBe(`DoS only reachable with untrusted language tags (until ${expires})`);
+    }
+    expect((await providerVersions("gadget"))[0]?.platforms).toHaveLength(4);
+    // No new download for any of this: the stored zips were scanned again.
+    const downloads = upstreams.opentofu.stats.downloads;
+    for (const b of BUILDS) await h.until<VersionObject>(Version, `gadget-1-4-0-${b}`, verdict("ScanPolicyViolation"), 60_000);
+    expect(await providerVersions("gadget")).toEqual([]);
+    expect(upstreams.opentofu.stats.downloads).toBe(downloads);
+    expect(Date.now()).toBeGreaterThanOrEqual(Date.parse(expires));
+  }, 240_000);
+
+  test("provider source scan: repository from the docs API, recorded on the Provider; go.mod scanned once for all builds", async () => {
+    const link = "https://github.com/acme/terraform-provider-widget";
+    upstreams.github.addRepo("acme", "terraform-provider-widget", { releases: ["v2.0.0"], files: { "go.mod": "module github.com/acme/terraform-provider-widget\n\ngo 1.22\n// trivy-scenario: gomod-vulns\n", "go.sum": "", "main.go": "package main\n" } });
+    addScannedProvider("widget", "2.0.0", "clean", link);
+    const fsBefore = (await standInInvocations(cacheDir)).filter((a) => a[0] === "fs").length;
+    await h.store.create(providerObject("widget", "2.0.0"));
+    for (const b of BUILDS) {
+      const v = await h.until<VersionObject>(Version, `widget-2-0-0-${b}`, (x) => x.status?.synced === true && !!x.status?.sourceScan, 90_000);
+      expect(v.status?.sourceScan?.source).toBe(`go.mod + go.sum at v2.0.0 of ${link} (registry)`);
+      expect(v.status?.sourceScan?.findings?.map((f) => f.vulnerabilityID)).toEqual(["CVE-2022-23628", "CVE-2021-38561", "GMS-2022-20"]);
+      expect(v.status?.binaryScan?.findings).toEqual([]);
+    }
+    expect((await h.get<ProviderObject>(Provider, "widget"))?.status?.resolvedSourceRepository).toBe(link);
+    const fsRuns = (await standInInvocations(cacheDir)).filter((a) => a[0] === "fs");
+    expect(fsRuns.length - fsBefore).toBe(1);
+    expect(fsRuns.at(-1)!.slice(0, -1)).toEqual(["fs", "--format", "json", "--quiet", "--cache-dir", cacheDir, "--timeout", "20s", "--exit-code", "3", "--scanners", "vuln", "--list-all-pkgs=false", "--skip-db-update", "--offline-scan", "--skip-java-db-update"]);
+  }, 180_000);
+
+  test("a DB update that reveals a CVE blocks a served build on rescan, with 0 upstream bytes", async () => {
+    addScannedProvider("sprocket", "0.9.0", "gobinary-later");
+    await h.store.create(providerObject("sprocket", "0.9.0", { blockOnHigh: true }));
+    for (const b of BUILDS) await h.until<VersionObject>(Version, `sprocket-0-9-0-${b}`, (x) => x.status?.synced === true && verdict("Passed")(x), 90_000);
+    expect((await providerVersions("sprocket"))[0]?.platforms).toHaveLength(4);
+    const before = { tofu: upstreams.opentofu.stats.downloadBytes, tofuRequests: upstreams.opentofu.stats.requests, github: upstreams.github.stats.bytesServed, githubRequests: upstreams.github.stats.requests };
+    await seedStandInDb(cacheDir, { updatedAt: new Date("2026-12-01T06:00:00Z"), scenarios: { "gobinary-later": "gobinary-high" } });
+    for (const b of BUILDS) {
+      const v = await h.until<VersionObject>(Version, `sprocket-0-9-0-${b}`, verdict("ScanPolicyViolation"), 90_000);
+      expect(v.status?.binaryScan?.dbUpdatedAt).toBe("2026-12-01T06:00:00Z");
+    }
+    expect(await providerVersions("sprocket")).toEqual([]);
+    expect(upstreams.opentofu.stats.downloadBytes - before.tofu).toBe(0);
+    expect(upstreams.github.stats.bytesServed - before.github).toBe(0);
+    expect(upstreams.opentofu.stats.requests - before.tofuRequests).toBe(0);
+    expect(upstreams.github.stats.requests - before.githubRequests).toBe(0);
+    expect(h.logs.some((l) => l.msg === "version blocked by the scan policy; it is not served")).toBe(true);
+  }, 180_000);
+});
+
+describe("scanner trouble fails closed under a gate", () => {
+  let trouble: Harness;
+  let emptyCache: string;
+  beforeAll(async () => {
+    emptyCache = await mkdtemp(join(tmpdir(), "opendepot-trivy-empty-"));
+    for (const s of ["crash", "hang", "garbage", "fatal"]) addScannedRepo(`terraform-aws-${s}`, s);
+    trouble = await startHarness({
+      env: upstreams.env,
+      flags: ["--scanning-enabled", "--scan-modules", "--trivy-path", STANDIN_TRIVY, "--trivy-cache-dir", emptyCache, "--scan-timeout", "2s", "--scan-concurrency", "2", "--opentofu-api-url", upstreams.opentofu.url],
+    });
+  });
+  afterAll(async () => {
+    await trouble?.stop();
+    await rm(emptyCache, { recursive: true, force: true });
+  });
+  const troubleGet = (path: string) => fetch(new URL(path, trouble.url)) as Promise<JsonResponse>;
+
+  for (const [scenario, says] of [["crash", "Trivy crashed (exit 2): panic: runtime error"], ["hang", "did not finish within 3s and was killed"], ["garbage", "output is unusable"], ["fatal", "Trivy failed (exit 1)"]] as const) {
+    test(`${scenario} → ScanFailed, not served`, async () => {
+      await trouble.store.create(moduleObject(`m-${scenario}`, `terraform-aws-${scenario}`, { blockOnCritical: true }));
+      const v = await trouble.until<VersionObject>(Version, `m-${scenario}-1-0-0`, verdict("ScanFailed"), 60_000);
+      expect(v.status?.scanVerdict?.blocked).toBe(true);
+      expect(condition(v, "Ready")).toMatchObject({ status: "False", reason: "ScanFailed" });
+      expect(condition(v, "Scanned")?.message).toContain(says);
+      expect(v.status?.sourceScan).toBeUndefined(); // never a silent "no findings"
+      expect(((await (await troubleGet(`/opendepot/modules/v1/default/m-${scenario}/aws/versions`)).json()).modules[0].versions)).toEqual([]);
+    }, 90_000);
+  }
+
+  test("DB missing in offline mode → ScanFailed saying how to seed it; without a gate the build is served, marked unscanned", async () => {
+    addScannedProvider("nodb", "1.0.0", "clean");
+    await trouble.store.create({ ...providerObject("nodb", "1.0.0", { blockOnCritical: true }), spec: { providerConfig: { operatingSystems: ["linux"], architectures: ["amd64"], scanConfig: { blockOnCritical: true } }, versions: [{ version: "1.0.0" }] } });
+    const v = await trouble.until<VersionObject>(Version, "nodb-1-0-0-linux-amd64", verdict("ScanFailed"), 60_000);
+    expect(v.status?.scanVerdict?.blocked).toBe(true);
+    expect(condition(v, "Ready")?.message).toContain(`trivy image --download-db-only --cache-dir ${emptyCache}`);
+    expect(condition(v, "Ready")?.message).toContain("--skip-db-update cannot be specified on the first run");
+    expect((await (await troubleGet("/opendepot/providers/v1/default/nodb/versions")).json()).versions).toEqual([]);
+
+    await trouble.store.patch(Provider, "default", "nodb", { type: "merge", patch: { spec: { providerConfig: { scanConfig: { blockOnCritical: false } } } } });
+    const open = await trouble.until<VersionObject>(Version, "nodb-1-0-0-linux-amd64", (x) => x.status?.synced === true && condition(x, "Ready")?.reason === "Unscanned", 60_000);
+    expect(open.status?.scanVerdict).toMatchObject({ blocked: false, reason: "ScanFailed" });
+    await waitFor(async () => (await (await troubleGet("/opendepot/providers/v1/default/nodb/versions")).json()).versions.length === 1, 20_000, "served unscanned");
+  }, 120_000);
+});
