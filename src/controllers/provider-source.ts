@@ -19,15 +19,19 @@ export interface SourceRepository {
   how: "spec" | "status" | "registry" | "heuristic";
 }
 
-/** `https://github.com/owner/repo[.git][/]` → owner/repo; anything else is not a repository we fetch from. */
-export function parseGitHubRepository(url: string): { owner: string; repo: string } | undefined {
-  const m = /^https:\/\/github\.com\/([A-Za-z0-9-]{1,39})\/([A-Za-z0-9._-]{1,100}?)(?:\.git)?\/?$/.exec(url.trim());
-  return m ? { owner: m[1]!, repo: m[2]! } : undefined;
+/**
+ * `https://github.com/owner/repo[.git][/]` (or the GitHub Enterprise host the controller talks to) → owner/repo.
+ * Any other host is refused: the files would be fetched from GitHub under that owner/repo, i.e. from someone else.
+ */
+export function parseGitHubRepository(url: string, extraHosts: string[] = []): { owner: string; repo: string } | undefined {
+  const m = /^https:\/\/([A-Za-z0-9.-]+(?::\d+)?)\/([A-Za-z0-9-]{1,39})\/([A-Za-z0-9._-]{1,100}?)(?:\.git)?\/?$/.exec(url.trim());
+  if (!m || !["github.com", ...extraHosts].includes(m[1]!.toLowerCase())) return undefined;
+  return { owner: m[2]!, repo: m[3]! };
 }
 
 const providerNameOf = (v: VersionObject) => v.metadata.labels?.[LABELS.provider] ?? v.metadata.ownerReferences?.find((o) => o.kind === "Provider")?.name;
 
-export async function resolveSourceRepository(v: VersionObject, store: ResourceStore, docs: OpenTofuDocsClient): Promise<SourceRepository> {
+export async function resolveSourceRepository(v: VersionObject, store: ResourceStore, docs: OpenTofuDocsClient, githubHosts: string[] = []): Promise<SourceRepository> {
   const c = providerCoordinates(v);
   const ns = v.metadata.namespace ?? "default";
   const ownerName = providerNameOf(v);
@@ -38,14 +42,14 @@ export async function resolveSourceRepository(v: VersionObject, store: ResourceS
   ];
   for (const [url, how] of candidates) {
     if (!url) continue;
-    const parsed = parseGitHubRepository(url);
-    if (!parsed) throw new UpstreamError("GitHub", "Invalid", url, `source repository ${JSON.stringify(url)} (from ${how === "spec" ? "providerConfig.sourceRepository" : "Provider status"}) is not a https://github.com/<owner>/<repo> URL`);
+    const parsed = parseGitHubRepository(url, githubHosts);
+    if (!parsed) throw new UpstreamError("GitHub", "Invalid", url, `source repository ${JSON.stringify(url)} (from ${how === "spec" ? "providerConfig.sourceRepository" : "Provider status"}) is not a https://github.com/<owner>/<repo> URL (or one on the configured GitHub Enterprise host)`);
     return { url, ...parsed, how };
   }
   let resolved: SourceRepository | undefined;
   try {
     const link = await docs.sourceLink(c.namespace, c.name);
-    const parsed = link ? parseGitHubRepository(link) : undefined;
+    const parsed = link ? parseGitHubRepository(link, githubHosts) : undefined;
     if (link && parsed) resolved = { url: link.replace(/\.git$|\/$/g, ""), ...parsed, how: "registry" };
   } catch (e) {
     // Outages and rate limits are retried, not papered over with a guess that would be written down for good.

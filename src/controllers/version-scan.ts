@@ -228,7 +228,7 @@ export class VersionScanner {
   }
 
   private async sourceScan(v: VersionObject, db: string | undefined, force: boolean, log: Logger, signal: AbortSignal): Promise<Scanned> {
-    const repo = await resolveSourceRepository(v, this.deps.store, this.deps.docs);
+    const repo = await resolveSourceRepository(v, this.deps.store, this.deps.docs, this.deps.upstreams.githubHosts);
     const ns = v.metadata.namespace ?? "default";
     const mods = await this.goModules.get(`${ns}\0${repo.url}\0${v.spec.version}`, async () => {
       const github = await this.deps.upstreams.github(ns, v.spec.providerConfigRef?.githubClientConfig?.useAuthenticatedClient === true);
