@@ -142,6 +142,20 @@ describe("module IaC scan and the publish gate", () => {
   }, 90_000);
 });
 
+describe("bounded status", () => {
+  test("a huge report stays bounded in status: the most severe --scan-max-findings, counts of everything", async () => {
+    addScannedRepo("terraform-aws-buckets", "misconfig-x1000");
+    await h.store.create(moduleObject("buckets", "terraform-aws-buckets", { blockOnHigh: true }));
+    const v = await h.until<VersionObject>(Version, "buckets-1-0-0", verdict("ScanPolicyViolation"), 90_000);
+    expect(v.status?.sourceScan?.counts).toEqual({ CRITICAL: 0, HIGH: 5000, MEDIUM: 1000, LOW: 2000, UNKNOWN: 0 });
+    expect(v.status?.sourceScan?.findings).toHaveLength(200);
+    expect(v.status?.sourceScan?.findings?.every((f) => f.severity === "HIGH")).toBe(true);
+    expect(new Set(v.status?.sourceScan?.findings?.map((f) => `${f.vulnerabilityID} ${f.resource}`)).size).toBe(200);
+    expect(JSON.stringify(v).length).toBeLessThan(1024 * 1024);
+    expect(v.status?.scanVerdict?.message).toContain("and 4999 more finding(s) at or above HIGH");
+  }, 120_000);
+});
+
 describe("provider binary scan", () => {
   test("a HIGH gobinary vulnerability with blockOnHigh blocks every platform; an ignore entry unblocks; its expiry re-blocks", async () => {
     addScannedProvider("gadget", "1.4.0", "gobinary-high");
@@ -192,6 +206,25 @@ describe("provider binary scan", () => {
     expect(fsRuns.length - fsBefore).toBe(1);
     expect(fsRuns.at(-1)!.slice(0, -1)).toEqual(["fs", "--format", "json", "--quiet", "--cache-dir", cacheDir, "--timeout", "20s", "--exit-code", "3", "--scanners", "vuln", "--list-all-pkgs=false", "--skip-db-update", "--offline-scan", "--skip-java-db-update"]);
   }, 180_000);
+
+  test("a rescan that fails (the DB vanished) keeps the last successful verdict: an outage unserves nothing", async () => {
+    addScannedProvider("cog", "3.0.0", "clean");
+    await h.store.create({ ...providerObject("cog", "3.0.0"), spec: { providerConfig: { operatingSystems: ["linux"], architectures: ["amd64"], scanConfig: { blockOnHigh: true } }, versions: [{ version: "3.0.0" }] } });
+    await h.until<VersionObject>(Version, "cog-3-0-0-linux-amd64", (x) => x.status?.synced === true && verdict("Passed")(x), 60_000);
+    await rm(join(cacheDir, "db"), { recursive: true, force: true });
+    try {
+      const v = await h.until<VersionObject>(Version, "cog-3-0-0-linux-amd64", verdict("ScanFailed"), 60_000);
+      expect(v.status?.scanVerdict?.blocked).toBe(false);
+      expect(v.status?.synced).toBe(true);
+      expect(condition(v, "Scanned")).toMatchObject({ status: "False", reason: "ScanFailed" });
+      expect(condition(v, "Scanned")?.message).toContain("the last successful scan");
+      expect(condition(v, "Ready")?.status).toBe("True");
+      expect((await providerVersions("cog"))[0]?.platforms).toHaveLength(1);
+    } finally {
+      await seedStandInDb(cacheDir);
+    }
+    await h.until<VersionObject>(Version, "cog-3-0-0-linux-amd64", verdict("Passed"), 60_000);
+  }, 150_000);
 
   test("a DB update that reveals a CVE blocks a served build on rescan, with 0 upstream bytes", async () => {
     addScannedProvider("sprocket", "0.9.0", "gobinary-later");
