@@ -125,15 +125,9 @@ export class VersionScanner {
       const ev = evaluate(r.parsed.findings, policy, now);
       blocking.push(...ev.blocking);
       for (const e of ev.invalid) invalid.add(e.id);
-      const result: ScanResult = {
-        scannedAt,
-        findings: ev.findings.slice(0, this.settings.maxFindings),
-        counts: r.parsed.counts,
-        source: r.source,
-        ...(r.parsed.scanner ? { scanner: r.parsed.scanner } : {}),
-        ...(r.dbUpdatedAt ? { dbUpdatedAt: r.dbUpdatedAt } : {}),
-      };
-      status[field] = result;
+      const result: ScanResult = { scannedAt, findings: ev.findings.slice(0, this.settings.maxFindings), counts: r.parsed.counts, source: r.source };
+      // Status is merge-patched: null removes what an earlier scan recorded and this one did not.
+      status[field] = { ...result, scanner: r.parsed.scanner ?? null, dbUpdatedAt: r.dbUpdatedAt ?? null };
     }
     const verdict = this.verdictOf(blocking, policy, fingerprint, [...invalid], results);
     if (verdict.blocked && !prior?.blocked) ctx.log.warn("version blocked by the scan policy; it is not served", { message: verdict.message });

@@ -91,6 +91,7 @@ describe("module IaC scan and the publish gate", () => {
       ["AWS-0124", "LOW", "module.endpoints", 106, "https://avd.aquasec.com/misconfig/aws-0124"],
     ]);
     expect(v.status?.sourceScan?.scanner).toBe("trivy 0.74.0");
+    expect(Object.keys(v.status?.sourceScan ?? {}).sort()).toEqual(["counts", "findings", "scannedAt", "scanner", "source"]); // module scans use no vulnerability DB
 
     expect(await moduleVersions("critical-blocked")).toEqual([]);
     expect((await get("/opendepot/modules/v1/default/critical-blocked/aws/1.0.0/download")).status).toBe(404);
