@@ -2,7 +2,7 @@
 // scanned by the stand-in `trivy` (fixtures/trivy, replaying real Trivy reports chosen by a marker in the content),
 // and the real Terraform CLI refused or served accordingly.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Module, Provider, Version, type ModuleObject, type ProviderObject, type VersionObject } from "../../src/api/kinds.ts";
@@ -250,17 +250,20 @@ describe("provider binary scan", () => {
 describe("scanner trouble fails closed under a gate", () => {
   let trouble: Harness;
   let emptyCache: string;
+  let workDir: string;
   beforeAll(async () => {
     emptyCache = await mkdtemp(join(tmpdir(), "opendepot-trivy-empty-"));
+    workDir = await mkdtemp(join(tmpdir(), "opendepot-scan-work-"));
     for (const s of ["crash", "hang", "garbage", "fatal"]) addScannedRepo(`terraform-aws-${s}`, s);
     trouble = await startHarness({
       env: upstreams.env,
-      flags: ["--scanning-enabled", "--scan-modules", "--trivy-path", STANDIN_TRIVY, "--trivy-cache-dir", emptyCache, "--scan-timeout", "2s", "--scan-concurrency", "2", "--opentofu-api-url", upstreams.opentofu.url],
+      flags: ["--scanning-enabled", "--scan-modules", "--trivy-path", STANDIN_TRIVY, "--trivy-cache-dir", emptyCache, "--work-dir", workDir, "--scan-timeout", "2s", "--scan-concurrency", "2", "--opentofu-api-url", upstreams.opentofu.url],
     });
   });
   afterAll(async () => {
     await trouble?.stop();
     await rm(emptyCache, { recursive: true, force: true });
+    await rm(workDir, { recursive: true, force: true });
   });
   const troubleGet = (path: string) => fetch(new URL(path, trouble.url)) as Promise<JsonResponse>;
 
@@ -290,4 +293,13 @@ describe("scanner trouble fails closed under a gate", () => {
     expect(open.status?.scanVerdict).toMatchObject({ blocked: false, reason: "ScanFailed" });
     await waitFor(async () => (await (await troubleGet("/opendepot/providers/v1/default/nodb/versions")).json()).versions.length === 1, 20_000, "served unscanned");
   }, 120_000);
+
+  test("temp dirs are removed on every path (crash, kill, garbage, DB missing)", async () => {
+    for (const s of ["crash", "hang", "garbage", "fatal"]) await trouble.store.delete(Module, "default", `m-${s}`);
+    await trouble.store.delete(Provider, "default", "nodb");
+    const scanned = (await standInInvocations(emptyCache)).map((a) => a.at(-1)!);
+    for (const what of ["modscan", "binscan"]) expect(scanned.some((p) => p.startsWith(join(workDir, `opendepot-${what}-`)))).toBe(true);
+    const left = await waitFor(async () => ((await readdir(workDir)).length === 0 ? "empty" : undefined), 30_000, "the work dir to be empty");
+    expect(left).toBe("empty");
+  }, 60_000);
 });
