@@ -155,7 +155,9 @@ export class VersionController implements Controller {
     const readmeRef = fetched.readme ? await saveReadme(this.store, current, fetched.readme) : undefined;
     const checksum = outcome.kind === "published" ? outcome.checksum : v.status!.checksum!;
     // New bytes (or forceSync) are scanned before the status that would let the server serve them is written.
-    const review = await this.scanner?.review(current, { fileName: fetched.fileName, checksum }, { force: true, log, signal });
+    // "unchanged": the re-fetched copy matched and was dropped; the published object is the one to scan.
+    const scanned = outcome.kind === "unchanged" ? current.spec.fileName! : fetched.fileName;
+    const review = await this.scanner?.review(current, { fileName: scanned, checksum }, { force: true, log, signal });
     await this.report(
       current,
       ...gated({

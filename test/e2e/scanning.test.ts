@@ -59,6 +59,13 @@ async function terraformInit(module: string): Promise<{ exitCode: number; out: s
   return { exitCode: r.exitCode, out: r.stdout + r.stderr };
 }
 
+async function terraformProviderInit(name: string, version: string): Promise<{ exitCode: number; out: string }> {
+  const ws = await TerraformWorkspace.create(h.url, { "main.tf": `terraform {\n  required_providers {\n    ${name} = { source = "registry.local/default/${name}", version = "${version}" }\n  }\n}\n` });
+  const r = await ws.run("init");
+  await rm(ws.dir, { recursive: true, force: true });
+  return { exitCode: r.exitCode, out: r.stdout + r.stderr };
+}
+
 beforeAll(async () => {
   upstreams = await startSampleUpstreams();
   cacheDir = await mkdtemp(join(tmpdir(), "opendepot-trivy-cache-"));
@@ -172,6 +179,9 @@ describe("provider binary scan", () => {
       expect((await get(`/opendepot/providers/v1/default/gadget/1.4.0/download/${os}/${arch}`)).status).toBe(404);
     }
     expect(await providerVersions("gadget")).toEqual([]);
+    const blockedInit = await terraformProviderInit("gadget", "1.4.0");
+    expect(blockedInit.exitCode).not.toBe(0);
+    expect(blockedInit.out).toContain("Could not retrieve the list of available versions for provider");
     const rootfs = (await standInInvocations(cacheDir)).find((a) => a[0] === "rootfs")!;
     expect(rootfs.slice(0, -1)).toEqual(["rootfs", "--format", "json", "--quiet", "--cache-dir", cacheDir, "--timeout", "20s", "--exit-code", "3", "--scanners", "vuln", "--list-all-pkgs=false", "--skip-db-update", "--offline-scan", "--skip-java-db-update"]);
 
@@ -182,6 +192,7 @@ describe("provider binary scan", () => {
       expect(v.status?.binaryScan?.findings?.[0]?.ignored).toBe(`DoS only reachable with untrusted language tags (until ${expires})`);
     }
     expect((await providerVersions("gadget"))[0]?.platforms).toHaveLength(4);
+    expect((await terraformProviderInit("gadget", "1.4.0")).out).toContain("Terraform has been successfully initialized");
     // No new download for any of this: the stored zips were scanned again.
     const downloads = upstreams.opentofu.stats.downloads;
     for (const b of BUILDS) await h.until<VersionObject>(Version, `gadget-1-4-0-${b}`, verdict("ScanPolicyViolation"), 60_000);
@@ -245,6 +256,40 @@ describe("provider binary scan", () => {
     expect(upstreams.github.stats.requests - before.githubRequests).toBe(0);
     expect(h.logs.some((l) => l.msg === "version blocked by the scan policy; it is not served")).toBe(true);
   }, 180_000);
+});
+
+describe("periodic rescans (--rescan-interval) and forceSync", () => {
+  let periodic: Harness;
+  let cache: string;
+  beforeAll(async () => {
+    cache = await mkdtemp(join(tmpdir(), "opendepot-trivy-periodic-"));
+    await seedStandInDb(cache);
+    upstreams.github.addRepo("acme", "terraform-aws-periodic", { releases: ["v1.0.0"], files: sampleModuleFiles });
+    periodic = await startHarness({ env: upstreams.env, flags: ["--scanning-enabled", "--scan-modules", "--trivy-path", STANDIN_TRIVY, "--trivy-cache-dir", cache, "--rescan-interval", "2s"] });
+  });
+  afterAll(async () => {
+    await periodic?.stop();
+    await rm(cache, { recursive: true, force: true });
+  });
+
+  test("a served module is scanned again every interval from its stored bytes; forceSync re-downloads and rescans", async () => {
+    await periodic.store.create(moduleObject("periodic", "terraform-aws-periodic", { blockOnCritical: true }));
+    const first = await periodic.until<VersionObject>(Version, "periodic-1-0-0", (x) => x.status?.synced === true && verdict("Passed")(x), 60_000);
+    const archives = upstreams.github.stats.archivesServed;
+    const runs = async () => (await standInInvocations(cache)).filter((a) => a[0] === "config").length;
+    const before = await runs();
+    await waitFor(async () => (await runs()) >= before + 2, 30_000, "two periodic rescans");
+    const later = (await periodic.get<VersionObject>(Version, "periodic-1-0-0"))!;
+    expect(Date.parse(later.status!.sourceScan!.scannedAt)).toBeGreaterThan(Date.parse(first.status!.sourceScan!.scannedAt));
+    expect(upstreams.github.stats.archivesServed).toBe(archives);
+
+    const scans = await runs();
+    await periodic.store.patch(Version, "default", "periodic-1-0-0", { type: "merge", patch: { spec: { forceSync: true } } });
+    const synced = await periodic.until<VersionObject>(Version, "periodic-1-0-0", (x) => x.spec.forceSync !== true && upstreams.github.stats.archivesServed > archives, 30_000);
+    expect(await runs()).toBeGreaterThan(scans);
+    expect(synced.status?.scanVerdict?.reason).toBe("Passed"); // the published object was scanned, not the dropped re-fetch
+    expect(condition(synced, "Scanned")?.status).toBe("True");
+  }, 90_000);
 });
 
 describe("scanner trouble fails closed under a gate", () => {
