@@ -86,7 +86,7 @@ export const ScanConfig = Type.Object(
       ),
     ),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, description: "Scan policy; unset fields take the controller's --scan-block-on-* defaults. Additive to v0.9." },
 );
 
 export const ModuleConfig = Type.Object(
@@ -162,7 +162,7 @@ export const ScanVerdict = Type.Object(
     policy: Opt(Str("Fingerprint of the policy and DB the verdict was reached under; a change triggers a rescan.")),
     evaluatedAt: Opt(Str()),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, description: "Whether the scans let this Version be served. Additive to v0.9." },
 );
 
 export const ReadmeConfigMapRef = Type.Object(
