@@ -67,6 +67,7 @@ interface Scanned {
   dbUpdatedAt?: string;
 }
 
+const STALE_DB_DAYS = 7;
 const iso = (ms = Date.now()) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
 const countsText = (c: Record<string, number>) => SEVERITIES.filter((s) => c[s]).map((s) => `${c[s]} ${s}`).join(", ") || "no findings";
 
@@ -145,7 +146,11 @@ export class VersionScanner {
 
   private verdictOf(blocking: SecurityFinding[], policy: ScanPolicy, fingerprint: string, invalid: string[], results: { sourceScan?: Scanned; binaryScan?: Scanned }): ScanVerdict {
     const threshold = blockThreshold(policy);
-    const note = invalid.length ? `; scanConfig.ignore entries with an unparseable expiry do not apply: ${invalid.join(", ")}` : "";
+    let note = invalid.length ? `; scanConfig.ignore entries with an unparseable expiry do not apply: ${invalid.join(", ")}` : "";
+    // A DB that stopped being refreshed learns no new CVEs: say so instead of passing quietly on old knowledge.
+    const db = results.binaryScan?.dbUpdatedAt;
+    const ageDays = db ? (Date.now() - Date.parse(db)) / 86_400_000 : 0;
+    if (ageDays > STALE_DB_DAYS) note += `; the vulnerability DB is ${Math.floor(ageDays)} days old (UpdatedAt ${db}): is the DB refresh job running?`;
     if (blocking.length) {
       const worst = [...blocking].sort((a, b) => SEVERITIES.indexOf(a.severity as never) - SEVERITIES.indexOf(b.severity as never))[0]!;
       const more = blocking.length > 1 ? ` and ${blocking.length - 1} more finding(s) at or above ${threshold}` : "";

@@ -265,7 +265,7 @@ describe("periodic rescans (--rescan-interval) and forceSync", () => {
     cache = await mkdtemp(join(tmpdir(), "opendepot-trivy-periodic-"));
     await seedStandInDb(cache);
     upstreams.github.addRepo("acme", "terraform-aws-periodic", { releases: ["v1.0.0"], files: sampleModuleFiles });
-    periodic = await startHarness({ env: upstreams.env, flags: ["--scanning-enabled", "--scan-modules", "--trivy-path", STANDIN_TRIVY, "--trivy-cache-dir", cache, "--rescan-interval", "2s"] });
+    periodic = await startHarness({ env: upstreams.env, flags: ["--scanning-enabled", "--scan-modules", "--trivy-path", STANDIN_TRIVY, "--trivy-cache-dir", cache, "--rescan-interval", "2s", "--opentofu-api-url", upstreams.opentofu.url] });
   });
   afterAll(async () => {
     await periodic?.stop();
@@ -290,6 +290,14 @@ describe("periodic rescans (--rescan-interval) and forceSync", () => {
     expect(synced.status?.scanVerdict?.reason).toBe("Passed"); // the published object was scanned, not the dropped re-fetch
     expect(condition(synced, "Scanned")?.status).toBe("True");
   }, 90_000);
+
+  test("a stale vulnerability DB is said out loud in the verdict", async () => {
+    await seedStandInDb(cache, { updatedAt: new Date(Date.now() - 30 * 86_400_000) });
+    addScannedProvider("oldie", "1.0.0", "clean");
+    await periodic.store.create({ ...providerObject("oldie", "1.0.0"), spec: { providerConfig: { operatingSystems: ["linux"], architectures: ["amd64"] }, versions: [{ version: "1.0.0" }] } });
+    const v = await periodic.until<VersionObject>(Version, "oldie-1-0-0-linux-amd64", verdict("Passed"), 60_000);
+    expect(v.status?.scanVerdict?.message).toMatch(/the vulnerability DB is (29|30) days old .*is the DB refresh job running\?/);
+  }, 60_000);
 });
 
 describe("scanner trouble fails closed under a gate", () => {
