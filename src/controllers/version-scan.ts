@@ -114,7 +114,7 @@ export class VersionScanner {
     try {
       results = await this.scan(v, artifact, db, ctx.force, ctx.log, ctx.signal);
     } catch (error) {
-      return { ...this.failed(v, policy, fingerprint, error, ctx.log), error, requeueAfterMs };
+      return { ...this.failed(v, artifact.checksum, policy, fingerprint, error, ctx.log), error, requeueAfterMs };
     }
     const status: Record<string, unknown> = {};
     const blocking: SecurityFinding[] = [];
@@ -162,7 +162,7 @@ export class VersionScanner {
     return { blocked: false, reason: "Passed", message: `scanned: ${countsText(counts)}; ${gate}${note}`, policy: fingerprint, evaluatedAt: iso() };
   }
 
-  private failed(v: VersionObject, policy: ScanPolicy, fingerprint: string, error: unknown, log: Logger): Omit<ScanReview, "error"> {
+  private failed(v: VersionObject, checksum: string, policy: ScanPolicy, fingerprint: string, error: unknown, log: Logger): Omit<ScanReview, "error"> {
     const reason = describeError(error);
     log.warn("scan failed", { error: reason, stderr: (error as { stderr?: string }).stderr?.slice(-2000) });
     // The last successful results still say what is in the artifact; judge them under the current policy.
@@ -174,8 +174,15 @@ export class VersionScanner {
       blocked = blocking.length > 0;
       message = `scan failed: ${reason}; the last successful scan (${previous[0]!.scannedAt}) ${blocked ? `blocks: ${describeFinding(blocking[0]!)}` : "passes"}`;
     } else {
-      blocked = isGated(policy);
-      message = blocked ? `scan failed and a block policy is set, so the version is not served until a scan succeeds: ${reason}` : `served unscanned: ${reason}`;
+      // Fail closed for bytes not yet served; bytes already served (before scanning or a gate was turned on) stay
+      // served: an outage of the scanner must not take away what users already install. A successful scan decides.
+      const served = v.status?.synced === true && v.status?.checksum === checksum && v.status?.scanVerdict?.blocked !== true;
+      blocked = isGated(policy) && !served;
+      message = blocked
+        ? `scan failed and a block policy is set, so the version is not served until a scan succeeds: ${reason}`
+        : isGated(policy)
+          ? `served unscanned (it was served before it could be scanned; a successful scan decides): ${reason}`
+          : `served unscanned: ${reason}`;
     }
     const verdict: ScanVerdict = { blocked, reason: "ScanFailed", message, policy: fingerprint, evaluatedAt: iso() };
     const conditions: ConditionInput[] = [{ type: "Scanned", status: "False", reason: "ScanFailed", message }];

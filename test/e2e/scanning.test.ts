@@ -347,9 +347,23 @@ describe("scanner trouble fails closed under a gate", () => {
     await waitFor(async () => (await (await troubleGet("/opendepot/providers/v1/default/nodb/versions")).json()).versions.length === 1, 20_000, "served unscanned");
   }, 120_000);
 
+  test("an outage never unserves: a served build whose first scan under a new gate fails stays served", async () => {
+    addScannedProvider("legacy", "1.0.0", "clean");
+    await trouble.store.create({ ...providerObject("legacy", "1.0.0"), spec: { providerConfig: { operatingSystems: ["linux"], architectures: ["amd64"] }, versions: [{ version: "1.0.0" }] } });
+    await trouble.until<VersionObject>(Version, "legacy-1-0-0-linux-amd64", (x) => x.status?.synced === true && verdict("ScanFailed")(x), 60_000);
+    const before = (await trouble.get<VersionObject>(Version, "legacy-1-0-0-linux-amd64"))!.status!.scanVerdict!.policy;
+    await trouble.store.patch(Provider, "default", "legacy", { type: "merge", patch: { spec: { providerConfig: { scanConfig: { blockOnHigh: true } } } } });
+    const v = await trouble.until<VersionObject>(Version, "legacy-1-0-0-linux-amd64", (x) => x.status?.scanVerdict?.policy !== before && verdict("ScanFailed")(x), 60_000);
+    expect(v.status?.scanVerdict?.blocked).toBe(false);
+    expect(condition(v, "Ready")).toMatchObject({ status: "True", reason: "Unscanned" });
+    expect(condition(v, "Ready")?.message).toContain("it was served before it could be scanned");
+    expect((await (await troubleGet("/opendepot/providers/v1/default/legacy/versions")).json()).versions).toHaveLength(1);
+  }, 90_000);
+
   test("temp dirs are removed on every path (crash, kill, garbage, DB missing)", async () => {
     for (const s of ["crash", "hang", "garbage", "fatal"]) await trouble.store.delete(Module, "default", `m-${s}`);
     await trouble.store.delete(Provider, "default", "nodb");
+    await trouble.store.delete(Provider, "default", "legacy");
     const scanned = (await standInInvocations(emptyCache)).map((a) => a.at(-1)!);
     for (const what of ["modscan", "binscan"]) expect(scanned.some((p) => p.startsWith(join(workDir, `opendepot-${what}-`)))).toBe(true);
     const left = await waitFor(async () => ((await readdir(workDir)).length === 0 ? "empty" : undefined), 30_000, "the work dir to be empty");
