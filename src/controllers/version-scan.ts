@@ -5,8 +5,9 @@
 //   source repository at the tag → status.sourceScan, once per provider version (shared by its OS/arch builds).
 // Rescans: forced (new bytes, forceSync), when the policy or the vulnerability DB changes (fingerprint), when an
 // ignore entry expires, after --rescan-interval, and after a failed scan. Scanner trouble never passes silently:
-// under a block policy a version that has never been scanned successfully is held; a rescan that fails keeps the
-// last successful results (an outage does not unserve what passed).
+// under a block policy, bytes not yet served and never scanned successfully are held; a rescan that fails keeps
+// the last successful results of the same bytes, and bytes served before they could be scanned stay served (an
+// outage never unserves).
 import type { VersionObject } from "../api/kinds.ts";
 import type { ScanResult, ScanVerdict, SecurityFinding } from "../api/types.ts";
 import type { Logger } from "../log.ts";
@@ -165,8 +166,10 @@ export class VersionScanner {
   private failed(v: VersionObject, checksum: string, policy: ScanPolicy, fingerprint: string, error: unknown, log: Logger): Omit<ScanReview, "error"> {
     const reason = describeError(error);
     log.warn("scan failed", { error: reason, stderr: (error as { stderr?: string }).stderr?.slice(-2000) });
-    // The last successful results still say what is in the artifact; judge them under the current policy.
-    const previous = [v.status?.binaryScan, v.status?.sourceScan].filter((s): s is ScanResult => !!s);
+    // The last successful results still say what is in the artifact (if they are about these bytes, not ones the
+    // new fetch replaces); judge them under the current policy.
+    const sameBytes = v.status?.checksum === checksum;
+    const previous = sameBytes ? [v.status?.binaryScan, v.status?.sourceScan].filter((s): s is ScanResult => !!s) : [];
     let blocked: boolean;
     let message: string;
     if (previous.length) {
@@ -176,7 +179,7 @@ export class VersionScanner {
     } else {
       // Fail closed for bytes not yet served; bytes already served (before scanning or a gate was turned on) stay
       // served: an outage of the scanner must not take away what users already install. A successful scan decides.
-      const served = v.status?.synced === true && v.status?.checksum === checksum && v.status?.scanVerdict?.blocked !== true;
+      const served = sameBytes && v.status?.synced === true && v.status?.scanVerdict?.blocked !== true;
       blocked = isGated(policy) && !served;
       message = blocked
         ? `scan failed and a block policy is set, so the version is not served until a scan succeeds: ${reason}`
