@@ -219,6 +219,23 @@ describe("provider binary scan", () => {
     expect(fsRuns.at(-1)!.slice(0, -1)).toEqual(["fs", "--format", "json", "--quiet", "--cache-dir", cacheDir, "--timeout", "20s", "--exit-code", "3", "--scanners", "vuln", "--list-all-pkgs=false", "--skip-db-update", "--offline-scan", "--skip-java-db-update"]);
   }, 180_000);
 
+  test("go.mod of a private repository is fetched as the GitHub App (spec.sourceRepository)", async () => {
+    upstreams.github.addRepo("acme", "terraform-provider-private", { releases: ["v0.3.0"], private: true, files: { "go.mod": "module github.com/acme/terraform-provider-private\n// trivy-scenario: gomod-vulns\n" } });
+    addScannedProvider("vault", "0.3.0", "clean");
+    const pem = await Bun.file(join(import.meta.dir, "../../fixtures/keys/github-app.private.pem")).text();
+    const b64 = (text: string) => Buffer.from(text).toString("base64");
+    await h.store.create({ apiVersion: "v1", kind: "Secret", metadata: { name: "opendepot-github-application-secret", namespace: "default" }, data: { githubAppID: b64("12345"), githubInstallID: b64("678"), githubPrivateKey: b64(b64(pem)) } });
+    const tokens = upstreams.github.stats.tokensIssued;
+    await h.store.create({
+      ...providerObject("vault", "0.3.0"),
+      spec: { providerConfig: { operatingSystems: ["linux"], architectures: ["amd64"], sourceRepository: "https://github.com/acme/terraform-provider-private", githubClientConfig: { useAuthenticatedClient: true } }, versions: [{ version: "0.3.0" }] },
+    });
+    const v = await h.until<VersionObject>(Version, "vault-0-3-0-linux-amd64", (x) => !!x.status?.sourceScan, 60_000);
+    expect(v.status?.sourceScan?.source).toBe("go.mod at v0.3.0 of https://github.com/acme/terraform-provider-private (spec)");
+    expect(v.status?.sourceScan?.counts).toMatchObject({ MEDIUM: 1, UNKNOWN: 2 });
+    expect(upstreams.github.stats.tokensIssued).toBeGreaterThan(tokens);
+  }, 90_000);
+
   test("a rescan that fails (the DB vanished) keeps the last successful verdict: an outage unserves nothing", async () => {
     addScannedProvider("cog", "3.0.0", "clean");
     await h.store.create({ ...providerObject("cog", "3.0.0"), spec: { providerConfig: { operatingSystems: ["linux"], architectures: ["amd64"], scanConfig: { blockOnHigh: true } }, versions: [{ version: "3.0.0" }] } });
