@@ -2,47 +2,25 @@
 // scanned by the stand-in `trivy` (fixtures/trivy, replaying real Trivy reports chosen by a marker in the content),
 // and the real Terraform CLI refused or served accordingly.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtemp, readdir, rm } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Module, Provider, Version, type ModuleObject, type ProviderObject, type VersionObject } from "../../src/api/kinds.ts";
-import { API_VERSION } from "../../src/api/meta.ts";
-import { sampleModuleFiles, startSampleUpstreams, type SampleUpstreams } from "../../fixtures/upstream-fakes.ts";
+import { Module, Provider, Version, type ProviderObject, type VersionObject } from "../../src/api/kinds.ts";
+import { startSampleUpstreams, type SampleUpstreams } from "../../fixtures/upstream-fakes.ts";
 import { seedStandInDb, standInInvocations, STANDIN_TRIVY } from "../../fixtures/trivy/standin-db.ts";
 import { startHarness, type Harness } from "../support/registry-harness.ts";
-import { waitFor, type JsonResponse } from "../support/ports.ts";
+import type { JsonResponse } from "../support/ports.ts";
+import { addScannedProvider as addProvider, addScannedRepo as addRepo, condition, moduleObject, providerObject, verdict } from "../support/scanning.ts";
 import { TerraformWorkspace } from "../support/terraform.ts";
 
 let upstreams: SampleUpstreams;
 let h: Harness;
 let cacheDir: string;
 
-const enc = new TextEncoder();
-const moduleObject = (name: string, repo: string, scanConfig?: Record<string, unknown>): ModuleObject => ({
-  apiVersion: API_VERSION,
-  kind: "Module",
-  metadata: { name, namespace: "default" },
-  spec: { moduleConfig: { name: repo, repoOwner: "acme", provider: "aws", fileFormat: "zip", ...(scanConfig ? { scanConfig } : {}) }, versions: [{ version: "v1.0.0" }] },
-});
-const providerObject = (name: string, version: string, scanConfig?: Record<string, unknown>): ProviderObject => ({
-  apiVersion: API_VERSION,
-  kind: "Provider",
-  metadata: { name, namespace: "default" },
-  spec: { providerConfig: { operatingSystems: ["linux", "darwin"], architectures: ["amd64", "arm64"], ...(scanConfig ? { scanConfig } : {}) }, versions: [{ version }] },
-});
-const condition = (o: VersionObject, type: string) => o.status?.conditions?.find((c) => c.type === type);
-const verdict = (reason: string) => (v: VersionObject) => v.status?.scanVerdict?.reason === reason;
 const get = (path: string) => fetch(new URL(path, h.url), { redirect: "manual" }) as Promise<JsonResponse>;
 const BUILDS = ["linux-amd64", "linux-arm64", "darwin-amd64", "darwin-arm64"];
-
-/** A module repo whose every tag carries one extra file with a stand-in scenario marker. */
-function addScannedRepo(repo: string, scenario: string) {
-  upstreams.github.addRepo("acme", repo, { releases: ["v1.0.0"], files: (tag) => ({ ...sampleModuleFiles(tag), "security.tf": `# trivy-scenario: ${scenario}\n` }) });
-}
-/** A provider whose executables carry a stand-in scenario marker. */
-function addScannedProvider(name: string, version: string, scenario: string, link?: string) {
-  upstreams.opentofu.addProvider("hashicorp", name, { versions: [version], binary: (v, os, arch) => enc.encode(`#!/bin/sh\n# trivy-scenario: ${scenario}\necho ${name} ${v} ${os}_${arch}\n`), ...(link ? { link } : {}) });
-}
+const addScannedRepo = (repo: string, scenario: string) => addRepo(upstreams, repo, scenario);
+const addScannedProvider = (name: string, version: string, scenario: string, link?: string) => addProvider(upstreams, name, version, scenario, link);
 
 async function moduleVersions(name: string): Promise<string[]> {
   const r = await get(`/opendepot/modules/v1/default/${name}/aws/versions`);
@@ -238,7 +216,7 @@ describe("provider binary scan", () => {
 
   test("a rescan that fails (the DB vanished) keeps the last successful verdict: an outage unserves nothing", async () => {
     addScannedProvider("cog", "3.0.0", "clean");
-    await h.store.create({ ...providerObject("cog", "3.0.0"), spec: { providerConfig: { operatingSystems: ["linux"], architectures: ["amd64"], scanConfig: { blockOnHigh: true } }, versions: [{ version: "3.0.0" }] } });
+    await h.store.create(providerObject("cog", "3.0.0", { blockOnHigh: true }, true));
     await h.until<VersionObject>(Version, "cog-3-0-0-linux-amd64", (x) => x.status?.synced === true && verdict("Passed")(x), 60_000);
     await rm(join(cacheDir, "db"), { recursive: true, force: true });
     try {
@@ -273,117 +251,4 @@ describe("provider binary scan", () => {
     expect(upstreams.github.stats.requests - before.githubRequests).toBe(0);
     expect(h.logs.some((l) => l.msg === "version blocked by the scan policy; it is not served")).toBe(true);
   }, 180_000);
-});
-
-describe("periodic rescans (--rescan-interval) and forceSync", () => {
-  let periodic: Harness;
-  let cache: string;
-  beforeAll(async () => {
-    cache = await mkdtemp(join(tmpdir(), "opendepot-trivy-periodic-"));
-    await seedStandInDb(cache);
-    upstreams.github.addRepo("acme", "terraform-aws-periodic", { releases: ["v1.0.0"], files: sampleModuleFiles });
-    periodic = await startHarness({ env: upstreams.env, flags: ["--scanning-enabled", "--scan-modules", "--trivy-path", STANDIN_TRIVY, "--trivy-cache-dir", cache, "--rescan-interval", "2s", "--opentofu-api-url", upstreams.opentofu.url] });
-  });
-  afterAll(async () => {
-    await periodic?.stop();
-    await rm(cache, { recursive: true, force: true });
-  });
-
-  test("a served module is scanned again every interval from its stored bytes; forceSync re-downloads and rescans", async () => {
-    await periodic.store.create(moduleObject("periodic", "terraform-aws-periodic", { blockOnCritical: true }));
-    const first = await periodic.until<VersionObject>(Version, "periodic-1-0-0", (x) => x.status?.synced === true && verdict("Passed")(x), 60_000);
-    const archives = upstreams.github.stats.archivesServed;
-    const runs = async () => (await standInInvocations(cache)).filter((a) => a[0] === "config").length;
-    const before = await runs();
-    await waitFor(async () => (await runs()) >= before + 2, 30_000, "two periodic rescans");
-    const later = (await periodic.get<VersionObject>(Version, "periodic-1-0-0"))!;
-    expect(Date.parse(later.status!.sourceScan!.scannedAt)).toBeGreaterThan(Date.parse(first.status!.sourceScan!.scannedAt));
-    expect(upstreams.github.stats.archivesServed).toBe(archives);
-
-    const scans = await runs();
-    await periodic.store.patch(Version, "default", "periodic-1-0-0", { type: "merge", patch: { spec: { forceSync: true } } });
-    const synced = await periodic.until<VersionObject>(Version, "periodic-1-0-0", (x) => x.spec.forceSync !== true && upstreams.github.stats.archivesServed > archives, 30_000);
-    expect(await runs()).toBeGreaterThan(scans);
-    expect(synced.status?.scanVerdict?.reason).toBe("Passed"); // the published object was scanned, not the dropped re-fetch
-    expect(condition(synced, "Scanned")?.status).toBe("True");
-  }, 90_000);
-
-  test("a stale vulnerability DB is said out loud in the verdict", async () => {
-    await seedStandInDb(cache, { updatedAt: new Date(Date.now() - 30 * 86_400_000) });
-    addScannedProvider("oldie", "1.0.0", "clean");
-    await periodic.store.create({ ...providerObject("oldie", "1.0.0"), spec: { providerConfig: { operatingSystems: ["linux"], architectures: ["amd64"] }, versions: [{ version: "1.0.0" }] } });
-    const v = await periodic.until<VersionObject>(Version, "oldie-1-0-0-linux-amd64", verdict("Passed"), 60_000);
-    expect(v.status?.scanVerdict?.message).toMatch(/the vulnerability DB is (29|30) days old .*is the DB refresh job running\?/);
-  }, 60_000);
-});
-
-describe("scanner trouble fails closed under a gate", () => {
-  let trouble: Harness;
-  let emptyCache: string;
-  let workDir: string;
-  beforeAll(async () => {
-    emptyCache = await mkdtemp(join(tmpdir(), "opendepot-trivy-empty-"));
-    workDir = await mkdtemp(join(tmpdir(), "opendepot-scan-work-"));
-    for (const s of ["crash", "hang", "garbage", "fatal"]) addScannedRepo(`terraform-aws-${s}`, s);
-    trouble = await startHarness({
-      env: upstreams.env,
-      flags: ["--scanning-enabled", "--scan-modules", "--trivy-path", STANDIN_TRIVY, "--trivy-cache-dir", emptyCache, "--work-dir", workDir, "--scan-timeout", "2s", "--scan-concurrency", "2", "--opentofu-api-url", upstreams.opentofu.url],
-    });
-  });
-  afterAll(async () => {
-    await trouble?.stop();
-    await rm(emptyCache, { recursive: true, force: true });
-    await rm(workDir, { recursive: true, force: true });
-  });
-  const troubleGet = (path: string) => fetch(new URL(path, trouble.url)) as Promise<JsonResponse>;
-
-  for (const [scenario, says] of [["crash", "Trivy crashed (exit 2): panic: runtime error"], ["hang", "did not finish within 3s and was killed"], ["garbage", "output is unusable"], ["fatal", "Trivy failed (exit 1)"]] as const) {
-    test(`${scenario} → ScanFailed, not served`, async () => {
-      await trouble.store.create(moduleObject(`m-${scenario}`, `terraform-aws-${scenario}`, { blockOnCritical: true }));
-      const v = await trouble.until<VersionObject>(Version, `m-${scenario}-1-0-0`, verdict("ScanFailed"), 60_000);
-      expect(v.status?.scanVerdict?.blocked).toBe(true);
-      expect(condition(v, "Ready")).toMatchObject({ status: "False", reason: "ScanFailed" });
-      expect(condition(v, "Scanned")?.message).toContain(says);
-      expect(v.status?.sourceScan).toBeUndefined(); // never a silent "no findings"
-      expect(((await (await troubleGet(`/opendepot/modules/v1/default/m-${scenario}/aws/versions`)).json()).modules[0].versions)).toEqual([]);
-    }, 90_000);
-  }
-
-  test("DB missing in offline mode → ScanFailed saying how to seed it; without a gate the build is served, marked unscanned", async () => {
-    addScannedProvider("nodb", "1.0.0", "clean");
-    await trouble.store.create({ ...providerObject("nodb", "1.0.0", { blockOnCritical: true }), spec: { providerConfig: { operatingSystems: ["linux"], architectures: ["amd64"], scanConfig: { blockOnCritical: true } }, versions: [{ version: "1.0.0" }] } });
-    const v = await trouble.until<VersionObject>(Version, "nodb-1-0-0-linux-amd64", verdict("ScanFailed"), 60_000);
-    expect(v.status?.scanVerdict?.blocked).toBe(true);
-    expect(condition(v, "Ready")?.message).toContain(`trivy image --download-db-only --cache-dir ${emptyCache}`);
-    expect(condition(v, "Ready")?.message).toContain("--skip-db-update cannot be specified on the first run");
-    expect((await (await troubleGet("/opendepot/providers/v1/default/nodb/versions")).json()).versions).toEqual([]);
-
-    await trouble.store.patch(Provider, "default", "nodb", { type: "merge", patch: { spec: { providerConfig: { scanConfig: { blockOnCritical: false } } } } });
-    const open = await trouble.until<VersionObject>(Version, "nodb-1-0-0-linux-amd64", (x) => x.status?.synced === true && condition(x, "Ready")?.reason === "Unscanned", 60_000);
-    expect(open.status?.scanVerdict).toMatchObject({ blocked: false, reason: "ScanFailed" });
-    await waitFor(async () => (await (await troubleGet("/opendepot/providers/v1/default/nodb/versions")).json()).versions.length === 1, 20_000, "served unscanned");
-  }, 120_000);
-
-  test("an outage never unserves: a served build whose first scan under a new gate fails stays served", async () => {
-    addScannedProvider("legacy", "1.0.0", "clean");
-    await trouble.store.create({ ...providerObject("legacy", "1.0.0"), spec: { providerConfig: { operatingSystems: ["linux"], architectures: ["amd64"] }, versions: [{ version: "1.0.0" }] } });
-    await trouble.until<VersionObject>(Version, "legacy-1-0-0-linux-amd64", (x) => x.status?.synced === true && verdict("ScanFailed")(x), 60_000);
-    const before = (await trouble.get<VersionObject>(Version, "legacy-1-0-0-linux-amd64"))!.status!.scanVerdict!.policy;
-    await trouble.store.patch(Provider, "default", "legacy", { type: "merge", patch: { spec: { providerConfig: { scanConfig: { blockOnHigh: true } } } } });
-    const v = await trouble.until<VersionObject>(Version, "legacy-1-0-0-linux-amd64", (x) => x.status?.scanVerdict?.policy !== before && verdict("ScanFailed")(x), 60_000);
-    expect(v.status?.scanVerdict?.blocked).toBe(false);
-    expect(condition(v, "Ready")).toMatchObject({ status: "True", reason: "Unscanned" });
-    expect(condition(v, "Ready")?.message).toContain("it was served before it could be scanned");
-    expect((await (await troubleGet("/opendepot/providers/v1/default/legacy/versions")).json()).versions).toHaveLength(1);
-  }, 90_000);
-
-  test("temp dirs are removed on every path (crash, kill, garbage, DB missing)", async () => {
-    for (const s of ["crash", "hang", "garbage", "fatal"]) await trouble.store.delete(Module, "default", `m-${s}`);
-    await trouble.store.delete(Provider, "default", "nodb");
-    await trouble.store.delete(Provider, "default", "legacy");
-    const scanned = (await standInInvocations(emptyCache)).map((a) => a.at(-1)!);
-    for (const what of ["modscan", "binscan"]) expect(scanned.some((p) => p.startsWith(join(workDir, `opendepot-${what}-`)))).toBe(true);
-    const left = await waitFor(async () => ((await readdir(workDir)).length === 0 ? "empty" : undefined), 30_000, "the work dir to be empty");
-    expect(left).toBe("empty");
-  }, 60_000);
 });
