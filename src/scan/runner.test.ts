@@ -3,8 +3,8 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { chmod, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { seedStandInDb, STANDIN_TRIVY } from "../../fixtures/trivy/standin-db.ts";
-import { runTrivy, ScanError, shortStderr, trivyArgs, type TrivyOptions } from "./runner.ts";
+import { seedStandInDb, standInRuns, STANDIN_TRIVY } from "../../fixtures/trivy/standin-db.ts";
+import { runTrivy, ScanError, shortStderr, trivyArgs, trivyEnv, type TrivyOptions } from "./runner.ts";
 
 let root: string;
 let cache: string;
@@ -146,6 +146,19 @@ describe("runTrivy", () => {
     setTimeout(() => abort.abort(), 200);
     expect((await failure(run)).message).toBe("scan cancelled");
   });
+});
+
+test("offline, Trivy gets a proxy that refuses everything (remote module sources cannot reach out); online it does not", async () => {
+  const env = trivyEnv({ offline: true, env: { PATH: "/bin", NO_PROXY: "*", https_proxy: "http://corp:3128" } });
+  expect(env).toMatchObject({ PATH: "/bin", HTTPS_PROXY: "http://127.0.0.1:9", https_proxy: "http://127.0.0.1:9", HTTP_PROXY: "http://127.0.0.1:9", ALL_PROXY: "http://127.0.0.1:9" });
+  expect(env.NO_PROXY).toBeUndefined();
+  expect(trivyEnv({ offline: false, env: { https_proxy: "http://corp:3128" } })).toEqual({ https_proxy: "http://corp:3128" });
+  const runs = await standInRuns(cache);
+  expect(runs.length).toBeGreaterThan(0);
+  const offline = (r: { argv: string[] }) => r.argv.includes("--skip-db-update") || r.argv.includes("--skip-check-update");
+  expect(runs.filter(offline).length).toBeGreaterThan(0);
+  expect(runs.filter(offline).every((r) => r.httpsProxy === "http://127.0.0.1:9")).toBe(true);
+  expect(runs.filter((r) => !offline(r) && r.argv[0] !== "config").every((r) => r.httpsProxy !== "http://127.0.0.1:9")).toBe(true);
 });
 
 test("shortStderr picks the FATAL line", () => {

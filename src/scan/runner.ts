@@ -102,6 +102,21 @@ function classify(exitCode: number | null, signalCode: unknown, stderr: string, 
   return new ScanError("Crashed", `Trivy crashed (${signalCode ? `signal ${signalCode}` : `exit ${exitCode}`}): ${short}`, stderr);
 }
 
+/**
+ * Trivy's environment. Offline, Trivy needs no network, yet `trivy config` downloads the remote modules a
+ * configuration references (not switchable from its CLI), to hosts the module's author chose. So offline runs get
+ * a proxy that refuses every connection: Go's HTTP client honours it, and nothing leaves the pod through Trivy.
+ * (Defence in depth: a NetworkPolicy on the controller is still the real boundary.)
+ */
+export function trivyEnv(o: Pick<TrivyOptions, "offline" | "env">): Record<string, string | undefined> {
+  const env = { ...(o.env ?? process.env) };
+  if (!o.offline) return env;
+  for (const k of ["NO_PROXY", "no_proxy"]) delete env[k];
+  for (const k of ["HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"]) env[k] = REFUSING_PROXY;
+  return env;
+}
+const REFUSING_PROXY = "http://127.0.0.1:9";
+
 /** Run one scan; resolves with the parsed report, or rejects with a ScanError. Never resolves on a failed run. */
 export async function runTrivy(kind: ScanKind, dir: string, o: TrivyOptions, signal?: AbortSignal): Promise<ParsedReport & { stderr: string }> {
   const binary = resolveBinary(o.path);
@@ -109,7 +124,7 @@ export async function runTrivy(kind: ScanKind, dir: string, o: TrivyOptions, sig
   const args = trivyArgs(kind, dir, o);
   let proc: ReturnType<typeof Bun.spawn<"ignore", "pipe", "pipe">>;
   try {
-    proc = Bun.spawn([binary, ...args], { stdin: "ignore", stdout: "pipe", stderr: "pipe", env: { ...(o.env ?? process.env) } });
+    proc = Bun.spawn([binary, ...args], { stdin: "ignore", stdout: "pipe", stderr: "pipe", env: trivyEnv(o) });
   } catch (e) {
     throw new ScanError("NotInstalled", `could not start ${binary}: ${(e as Error).message}`);
   }
