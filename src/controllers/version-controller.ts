@@ -23,6 +23,8 @@ import type { ScanReview, VersionScanner } from "./version-scan.ts";
 
 export const VERSION_CONTROLLER = "version";
 export const SYNCED_MESSAGE = "Successfully synced version";
+/** Synced reasons meaning "upstream's newer bytes were refused; the published artifact is still served". */
+const HELD_BACK = new Set(["ImmutableChecksumMismatch", "ScanPolicyViolation", "ScanFailed"]);
 
 export interface VersionControllerOptions {
   storageFor: StorageFor;
@@ -107,7 +109,7 @@ export class VersionController implements Controller {
         const verified = { verifiedPin: checked.pin, ...(checked.pin !== v.status?.verifiedPin || this.rehashDue(v) ? { verifiedAt: now() } : {}) };
         // A refused immutable re-fetch stays reported until a later fetch matches again: the artifact is served,
         // but upstream no longer produces it, and the user should know.
-        const diverged = v.status?.conditions?.find((c) => c.type === "Synced")?.reason === "ImmutableChecksumMismatch";
+        const diverged = HELD_BACK.has(v.status?.conditions?.find((c) => c.type === "Synced")?.reason ?? "");
         const review = await this.scanner?.review(v, { fileName: v.spec.fileName!, checksum: v.status!.checksum! }, { force: false, log, signal });
         if (diverged && !review) await patchStatusIfChanged(this.store, Version, v, { synced: true, ...verified });
         else await this.report(v, ...gated({ synced: true, ...(diverged ? {} : { syncStatus: SYNCED_MESSAGE }), ...verified }, diverged ? [] : readiness(true, "Synced", SYNCED_MESSAGE), review));
@@ -148,6 +150,13 @@ export class VersionController implements Controller {
       if (v.spec.forceSync) await patchSpec(this.store, Version, v, { forceSync: false });
       return undefined;
     }
+    // Different bytes replacing served ones (a moved tag, forceSync): they are scanned before they are adopted, and a
+    // gate that holds them back leaves the published artifact served, as an immutable refusal does.
+    let review: ScanReview | undefined;
+    if (outcome.kind === "published" && outcome.replacedFileName && published === "intact" && v.status?.synced === true) {
+      review = await this.scanner?.review(v, { fileName: fetched.fileName, checksum: outcome.checksum }, { force: true, log, signal });
+      if (review?.blocked) return this.refuseReplacement(v, fetched.fileName, review, log);
+    }
     let current = v;
     if (outcome.kind === "published" && outcome.replacedFileName && fetched.fileName !== v.spec.fileName) {
       current = ((await patchSpec(this.store, Version, v, { fileName: fetched.fileName })) as VersionObject | undefined) ?? v;
@@ -157,7 +166,7 @@ export class VersionController implements Controller {
     // New bytes (or forceSync) are scanned before the status that would let the server serve them is written.
     // "unchanged": the re-fetched copy matched and was dropped; the published object is the one to scan.
     const scanned = outcome.kind === "unchanged" ? current.spec.fileName! : fetched.fileName;
-    const review = await this.scanner?.review(current, { fileName: scanned, checksum }, { force: true, log, signal });
+    review ??= await this.scanner?.review(current, { fileName: scanned, checksum }, { force: true, log, signal });
     await this.report(
       current,
       ...gated({
@@ -178,6 +187,17 @@ export class VersionController implements Controller {
     if (current.spec.forceSync) await patchSpec(this.store, Version, current, { forceSync: false });
     log.info("version synced", { checksum, size: fetched.put.size, source: fetched.source, fileName: fetched.fileName, outcome: outcome.kind, ...(review ? { scan: review.message, blocked: review.blocked } : {}) });
     return review;
+  }
+
+  /** Keep serving the published artifact; drop the re-fetched one the scan gate holds back, and say why. */
+  private async refuseReplacement(v: VersionObject, fileName: string, review: ScanReview, log: Logger): Promise<undefined> {
+    await this.publisher.removeReplaced(v, fileName, log);
+    const reason = review.error ? "ScanFailed" : "ScanPolicyViolation";
+    const message = `the re-fetched archive ${review.error ? "could not be scanned" : "is refused by the scan policy"}; the published one stays served: ${review.message}`;
+    log.warn("re-fetched archive held back by the scan gate; keeping the published artifact", { message });
+    await this.report(v, { synced: true }, [{ type: "Synced", status: "False", reason, message }]);
+    if (v.spec.forceSync) await patchSpec(this.store, Version, v, { forceSync: false });
+    return undefined;
   }
 
   private async reportFailure(v: VersionObject, e: unknown, stillServed: boolean): Promise<void> {

@@ -6,7 +6,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Module, Provider, Version, type ProviderObject, type VersionObject } from "../../src/api/kinds.ts";
-import { startSampleUpstreams, type SampleUpstreams } from "../../fixtures/upstream-fakes.ts";
+import { sampleModuleFiles, startSampleUpstreams, type SampleUpstreams } from "../../fixtures/upstream-fakes.ts";
 import { seedStandInDb, standInInvocations, STANDIN_TRIVY } from "../../fixtures/trivy/standin-db.ts";
 import { startHarness, type Harness } from "../support/registry-harness.ts";
 import type { JsonResponse } from "../support/ports.ts";
@@ -126,6 +126,28 @@ describe("module IaC scan and the publish gate", () => {
     expect(await moduleVersions("critical-open")).toEqual([]);
     expect(upstreams.github.stats.archivesServed).toBe(archives);
   }, 90_000);
+});
+
+describe("re-fetched bytes", () => {
+  test("a moved tag whose new content violates the policy is refused; the published archive stays served", async () => {
+    upstreams.github.addRepo("acme", "terraform-aws-mutable", { releases: ["v1.0.0"], files: sampleModuleFiles });
+    await h.store.create(moduleObject("mutable", "terraform-aws-mutable", { blockOnCritical: true }));
+    const served = await h.until<VersionObject>(Version, "mutable-1-0-0", (x) => x.status?.synced === true && verdict("Passed")(x), 60_000);
+    upstreams.github.setTagContent("acme", "terraform-aws-mutable", "v1.0.0", { ...sampleModuleFiles("v1.0.0"), "security.tf": "# trivy-scenario: misconfig-critical\n" });
+    await h.store.patch(Version, "default", "mutable-1-0-0", { type: "merge", patch: { spec: { forceSync: true } } });
+    const refused = await h.until<VersionObject>(Version, "mutable-1-0-0", (x) => condition(x, "Synced")?.reason === "ScanPolicyViolation" && x.spec.forceSync !== true, 60_000);
+    expect(condition(refused, "Synced")?.message).toContain("the re-fetched archive is refused by the scan policy; the published one stays served: blocked by CRITICAL AWS-0104");
+    expect(refused.status?.checksum).toBe(served.status!.checksum!);
+    expect(refused.spec.fileName).toBe(served.spec.fileName!);
+    expect(refused.status?.sourceScan).toEqual(served.status!.sourceScan!); // the findings describe what is served
+    expect(condition(refused, "Ready")?.status).toBe("True");
+    await Bun.sleep(2500); // resyncs keep the refusal visible
+    expect(condition((await h.get<VersionObject>(Version, "mutable-1-0-0"))!, "Synced")?.reason).toBe("ScanPolicyViolation");
+    expect(await moduleVersions("mutable")).toEqual(["1.0.0"]);
+    const dl = await get("/opendepot/modules/v1/default/mutable/aws/1.0.0/download");
+    const bytes = new Uint8Array(await (await get(dl.headers.get("x-terraform-get")!)).arrayBuffer());
+    expect(new Bun.CryptoHasher("sha256").update(bytes).digest("base64")).toBe(served.status!.checksum!);
+  }, 120_000);
 });
 
 describe("bounded status", () => {
