@@ -185,20 +185,23 @@ describe("provider binary scan", () => {
     const rootfs = (await standInInvocations(cacheDir)).find((a) => a[0] === "rootfs")!;
     expect(rootfs.slice(0, -1)).toEqual(["rootfs", "--format", "json", "--quiet", "--cache-dir", cacheDir, "--timeout", "20s", "--exit-code", "3", "--scanners", "vuln", "--list-all-pkgs=false", "--skip-db-update", "--offline-scan", "--skip-java-db-update"]);
 
-    const expires = new Date(Date.now() + 12_000).toISOString().replace(/\.\d{3}Z$/, "Z");
-    await h.store.patch(Provider, "default", "gadget", { type: "merge", patch: { spec: { providerConfig: { scanConfig: { blockOnHigh: true, ignore: [{ id: "CVE-2021-38561", reason: "DoS only reachable with untrusted language tags", expires }] } } } } });
+    // The review is accepted until a date; no wall-clock race: the expiry is brought forward only once it has unblocked.
+    const ignore = (expires: string) => ({ spec: { providerConfig: { scanConfig: { blockOnHigh: true, ignore: [{ id: "CVE-2021-38561", reason: "DoS only reachable with untrusted language tags", expires }] } } } });
+    await h.store.patch(Provider, "default", "gadget", { type: "merge", patch: ignore("2099-01-01") });
     for (const b of BUILDS) {
       const v = await h.until<VersionObject>(Version, `gadget-1-4-0-${b}`, (x) => x.status?.synced === true && verdict("Passed")(x), 60_000);
-      expect(v.status?.binaryScan?.findings?.[0]?.ignored).toBe(`DoS only reachable with untrusted language tags (until ${expires})`);
+      expect(v.status?.binaryScan?.findings?.[0]?.ignored).toBe("DoS only reachable with untrusted language tags (until 2099-01-01)");
     }
     expect((await providerVersions("gadget"))[0]?.platforms).toHaveLength(4);
     expect((await terraformProviderInit("gadget", "1.4.0")).out).toContain("Terraform has been successfully initialized");
-    // No new download for any of this: the stored zips were scanned again.
+    // The entry expires: every build blocks again. No new download for any of this: the stored zips were rescanned.
     const downloads = upstreams.opentofu.stats.downloads;
+    const expires = new Date(Date.now() + 3000).toISOString().replace(/\.\d{3}Z$/, "Z");
+    await h.store.patch(Provider, "default", "gadget", { type: "merge", patch: ignore(expires) });
     for (const b of BUILDS) await h.until<VersionObject>(Version, `gadget-1-4-0-${b}`, verdict("ScanPolicyViolation"), 60_000);
+    expect(Date.now()).toBeGreaterThanOrEqual(Date.parse(expires));
     expect(await providerVersions("gadget")).toEqual([]);
     expect(upstreams.opentofu.stats.downloads).toBe(downloads);
-    expect(Date.now()).toBeGreaterThanOrEqual(Date.parse(expires));
   }, 240_000);
 
   test("provider source scan: repository from the docs API, recorded on the Provider; go.mod scanned once for all builds", async () => {
