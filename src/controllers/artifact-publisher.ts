@@ -14,6 +14,7 @@ import { fetchModuleArchive } from "./fetch-module.ts";
 import { fetchProviderPackage } from "./fetch-provider.ts";
 import type { Upstreams } from "./upstreams.ts";
 import type { ModuleReadme } from "../artifacts/repackage.ts";
+import type { ModuleSources } from "./module-docs-configmap.ts";
 
 export type PublishedState = "absent" | "intact" | "missing" | "corrupt";
 
@@ -21,6 +22,7 @@ export interface Fetched {
   put: PutResult;
   fileName: string;
   readme?: ModuleReadme;
+  moduleSources?: ModuleSources;
   protocols?: string[];
   h1?: string;
   source: string;
@@ -108,7 +110,7 @@ export class ArtifactPublisher {
       const archive = await fetchModuleArchive(v, github, { tmpDir: this.options.tmpDir });
       const contentType = fileName.endsWith(".zip") ? "application/zip" : "application/gzip";
       const put = await target.storage.put(target.key, archive.stream, { contentType });
-      return { put, fileName, readme: archive.readme(), source: `github ref ${archive.ref}` };
+      return { put, fileName, readme: archive.readme(), moduleSources: archive.moduleSources(), source: `github ref ${archive.ref}` };
     }
     const pkg = await fetchProviderPackage(v, this.upstreams.opentofu, { tmpDir: this.options.tmpDir, signal });
     try {

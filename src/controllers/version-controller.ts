@@ -6,6 +6,7 @@ import { FINALIZER } from "../api/meta.ts";
 import { artifactFileName } from "../api/naming.ts";
 import { RepackageError } from "../artifacts/repackage.ts";
 import type { Logger } from "../log.ts";
+import { DELETION_REQUESTED_BY_ANNOTATION } from "../api/ownership.ts";
 import { UpstreamError } from "../sources/http.ts";
 import { IntegrityError } from "../sources/opentofu.ts";
 import type { ObjectCache } from "../store/multi-namespace-cache.ts";
@@ -13,9 +14,10 @@ import type { ResourceStore } from "../store/types.ts";
 import type { StorageFor } from "../storage/locate.ts";
 import { StorageError } from "../storage/types.ts";
 import { ArtifactPublisher, artifactExtension, type Outcome, type PublishedState } from "./artifact-publisher.ts";
-import { describeError, readiness, setConditions, type ConditionInput } from "./conditions.ts";
+import { conditionOf, describeError, readiness, setConditions, type ConditionInput } from "./conditions.ts";
 import type { Controller, ControllerManager, ObjectKey, ReconcileContext, ReconcileResult } from "./manager.ts";
 import { ModuleSpecError } from "./fetch-module.ts";
+import { DOCS_CONDITION, documentModuleVersion, documentStoredModule } from "./module-docs-configmap.ts";
 import { saveReadme } from "./readme.ts";
 import type { Upstreams } from "./upstreams.ts";
 import { patchSpec, patchStatusIfChanged, setFinalizers } from "./writes.ts";
@@ -70,6 +72,7 @@ export class VersionController implements Controller {
   private readonly publisher: ArtifactPublisher;
   private readonly rehashIntervalMs: number;
   private readonly scanner?: VersionScanner;
+  private readonly tmpDir?: string;
 
   constructor(
     private readonly store: ResourceStore,
@@ -79,6 +82,7 @@ export class VersionController implements Controller {
     this.versions = manager.cache<VersionObject>(Version);
     this.concurrency = options.concurrency ?? 4;
     this.rehashIntervalMs = options.rehashIntervalMs ?? 24 * 3_600_000;
+    this.tmpDir = options.tmpDir;
     this.publisher = new ArtifactPublisher(options.storageFor, options.upstreams, { tmpDir: options.tmpDir, rehashIntervalMs: this.rehashIntervalMs });
     this.scanner = options.scanner?.(this.publisher, this.versions);
   }
@@ -112,7 +116,11 @@ export class VersionController implements Controller {
         const diverged = HELD_BACK.has(v.status?.conditions?.find((c) => c.type === "Synced")?.reason ?? "");
         const review = await this.scanner?.review(v, { fileName: v.spec.fileName!, checksum: v.status!.checksum! }, { force: false, log, signal });
         if (diverged && !review) await patchStatusIfChanged(this.store, Version, v, { synced: true, ...verified });
-        else await this.report(v, ...gated({ synced: true, ...(diverged ? {} : { syncStatus: SYNCED_MESSAGE }), ...verified }, diverged ? [] : readiness(true, "Synced", SYNCED_MESSAGE), review));
+        else if (diverged) await this.report(v, ...gated({ synced: true, ...verified }, [], review));
+        else {
+          const docs = await this.documentIfUndocumented(v, log);
+          await this.report(v, ...gated({ synced: true, syncStatus: SYNCED_MESSAGE, ...verified }, [...readiness(true, "Synced", SYNCED_MESSAGE), ...(docs ? [docs] : [])], review));
+        }
         if (review?.error) throw review.error; // retried with backoff; the artifact is not fetched again
         return { requeueAfterMs: Math.min(this.rehashIntervalMs, review?.requeueAfterMs ?? Infinity) };
       }
@@ -132,6 +140,12 @@ export class VersionController implements Controller {
     const review = await this.apply(v, outcome, published, log, signal);
     if (review?.error) throw review.error;
     return { requeueAfterMs: Math.min(this.rehashIntervalMs, review?.requeueAfterMs ?? Infinity) };
+  }
+
+  /** Module Versions published before docs existed get them once, from the stored archive. */
+  private async documentIfUndocumented(v: VersionObject, log: Logger): Promise<ConditionInput | undefined> {
+    if (v.spec.type !== "Module" || conditionOf(v.status?.conditions, DOCS_CONDITION)) return undefined;
+    return documentStoredModule(this.store, v, this.publisher.locate(v), artifactExtension(v) === ".zip" ? "zip" : "tar.gz", log, this.tmpDir);
   }
 
   private rehashDue(v: VersionObject): boolean {
@@ -162,6 +176,7 @@ export class VersionController implements Controller {
       current = ((await patchSpec(this.store, Version, v, { fileName: fetched.fileName })) as VersionObject | undefined) ?? v;
     }
     const readmeRef = fetched.readme ? await saveReadme(this.store, current, fetched.readme) : undefined;
+    const docs = fetched.moduleSources ? await documentModuleVersion(this.store, current, fetched.moduleSources, log) : undefined;
     const checksum = outcome.kind === "published" ? outcome.checksum : v.status!.checksum!;
     // New bytes (or forceSync) are scanned before the status that would let the server serve them is written.
     // "unchanged": the re-fetched copy matched and was dropped; the published object is the one to scan.
@@ -179,7 +194,7 @@ export class VersionController implements Controller {
         ...(fetched.protocols ? { protocols: fetched.protocols } : {}),
         ...(fetched.h1 ? { h1: fetched.h1 } : {}),
         ...(readmeRef ? { readmeConfigMapRef: readmeRef } : {}),
-      }, readiness(true, "Synced", SYNCED_MESSAGE), review),
+      }, [...readiness(true, "Synced", SYNCED_MESSAGE), ...(docs ? [docs] : [])], review),
     );
     if (outcome.kind === "published" && outcome.replacedFileName && outcome.replacedFileName !== fetched.fileName) {
       await this.publisher.removeReplaced(v, outcome.replacedFileName, log);
@@ -225,7 +240,10 @@ export class VersionController implements Controller {
       try {
         const { storage, key } = this.publisher.locate(v);
         await storage.delete(key);
-        log.info("artifact deleted", { fileName: v.spec.fileName });
+        // Who asked: the owner whose change made its Module/Provider controller delete it (docs/ownership.md), or a
+        // direct delete of the Version (kubectl delete, or its Module/Provider deleted and garbage-collected).
+        const requestedBy = v.metadata.annotations?.[DELETION_REQUESTED_BY_ANNOTATION] ?? "a direct delete of the Version or of its owner";
+        log.info("artifact deleted", { fileName: v.spec.fileName, requestedBy });
       } catch (e) {
         if (!(e instanceof StorageError && e.kind === "Invalid")) throw e; // retried with backoff; Version stays until done
       }

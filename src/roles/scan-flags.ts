@@ -1,6 +1,6 @@
 // Scanning flags of the Version controller (v0.9's names, plus ours), on `controller` and `standalone`.
 import { parseDuration } from "../cli/duration.ts";
-import type { FlagSpec } from "../cli/flags.ts";
+import { checks, type FlagSpec } from "../cli/flags.ts";
 import type { ScanSettings } from "../controllers/version-scan.ts";
 
 export const SCAN_FLAGS: FlagSpec[] = [
@@ -11,11 +11,11 @@ export const SCAN_FLAGS: FlagSpec[] = [
   { name: "trivy-path", env: "OPENDEPOT_TRIVY_PATH", default: "trivy", description: "Trivy executable (looked up on PATH unless it has a /)" },
   { name: "scan-block-on-critical", env: "OPENDEPOT_SCAN_BLOCK_ON_CRITICAL", boolean: true, default: "false", description: "Default policy: never serve a version with a CRITICAL finding" },
   { name: "scan-block-on-high", env: "OPENDEPOT_SCAN_BLOCK_ON_HIGH", boolean: true, default: "false", description: "Default policy: never serve a version with a HIGH or CRITICAL finding" },
-  { name: "scan-timeout", env: "OPENDEPOT_SCAN_TIMEOUT", default: "5m", description: "Trivy --timeout per scan (the process is killed shortly after)" },
-  { name: "rescan-interval", env: "OPENDEPOT_RESCAN_INTERVAL", default: "24h", description: "Scan stored versions again this often (also on a DB update or policy change)" },
-  { name: "scan-concurrency", env: "OPENDEPOT_SCAN_CONCURRENCY", default: "1", description: "Trivy processes at once (each loads the whole DB)" },
-  { name: "scan-max-findings", env: "OPENDEPOT_SCAN_MAX_FINDINGS", default: "200", description: "Findings kept in a Version's status per scan (counts cover all)" },
-  { name: "opentofu-api-url", env: "OPENDEPOT_OPENTOFU_API_URL", default: "https://api.opentofu.org", description: "OpenTofu docs API, for a provider's source repository link" },
+  { name: "scan-timeout", env: "OPENDEPOT_SCAN_TIMEOUT", default: "5m", description: "Trivy --timeout per scan (the process is killed shortly after)", check: checks.duration },
+  { name: "rescan-interval", env: "OPENDEPOT_RESCAN_INTERVAL", default: "24h", description: "Scan stored versions again this often (also on a DB update or policy change)", check: checks.duration },
+  { name: "scan-concurrency", env: "OPENDEPOT_SCAN_CONCURRENCY", default: "1", description: "Trivy processes at once (each loads the whole DB)", check: checks.integer(1, 16) },
+  { name: "scan-max-findings", env: "OPENDEPOT_SCAN_MAX_FINDINGS", default: "200", description: "Findings kept in a Version's status per scan (counts cover all)", check: checks.integer(0, 2000) },
+  { name: "opentofu-api-url", env: "OPENDEPOT_OPENTOFU_API_URL", default: "https://api.opentofu.org", description: "OpenTofu docs API, for a provider's source repository link", check: checks.url },
 ];
 
 const int = (flags: Record<string, string | undefined>, name: string, min: number, max: number): number => {
