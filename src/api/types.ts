@@ -92,7 +92,7 @@ export const ScanConfig = Type.Object(
           },
           { additionalProperties: false },
         ),
-        { maxItems: 500 },
+        { maxItems: 500, description: "Findings a team has reviewed and accepts, each with a reason and an optional expiry." },
       ),
     ),
   },
@@ -168,9 +168,9 @@ export const ScanVerdict = Type.Object(
   {
     blocked: Type.Boolean({ description: "True: the registry does not serve this Version." }),
     reason: Str("Passed, ScanPolicyViolation, ScanFailed or Unscanned."),
-    message: Opt(Str()),
+    message: Opt(Str("What blocked it (the worst finding) or why it could not be scanned.")),
     policy: Opt(Str("Fingerprint of the policy and DB the verdict was reached under; a change triggers a rescan.")),
-    evaluatedAt: Opt(Str()),
+    evaluatedAt: Opt(Str("When the verdict was reached (RFC 3339).")),
   },
   { additionalProperties: false, description: "Whether the scans let this Version be served. Additive to v0.9." },
 );
