@@ -77,6 +77,28 @@ export const StorageConfig = Type.Object(
   { additionalProperties: false },
 );
 
+/** Scan settings of a Module or Provider; unset fields take the controller's defaults. Additive to v0.9. */
+export const ScanConfig = Type.Object(
+  {
+    blockOnCritical: Opt(Type.Boolean({ description: "Never serve a version with a CRITICAL finding." })),
+    blockOnHigh: Opt(Type.Boolean({ description: "Never serve a version with a HIGH or CRITICAL finding." })),
+    ignore: Opt(
+      Type.Array(
+        Type.Object(
+          {
+            id: Str("Finding ID (CVE-2021-38561, AWS-0104; AVD-AWS-0104 matches AWS-0104)."),
+            reason: Str("Why the finding is accepted."),
+            expires: Opt(Str("RFC 3339 time or YYYY-MM-DD (UTC midnight) after which the finding blocks again.")),
+          },
+          { additionalProperties: false },
+        ),
+        { maxItems: 500, description: "Findings a team has reviewed and accepts, each with a reason and an optional expiry." },
+      ),
+    ),
+  },
+  { additionalProperties: false, description: "Scan policy; unset fields take the controller's --scan-block-on-* defaults. Additive to v0.9." },
+);
+
 export const ModuleConfig = Type.Object(
   {
     fileFormat: Opt(Type.Union([Type.Literal("zip"), Type.Literal("tar"), Type.Literal("tar.gz")], { description: "Archive format: zip, or tar (gzip tarball)." })),
@@ -89,6 +111,7 @@ export const ModuleConfig = Type.Object(
     storageConfig: Opt(Doc(StorageConfig, "Where the artifacts are stored: one backend, picked in the order fileSystem, s3, azureStorage, gcs (default: the data directory).")),
     versionConstraints: Opt(Str("Terraform-style constraint of the versions a Depot mirrors, e.g. \">= 1.0.0, != 1.3.0\" or \"~> 2.1\".")),
     versionHistoryLimit: Opt(Type.Integer({ description: "Keep only the highest N versions (the rest are listed in status, spec.versions is not rewritten)." })),
+    scanConfig: Opt(Doc(ScanConfig, "Trivy scanning policy of this resource (overrides the controller defaults). Additive to v0.9.")),
   },
   { additionalProperties: false },
 );
@@ -104,6 +127,7 @@ export const ProviderConfig = Type.Object(
     storageConfig: Opt(Doc(StorageConfig, "Where the artifacts are stored: one backend, picked in the order fileSystem, s3, azureStorage, gcs (default: the data directory).")),
     versionHistoryLimit: Opt(Type.Integer({ description: "Keep only the highest N versions (the rest are listed in status, spec.versions is not rewritten)." })),
     versionConstraints: Opt(Str("Terraform-style constraint of the versions a Depot mirrors, e.g. \"~> 5.80\".")),
+    scanConfig: Opt(Doc(ScanConfig, "Trivy scanning policy of this resource (overrides the controller defaults). Additive to v0.9.")),
   },
   { additionalProperties: false },
 );
@@ -116,13 +140,39 @@ export const SecurityFinding = Type.Object(
     fixedVersion: Opt(Type.String({ description: "First version with a fix, when known." })),
     severity: Type.String({ description: "CRITICAL, HIGH, MEDIUM, LOW or UNKNOWN." }),
     title: Opt(Type.String({ description: "Short description." })),
+    // Additive to v0.9: what a user needs to act on a finding.
+    target: Opt(Str("File the finding is in, relative to the scanned tree (main.tf, go.mod, provider-binary).")),
+    resource: Opt(Str("Terraform resource of a misconfiguration, e.g. aws_s3_bucket.logs.")),
+    startLine: Opt(Type.Integer({ description: "First line of the finding in target." })),
+    endLine: Opt(Type.Integer({ description: "Last line of the finding in target." })),
+    primaryURL: Opt(Str("Where the rule or vulnerability is documented.")),
+    ignored: Opt(Str("Set when a scanConfig.ignore entry accepts this finding: that entry's reason.")),
   },
   { additionalProperties: false },
 );
 
 export const ScanResult = Type.Object(
-  { scannedAt: Type.String({ description: "When the scan ran (RFC 3339)." }), findings: Opt(Type.Array(SecurityFinding, { description: "What the scan found." })) },
+  {
+    scannedAt: Type.String({ description: "When the scan ran (RFC 3339)." }),
+    findings: Opt(Type.Array(SecurityFinding, { description: "The most severe findings, one per (rule, resource) or (ID, package), at most --scan-max-findings." })),
+    counts: Opt(Type.Record(Type.String(), Type.Integer(), { description: "Every finding of the scan by severity (CRITICAL, HIGH, MEDIUM, LOW, UNKNOWN). Additive to v0.9." })),
+    scanner: Opt(Str("Scanner and version, e.g. trivy 0.74.0. Additive to v0.9.")),
+    dbUpdatedAt: Opt(Str("UpdatedAt of the vulnerability DB the scan used. Additive to v0.9.")),
+    source: Opt(Str("What was scanned. Additive to v0.9.")),
+  },
   { additionalProperties: false },
+);
+
+/** Whether scan results let a Version be served. Additive to v0.9. */
+export const ScanVerdict = Type.Object(
+  {
+    blocked: Type.Boolean({ description: "True: the registry does not serve this Version." }),
+    reason: Str("Passed, ScanPolicyViolation, ScanFailed or Unscanned."),
+    message: Opt(Str("What blocked it (the worst finding) or why it could not be scanned.")),
+    policy: Opt(Str("Fingerprint of the policy and DB the verdict was reached under; a change triggers a rescan.")),
+    evaluatedAt: Opt(Str("When the verdict was reached (RFC 3339).")),
+  },
+  { additionalProperties: false, description: "Whether the scans let this Version be served. Additive to v0.9." },
 );
 
 export const ReadmeConfigMapRef = Type.Object(
@@ -231,7 +281,7 @@ export const ModuleSpec = Type.Object(
   {
     forceSync: Opt(Type.Boolean({ description: "Re-download every version once; resets itself." })),
     moduleConfig: Doc(ModuleConfig, "Where the module comes from and how it is packaged and stored."),
-    versions: Type.Array(ModuleVersion, { description: "The versions a person declared (manifests, kubectl apply). A Depot never writes this list." }),
+    versions: Type.Array(ModuleVersion, { description: "Versions to serve, as a person declared them (manifests, kubectl apply): one Version resource each (named <module>-<version>). A Depot never writes this list." }),
     depotVersions: Opt(Type.Array(ModuleVersion, { description: "The versions the managing Depot discovered and wants served; written only by the Depot. The controller serves the union of versions and depotVersions. Additive to v0.9." })),
   },
   { additionalProperties: false, description: "A module the registry serves, from a GitHub repository." },
@@ -266,7 +316,7 @@ export const ProviderSpec = Type.Object(
   {
     forceSync: Opt(Type.Boolean({ description: "Re-download every build once; resets itself." })),
     providerConfig: Doc(ProviderConfig, "Which upstream provider, which platforms, and where it is stored."),
-    versions: Type.Array(ProviderVersion, { description: "The versions a person declared (manifests, kubectl apply). A Depot never writes this list." }),
+    versions: Type.Array(ProviderVersion, { description: "Versions to serve, as a person declared them (manifests, kubectl apply): one Version resource per version, OS and architecture. A Depot never writes this list." }),
     depotVersions: Opt(Type.Array(ProviderVersion, { description: "The versions the managing Depot discovered and wants served; written only by the Depot. The controller serves the union of versions and depotVersions. Additive to v0.9." })),
   },
   { additionalProperties: false, description: "A provider the registry mirrors from the OpenTofu registry and signs." },
@@ -309,6 +359,7 @@ export const VersionStatus = Type.Object(
     archiveSizeBytes: Opt(Type.Integer({ format: "int64", description: "Size of the stored archive in bytes." })),
     binaryScan: Opt(Doc(ScanResult, "Vulnerability scan of the provider binary.")),
     sourceScan: Opt(Doc(ScanResult, "Vulnerability scan of the module source.")),
+    scanVerdict: Opt(Doc(ScanVerdict, "Whether the scan policy blocks this version, and why. Additive to v0.9.")),
     readmeConfigMapRef: Opt(Doc(ReadmeConfigMapRef, "Where the module README is kept.")),
     protocols: Opt(Type.Array(Type.String(), { description: "Provider plugin protocol versions (e.g. 5.0, 6.0). Additive to v0.9." })),
     h1: Opt(Type.String({ description: "h1: hash of a provider package. Additive to v0.9." })),
@@ -341,6 +392,8 @@ export type ModuleConfig = Static<typeof ModuleConfig>;
 export type ProviderConfig = Static<typeof ProviderConfig>;
 export type SecurityFinding = Static<typeof SecurityFinding>;
 export type ScanResult = Static<typeof ScanResult>;
+export type ScanConfig = Static<typeof ScanConfig>;
+export type ScanVerdict = Static<typeof ScanVerdict>;
 export type DepotModuleConfig = Static<typeof DepotModuleConfig>;
 export type DepotProviderConfig = Static<typeof DepotProviderConfig>;
 export type DepotEntryStatus = Static<typeof DepotEntryStatus>;

@@ -13,6 +13,9 @@ import type { Logger } from "../log.ts";
 import type { ResourceStore } from "../store/types.ts";
 import { asFieldManager, FIELD_MANAGERS } from "../store/field-manager.ts";
 import type { StorageFor } from "../storage/locate.ts";
+import { VersionScanner } from "../controllers/version-scan.ts";
+import { OpenTofuDocsClient } from "../sources/opentofu-docs.ts";
+import { SCAN_FLAGS, scanSettingsFromFlags } from "./scan-flags.ts";
 
 export const CONTROLLER_NAMES = ["depot", "module", "provider", "version", "groupbinding"] as const;
 export type ControllerName = (typeof CONTROLLER_NAMES)[number];
@@ -25,6 +28,7 @@ export const CONTROLLER_FLAGS: FlagSpec[] = [
   { name: "work-dir", env: "OPENDEPOT_WORK_DIR", description: "Scratch space for downloads (default: the system temp dir)" },
   { name: "github-api-url", env: "OPENDEPOT_GITHUB_API_URL", default: "https://api.github.com", description: "GitHub (or GitHub Enterprise /api/v3) API base URL", check: checks.url },
   { name: "opentofu-registry-url", env: "OPENDEPOT_OPENTOFU_REGISTRY_URL", default: "https://registry.opentofu.org", description: "Upstream provider registry base URL", check: checks.url },
+  ...SCAN_FLAGS,
 ];
 
 export function parseControllerList(text: string | undefined): ControllerName[] {
@@ -61,6 +65,8 @@ export function buildManager(names: ControllerName[], deps: ControllerDeps): Con
   if (names.includes("provider")) manager.add(new ProviderController(store, manager));
   if (names.includes("groupbinding")) manager.add(new GroupBindingController(store, manager));
   if (names.includes("version")) {
+    const scan = scanSettingsFromFlags(flags);
+    const docs = new OpenTofuDocsClient({ baseUrl: flags["opentofu-api-url"] });
     manager.add(
       new VersionController(store, manager, {
         storageFor: deps.storageFor,
@@ -68,6 +74,8 @@ export function buildManager(names: ControllerName[], deps: ControllerDeps): Con
         tmpDir: flags["work-dir"],
         rehashIntervalMs: parseDuration(flags["rehash-interval"]!),
         concurrency,
+        // Built even when scanning is off: it then lifts verdicts reached while it was on.
+        scanner: (publisher, versions) => new VersionScanner(scan, { store, upstreams, docs, versions, locate: (v, fileName) => publisher.locate(v, fileName) }),
       }),
     );
   }

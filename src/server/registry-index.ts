@@ -10,10 +10,11 @@ import { DEFAULT_YANK_GRACE_MS, deprecationWarning, listedVersions, yankWarning,
 type OwnerKind = "Module" | "Provider";
 const DEFAULT_PROTOCOLS = ["5.0"];
 
-/** A Version the protocols may hand out: synced, checksummed, with an artifact file name we issued. */
+/** A Version the protocols may hand out: synced, checksummed, with an artifact file name we issued, not held by a scan. */
 export function isServable(v: VersionObject): boolean {
   return (
     v.status?.synced === true &&
+    v.status.scanVerdict?.blocked !== true &&
     typeof v.status.checksum === "string" &&
     v.status.checksum.length > 0 &&
     typeof v.spec.fileName === "string" &&
