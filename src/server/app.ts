@@ -1,11 +1,12 @@
 // The registry HTTP application: discovery, module and provider protocols, provider network mirror, health. Read-only by design.
 import { Elysia } from "elysia";
 import type { ServerContext } from "./context.ts";
-import { errorResponse, json } from "./http.ts";
+import { MODULES_PREFIX, PROVIDERS_PREFIX } from "./artifact-urls.ts";
+import { errorResponse, json, Refusal } from "./http.ts";
 import { BadRequest } from "./params.ts";
 import { mirrorRoutes } from "./routes-mirror.ts";
-import { MODULES_PREFIX, moduleRoutes } from "./routes-modules.ts";
-import { PROVIDERS_PREFIX, providerRoutes } from "./routes-providers.ts";
+import { moduleRoutes } from "./routes-modules.ts";
+import { providerRoutes } from "./routes-providers.ts";
 
 export interface DiscoveryExtras {
   /** `login.v1` document, present only when OIDC sign-in is configured. */
@@ -19,8 +20,10 @@ export function createApp(ctx: ServerContext, discovery: DiscoveryExtras = {}) {
     ...(discovery.login ? { "login.v1": discovery.login } : {}),
   });
 
-  const app = new Elysia({ strictPath: false })
+  return new Elysia({ strictPath: false })
     .onError(({ code, error }) => {
+      // Route hooks refuse with a ready response (401/403/404); bad path segments are 400s.
+      if (error instanceof Refusal) return error.response;
       if (error instanceof BadRequest) return errorResponse(400, error.message);
       if (code === "NOT_FOUND") return errorResponse(404, "not found");
       if (code === "VALIDATION" || code === "PARSE") return errorResponse(400, "bad request");
@@ -29,10 +32,8 @@ export function createApp(ctx: ServerContext, discovery: DiscoveryExtras = {}) {
     })
     .get("/.well-known/terraform.json", () => new Response(discoveryBody, { headers: { "content-type": "application/json" } }))
     .get("/healthz", () => json({ status: "ok" }))
-    .get("/readyz", () => (ctx.ready() ? json({ status: "ready" }) : errorResponse(503, "caches are still loading")));
-
-  moduleRoutes(app as unknown as Elysia, ctx);
-  providerRoutes(app as unknown as Elysia, ctx);
-  if (ctx.mirror) mirrorRoutes(app as unknown as Elysia, ctx, ctx.mirror);
-  return app;
+    .get("/readyz", () => (ctx.ready() ? json({ status: "ready" }) : errorResponse(503, "caches are still loading")))
+    .use(moduleRoutes(ctx))
+    .use(providerRoutes(ctx))
+    .use(ctx.mirror ? mirrorRoutes(ctx, ctx.mirror) : new Elysia());
 }

@@ -59,7 +59,7 @@ export interface ServerContext {
   ready: () => boolean;
 }
 
-export function absolute(ctx: ServerContext, path: string): string {
+export function absolute(ctx: Pick<ServerContext, "publicUrl">, path: string): string {
   return ctx.publicUrl ? `${ctx.publicUrl.replace(/\/+$/, "")}${path}` : path;
 }
 

@@ -28,3 +28,14 @@ export class BoundedMemo<T> {
     this.entries.set(key, value);
   }
 }
+
+/**
+ * A request refused before its handler ran (by a route hook: a 401/403 from the gatekeeper, a 403 for an invalid
+ * signed URL, a 404 for an unknown module): the app answers with `response` as it is.
+ */
+export class Refusal extends Error {
+  override readonly name = "Refusal";
+  constructor(readonly response: Response) {
+    super(`refused with ${response.status}`);
+  }
+}

@@ -1,14 +1,13 @@
-// Module registry protocol (modules.v1): versions list, download redirect, and the signed archive download.
-import type { Elysia } from "elysia";
-import { errorResponse, jsonText, notFound } from "./http.ts";
-import { absolute, lifecyclePolicy, type ServerContext } from "./context.ts";
+// Module registry protocol (modules.v1) as an Elysia plugin: versions list, download redirect, and the signed
+// archive download. Each group of routes shares its prologue as a `resolve` hook (parse → authorize → look up), so
+// a handler only runs for a request that is valid, allowed and about something that exists.
+import { Elysia } from "elysia";
+import { ARTIFACT_ROUTES, ArtifactUrls, MODULES_PREFIX, moduleAddressOf, type ModuleAddress } from "./artifact-urls.ts";
+import { errorResponse, jsonText, notFound, Refusal } from "./http.ts";
+import { lifecyclePolicy, type ServerContext } from "./context.ts";
 import { yankRefusal } from "./lifecycle.ts";
-import { nameParam, namespaceParam, systemParam, versionParam } from "./params.ts";
 
-export const MODULES_PREFIX = "/opendepot/modules/v1";
-
-const archivePath = (ns: string, name: string, system: string, version: string, fileName: string) =>
-  `${MODULES_PREFIX}/${ns}/${name}/${system}/${version}/archive/${fileName}`;
+export { MODULES_PREFIX } from "./artifact-urls.ts"; // moved: import from src/server/artifact-urls.ts
 
 /**
  * OpenTofu (User-Agent `OpenTofu/…`) gets its direct-install answer: `200` with `{"location", "use_registry_credentials":
@@ -29,8 +28,9 @@ function downloadAnswer(request: Request, location: string): Response {
 
 const contentTypeOf = (fileName: string) => (fileName.endsWith(".zip") ? "application/zip" : "application/gzip");
 
-export function moduleRoutes(app: Elysia, ctx: ServerContext) {
+export function moduleRoutes(ctx: ServerContext) {
   const { index } = ctx;
+  const links = new ArtifactUrls(ctx);
 
   /** A module is addressed as ns/name/system; a Module that declares its system must be asked for by it. */
   const knownModule = (ns: string, name: string, system: string) => {
@@ -39,45 +39,29 @@ export function moduleRoutes(app: Elysia, ctx: ServerContext) {
     return !declared || declared.toLowerCase() === system;
   };
 
-  const archive = async ({ params, request }: { params: Record<string, string>; request: Request }) => {
-    const ns = namespaceParam(params.namespace!);
-    const name = nameParam(params.name!, "module name");
-    const system = systemParam(params.system!);
-    const version = versionParam(params.version!);
-    const v = index.moduleVersion(ns, name, version);
-    // Signed URLs are the credential here: an unknown, altered, expired or superseded URL is simply refused.
-    const fileName = v?.spec.fileName;
-    if (!v || !fileName || fileName !== params.fileName) return errorResponse(403, "download URL is not valid");
-    const why = ctx.urls.check(archivePath(ns, name, system, version, fileName), new URL(request.url).searchParams, v.status!.checksum!);
-    if (why) return errorResponse(403, why);
-    return ctx.delivery.respond(v, request, contentTypeOf(fileName));
-  };
-  const archiveRoute = `${MODULES_PREFIX}/:namespace/:name/:system/:version/archive/:fileName`;
-
-  return app
-    .get(`${MODULES_PREFIX}/:namespace/:name/:system/versions`, async ({ params, request }) => {
-      const ns = namespaceParam(params.namespace);
-      const name = nameParam(params.name, "module name");
-      const system = systemParam(params.system);
-      const denied = await ctx.gatekeeper.authorize(request, { kind: "module", namespace: ns, name });
-      if (denied) return denied;
-      if (!knownModule(ns, name, system)) return notFound(`module ${ns}/${name}/${system}`);
-      return jsonText(index.moduleVersionsBody(ns, name));
+  const api = new Elysia()
+    // Parse the address (400), authorize the caller (401/403), find the module (404).
+    .resolve(async ({ params, request }) => {
+      const module = moduleAddressOf(params as Record<string, string>);
+      const denied = await ctx.gatekeeper.authorize(request, { kind: "module", namespace: module.ns, name: module.name });
+      if (denied) throw new Refusal(denied);
+      if (!knownModule(module.ns, module.name, module.system)) throw new Refusal(notFound(`module ${module.ns}/${module.name}/${module.system}`));
+      return { module };
     })
-    .get(`${MODULES_PREFIX}/:namespace/:name/:system/:version/download`, async ({ params, request }) => {
-      const ns = namespaceParam(params.namespace);
-      const name = nameParam(params.name, "module name");
-      const system = systemParam(params.system);
-      const version = versionParam(params.version);
-      const denied = await ctx.gatekeeper.authorize(request, { kind: "module", namespace: ns, name });
-      if (denied) return denied;
-      if (!knownModule(ns, name, system)) return notFound(`module ${ns}/${name}/${system}`);
-      const v = index.moduleVersion(ns, name, version);
-      if (!v) return notFound(`module ${ns}/${name}/${system} version ${version}`);
+    .get(`${MODULES_PREFIX}/:namespace/:name/:system/versions`, ({ module }) => jsonText(index.moduleVersionsBody(module.ns, module.name)))
+    .get(`${MODULES_PREFIX}/:namespace/:name/:system/:version/download`, ({ module, request }) => {
+      const m = module as ModuleAddress;
+      const v = index.moduleVersion(m.ns, m.name, m.version);
+      if (!v) return notFound(`module ${m.ns}/${m.name}/${m.system} version ${m.version}`);
       const refusal = yankRefusal(v, lifecyclePolicy(ctx));
-      if (refusal) return errorResponse(404, `module ${ns}/${name}/${system} ${refusal}`);
-      const path = archivePath(ns, name, system, version, v.spec.fileName!);
-      return downloadAnswer(request, absolute(ctx, ctx.urls.sign(path, v.status!.checksum!)));
-    })
-    .get(archiveRoute, archive);
+      if (refusal) return errorResponse(404, `module ${m.ns}/${m.name}/${m.system} ${refusal}`);
+      return downloadAnswer(request, links.moduleArchive(m, v));
+    });
+
+  const archives = new Elysia()
+    // Signed URLs are the credential here: an unknown, altered, expired or superseded URL is simply refused.
+    .resolve(({ params, request }) => ({ version: links.verifiedModuleArchive(params as Record<string, string>, request) }))
+    .get(ARTIFACT_ROUTES.moduleArchive, ({ version, request }) => ctx.delivery.respond(version, request, contentTypeOf(version.spec.fileName!)));
+
+  return new Elysia().use(api).use(archives);
 }
