@@ -1,0 +1,192 @@
+// Download counters in Valkey (or Redis) through the `redis` package. Each batch is one MULTI/EXEC of INCRBY /
+// HINCRBY / ZINCRBY (never read-modify-write), so any number of `serve` replicas can share one Valkey without
+// losing updates. Reads are pipelined and cover exactly the resources the registry knows (keys are looked up,
+// never scanned: the per-version day keys alone can be millions).
+import { createClient } from "redis";
+import type { Logger } from "../log.ts";
+import type { Batch } from "./buffer.ts";
+import { BufferedStats, type BufferedStatsOptions, type CounterBackend, type WriteOutcome } from "./buffered.ts";
+import { DAYS_KEPT, lastDays, StatsSnapshot, type StatsKind, type StatsTarget } from "./types.ts";
+import { dayExpiresAt, KEYS, parseDayField } from "./valkey-keys.ts";
+
+export interface ValkeyOptions {
+  /** redis://[user:password@]host:port[/db], rediss:// for TLS, or v0.9's bare host:port. */
+  url: string;
+  /** OPENDEPOT_VALKEY_PASSWORD; used when the URL carries none. */
+  password?: string;
+  log: Logger;
+  connectTimeoutMs?: number;
+}
+
+/** The URL normalised (bare host:port → redis://host:port) and checked; throws with a reason otherwise. */
+export function parseValkeyUrl(text: string): URL {
+  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(text) ? text : `redis://${text}`;
+  let url: URL;
+  try {
+    url = new URL(withScheme);
+  } catch {
+    throw new Error(`invalid Valkey URL "${text}": use redis://host:port or rediss://host:port`);
+  }
+  if (url.protocol !== "redis:" && url.protocol !== "rediss:") throw new Error(`invalid Valkey URL "${text}": the scheme must be redis:// or rediss://`);
+  if (!url.hostname) throw new Error(`invalid Valkey URL "${text}": no host`);
+  if (url.pathname && url.pathname !== "/" && !/^\/\d{1,2}$/.test(url.pathname)) throw new Error(`invalid Valkey URL "${text}": the path can only be a database number`);
+  return url;
+}
+
+/** The URL with its password masked, for logs. */
+export const redactedUrl = (url: URL) => `${url.protocol}//${url.username ? `${url.username}@` : ""}${url.host}${url.pathname === "/" ? "" : url.pathname}`;
+
+type Client = ReturnType<typeof createClient>;
+
+export class ValkeyCounters implements CounterBackend {
+  readonly description: string;
+  private readonly client: Client;
+
+  constructor(options: ValkeyOptions) {
+    const url = parseValkeyUrl(options.url);
+    this.description = `valkey ${redactedUrl(url)}`;
+    this.client = createClient({
+      url: url.toString(),
+      ...(options.password && !url.password ? { password: options.password } : {}),
+      // Commands while disconnected fail at once (the buffer keeps them) instead of queueing without bound.
+      disableOfflineQueue: true,
+      pingInterval: 5_000,
+      socket: {
+        connectTimeout: options.connectTimeoutMs ?? 3_000,
+        // Exponential backoff with jitter, 100 ms doubling up to 5 s; never give up.
+        reconnectStrategy: (retries: number) => Math.min(100 * 2 ** Math.min(retries, 6), 5_000) + Math.floor(Math.random() * 100),
+      },
+    });
+    // Without a listener an 'error' event would crash the process; BufferedStats logs outages once.
+    this.client.on("error", () => {});
+  }
+
+  /** Connect in the background: the registry starts serving whether or not Valkey is up. */
+  connect(onReady: () => void): void {
+    this.client.on("ready", onReady);
+    this.client.connect().catch(() => {});
+  }
+
+  get ready(): boolean {
+    return this.client.isReady;
+  }
+
+  async write(batch: Batch): Promise<WriteOutcome> {
+    if (!this.client.isReady) return "unsent";
+    const m = this.client.multi();
+    const resources = new Map<string, { ns: string; kind: StatsKind; name: string; count: number; lastAtMs: number }>();
+    const perNamespace = new Map<string, number>();
+    for (const v of batch.versions.values()) {
+      const at = new Date(v.lastAtMs).toISOString();
+      const versionKey = KEYS.version(v.namespace, v.kind, v.name, v.version);
+      m.hIncrBy(versionKey, "count", v.count).hSet(versionKey, "lastAt", at);
+      const member = KEYS.leaderboardMember(v.namespace, v.kind, v.name, v.version);
+      m.zIncrBy(KEYS.leaderboardGlobal, v.count, member).zIncrBy(KEYS.leaderboard(v.namespace), v.count, member);
+      const rk = `${v.namespace}/${v.kind}/${v.name}`;
+      const r = resources.get(rk);
+      if (r) {
+        r.count += v.count;
+        r.lastAtMs = Math.max(r.lastAtMs, v.lastAtMs);
+      } else resources.set(rk, { ns: v.namespace, kind: v.kind, name: v.name, count: v.count, lastAtMs: v.lastAtMs });
+      perNamespace.set(v.namespace, (perNamespace.get(v.namespace) ?? 0) + v.count);
+    }
+    for (const r of resources.values()) {
+      const key = KEYS.resource(r.ns, r.kind, r.name);
+      m.hIncrBy(key, "count", r.count).hSet(key, "lastAt", new Date(r.lastAtMs).toISOString());
+    }
+    m.incrBy(KEYS.total, batch.events);
+    for (const [ns, n] of perNamespace) m.incrBy(KEYS.namespace(ns), n);
+    const days = new Set<string>();
+    for (const d of batch.days.values()) {
+      const expires = dayExpiresAt(d.day);
+      const dayVersion = KEYS.dayVersion(d.day, d.namespace, d.kind, d.name, d.version);
+      m.incrBy(dayVersion, d.count).expireAt(dayVersion, expires);
+      m.hIncrBy(KEYS.day(d.day), KEYS.dayField(d.namespace, d.kind, d.name), d.count);
+      days.add(d.day);
+    }
+    for (const day of days) m.expireAt(KEYS.day(day), dayExpiresAt(day));
+    try {
+      await m.exec();
+    } catch (e) {
+      // Refused before anything was sent (the connection dropped in between): the batch is intact.
+      if (!this.client.isReady && isOffline(e)) return "unsent";
+      throw e;
+    }
+    return "written";
+  }
+
+  async load(targets: StatsTarget[]): Promise<StatsSnapshot> {
+    if (!this.client.isReady) throw new Error("not connected");
+    const snapshot = new StatsSnapshot();
+    const pipe = this.client.multi();
+    const reads: ((reply: unknown) => void)[] = [];
+    const counter = (reply: unknown) => {
+      const h = (reply ?? {}) as Record<string, string>;
+      const count = Number(h.count ?? 0);
+      return Number.isFinite(count) && count > 0 ? { count, lastAt: h.lastAt } : undefined;
+    };
+    for (const t of targets) {
+      pipe.hGetAll(KEYS.resource(t.namespace, t.kind, t.name));
+      reads.push((reply) => {
+        const c = counter(reply);
+        if (c) snapshot.setResource(t.namespace, t.kind, t.name, c);
+      });
+      for (const v of t.versions) {
+        const keys = [v.version, ...(v.legacy && v.legacy !== v.version ? [v.legacy] : [])];
+        const found: { count: number; lastAt?: string }[] = [];
+        keys.forEach((key, i) => {
+          pipe.hGetAll(KEYS.version(t.namespace, t.kind, t.name, key));
+          reads.push((reply) => {
+            const c = counter(reply);
+            if (c) found.push(c);
+            if (i === keys.length - 1 && found.length) {
+              const lastAt = found.map((f) => f.lastAt ?? "").sort().at(-1) || undefined;
+              snapshot.setVersion(t.namespace, t.kind, t.name, v.version, { count: found.reduce((a, f) => a + f.count, 0), lastAt });
+            }
+          });
+        });
+      }
+    }
+    const wanted = new Set(targets.map((t) => KEYS.dayField(t.namespace, t.kind, t.name)));
+    for (const day of lastDays(DAYS_KEPT, Date.now())) {
+      pipe.hGetAll(KEYS.day(day));
+      reads.push((reply) => {
+        for (const [field, value] of Object.entries((reply ?? {}) as Record<string, string>)) {
+          const who = wanted.has(field) ? parseDayField(field) : undefined;
+          const n = Number(value);
+          if (who && n > 0) snapshot.setDay(who.namespace, who.kind, who.name, day, n);
+        }
+      });
+    }
+    const replies = (await pipe.execAsPipeline()) as unknown[];
+    const failed = replies.find((r) => r instanceof Error);
+    if (failed || replies.length !== reads.length) throw failed instanceof Error ? failed : new Error("incomplete reply");
+    replies.forEach((reply, i) => reads[i]!(reply));
+    return snapshot;
+  }
+
+  async close(): Promise<void> {
+    try {
+      if (this.client.isOpen) await this.client.close();
+    } catch {
+      this.client.destroy();
+    }
+  }
+}
+
+function isOffline(e: unknown): boolean {
+  const name = (e as { name?: string })?.name ?? "";
+  const message = (e as { message?: string })?.message ?? "";
+  return /ClientOffline|ClientClosed/i.test(name) || /offline|client is closed/i.test(message);
+}
+
+export interface ValkeyStatsOptions extends ValkeyOptions, Omit<BufferedStatsOptions, "log"> {}
+
+/** Valkey-backed statistics, re-read every few seconds so replicas see each other's counts. */
+export function valkeyStats(options: ValkeyStatsOptions): BufferedStats {
+  const backend = new ValkeyCounters(options);
+  const stats = new BufferedStats(backend, { refreshIntervalMs: 5_000, ...options, log: options.log });
+  // (Re)connected: read the counters at once rather than at the next refresh tick.
+  backend.connect(() => void stats.refresh());
+  return stats;
+}

@@ -1,0 +1,49 @@
+// A real valkey-server on a free loopback port (installed by .ci/install/valkey.sh), no persistence. It can be
+// killed and started again on the same port, which is how the outage tests cut the registry off from it.
+import type { Subprocess } from "bun";
+import { captureTail, freePort, stopProcess, waitUntil } from "./net.ts";
+
+export interface ValkeyPeer {
+  port: number;
+  url: string;
+  /** Run valkey-cli against this instance and return its output (trimmed). */
+  cli(...args: string[]): Promise<string>;
+  /** SIGKILL the server (an abrupt outage). */
+  kill(): Promise<void>;
+  /** Start it again on the same port (empty unless `keepData` was given at start). */
+  restart(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startValkey(options: { password?: string } = {}): Promise<ValkeyPeer> {
+  const server = Bun.which("valkey-server");
+  const cliBin = Bun.which("valkey-cli");
+  if (!server || !cliBin) throw new Error("valkey-server is not installed: run .ci/install/valkey.sh");
+  const port = await freePort();
+  let proc: Subprocess | undefined;
+  const auth = options.password ? ["--requirepass", options.password] : [];
+  const cli = async (...args: string[]) => {
+    const p = Bun.spawn([cliBin, "-h", "127.0.0.1", "-p", String(port), ...(options.password ? ["--no-auth-warning", "-a", options.password] : []), ...args], { stdout: "pipe", stderr: "pipe" });
+    const out = await new Response(p.stdout).text();
+    await p.exited;
+    return out.trim();
+  };
+  const start = async () => {
+    const child = Bun.spawn([server, "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", ...auth], { stdout: "pipe", stderr: "pipe" });
+    proc = child;
+    const out = captureTail(child.stdout);
+    await waitUntil("valkey-server", async () => (await cli("PING")) === "PONG", 15_000, () => (child.exitCode !== null ? out() : undefined));
+  };
+  await start();
+  return {
+    port,
+    url: `redis://127.0.0.1:${port}`,
+    cli,
+    async kill() {
+      proc?.kill("SIGKILL");
+      await proc?.exited;
+    },
+    restart: start,
+    stop: () => stopProcess(proc),
+  };
+}
