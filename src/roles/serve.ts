@@ -11,6 +11,7 @@ import { KUBE_FLAGS, kubeFromFlags, onShutdown } from "./kube-flags.ts";
 import { registryServerFlags, startRegistryServer, tlsFromFlags, urlTtlSeconds, mirrorFromFlags } from "./registry-server.ts";
 import { readKeyFile } from "./secrets-on-disk.ts";
 import { loadSigningKey } from "./signing-key.ts";
+import { STATS_FLAGS, startStats } from "./stats-flags.ts";
 
 export const SERVE_FLAGS: FlagSpec[] = [
   { name: "listen", env: "OPENDEPOT_LISTEN", default: "0.0.0.0:8080", description: "Address the registry listens on" },
@@ -20,6 +21,7 @@ export const SERVE_FLAGS: FlagSpec[] = [
   { name: "kubeconfig-allowed-servers", env: "OPENDEPOT_KUBECONFIG_ALLOWED_SERVERS", description: "Kubeconfig mode: API server URLs callers' kubeconfigs may name besides the one the server uses (comma-separated)" },
   { name: "default-storage-dir", env: "OPENDEPOT_DEFAULT_STORAGE_DIR", description: "Filesystem storage for resources without a storageConfig" },
   ...AUTH_FLAGS,
+  ...STATS_FLAGS,
 ];
 
 export async function runServe(flags: Record<string, string | undefined>) {
@@ -32,6 +34,7 @@ export async function runServe(flags: Record<string, string | undefined>) {
   const kube = kubeFromFlags(flags);
   log.info("connecting to Kubernetes", { source: kube.connection.source, server: kube.connection.server, namespaces: kube.namespaces ?? "all" });
   const reviewer = new KubeTokenReviewer(kube.client);
+  const stats = await startStats(flags, { log });
   const kubeMode = auth.mode === "anonymous" && auth.reason === "default" ? (flags["use-bearer-token"] === "true" ? "bearer-token" : "kubeconfig") : undefined;
   const server = await startRegistryServer({
     store: kube.store,
@@ -46,6 +49,7 @@ export async function runServe(flags: Record<string, string | undefined>) {
     auth,
     kubernetes: reviewer,
     namespaces: kube.namespaces,
+    stats,
     ...(kubeMode ? { gatekeeper: new KubernetesGatekeeper(kubeMode, reviewer, log.child({ component: "auth" }), [kube.connection.server, ...(flags["kubeconfig-allowed-servers"] ?? "").split(",").map((s) => s.trim()).filter(Boolean)]) } : {}),
   });
   log.info("authentication", { mode: kubeMode ?? auth.mode });
@@ -53,7 +57,7 @@ export async function runServe(flags: Record<string, string | undefined>) {
   onShutdown(async (signal) => {
     log.info("shutting down", { signal });
     await http.stop();
-    server.stop();
+    await server.stop();
   });
   return { url: http.url };
 }

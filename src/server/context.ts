@@ -1,6 +1,7 @@
 // Everything the routes need, wired once by main.ts (or a test).
 import type { Logger } from "../log.ts";
 import type { ArtifactDelivery } from "./artifact-delivery.ts";
+import type { BrowseDeps } from "./browse/routes.ts";
 import type { RegistryIndex } from "./registry-index.ts";
 import type { UrlSigner } from "./url-signer.ts";
 
@@ -48,6 +49,8 @@ export interface ServerContext {
   signingKeySourceUrl?: string;
   /** Provider network mirror; not served when absent. */
   mirror?: MirrorConfig;
+  /** The browse API (/opendepot/ui/v1); not served when absent. */
+  browse?: BrowseDeps;
   /** Readiness: true once the caches have loaded. */
   ready: () => boolean;
 }
