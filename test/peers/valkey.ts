@@ -1,5 +1,8 @@
 // A real valkey-server on a free loopback port (installed by .ci/install/valkey.sh), no persistence. It can be
 // killed and started again on the same port, which is how the outage tests cut the registry off from it.
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { Subprocess } from "bun";
 import { captureTail, freePort, stopProcess, waitUntil } from "./net.ts";
 
@@ -10,16 +13,18 @@ export interface ValkeyPeer {
   cli(...args: string[]): Promise<string>;
   /** SIGKILL the server (an abrupt outage). */
   kill(): Promise<void>;
-  /** Start it again on the same port (empty unless `keepData` was given at start). */
+  /** Start it again on the same port (empty unless started with `persist`). */
   restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
-export async function startValkey(options: { password?: string } = {}): Promise<ValkeyPeer> {
+export async function startValkey(options: { password?: string; /** Keep data across kill/restart (append-only file, fsync always). */ persist?: boolean } = {}): Promise<ValkeyPeer> {
   const server = Bun.which("valkey-server");
   const cliBin = Bun.which("valkey-cli");
   if (!server || !cliBin) throw new Error("valkey-server is not installed: run .ci/install/valkey.sh");
   const port = await freePort();
+  const dataDir = options.persist ? await mkdtemp(join(tmpdir(), "opendepot-valkey-")) : undefined;
+  const persistence = dataDir ? ["--appendonly", "yes", "--appendfsync", "always", "--dir", dataDir] : ["--appendonly", "no"];
   let proc: Subprocess | undefined;
   const auth = options.password ? ["--requirepass", options.password] : [];
   const cli = async (...args: string[]) => {
@@ -29,7 +34,7 @@ export async function startValkey(options: { password?: string } = {}): Promise<
     return out.trim();
   };
   const start = async () => {
-    const child = Bun.spawn([server, "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", ...auth], { stdout: "pipe", stderr: "pipe" });
+    const child = Bun.spawn([server, "--port", String(port), "--bind", "127.0.0.1", "--save", "", ...persistence, ...auth], { stdout: "pipe", stderr: "pipe" });
     proc = child;
     const out = captureTail(child.stdout);
     await waitUntil("valkey-server", async () => (await cli("PING")) === "PONG", 15_000, () => (child.exitCode !== null ? out() : undefined));
@@ -44,6 +49,9 @@ export async function startValkey(options: { password?: string } = {}): Promise<
       await proc?.exited;
     },
     restart: start,
-    stop: () => stopProcess(proc),
+    async stop() {
+      await stopProcess(proc);
+      if (dataDir) await rm(dataDir, { recursive: true, force: true });
+    },
   };
 }
