@@ -354,4 +354,16 @@ describe("OIDC mode: public + what the caller's GroupBinding grants", () => {
     expect(nd.items.find((d: { name: string }) => d.name === "vault-depot")).toEqual(expect.objectContaining({ modules: [], providers: [] }));
     expect((await (await get("/stats", net)).json()).totalModules).toBe(3);
   });
+
+  test("a GroupBinding change takes effect on the next request (memoised answers are dropped)", async () => {
+    const sales = await idp.mint({ sub: "bob", aud: "ui", groups: ["sales"] });
+    expect((await (await get("/stats", sales)).json()).totalModules).toBe(1);
+    const grant: GroupBindingObject = { apiVersion: API_VERSION, kind: "GroupBinding", metadata: { name: "sales", namespace: "opendepot-system" }, spec: { expression: '"sales" in groups', moduleResources: ["vault-*"] } };
+    bindings.put(grant);
+    expect(await names("/resources", sales)).toEqual(["vault-config", "vpc", "widget"]);
+    expect((await (await get("/stats", sales)).json()).totalModules).toBe(2);
+    bindings.remove(grant);
+    expect((await (await get("/stats", sales)).json()).totalModules).toBe(1);
+    expect((await get("/resources/secret/module/vault-config", sales)).status).toBe(404);
+  });
 });

@@ -5,7 +5,8 @@ import type { DepotObject, VersionObject } from "../../api/kinds.ts";
 import { LABELS } from "../../api/meta.ts";
 import { protocolVersion } from "../../api/naming.ts";
 import type { SecurityFinding } from "../../api/types.ts";
-import { EMPTY_SNAPSHOT, lastDays, type StatsSnapshot } from "../../stats/types.ts";
+import { dayOf, EMPTY_SNAPSHOT, lastDays, type StatsSnapshot } from "../../stats/types.ts";
+import { BoundedMemo } from "../http.ts";
 import { compareSemverDesc } from "../semver-order.ts";
 import type { BrowseCatalog } from "./catalog.ts";
 import {
@@ -69,6 +70,8 @@ export interface VersionFilters {
 
 export class BrowseReadModel {
   private readonly now: () => number;
+  private readonly visibleMemo = new BoundedMemo<{ generation: string; list: ResourceSummary[] }>(1_000);
+  private readonly statsMemo = new BoundedMemo<{ generation: string; body: BrowseStats }>(1_000);
 
   constructor(
     private readonly catalog: BrowseCatalog,
@@ -279,8 +282,19 @@ export class BrowseReadModel {
   }
 
   // ---- stats ----
+  /** Memoised per caller, namespace and series length until the catalog, the bindings, the counts or the day change. */
   registryStats(vis: Visibility, ns?: string, days = 30): BrowseStats {
     const snap = this.stats();
+    const key = vis.cacheKey === undefined ? undefined : `${vis.cacheKey}|${ns ?? ""}|${days}`;
+    const generation = `${this.catalog.generation}/${vis.bindingsGeneration}/${snap.generation}/${dayOf(this.now())}`;
+    const memo = key === undefined ? undefined : this.statsMemo.get(key);
+    if (memo && memo.generation === generation) return memo.body;
+    const body = this.computeStats(vis, snap, ns, days);
+    if (key !== undefined) this.statsMemo.set(key, { generation, body });
+    return body;
+  }
+
+  private computeStats(vis: Visibility, snap: StatsSnapshot, ns: string | undefined, days: number): BrowseStats {
     const out: BrowseStats = {
       totalModules: 0,
       totalProviders: 0,
@@ -324,8 +338,15 @@ export class BrowseReadModel {
   }
 
   // ---- helpers ----
+  /** What this caller may see, memoised per caller until the catalog or the bindings change. */
   private visible(vis: Visibility): ResourceSummary[] {
-    return this.catalog.summaries().filter((s) => vis.resource(s.kind, s.namespace, s.name, s.labelledPublic));
+    const key = vis.cacheKey;
+    const generation = `${this.catalog.generation}/${vis.bindingsGeneration}`;
+    const memo = key === undefined ? undefined : this.visibleMemo.get(key);
+    if (memo && memo.generation === generation) return memo.list;
+    const list = this.catalog.summaries().filter((s) => vis.resource(s.kind, s.namespace, s.name, s.labelledPublic));
+    if (key !== undefined) this.visibleMemo.set(key, { generation, list });
+    return list;
   }
 
   private find(vis: Visibility, kind: BrowseKind, ns: string, name: string): ResourceSummary | undefined {

@@ -2,7 +2,7 @@
 // expired token is a 401 with a challenge; a valid token sees the public resources (label on namespace and
 // resource) plus what the GroupBinding selected for its groups grants; no groups or no binding → public only.
 // Other auth modes (Kubernetes tokens) browse public resources only. Invisible and missing look the same (404).
-import type { BindingIndex } from "../auth/binding-index.ts";
+import type { ActiveBinding, BindingIndex } from "../auth/binding-index.ts";
 import { TokenRejected, type OidcVerifier } from "../auth/oidc-verifier.ts";
 import { unauthorized } from "../auth/responses.ts";
 import type { BrowseKind } from "./types.ts";
@@ -57,6 +57,20 @@ export class Visibility {
     readonly publicOnly = false,
   ) {}
 
+  /**
+   * Identifies the decisions of this request: equal keys decide everything alike (as long as `bindingsGeneration`
+   * is unchanged). Undefined for callers with very many groups, whose decisions are not memoised.
+   */
+  get cacheKey(): string | undefined {
+    const v = this.viewer;
+    const key = `${this.publicOnly ? "P" : "-"}|${v.kind}|${v.kind === "groups" ? v.groups.join("\u0000") : ""}`;
+    return key.length <= 4096 ? key : undefined;
+  }
+
+  get bindingsGeneration(): number {
+    return this.bindings?.generation ?? 0;
+  }
+
   isPublic(ns: string, labelledPublic: boolean): boolean {
     return labelledPublic && this.isNamespacePublic(ns);
   }
@@ -71,7 +85,7 @@ export class Visibility {
       case "public":
         return false;
       case "groups": {
-        const binding = this.bindings?.select(this.viewer.groups, ns).binding;
+        const binding = this.bindingIn(ns);
         return !!binding && this.bindings!.grants(binding, kind, name);
       }
     }
@@ -86,7 +100,15 @@ export class Visibility {
     if (this.publicOnly) return false;
     if (this.viewer.kind === "all") return true;
     if (this.viewer.kind === "public") return false;
-    return !!this.bindings?.select(this.viewer.groups, ns).binding;
+    return !!this.bindingIn(ns);
+  }
+
+  private readonly selected = new Map<string, ActiveBinding | undefined>();
+  /** The binding the caller's groups select in a namespace, looked up once per namespace per request. */
+  private bindingIn(ns: string): ActiveBinding | undefined {
+    if (this.viewer.kind !== "groups" || !this.bindings) return undefined;
+    if (!this.selected.has(ns)) this.selected.set(ns, this.bindings.select(this.viewer.groups, ns).binding);
+    return this.selected.get(ns);
   }
 
 }
