@@ -94,7 +94,12 @@ export async function startRegistryServer(options: RegistryServerOptions) {
   const namespaceCache = cacheFor<KubeObject>(store, Namespace, undefined, { log });
   const configMaps = cacheFor<ConfigMapObject>(store, ConfigMap, options.namespaces, { log, labelSelector: LABELS.version });
   const caches = [modules, providers, versions, depots, namespaceCache, configMaps];
-  await Promise.all(caches.map((c) => c.start()));
+  // The protocols must not wait on what only the browse API reads (e.g. RBAC without cluster-wide namespace list):
+  // those caches fill in the background, and the catalog follows them as they load.
+  const browseLoaded = Promise.all([depots, namespaceCache, configMaps].map((c) => c.start()));
+  await Promise.all([modules, providers, versions].map((c) => c.start()));
+  const browseLoading = await Promise.race([browseLoaded.then(() => false), Bun.sleep(10_000).then(() => true)]);
+  if (browseLoading) log.warn("Depots, Namespaces or README ConfigMaps are not loaded yet; the browse API shows what has loaded (check the server's RBAC: list/watch on depots, configmaps and namespaces)");
   const index = new RegistryIndex({ modules, providers, versions });
   const auth = options.gatekeeper ? undefined : await startAuth(options.auth ?? { mode: "anonymous", reason: "default" }, { store, log, kubernetes: options.kubernetes, namespaces: options.namespaces });
   const stats = options.stats ?? statsOff;

@@ -14,6 +14,7 @@ export const STATS_FLAGS: FlagSpec[] = [
     env: "OPENDEPOT_VALKEY_URL",
     description: "Valkey/Redis for download statistics: redis://host:port, rediss:// for TLS (password from OPENDEPOT_VALKEY_PASSWORD); standalone uses <data-dir>/stats.db when unset",
   },
+  { name: "stats-ca-file", env: "OPENDEPOT_VALKEY_CA_FILE", description: "PEM CA bundle trusted for a rediss:// Valkey with a private CA" },
 ];
 
 export async function startStats(flags: Record<string, string | undefined>, options: { log: Logger; dataDir?: string; env?: Record<string, string | undefined> }): Promise<DownloadStats> {
@@ -34,7 +35,10 @@ export async function startStats(flags: Record<string, string | undefined>, opti
     }
     const password = (options.env ?? process.env).OPENDEPOT_VALKEY_PASSWORD || undefined;
     log.info("download statistics in Valkey", { url: redactedUrl(parsed), tls: parsed.protocol === "rediss:", password: password ? "from OPENDEPOT_VALKEY_PASSWORD" : parsed.password ? "from the URL" : "none" });
-    return valkeyStats({ url, password, log });
+    const caFile = flags["stats-ca-file"];
+    if (caFile && parsed.protocol !== "rediss:") throw new UsageError("--stats-ca-file needs a rediss:// --stats-url");
+    const ca = caFile ? await Bun.file(caFile).text().catch(() => { throw new UsageError(`--stats-ca-file: cannot read ${caFile}`); }) : undefined;
+    return valkeyStats({ url, password, log, ca });
   }
   if (!options.dataDir) {
     log.info("download statistics are off: no --stats-url (OPENDEPOT_VALKEY_URL) given");

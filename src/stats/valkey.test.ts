@@ -157,6 +157,28 @@ describe("Valkey counters", () => {
     }
   }, 30_000);
 
+  test("TLS: rediss:// with a private CA; without trusting it, nothing is written", async () => {
+    const secure = await startValkey({ tls: true });
+    try {
+      const stats = valkeyStats({ url: secure.url, ca: secure.ca, log: collect().log, refreshIntervalMs: 0 });
+      await waitFor(() => (stats as unknown as { backend: { ready: boolean } }).backend.ready, 15_000, "TLS connection");
+      stats.record(event("vpc", "1.0.0"));
+      await stats.flush();
+      expect(await secure.cli("HGET", "stats:version:team:module:vpc:1.0.0", "count")).toBe("1");
+      await stats.close();
+
+      const untrusting = valkeyStats({ url: secure.url, log: collect().log, refreshIntervalMs: 0 });
+      untrusting.record(event("vpc", "1.0.0"));
+      await Bun.sleep(300);
+      await untrusting.flush();
+      expect(untrusting.buffered).toBe(1);
+      expect(await secure.cli("HGET", "stats:version:team:module:vpc:1.0.0", "count")).toBe("1");
+      await untrusting.close();
+    } finally {
+      await secure.stop();
+    }
+  }, 30_000);
+
   test("URLs: redis://, rediss://, v0.9's bare host:port; anything else is refused with a reason", () => {
     expect(parseValkeyUrl("valkey:6379").toString()).toBe("redis://valkey:6379");
     expect(parseValkeyUrl("rediss://:pw@cache.internal:6380/2").protocol).toBe("rediss:");

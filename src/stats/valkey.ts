@@ -16,6 +16,8 @@ export interface ValkeyOptions {
   password?: string;
   log: Logger;
   connectTimeoutMs?: number;
+  /** PEM CA bundle trusted for rediss:// (a private CA); the system's roots otherwise. */
+  ca?: string;
 }
 
 /** The URL normalised (bare host:port → redis://host:port) and checked; throws with a reason otherwise. */
@@ -52,6 +54,7 @@ export class ValkeyCounters implements CounterBackend {
       disableOfflineQueue: true,
       pingInterval: 5_000,
       socket: {
+        ...(url.protocol === "rediss:" ? { tls: true as const, ...(options.ca ? { ca: options.ca } : {}) } : {}),
         connectTimeout: options.connectTimeoutMs ?? 3_000,
         // Exponential backoff with jitter, 100 ms doubling up to 5 s; never give up.
         reconnectStrategy: (retries: number) => Math.min(100 * 2 ** Math.min(retries, 6), 5_000) + Math.floor(Math.random() * 100),
