@@ -92,7 +92,7 @@ export async function startRegistryServer(options: RegistryServerOptions) {
   // The browse API also reads Depots, Namespaces (the public label) and the README/docs ConfigMaps of Versions.
   const depots = cacheFor<DepotObject>(store, Depot, options.namespaces, { log });
   const namespaceCache = cacheFor<KubeObject>(store, Namespace, undefined, { log });
-  const configMaps = cacheFor<ConfigMapObject>(store, ConfigMap, options.namespaces, { log, labelSelector: LABELS.version });
+  const configMaps = cacheFor<ConfigMapObject>(store, ConfigMap, options.namespaces, { log, labelSelector: LABELS.namespace });
   const caches = [modules, providers, versions, depots, namespaceCache, configMaps];
   // The protocols must not wait on what only the browse API reads (e.g. RBAC without cluster-wide namespace list):
   // those caches fill in the background, and the catalog follows them as they load.

@@ -23,7 +23,7 @@ export interface CatalogFeeds {
   versions: ObjectFeed<VersionObject>;
   depots: ObjectFeed<DepotObject>;
   namespaces: ObjectFeed<KubeObject>;
-  /** ConfigMaps carrying label opendepot.defdev.io/version (README and docs of module Versions). */
+  /** ConfigMaps carrying label opendepot.defdev.io/namespace (the README and docs ConfigMaps of module Versions). */
   configMaps: ObjectFeed<ConfigMapObject>;
 }
 
