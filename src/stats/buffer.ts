@@ -35,7 +35,16 @@ export class DownloadBuffer {
   /** Events refused because the buffer was full, since the process started. */
   dropped = 0;
 
+  private lastDay = { index: -1, text: "" };
+
   constructor(readonly maxEvents: number) {}
+
+  /** dayOf() without formatting a date for every download of the same day. */
+  private dayOf(ms: number): string {
+    const index = Math.floor(ms / 86_400_000);
+    if (index !== this.lastDay.index) this.lastDay = { index, text: dayOf(ms) };
+    return this.lastDay.text;
+  }
 
   get size(): number {
     return this.batch.events;
@@ -47,7 +56,7 @@ export class DownloadBuffer {
       this.dropped++;
       return false;
     }
-    mergeInto(this.batch, e.namespace, e.kind, e.name, e.version, 1, e.at, dayOf(e.at));
+    mergeInto(this.batch, e.namespace, e.kind, e.name, e.version, 1, e.at, this.dayOf(e.at));
     this.batch.events++;
     return true;
   }

@@ -14,8 +14,8 @@ export interface CounterBackend {
    * the outcome is unknown (the batch is dropped rather than risk counting it twice).
    */
   write(batch: Batch): Promise<WriteOutcome>;
-  /** Read the counters of these targets; throws when the store is unreachable. */
-  load(targets: StatsTarget[]): Promise<StatsSnapshot>;
+  /** Read the counters of these targets (`previous` lets it skip what cannot have changed); throws when unreachable. */
+  load(targets: StatsTarget[], previous: StatsSnapshot): Promise<StatsSnapshot>;
   close(): Promise<void>;
 }
 
@@ -86,9 +86,13 @@ export class BufferedStats implements DownloadStats {
     this.targets = targets;
   }
 
-  flush(): Promise<void> {
-    this.flushing ??= this.writeOnce().finally(() => (this.flushing = undefined));
-    return this.flushing;
+  /** Write until the buffer is empty (events recorded meanwhile included), or the store is unreachable. */
+  async flush(): Promise<void> {
+    for (;;) {
+      this.flushing ??= this.writeOnce().finally(() => (this.flushing = undefined));
+      await this.flushing;
+      if (this.buffer.size === 0 || this.outage || this.closed) return;
+    }
   }
 
   refresh(): Promise<void> {
@@ -130,7 +134,7 @@ export class BufferedStats implements DownloadStats {
   private async loadOnce(): Promise<void> {
     this.writtenDuringRefresh = false;
     try {
-      const loaded = await this.backend.load(this.targets());
+      const loaded = await this.backend.load(this.targets(), this.current);
       this.current = loaded;
       this.reachable();
     } catch (e) {

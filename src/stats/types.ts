@@ -63,6 +63,8 @@ export class StatsSnapshot {
   private readonly versionCounters = new Map<string, Counter>();
   /** resourceKey → day → count. */
   private readonly dayCounters = new Map<string, Map<string, number>>();
+  /** Resources whose per-version counters were read from the store (not only added to locally). */
+  private readonly versionsRead = new Set<string>();
   /** Increases whenever the counters change, so read models can memoise on it. */
   generation = nextGeneration++;
 
@@ -76,7 +78,14 @@ export class StatsSnapshot {
     return this.dayCounters.get(resourceKey(ns, kind, name));
   }
 
+  hasVersionsRead(ns: string, kind: StatsKind, name: string): boolean {
+    return this.versionsRead.has(resourceKey(ns, kind, name));
+  }
+
   // ---- building (backends only) ----
+  markVersionsRead(ns: string, kind: StatsKind, name: string): void {
+    this.versionsRead.add(resourceKey(ns, kind, name));
+  }
   setResource(ns: string, kind: StatsKind, name: string, c: Counter): void {
     this.resourceCounters.set(resourceKey(ns, kind, name), c);
     this.generation = nextGeneration++;
