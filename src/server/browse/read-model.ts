@@ -1,14 +1,14 @@
 // The browse API as typed functions over the in-memory catalog and the download-stats snapshot: what the HTTP
 // routes serve and what the Registry Explorer pages render. Every function takes the request's Visibility and
 // returns only what it allows; an invisible resource is reported exactly like a missing one (undefined).
-import type { DepotObject, VersionObject } from "../../api/kinds.ts";
-import { LABELS } from "../../api/meta.ts";
+import type { VersionObject } from "../../api/kinds.ts";
 import { protocolVersion } from "../../api/naming.ts";
 import type { SecurityFinding } from "../../api/types.ts";
 import { dayOf, EMPTY_SNAPSHOT, lastDays, type StatsSnapshot } from "../../stats/types.ts";
 import { BoundedMemo } from "../http.ts";
 import { compareSemverDesc } from "../semver-order.ts";
 import type { BrowseCatalog } from "./catalog.ts";
+import { DepotViews } from "./depots.ts";
 import {
   addCounts,
   browseStorageConfig,
@@ -19,7 +19,6 @@ import {
   highestRank,
   scanSummary,
   SEVERITY_RANK,
-  storageBackendOf,
   storageConfigOfResource,
   type ResourceSummary,
 } from "./summary.ts";
@@ -70,6 +69,7 @@ export interface VersionFilters {
 
 export class BrowseReadModel {
   private readonly now: () => number;
+  private readonly depotViews: DepotViews;
   private readonly visibleMemo = new BoundedMemo<{ generation: string; list: ResourceSummary[] }>(1_000);
   private readonly statsMemo = new BoundedMemo<{ generation: string; body: BrowseStats }>(1_000);
 
@@ -79,6 +79,7 @@ export class BrowseReadModel {
     options: { now?: () => number } = {},
   ) {
     this.now = options.now ?? Date.now;
+    this.depotViews = new DepotViews(catalog, this.now, (vis) => this.visible(vis));
   }
 
   // ---- namespaces ----
@@ -124,7 +125,7 @@ export class BrowseReadModel {
     const sourceScan = s.versions.find((v) => v.status?.sourceScan)?.status?.sourceScan;
     const binary = this.binaryLatestPerPlatform(s.versions);
     const config = o.kind === "Module" ? o.spec.moduleConfig : o.spec.providerConfig;
-    const depot = this.depotOf(vis, s);
+    const depot = this.depotViews.depotOf(vis, s);
     const detail: BrowseResourceDetail = {
       ...card,
       versions: s.versions.map((v) => this.versionSummary(s, v, snap)),
@@ -212,73 +213,11 @@ export class BrowseReadModel {
 
   // ---- depots ----
   depots(vis: Visibility, ns?: string): { items: BrowseDepot[] } {
-    return {
-      items: this.visibleDepots(vis, ns).map((d) => ({
-        namespace: d.metadata.namespace ?? "default",
-        name: d.metadata.name,
-        modules: this.managed(vis, d, "module"),
-        providers: this.managed(vis, d, "provider"),
-        ...(d.spec.pollingIntervalMinutes !== undefined ? { pollingIntervalMinutes: d.spec.pollingIntervalMinutes } : {}),
-        storageBackend: d.spec.global?.storageConfig ? storageBackendOf(d.spec.global.storageConfig) : "unknown",
-      })),
-    };
+    return this.depotViews.depots(vis, ns);
   }
 
   graph(vis: Visibility, ns?: string): DepotGraph {
-    const depots = this.visibleDepots(vis, ns);
-    const resources = this.visible(vis).filter((s) => !ns || s.namespace === ns);
-    const depotIdOf = new Map<string, string>();
-    const edges: DepotGraph["edges"] = [];
-    const graphDepots = depots.map((d) => {
-      const dns = d.metadata.namespace ?? "default";
-      const id = `depot/${dns}/${d.metadata.name}`;
-      const managedModuleNames = this.managed(vis, d, "module");
-      const managedProviderNames = this.managed(vis, d, "provider");
-      for (const [kind, names] of [["module", managedModuleNames], ["provider", managedProviderNames]] as const) {
-        for (const n of names) {
-          const target = `${kind}/${dns}/${n}`;
-          if (!depotIdOf.has(target)) depotIdOf.set(target, id);
-          edges.push({ id: `edge/${id}/${target}`, source: id, target });
-        }
-      }
-      return {
-        id,
-        namespace: dns,
-        name: d.metadata.name,
-        storageBackend: d.spec.global?.storageConfig ? storageBackendOf(d.spec.global.storageConfig) : "unknown",
-        ...(d.spec.pollingIntervalMinutes !== undefined ? { pollingIntervalMinutes: d.spec.pollingIntervalMinutes } : {}),
-        managedModuleNames,
-        managedProviderNames,
-      };
-    });
-    const modules: DepotGraph["modules"] = [];
-    const providers: DepotGraph["providers"] = [];
-    for (const s of resources) {
-      const id = `${s.kind}/${s.namespace}/${s.name}`;
-      if (s.kind === "module") {
-        const depotID = depotIdOf.get(id);
-        modules.push({
-          id,
-          namespace: s.namespace,
-          name: s.name,
-          ...(s.provider ? { provider: s.provider } : {}),
-          synced: s.synced,
-          ...(s.syncStatus ? { syncStatus: s.syncStatus } : {}),
-          ...(s.repoUrl ? { repoURL: s.repoUrl } : {}),
-          ...(s.latestVersion ? { latestVersion: s.latestVersion } : {}),
-          ...(depotID ? { depotID } : {}),
-          ...(s.scanCounts ? { scanCounts: s.scanCounts } : {}),
-        });
-      } else providers.push({ id, namespace: s.namespace, name: s.name, ...(s.providerNamespace ? { providerNamespace: s.providerNamespace } : {}), synced: s.synced });
-    }
-    return {
-      depots: graphDepots,
-      modules,
-      providers,
-      edges,
-      summary: { totalDepots: graphDepots.length, totalModules: modules.length, totalProviders: providers.length },
-      generatedAt: new Date(this.now()).toISOString(),
-    };
+    return this.depotViews.graph(vis, ns);
   }
 
   // ---- stats ----
@@ -298,7 +237,7 @@ export class BrowseReadModel {
     const out: BrowseStats = {
       totalModules: 0,
       totalProviders: 0,
-      totalDepots: this.visibleDepots(vis, ns).length,
+      totalDepots: this.depotViews.visibleDepots(vis, ns).length,
       totalVersions: 0,
       totalStorageBytes: 0,
       totalDownloads: 0,
@@ -420,32 +359,6 @@ export class BrowseReadModel {
     return out;
   }
 
-  private visibleDepots(vis: Visibility, ns?: string): DepotObject[] {
-    return this.catalog
-      .depots()
-      .filter((d) => (!ns || d.metadata.namespace === ns) && vis.depot(d.metadata.namespace ?? "default", d.metadata.labels?.[LABELS.public] === "true"))
-      .sort((a, b) => `${a.metadata.namespace}/${a.metadata.name}`.localeCompare(`${b.metadata.namespace}/${b.metadata.name}`));
-  }
-
-  /** The names a Depot manages, restricted to the resources this caller may see. */
-  private managed(vis: Visibility, d: DepotObject, kind: BrowseKind): string[] {
-    const ns = d.metadata.namespace ?? "default";
-    const names = (kind === "module" ? d.status?.modules : d.status?.providers) ?? [];
-    return [...new Set(names)].filter((n) => {
-      const s = this.catalog.summary(kind, ns, n);
-      return s && vis.resource(kind, ns, n, s.labelledPublic);
-    });
-  }
-
-  /** The visible Depot managing a resource: its label, else the first Depot in its namespace listing it. */
-  private depotOf(vis: Visibility, s: ResourceSummary): DepotObject | undefined {
-    const label = s.object.metadata.labels?.[LABELS.depot];
-    const candidates = this.visibleDepots(vis, s.namespace);
-    return (
-      (label ? candidates.find((d) => d.metadata.name === label) : undefined) ??
-      candidates.find((d) => ((s.kind === "module" ? d.status?.modules : d.status?.providers) ?? []).includes(s.name))
-    );
-  }
 }
 
 function sourceRepositoryOf(spec: string | undefined, resolved: string | undefined): { sourceRepository?: string } {
