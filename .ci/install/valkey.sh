@@ -22,6 +22,8 @@ if ! command -v valkey-server >/dev/null 2>&1; then
     fi
     printf 'Types: deb\nURIs: %s\nSuites: bookworm-backports\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' "$mirror" >"$backports"
   fi
+  # apt_install has no target release, hence apt-get directly (after the update the new line needs).
+  declare -F log >/dev/null && log "apt-get install -t bookworm-backports valkey-server"
   DEBIAN_FRONTEND=noninteractive apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends -t bookworm-backports valkey-server >/dev/null
   # The package starts a system service on 6379; the tests run their own instances, so stop it (if systemd runs it).
