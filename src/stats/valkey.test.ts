@@ -79,6 +79,21 @@ describe("Valkey counters", () => {
     await stats.close();
   });
 
+  test("lastAt never moves back when a replica flushes an older batch later", async () => {
+    await valkey.cli("FLUSHALL");
+    const a = valkeyStats({ url: valkey.url, log: collect().log, refreshIntervalMs: 0, flushIntervalMs: 60_000 });
+    await connected(a);
+    const now = Date.now();
+    a.record(event("vpc", "1.0.0", now));
+    await a.flush();
+    a.record(event("vpc", "1.0.0", now - 60_000));
+    await a.flush();
+    expect(await valkey.cli("HGET", "stats:version:team:module:vpc:1.0.0", "lastAt")).toBe(new Date(now).toISOString());
+    expect(await valkey.cli("HGET", "stats:resource:team:module:vpc", "lastAt")).toBe(new Date(now).toISOString());
+    expect(await valkey.cli("HGET", "stats:resource:team:module:vpc", "count")).toBe("2");
+    await a.close();
+  });
+
   test("two writers sharing one Valkey lose no update", async () => {
     await valkey.cli("FLUSHALL");
     const a = valkeyStats({ url: valkey.url, log: collect().log, refreshIntervalMs: 0, flushIntervalMs: 5 });

@@ -40,6 +40,12 @@ export const redactedUrl = (url: URL) => `${url.protocol}//${url.username ? `${u
 
 type Client = ReturnType<typeof createClient>;
 
+/**
+ * HSET lastAt only if later than what is stored (RFC 3339 UTC strings order like the instants), so a replica that
+ * flushes an older batch after another never moves `lastAt` back.
+ */
+const SET_LATEST = `local c = redis.call('HGET', KEYS[1], 'lastAt'); if (not c) or c < ARGV[1] then redis.call('HSET', KEYS[1], 'lastAt', ARGV[1]) end return 0`;
+
 export class ValkeyCounters implements CounterBackend {
   readonly description: string;
   private readonly client: Client;
@@ -82,7 +88,7 @@ export class ValkeyCounters implements CounterBackend {
     for (const v of batch.versions.values()) {
       const at = new Date(v.lastAtMs).toISOString();
       const versionKey = KEYS.version(v.namespace, v.kind, v.name, v.version);
-      m.hIncrBy(versionKey, "count", v.count).hSet(versionKey, "lastAt", at);
+      m.hIncrBy(versionKey, "count", v.count).eval(SET_LATEST, { keys: [versionKey], arguments: [at] });
       const member = KEYS.leaderboardMember(v.namespace, v.kind, v.name, v.version);
       m.zIncrBy(KEYS.leaderboardGlobal, v.count, member).zIncrBy(KEYS.leaderboard(v.namespace), v.count, member);
       const rk = `${v.namespace}/${v.kind}/${v.name}`;
@@ -95,7 +101,7 @@ export class ValkeyCounters implements CounterBackend {
     }
     for (const r of resources.values()) {
       const key = KEYS.resource(r.ns, r.kind, r.name);
-      m.hIncrBy(key, "count", r.count).hSet(key, "lastAt", new Date(r.lastAtMs).toISOString());
+      m.hIncrBy(key, "count", r.count).eval(SET_LATEST, { keys: [key], arguments: [new Date(r.lastAtMs).toISOString()] });
     }
     m.incrBy(KEYS.total, batch.events);
     for (const [ns, n] of perNamespace) m.incrBy(KEYS.namespace(ns), n);
