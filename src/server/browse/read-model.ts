@@ -82,6 +82,11 @@ export class BrowseReadModel {
     this.depotViews = new DepotViews(catalog, this.now, (vis) => this.visible(vis));
   }
 
+  /** Changes whenever any answer for this caller may change: catalog, GroupBindings, counts, or the day. */
+  generationFor(vis: Visibility): string {
+    return `${this.catalog.generation}/${vis.bindingsGeneration}/${this.stats().generation}/${dayOf(this.now())}`;
+  }
+
   // ---- namespaces ----
   /** Public (labelled) namespaces, plus those holding something this caller may see (`public: false`). */
   namespaces(vis: Visibility): { items: { name: string; public: boolean }[] } {

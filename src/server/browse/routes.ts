@@ -1,7 +1,7 @@
 // The browse API (/opendepot/ui/v1, read-only JSON) as an Elysia plugin: each route resolves the viewer, checks
 // its query, and asks the read model. Invisible and missing resources both answer 404 "not found".
 import { Elysia } from "elysia";
-import { errorResponse, json } from "../http.ts";
+import { BoundedMemo, errorResponse, json, jsonText } from "../http.ts";
 import type { BrowseCatalog } from "./catalog.ts";
 import { Query, resourcePath } from "./query.ts";
 import { SEVERITIES, SORT_KEYS, type BrowseReadModel } from "./read-model.ts";
@@ -21,6 +21,22 @@ const notFound = () => errorResponse(404, "not found", HEADERS);
 
 export function browseRoutes(deps: BrowseDeps) {
   const { model, catalog, auth } = deps;
+  // Serialised answers per caller and URL, until anything they depend on changes (the UI asks the same pages
+  // again and again). Callers with too many groups to key on are answered fresh.
+  const bodies = new BoundedMemo<{ generation: string; text: string | undefined }>(500);
+  const cached = (request: Request, vis: Visibility, compute: () => unknown): Response => {
+    const url = new URL(request.url);
+    const key = vis.cacheKey === undefined ? undefined : `${url.pathname}${url.search}|${vis.cacheKey}`;
+    const generation = model.generationFor(vis);
+    const hit = key === undefined ? undefined : bodies.get(key);
+    let text = hit && hit.generation === generation ? hit.text : undefined;
+    if (!hit || hit.generation !== generation) {
+      const body = compute();
+      text = body === undefined ? undefined : JSON.stringify(body);
+      if (key !== undefined) bodies.set(key, { generation, text });
+    }
+    return text === undefined ? notFound() : jsonText(text, 200, HEADERS);
+  };
 
   /** The request's visibility, or the 401 to answer. */
   const visibility = async (request: Request, q: Query): Promise<Visibility | Response> => {
@@ -35,7 +51,7 @@ export function browseRoutes(deps: BrowseDeps) {
     .get(`${BROWSE_PREFIX}/namespaces`, async ({ request }) => {
       const q = queryOf(request);
       const vis = await visibility(request, q);
-      return vis instanceof Response ? vis : ok(model.namespaces(vis));
+      return vis instanceof Response ? vis : cached(request, vis, () => model.namespaces(vis));
     })
     .get(`${BROWSE_PREFIX}/resources`, async ({ request }) => {
       const q = queryOf(request);
@@ -52,7 +68,7 @@ export function browseRoutes(deps: BrowseDeps) {
         ...q.page(),
       };
       const vis = await visibility(request, q);
-      return vis instanceof Response ? vis : ok(model.resources(vis, filters));
+      return vis instanceof Response ? vis : cached(request, vis, () => model.resources(vis, filters));
     })
     .get(`${BROWSE_PREFIX}/resources/:namespace/:kind/:name`, async ({ request, params }) => {
       const { namespace, kind, name } = resourcePath(params);
@@ -78,8 +94,7 @@ export function browseRoutes(deps: BrowseDeps) {
       };
       const vis = await visibility(request, q);
       if (vis instanceof Response) return vis;
-      const page = model.versions(vis, kind, namespace, name, filters);
-      return page ? ok(page) : notFound();
+      return cached(request, vis, () => model.versions(vis, kind, namespace, name, filters));
     })
     .get(`${BROWSE_PREFIX}/resources/:namespace/:kind/:name/scan-findings`, async ({ request, params }) => {
       const { namespace, kind, name } = resourcePath(params);
@@ -87,14 +102,13 @@ export function browseRoutes(deps: BrowseDeps) {
       const options = { version: q.version("version"), binaryVersion: q.version("binaryVersion") };
       const vis = await visibility(request, q);
       if (vis instanceof Response) return vis;
-      const findings = model.scanFindings(vis, kind, namespace, name, options);
-      return findings ? ok(findings) : notFound();
+      return cached(request, vis, () => model.scanFindings(vis, kind, namespace, name, options));
     })
     .get(`${BROWSE_PREFIX}/depots`, async ({ request }) => {
       const q = queryOf(request);
       const ns = q.namespace();
       const vis = await visibility(request, q);
-      return vis instanceof Response ? vis : ok(model.depots(vis, ns));
+      return vis instanceof Response ? vis : cached(request, vis, () => model.depots(vis, ns));
     })
     .get(`${BROWSE_PREFIX}/depots/graph`, async ({ request }) => {
       const q = queryOf(request);
@@ -107,6 +121,6 @@ export function browseRoutes(deps: BrowseDeps) {
       const ns = q.namespace();
       const days = q.days(30);
       const vis = await visibility(request, q);
-      return vis instanceof Response ? vis : ok(model.registryStats(vis, ns, days));
+      return vis instanceof Response ? vis : cached(request, vis, () => model.registryStats(vis, ns, days));
     });
 }
