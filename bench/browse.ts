@@ -79,11 +79,16 @@ async function main() {
   const token = await idp.mint({ sub: "bench", aud: "bench-ui", groups: [`group-${granted}`, "everyone"] }, { ttlSeconds: 3600 });
   const headers = { authorization: `Bearer ${token}` };
 
-  const endpoints = [
+  // A distinct URL per request (an ignored parameter) defeats the per-URL answer memo: the computing path.
+  const uncached = join(dataDir, "uncached.lua");
+  await Bun.write(uncached, `counter = 0\nrequest = function()\n  counter = counter + 1\n  return wrk.format(nil, wrk.path .. "&nocache=" .. counter)\nend\n`);
+  const endpoints: [string, string, string?][] = [
     ["module versions (protocol)", `/opendepot/modules/v1/${NS}/module-${granted}/aws/versions`],
     ["resources?q=module-1&page_size=100", "/opendepot/ui/v1/resources?q=module-1&page_size=100"],
+    ["  same, distinct URLs (page built per request)", "/opendepot/ui/v1/resources?q=module-1&page_size=100", uncached],
     ["stats", "/opendepot/ui/v1/stats"],
-  ] as const;
+    ["  same, distinct URLs (serialised per request)", "/opendepot/ui/v1/stats?x=1", uncached],
+  ];
   for (const [, path] of endpoints) {
     const r = await fetch(url + path, { headers });
     if (!r.ok) throw new Error(`${path}: ${r.status} ${await r.text()}`);
@@ -95,10 +100,10 @@ async function main() {
   const rows: Record<string, string | number>[] = [];
   let baseline = 0;
   try {
-    for (const [label, path] of endpoints) {
-      await wrk(url + path, { seconds: 2, connections: CONNECTIONS, headers }); // warm-up
-      const single = await wrk(url + path, { seconds: SECONDS, connections: 1, headers });
-      const loaded = await wrk(url + path, { seconds: SECONDS, connections: CONNECTIONS, headers });
+    for (const [label, path, script] of endpoints) {
+      await wrk(url + path, { seconds: 2, connections: CONNECTIONS, headers, script }); // warm-up
+      const single = await wrk(url + path, { seconds: SECONDS, connections: 1, headers, script });
+      const loaded = await wrk(url + path, { seconds: SECONDS, connections: CONNECTIONS, headers, script });
       if (!baseline) baseline = loaded.requestsPerSec;
       rows.push({
         endpoint: label,
