@@ -11,6 +11,7 @@ import { KUBE_FLAGS, kubeFromFlags, onShutdown } from "./kube-flags.ts";
 import { registryServerFlags, startRegistryServer, tlsFromFlags, urlTtlSeconds, yankGraceMs, mirrorFromFlags } from "./registry-server.ts";
 import { readKeyRingFile } from "./secrets-on-disk.ts";
 import { loadSigningKey } from "./signing-key.ts";
+import { STATS_FLAGS, startStats } from "./stats-flags.ts";
 
 export const SERVE_FLAGS: FlagSpec[] = [
   { name: "listen", env: "OPENDEPOT_LISTEN", default: "0.0.0.0:8080", description: "Address the registry listens on", check: checks.listen() },
@@ -21,6 +22,7 @@ export const SERVE_FLAGS: FlagSpec[] = [
   { name: "kubeconfig-allowed-servers", env: "OPENDEPOT_KUBECONFIG_ALLOWED_SERVERS", description: "Kubeconfig mode: API server URLs callers' kubeconfigs may name besides the one the server uses (comma-separated)" },
   { name: "default-storage-dir", env: "OPENDEPOT_DEFAULT_STORAGE_DIR", description: "Filesystem storage for resources without a storageConfig" },
   ...AUTH_FLAGS,
+  ...STATS_FLAGS,
 ];
 
 export async function runServe(flags: Record<string, string | undefined>) {
@@ -40,6 +42,7 @@ export async function runServe(flags: Record<string, string | undefined>) {
   }
   if (!tokenAudiences.audiences.length) log.warn("TokenReview without a registry audience: set --public-url or --token-audiences so clients need not send tokens valid for the Kubernetes API");
   const reviewer = new KubeTokenReviewer(kube.client, undefined, undefined, tokenAudiences);
+  const stats = await startStats(flags, { log });
   const kubeMode = auth.mode === "anonymous" && auth.reason === "default" ? (flags["use-bearer-token"] === "true" ? "bearer-token" : "kubeconfig") : undefined;
   const server = await startRegistryServer({
     store: kube.store,
@@ -55,6 +58,7 @@ export async function runServe(flags: Record<string, string | undefined>) {
     auth,
     kubernetes: reviewer,
     namespaces: kube.namespaces,
+    stats,
     ...(kubeMode ? { gatekeeper: new KubernetesGatekeeper(kubeMode, reviewer, log.child({ component: "auth" }), [kube.connection.server, ...(flags["kubeconfig-allowed-servers"] ?? "").split(",").map((s) => s.trim()).filter(Boolean)]) } : {}),
   });
   log.info("authentication", { mode: kubeMode ?? auth.mode });
@@ -62,7 +66,7 @@ export async function runServe(flags: Record<string, string | undefined>) {
   onShutdown(async (signal) => {
     log.info("shutting down", { signal });
     await http.stop();
-    server.stop();
+    await server.stop();
   });
   return { url: http.url };
 }

@@ -14,6 +14,7 @@ import { registryServerFlags, startRegistryServer, tlsFromFlags, urlTtlSeconds, 
 import { CONTROLLER_FLAGS, startControllers } from "./controllers.ts";
 import { startAdminApi } from "../kubeapi/admin.ts";
 import { AUTH_FLAGS, authConfigFromFlags } from "../server/auth/config.ts";
+import { STATS_FLAGS, startStats } from "./stats-flags.ts";
 
 export const STANDALONE_FLAGS: FlagSpec[] = [
   { name: "listen", env: "OPENDEPOT_LISTEN", default: "127.0.0.1:8080", description: "Address the registry listens on", check: checks.listen() },
@@ -25,6 +26,7 @@ export const STANDALONE_FLAGS: FlagSpec[] = [
   { name: "admin-token-file", env: "OPENDEPOT_ADMIN_TOKEN_FILE", description: "Bearer token of the admin API (generated as <data-dir>/admin-token when unset)" },
   { name: "watch-cache-size", env: "OPENDEPOT_WATCH_CACHE_SIZE", default: "10000", description: "Changes kept for watches resuming from a resourceVersion; older ones get 410 Gone", check: checks.integer(1, 10_000_000) },
   ...AUTH_FLAGS,
+  ...STATS_FLAGS,
   ...CONTROLLER_FLAGS,
 ];
 
@@ -54,6 +56,7 @@ export async function runStandalone(flags: Record<string, string | undefined>) {
   const urlKey = flags["url-signing-key-file"] ? await readKeyRingFile(flags["url-signing-key-file"]) : await loadOrCreateKeyRing(urlKeyPath);
   if (!urlKeyExisted) log.info("generated a download-URL signing key (first start)", { path: urlKeyPath });
   const storageFor = storageFactory({ defaultRoot: join(dataDir, "artifacts") });
+  const stats = await startStats(flags, { log, dataDir });
   const controllers = await startControllers({ store, storageFor, log, flags });
   const server = await startRegistryServer({
     store,
@@ -67,6 +70,7 @@ export async function runStandalone(flags: Record<string, string | undefined>) {
     signingKeySourceUrl: flags["gpg-key-source-url"],
     auth,
     mirror,
+    stats,
   });
   const http = server.listen(hostname, port, tls);
   const admin = adminListen ? await startAdminApi({ store, dataDir, ...adminListen, tokenFile: flags["admin-token-file"], log }) : undefined;
@@ -80,7 +84,7 @@ export async function runStandalone(flags: Record<string, string | undefined>) {
     await admin?.stop();
     loader?.stop();
     await controllers?.stop();
-    server.stop();
+    await server.stop();
     await store.close();
     process.exit(0);
   };

@@ -74,6 +74,11 @@ function presignFailureReason(e: unknown): string {
 export interface ArtifactDeliveryOptions {
   /** Clock (tests). */
   now?: () => number;
+  /**
+   * Called once per download: when the bytes are served (a ranged GET only when it starts at byte 0) or a
+   * pre-signed redirect to them is issued; never for HEAD. Must not throw or wait (download statistics).
+   */
+  onDownload?: (version: VersionObject) => void;
 }
 
 export class ArtifactDelivery {
@@ -83,6 +88,7 @@ export class ArtifactDelivery {
   /** Backends that said they cannot pre-sign at all (filesystem): not asked again, and logged once. */
   private readonly presignUnsupported = new Map<string, unknown>();
   private readonly now: () => number;
+  private readonly onDownload: (version: VersionObject) => void;
 
   constructor(
     private readonly storageFor: StorageFor,
@@ -90,6 +96,7 @@ export class ArtifactDelivery {
     options: ArtifactDeliveryOptions = {},
   ) {
     this.now = options.now ?? (() => Date.now());
+    this.onDownload = options.onDownload ?? (() => {});
   }
 
   /** Serve the artifact of a servable Version (checksum and file name present). Handles HEAD and single ranges. */
@@ -119,7 +126,11 @@ export class ArtifactDelivery {
       // fail there; the verified size and checksum are what a HEAD asks for anyway.
       if (storageConfig?.presign?.enabled && !isHeadOnly(request)) {
         const redirect = await this.presigned(storage, key, storageConfig.presign, request, logFields);
-        if (redirect) return redirect;
+        if (redirect) {
+          const range = parseRange(request.headers.get("range"), info.size);
+          if (redirect.status === 307 && (range === undefined || (range !== "unsatisfiable" && range.start === 0))) this.onDownload(version);
+          return redirect;
+        }
       }
       const range = parseRange(request.headers.get("range"), info.size);
       if (range === "unsatisfiable") {
@@ -145,8 +156,11 @@ export class ArtifactDelivery {
       if (got.range) {
         headers["content-range"] = `bytes ${got.range.start}-${got.range.end}/${got.size}`;
         headers["content-length"] = String(got.range.end - got.range.start + 1);
+        // A resumed download (a range from the middle) is the same download again: count only its first part.
+        if (got.range.start === 0) this.onDownload(version);
         return new Response(got.body, { status: 206, headers });
       }
+      this.onDownload(version);
       headers["content-length"] = String(got.size);
       return new Response(got.body, { status: 200, headers });
     } catch (e) {

@@ -29,6 +29,8 @@ export class BindingIndex {
   /** Compiled expressions by source: a hundred bindings with the same expression compile once. */
   private expressions = new Map<string, CompiledExpression>();
   private readonly unsubscribe: () => void;
+  /** Bumped whenever the bindings change, so callers can memoise decisions derived from them. */
+  generation = 0;
 
   constructor(
     feed: ObjectFeed<GroupBindingObject>,
@@ -112,6 +114,7 @@ export class BindingIndex {
   }
 
   private changed(): void {
+    this.generation++;
     this.byNamespace.clear();
     this.decisions = new BoundedMemo<Selection>(10_000);
     // Drop compiled expressions no binding uses any more.
