@@ -46,6 +46,7 @@ function failureReason(e: unknown): string {
   if (e instanceof IntegrityError) return "UpstreamVerificationFailed";
   if (e instanceof RepackageError) return "InvalidArchive";
   if (e instanceof ModuleSpecError) return "InvalidSpec";
+  if (e instanceof StorageError && e.kind === "NotAllowed") return "StorageNotAllowed";
   if (e instanceof StorageError) return e.kind === "Credentials" || e.kind === "Denied" ? "StorageAccessDenied" : "StorageError";
   return "FetchFailed";
 }
@@ -101,6 +102,8 @@ export class VersionController implements Controller {
         return { requeueAfterMs: this.rehashIntervalMs };
       }
     } catch (e) {
+      // Outside the storage policy: nothing was contacted and no credential loaded; the user must change the field.
+      if (e instanceof StorageError && e.kind === "NotAllowed") return this.report(v, { synced: false, syncStatus: describeError(e) }, readiness(false, "StorageNotAllowed", describeError(e)));
       if (e instanceof StorageError && e.kind === "Invalid") return this.report(v, { synced: false, syncStatus: describeError(e) }, readiness(false, "InvalidSpec", describeError(e)));
       throw e;
     }
@@ -188,7 +191,8 @@ export class VersionController implements Controller {
         await storage.delete(key);
         log.info("artifact deleted", { fileName: v.spec.fileName });
       } catch (e) {
-        if (!(e instanceof StorageError && e.kind === "Invalid")) throw e; // retried with backoff; Version stays until done
+        // A refused storage target was never written to by us: nothing to delete there.
+        if (!(e instanceof StorageError && (e.kind === "Invalid" || e.kind === "NotAllowed"))) throw e; // retried with backoff; Version stays until done
       }
     }
     await setFinalizers(this.store, Version, v, (v.metadata.finalizers ?? []).filter((f) => f !== FINALIZER));

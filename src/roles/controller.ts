@@ -11,6 +11,7 @@ import { createLogger, type Level } from "../log.ts";
 import { storageFactory } from "../storage/factory.ts";
 import { buildManager, CONTROLLER_FLAGS, parseControllerList, type ControllerName } from "./controllers.ts";
 import { KUBE_FLAGS, kubeFromFlags, onShutdown } from "./kube-flags.ts";
+import { STORAGE_POLICY_FLAGS, storagePolicyFromFlags } from "./storage-policy.ts";
 
 export const CONTROLLER_ROLE_FLAGS: FlagSpec[] = [
   ...KUBE_FLAGS,
@@ -23,6 +24,7 @@ export const CONTROLLER_ROLE_FLAGS: FlagSpec[] = [
   { name: "retry-period", env: "OPENDEPOT_RETRY_PERIOD", default: "2s", description: "Interval between acquire/renew attempts" },
   { name: "health-listen", env: "OPENDEPOT_HEALTH_LISTEN", default: "0.0.0.0:8082", description: "Address of /healthz and /readyz (empty disables)" },
   { name: "default-storage-dir", env: "OPENDEPOT_DEFAULT_STORAGE_DIR", description: "Filesystem storage for resources without a storageConfig" },
+  ...STORAGE_POLICY_FLAGS,
   { name: "log-level", env: "OPENDEPOT_LOG_LEVEL", default: "info", description: "debug, info, warn or error" },
 ];
 
@@ -32,7 +34,9 @@ export async function runController(flags: Record<string, string | undefined>) {
   if (!names.length) throw new Error("no controllers selected");
   const kube = kubeFromFlags(flags);
   log.info("connecting to Kubernetes", { source: kube.connection.source, server: kube.connection.server, namespaces: kube.namespaces ?? "all" });
-  const deps = { store: kube.store, storageFor: storageFactory({ defaultRoot: flags["default-storage-dir"] }), log, flags, namespaces: kube.namespaces };
+  const defaultRoot = flags["default-storage-dir"];
+  const policy = await storagePolicyFromFlags(flags, { kind: "kubernetes", ownNamespace: flags["leader-election-namespace"]! }, log, defaultRoot);
+  const deps = { store: kube.store, storageFor: storageFactory({ defaultRoot, policy: policy.current }), storagePolicy: policy.current, log, flags, namespaces: kube.namespaces };
   const identity = `${hostname()}_${Bun.randomUUIDv7()}`;
   const groups: { name: ControllerName; manager: ControllerManager; elector?: LeaderElector; running: boolean }[] = [];
 

@@ -11,6 +11,7 @@ import { VersionController } from "../controllers/version-controller.ts";
 import type { Logger } from "../log.ts";
 import type { ResourceStore } from "../store/types.ts";
 import type { StorageFor } from "../storage/locate.ts";
+import type { StoragePolicy } from "../storage/policy.ts";
 
 export const CONTROLLER_NAMES = ["depot", "module", "provider", "version", "groupbinding"] as const;
 export type ControllerName = (typeof CONTROLLER_NAMES)[number];
@@ -34,6 +35,8 @@ export function parseControllerList(text: string | undefined): ControllerName[] 
 export interface ControllerDeps {
   store: ResourceStore;
   storageFor: StorageFor;
+  /** The operator's storage policy: Modules and Providers outside it report StorageNotAllowed. */
+  storagePolicy?: () => StoragePolicy;
   log: Logger;
   flags: Record<string, string | undefined>;
   namespaces?: string[];
@@ -51,8 +54,8 @@ export function buildManager(names: ControllerName[], deps: ControllerDeps): Con
   });
   const upstreams = new Upstreams(store, { githubApiUrl: flags["github-api-url"], opentofuRegistryUrl: flags["opentofu-registry-url"] });
   if (names.includes("depot")) manager.add(new DepotController(store, manager, { upstreams }));
-  if (names.includes("module")) manager.add(new ModuleController(store, manager));
-  if (names.includes("provider")) manager.add(new ProviderController(store, manager));
+  if (names.includes("module")) manager.add(new ModuleController(store, manager, deps.storagePolicy));
+  if (names.includes("provider")) manager.add(new ProviderController(store, manager, deps.storagePolicy));
   if (names.includes("groupbinding")) manager.add(new GroupBindingController(store, manager));
   if (names.includes("version")) {
     manager.add(

@@ -8,6 +8,7 @@ import { KubernetesGatekeeper } from "../server/kube-gatekeeper.ts";
 import { KubeTokenReviewer } from "../server/kube-reviews.ts";
 import { storageFactory } from "../storage/factory.ts";
 import { KUBE_FLAGS, kubeFromFlags, onShutdown } from "./kube-flags.ts";
+import { STORAGE_POLICY_FLAGS, storagePolicyFromFlags } from "./storage-policy.ts";
 import { registryServerFlags, startRegistryServer, tlsFromFlags, urlTtlSeconds, mirrorFromFlags } from "./registry-server.ts";
 import { readKeyFile } from "./secrets-on-disk.ts";
 import { loadSigningKey } from "./signing-key.ts";
@@ -19,6 +20,7 @@ export const SERVE_FLAGS: FlagSpec[] = [
   { name: "use-bearer-token", env: "OPENDEPOT_USE_BEARER_TOKEN", boolean: true, default: "false", description: "Authorise Kubernetes bearer tokens with TokenReview + SubjectAccessReview (else: kubeconfig mode)" },
   { name: "kubeconfig-allowed-servers", env: "OPENDEPOT_KUBECONFIG_ALLOWED_SERVERS", description: "Kubeconfig mode: API server URLs callers' kubeconfigs may name besides the one the server uses (comma-separated)" },
   { name: "default-storage-dir", env: "OPENDEPOT_DEFAULT_STORAGE_DIR", description: "Filesystem storage for resources without a storageConfig" },
+  ...STORAGE_POLICY_FLAGS,
   ...AUTH_FLAGS,
 ];
 
@@ -32,10 +34,11 @@ export async function runServe(flags: Record<string, string | undefined>) {
   const kube = kubeFromFlags(flags);
   log.info("connecting to Kubernetes", { source: kube.connection.source, server: kube.connection.server, namespaces: kube.namespaces ?? "all" });
   const reviewer = new KubeTokenReviewer(kube.client);
+  const policy = await storagePolicyFromFlags(flags, { kind: "kubernetes", ownNamespace: flags.namespace ?? "opendepot-system" }, log, flags["default-storage-dir"]);
   const kubeMode = auth.mode === "anonymous" && auth.reason === "default" ? (flags["use-bearer-token"] === "true" ? "bearer-token" : "kubeconfig") : undefined;
   const server = await startRegistryServer({
     store: kube.store,
-    storageFor: storageFactory({ defaultRoot: flags["default-storage-dir"] }),
+    storageFor: storageFactory({ defaultRoot: flags["default-storage-dir"], policy: policy.current }),
     signer: await loadSigningKey({ keyFile: flags["gpg-key-file"], passphraseFile: flags["gpg-passphrase-file"], log }),
     urlKey: await readKeyFile(flags["url-signing-key-file"]),
     urlTtlSeconds: urlTtlSeconds(flags),

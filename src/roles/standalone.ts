@@ -13,6 +13,7 @@ import { registryServerFlags, startRegistryServer, tlsFromFlags, urlTtlSeconds, 
 import { CONTROLLER_FLAGS, startControllers } from "./controllers.ts";
 import { startAdminApi } from "../kubeapi/admin.ts";
 import { AUTH_FLAGS, authConfigFromFlags } from "../server/auth/config.ts";
+import { STORAGE_POLICY_FLAGS, storagePolicyFromFlags } from "./storage-policy.ts";
 
 export const STANDALONE_FLAGS: FlagSpec[] = [
   { name: "listen", env: "OPENDEPOT_LISTEN", default: "127.0.0.1:8080", description: "Address the registry listens on" },
@@ -22,6 +23,7 @@ export const STANDALONE_FLAGS: FlagSpec[] = [
   { name: "admin-listen", env: "OPENDEPOT_ADMIN_LISTEN", default: "127.0.0.1:8081", description: "Address of the Kubernetes-compatible admin API (kubectl); empty or \"off\" disables it" },
   { name: "admin-token-file", env: "OPENDEPOT_ADMIN_TOKEN_FILE", description: "Bearer token of the admin API (generated as <data-dir>/admin-token when unset)" },
   { name: "watch-cache-size", env: "OPENDEPOT_WATCH_CACHE_SIZE", default: "10000", description: "Changes kept for watches resuming from a resourceVersion; older ones get 410 Gone" },
+  ...STORAGE_POLICY_FLAGS,
   ...AUTH_FLAGS,
   ...CONTROLLER_FLAGS,
 ];
@@ -47,8 +49,10 @@ export async function runStandalone(flags: Record<string, string | undefined>) {
   }
   const signer = await loadSigningKey({ keyFile: flags["gpg-key-file"], passphraseFile: flags["gpg-passphrase-file"], dataDir, log });
   const urlKey = flags["url-signing-key-file"] ? await readKeyFile(flags["url-signing-key-file"]) : await loadOrCreateKey(join(dataDir, "url-signing.key"));
-  const storageFor = storageFactory({ defaultRoot: join(dataDir, "artifacts") });
-  const controllers = await startControllers({ store, storageFor, log, flags });
+  const defaultRoot = join(dataDir, "artifacts");
+  const policy = await storagePolicyFromFlags(flags, { kind: "standalone", dataDir }, log, defaultRoot);
+  const storageFor = storageFactory({ defaultRoot, policy: policy.current });
+  const controllers = await startControllers({ store, storageFor, storagePolicy: policy.current, log, flags });
   const server = await startRegistryServer({
     store,
     storageFor,
@@ -72,6 +76,7 @@ export async function runStandalone(flags: Record<string, string | undefined>) {
     await http.stop();
     await admin?.stop();
     loader?.stop();
+    policy.stop();
     await controllers?.stop();
     server.stop();
     await store.close();

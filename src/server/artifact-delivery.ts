@@ -99,6 +99,11 @@ export class ArtifactDelivery {
     try {
       loc = locateArtifact(version, this.storageFor);
     } catch (e) {
+      if (e instanceof StorageError && e.kind === "NotAllowed") {
+        // The storage policy no longer allows where this Version lives: never contact it.
+        this.log.warn("artifact storage not allowed by the storage policy", { version: version.metadata.name, namespace: version.metadata.namespace, error: e.message });
+        return errorResponse(403, "artifact storage is not allowed by the registry's storage policy");
+      }
       this.log.error("artifact location unavailable", { version: version.metadata.name, namespace: version.metadata.namespace, error: e });
       return errorResponse(503, "artifact storage is not available", RETRY_AFTER);
     }
