@@ -10,6 +10,7 @@ import { DEFAULT_MAX_BODY_BYTES, readObject } from "./body.ts";
 import type { ApiDeps, Call } from "./call.ts";
 import { CrdRegistry, watchCrds } from "./crds.ts";
 import { apiGroupDoc, apiGroupList, apiResourceList, apiVersions, versionInfo } from "./discovery.ts";
+import { AuthFailureThrottle, type ThrottleOptions } from "./auth-throttle.ts";
 import { bearerToken, TokenAuthenticator, type UserInfo } from "./identity.ts";
 import { NamespaceLifecycle } from "./namespaces.ts";
 import { negotiate } from "./negotiate.ts";
@@ -37,6 +38,8 @@ export interface KubeApiOptions {
   maxWatches?: number;
   /** How long a deleted Namespace stays Terminating before its contents go (default 2 s). */
   namespaceGraceMs?: number;
+  /** Rate limit of failed authentications per client address. */
+  authThrottle?: ThrottleOptions;
 }
 
 export interface KubeApi {
@@ -80,6 +83,7 @@ export function createKubeApi(options: KubeApiOptions): KubeApi {
   void deps.namespaces.resume().catch((e) => log.warn("could not resume namespace deletions", { error: e }));
   const maxWatches = options.maxWatches ?? 1024;
   const authenticator = new TokenAuthenticator(options.store, options.adminToken);
+  const throttle = new AuthFailureThrottle(options.authThrottle);
   const authorizer = new PolicyAuthorizer(options.store, log);
   const crds = new CrdRegistry();
   const reviewDeps = { authenticator, authorizer, audiences: options.audiences ?? ["https://kubernetes.default.svc"] };
@@ -188,9 +192,16 @@ export function createKubeApi(options: KubeApiOptions): KubeApi {
         if (request.method !== "GET" && request.method !== "HEAD") throw methodNotAllowed();
         response = url.pathname === "/version" ? jsonResponse(versionInfo(pkg.version)) : new Response("ok", { headers: { "content-type": "text/plain" } });
       } else {
+        // Calls handed in without a socket (in-process) have no address to throttle.
+        const client = server?.requestIP(request)?.address;
+        const wait = client ? throttle.retryAfter(client) : 0;
+        if (wait > 0) throw new ApiError(429, "TooManyRequests", "too many failed authentications from this address, please try again later", { retryAfterSeconds: wait });
         const token = bearerToken(request);
         const user = token ? await authenticator.authenticate(token) : undefined;
-        if (!user) throw unauthorized();
+        if (!user) {
+          if (client) throttle.failed(client);
+          throw unauthorized();
+        }
         who = user.username;
         response = await resource(request, url, user, server);
       }
@@ -203,5 +214,9 @@ export function createKubeApi(options: KubeApiOptions): KubeApi {
     return response;
   }
 
-  return { handle, authenticator, authorizer, maxBodyBytes: deps.maxBodyBytes, close: () => deps.namespaces.stop() };
+  return { handle, authenticator, authorizer, maxBodyBytes: deps.maxBodyBytes, close: () => {
+      deps.namespaces.stop();
+      authenticator.close();
+    },
+  };
 }
