@@ -1,6 +1,6 @@
 // `opendepot standalone`: the embedded default. Store (bun:sqlite), filesystem storage and the registry server in
 // one process, no cluster needed. Manifests in a directory are applied like `kubectl apply` and watched.
-import { mkdir } from "node:fs/promises";
+import { mkdir, stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { type FlagSpec, parseListen } from "../cli/flags.ts";
 import { createLogger, type Level } from "../log.ts";
@@ -33,6 +33,9 @@ export async function runStandalone(flags: Record<string, string | undefined>) {
   const { hostname, port } = parseListen(flags.listen!);
   const dataDir = resolve(flags["data-dir"]!);
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  const dirMode = (await stat(dataDir)).mode & 0o777;
+  // A pre-created directory keeps its mode; its files are 0600 regardless, but say so loudly.
+  if (dirMode & 0o077) log.error("the data directory is accessible to other users; it holds the store (with Secrets) and private keys: chmod 700 it", { path: dataDir, mode: dirMode.toString(8) });
   const tls = tlsFromFlags(flags);
   const mirror = mirrorFromFlags(flags);
   const auth = authConfigFromFlags(flags); // anonymous unless an OIDC issuer is configured
@@ -41,7 +44,7 @@ export async function runStandalone(flags: Record<string, string | undefined>) {
   if (!Number.isInteger(watchCacheSize) || watchCacheSize < 1) throw new Error(`--watch-cache-size must be a positive integer, got "${flags["watch-cache-size"]}"`);
   const adminListen = flags["admin-listen"] && flags["admin-listen"] !== "off" ? parseListen(flags["admin-listen"]) : undefined;
 
-  const store = EmbeddedStore.open(join(dataDir, "store.db"), { eventBufferSize: watchCacheSize });
+  const store = EmbeddedStore.open(join(dataDir, "store.db"), { eventBufferSize: watchCacheSize, log });
   const loader = flags.manifests ? new ManifestLoader(store, resolve(flags.manifests), { log }) : undefined;
   if (loader) {
     const result = await loader.start();
