@@ -52,6 +52,14 @@ export interface KubeApi {
 }
 
 const MAX_URL_LENGTH = 8192;
+
+function safePath(url: string): string {
+  try {
+    return new URL(url).pathname.slice(0, 512);
+  } catch {
+    return url.slice(0, 512);
+  }
+}
 const PUBLIC_PATHS = new Set(["/healthz", "/livez", "/readyz", "/version"]);
 
 function verbOf(method: string, name: string | undefined, watch: boolean): string | undefined {
@@ -186,7 +194,13 @@ export function createKubeApi(options: KubeApiOptions): KubeApi {
     let who = "";
     try {
       if (request.url.length > MAX_URL_LENGTH) throw new ApiError(414, "BadRequest", "the request URL is too long");
-      const url = new URL(request.url);
+      let url: URL;
+      try {
+        url = new URL(request.url);
+      } catch {
+        // Without a usable Host header Bun's request.url is the bare target.
+        throw badRequest("the request has no usable Host header or target");
+      }
       if (PUBLIC_PATHS.has(url.pathname)) {
         // What the API server lets anyone read (system:public-info-viewer): liveness and the version.
         if (request.method !== "GET" && request.method !== "HEAD") throw methodNotAllowed();
@@ -208,7 +222,7 @@ export function createKubeApi(options: KubeApiOptions): KubeApi {
     } catch (e) {
       response = errorResponse(e, (err) => log.error("kube API request failed", { method: request.method, path: request.url.slice(0, 512), error: err }));
     }
-    const fields = { method: request.method, path: new URL(request.url).pathname.slice(0, 512), status: response.status, user: who, durationMs: Math.round((performance.now() - started) * 100) / 100 };
+    const fields = { method: request.method, path: safePath(request.url), status: response.status, user: who, durationMs: Math.round((performance.now() - started) * 100) / 100 };
     if (response.status >= 500) log.warn("kube API request", fields);
     else log.debug("kube API request", fields);
     return response;
