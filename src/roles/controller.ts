@@ -12,6 +12,7 @@ import { storageFactory } from "../storage/factory.ts";
 import { buildManager, CONTROLLER_FLAGS, parseControllerList, type ControllerName } from "./controllers.ts";
 import { KUBE_FLAGS, kubeFromFlags, onShutdown } from "./kube-flags.ts";
 import { STORAGE_POLICY_FLAGS, storagePolicyFromFlags } from "./storage-policy.ts";
+import { startTempSweeper } from "./temp-sweeper.ts";
 
 export const CONTROLLER_ROLE_FLAGS: FlagSpec[] = [
   ...KUBE_FLAGS,
@@ -37,6 +38,7 @@ export async function runController(flags: Record<string, string | undefined>) {
   const defaultRoot = flags["default-storage-dir"];
   const policy = await storagePolicyFromFlags(flags, { kind: "kubernetes", ownNamespace: flags["leader-election-namespace"]! }, log, defaultRoot);
   const deps = { store: kube.store, storageFor: storageFactory({ defaultRoot, policy: policy.current }), storagePolicy: policy.current, log, flags, namespaces: kube.namespaces };
+  if (names.includes("version")) startTempSweeper({ workDir: flags["work-dir"], storageRoots: [defaultRoot], log });
   const identity = `${hostname()}_${Bun.randomUUIDv7()}`;
   const groups: { name: ControllerName; manager: ControllerManager; elector?: LeaderElector; running: boolean }[] = [];
 

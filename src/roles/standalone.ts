@@ -14,6 +14,7 @@ import { CONTROLLER_FLAGS, startControllers } from "./controllers.ts";
 import { startAdminApi } from "../kubeapi/admin.ts";
 import { AUTH_FLAGS, authConfigFromFlags } from "../server/auth/config.ts";
 import { STORAGE_POLICY_FLAGS, storagePolicyFromFlags } from "./storage-policy.ts";
+import { startTempSweeper } from "./temp-sweeper.ts";
 
 export const STANDALONE_FLAGS: FlagSpec[] = [
   { name: "listen", env: "OPENDEPOT_LISTEN", default: "127.0.0.1:8080", description: "Address the registry listens on" },
@@ -56,6 +57,7 @@ export async function runStandalone(flags: Record<string, string | undefined>) {
   const policy = await storagePolicyFromFlags(flags, { kind: "standalone", dataDir }, log, defaultRoot);
   const storageFor = storageFactory({ defaultRoot, policy: policy.current });
   const controllers = await startControllers({ store, storageFor, storagePolicy: policy.current, log, flags });
+  const sweeper = controllers ? startTempSweeper({ workDir: flags["work-dir"], storageRoots: [defaultRoot], log }) : undefined;
   const server = await startRegistryServer({
     store,
     storageFor,
@@ -80,6 +82,7 @@ export async function runStandalone(flags: Record<string, string | undefined>) {
     await admin?.stop();
     loader?.stop();
     policy.stop();
+    sweeper?.stop();
     await controllers?.stop();
     server.stop();
     await store.close();
