@@ -82,6 +82,13 @@ export class ArtifactPublisher {
         await drop();
         return { kind: "unchanged", fetched };
       }
+      // A restore of the same bytes goes back under the published name, so that download URLs already handed
+      // out (signed over the file name) keep working.
+      const restored = await this.restoreInPlace(v, target, oldChecksum);
+      if (restored) {
+        await drop();
+        return { kind: "published", fetched: { ...fetched, put: restored, fileName: v.spec.fileName! }, checksum: newChecksum };
+      }
       return { kind: "published", fetched, checksum: newChecksum, replacedFileName: v.spec.fileName };
     }
     if (v.spec.moduleConfigRef?.immutable === true) {
@@ -89,6 +96,17 @@ export class ArtifactPublisher {
       return { kind: "immutable-refused", fetched, newChecksum };
     }
     return { kind: "published", fetched, checksum: newChecksum, replacedFileName: v.spec.fileName };
+  }
+
+  /** Copies the verified staging object over the published key (checked against the checksum); undefined if not possible. */
+  private async restoreInPlace(v: VersionObject, staging: ArtifactLocation, checksum: string): Promise<PutResult | undefined> {
+    const published = this.locate(v);
+    try {
+      const got = await staging.storage.get(staging.key);
+      return await published.storage.put(published.key, got.body, { size: got.size, sha256: checksum, contentType: got.contentType });
+    } catch {
+      return undefined; // the staging object stays the new published one instead
+    }
   }
 
   /** Best-effort removal of an artifact a Version no longer points at. */

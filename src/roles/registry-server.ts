@@ -11,6 +11,7 @@ import { startAuth } from "../server/auth/setup.ts";
 import { ArtifactDelivery } from "../server/artifact-delivery.ts";
 import { anonymousGatekeeper, type Gatekeeper, type MirrorConfig, type ShasumsSigner } from "../server/context.ts";
 import { RegistryIndex } from "../server/registry-index.ts";
+import { storeRepairHint } from "../server/repair-hint.ts";
 import { DEFAULT_MIRROR_HOSTNAMES, mirrorConfig } from "../server/routes-mirror.ts";
 import { listen, withRequestPolicy } from "../server/serve.ts";
 import { UrlSigner } from "../server/url-signer.ts";
@@ -85,7 +86,7 @@ export async function startRegistryServer(options: RegistryServerOptions) {
   const app = createApp(
     {
       index,
-      delivery: new ArtifactDelivery(options.storageFor, log),
+      delivery: new ArtifactDelivery(options.storageFor, log, { onRefused: storeRepairHint(store, log) }),
       urls: new UrlSigner(options.urlKey, options.urlTtlSeconds),
       signer: options.signer,
       gatekeeper: options.gatekeeper ?? auth?.gatekeeper ?? anonymousGatekeeper,

@@ -14,6 +14,7 @@ import { locateArtifact, type StorageFor } from "../storage/locate.ts";
 import { StorageError, type ArtifactStorage, type ByteRange } from "../storage/types.ts";
 import { isHeadOnly } from "./head.ts";
 import { errorResponse } from "./http.ts";
+import type { RepairHint } from "./repair-hint.ts";
 
 interface PinRecord {
   pin: string;
@@ -74,6 +75,8 @@ function presignFailureReason(e: unknown): string {
 export interface ArtifactDeliveryOptions {
   /** Clock (tests). */
   now?: () => number;
+  /** Told when an artifact is refused as missing or corrupt, so that it is repaired now, not at the next resync. */
+  onRefused?: RepairHint;
 }
 
 export class ArtifactDelivery {
@@ -87,7 +90,7 @@ export class ArtifactDelivery {
   constructor(
     private readonly storageFor: StorageFor,
     private readonly log: Logger,
-    options: ArtifactDeliveryOptions = {},
+    private readonly options: ArtifactDeliveryOptions = {},
   ) {
     this.now = options.now ?? (() => Date.now());
   }
@@ -113,10 +116,12 @@ export class ArtifactDelivery {
     try {
       const info = await storage.head(key);
       if (!info) {
+        this.options.onRefused?.(version, "missing");
         this.log.warn("artifact missing from storage", logFields);
         return errorResponse(503, "artifact is temporarily unavailable; it will be restored", RETRY_AFTER);
       }
       if (!(await this.isVerified(storage, key, id, info.pin, checksum))) {
+        this.options.onRefused?.(version, "corrupt");
         this.log.error("artifact failed integrity verification; refusing to serve it", logFields);
         return errorResponse(503, "artifact failed integrity verification and will be restored", RETRY_AFTER);
       }
