@@ -18,7 +18,7 @@ import { OidcVerifier } from "../src/server/auth/oidc-verifier.ts";
 import { EmbeddedStore } from "../src/store/embedded.ts";
 import { freePort, waitFor } from "../test/support/ports.ts";
 import { StaticFeed } from "../test/support/static-feed.ts";
-import { table, type WrkResult } from "./support.ts";
+import { summarize, table, wrk, type WrkResult } from "./support.ts";
 
 const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -65,28 +65,16 @@ async function populate(dataDir: string) {
   await store.close();
 }
 
-async function wrk(url: string, headers: Record<string, string>, seconds: number): Promise<WrkResult> {
-  const args = ["wrk", "-t1", `-c${CONNECTIONS}`, `-d${seconds}s`, "--latency", ...Object.entries(headers).flatMap(([k, v]) => ["-H", `${k}: ${v}`]), url];
-  const proc = Bun.spawn(args, { stdout: "pipe", stderr: "pipe" });
-  const out = await new Response(proc.stdout).text();
-  if ((await proc.exited) !== 0) throw new Error(`wrk failed: ${out}`);
-  const ms = (pct: string) => {
-    const m = new RegExp(`\\s${pct}%\\s+([\\d.]+)(us|ms|s)`).exec(out);
-    return m ? Number(m[1]) * (m[2] === "us" ? 0.001 : m[2] === "s" ? 1000 : 1) : NaN;
-  };
-  return { requestsPerSec: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? NaN), p50ms: ms("50"), p99ms: ms("99"), non2xx: Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0) };
-}
-
 async function serve(dataDir: string, extra: string[], headers: Record<string, string>): Promise<WrkResult> {
   const port = freePort();
-  const proc = Bun.spawn(["bun", join(import.meta.dir, "..", "src", "main.ts"), "standalone", "--listen", `127.0.0.1:${port}`, "--data-dir", dataDir, "--controllers", "", ...extra], { stdout: "ignore", stderr: "inherit" });
+  const proc = Bun.spawn(["bun", join(import.meta.dir, "..", "src", "main.ts"), "standalone", "--listen", `127.0.0.1:${port}`, "--data-dir", dataDir, "--controllers", "", "--admin-listen", "off", ...extra], { stdout: "ignore", stderr: "inherit" });
   const url = `http://127.0.0.1:${port}`;
   try {
     await waitFor(async () => (await fetch(`${url}/readyz`).catch(() => undefined))?.ok, 60_000, "registry");
     const probe = await fetch(url + PATH, { headers });
     if (probe.status !== 200) throw new Error(`probe got ${probe.status}: ${await probe.text()}`);
-    await wrk(url + PATH, headers, 2); // warm-up
-    return await wrk(url + PATH, headers, SECONDS);
+    await wrk(url + PATH, { headers, seconds: 2, connections: CONNECTIONS }); // warm-up
+    return await wrk(url + PATH, { headers, seconds: SECONDS, connections: CONNECTIONS });
   } finally {
     proc.kill("SIGTERM");
     await proc.exited;
@@ -112,9 +100,10 @@ async function main() {
     // The same bytes on the wire without checking them: separates HTTP parsing of the header from the auth work.
     const ignored = await serve(dataDir, [], { authorization: `Bearer ${token}` });
     const oidc = await serve(dataDir, oidcFlags, { authorization: `Bearer ${token}` });
-    const row = (mode: string, r: WrkResult) => ({ mode, "req/s": Math.round(r.requestsPerSec), "ratio to anonymous": (r.requestsPerSec / anonymous.requestsPerSec).toFixed(2), "p50 ms": r.p50ms.toFixed(2), "p99 ms": r.p99ms.toFixed(2), errors: r.non2xx });
+    const row = (mode: string, r: WrkResult) => ({ mode, "req/s": Math.round(r.requestsPerSec), "ratio to anonymous": (r.requestsPerSec / anonymous.requestsPerSec).toFixed(2), "p50 ms": r.p50ms.toFixed(2), "p99 ms": r.p99ms.toFixed(2), errors: r.errors });
     console.log(`GET ${PATH} — wrk -c${CONNECTIONS} -d${SECONDS}s, one Bun process`);
     console.log(table([row("anonymous", anonymous), row("anonymous, token sent but ignored", ignored), row(`OIDC JWT + ${BINDINGS} GroupBindings`, oidc)]));
+    await summarize("auth", [{ measure: `OIDC (RS256) + ${BINDINGS} GroupBindings vs anonymous, req/s`, ours: String(Math.round(oidc.requestsPerSec)), reference: String(Math.round(anonymous.requestsPerSec)), ratio: (oidc.requestsPerSec / anonymous.requestsPerSec).toFixed(2) }]);
 
     // The work the memos save, measured in-process.
     const d = await discover(idp.issuer);

@@ -10,7 +10,7 @@ import { API_VERSION, LABELS } from "../src/api/meta.ts";
 import { artifactFileName, moduleVersionName, providerVersionName } from "../src/api/naming.ts";
 import { EmbeddedStore } from "../src/store/embedded.ts";
 import { freePort, waitFor } from "../test/support/ports.ts";
-import { rssMiB, startNginx, table, wrk } from "./support.ts";
+import { median, type RatioRow, settledRssMiB, startNginx, summarize, table, wrk, wrkWithCpu } from "./support.ts";
 
 const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -56,6 +56,20 @@ async function populate(dataDir: string) {
   await store.close();
 }
 
+/** Bun.serve answering with the same precomputed bytes: what the runtime itself costs, without any registry logic. */
+function startBareBun(bodies: Record<string, string>) {
+  const port = freePort();
+  const script = `const bodies = ${JSON.stringify(bodies)};
+Bun.serve({ hostname: "127.0.0.1", port: ${port}, fetch(req) {
+  const body = bodies[new URL(req.url).pathname];
+  return body === undefined ? new Response("not found", { status: 404 }) : new Response(body, { headers: { "content-type": "application/json" } });
+} });`;
+  const proc = Bun.spawn(["bun", "-e", script], { stdout: "ignore", stderr: "inherit" });
+  return { url: `http://127.0.0.1:${port}`, pid: proc.pid, stop: async () => { proc.kill("SIGTERM"); await proc.exited; } };
+}
+
+const ROUNDS = arg("rounds", 3);
+
 async function main() {
   const dataDir = await mkdtemp(join(tmpdir(), "opendepot-bench-"));
   const t0 = performance.now();
@@ -63,7 +77,7 @@ async function main() {
   console.log(`populated ${MODULES} modules × ${VERSIONS} versions in ${Math.round(performance.now() - t0)} ms`);
 
   const port = freePort();
-  const proc = Bun.spawn(["bun", join(import.meta.dir, "..", "src", "main.ts"), "standalone", "--listen", `127.0.0.1:${port}`, "--data-dir", dataDir, "--controllers", ""], {
+  const proc = Bun.spawn(["bun", join(import.meta.dir, "..", "src", "main.ts"), "standalone", "--listen", `127.0.0.1:${port}`, "--data-dir", dataDir, "--controllers", "", "--admin-listen", "off"], {
     stdout: "ignore",
     stderr: "inherit",
   });
@@ -71,37 +85,58 @@ async function main() {
   const startedAt = performance.now();
   await waitFor(async () => (await fetch(`${url}/readyz`).catch(() => undefined))?.ok, 120_000, "registry");
   const startupMs = Math.round(performance.now() - startedAt);
-  Bun.gc(true);
-  const idleRss = await rssMiB(proc.pid);
+  const idleRss = await settledRssMiB(proc.pid);
 
-  const versionsPath = "/opendepot/modules/v1/bench/module-500/aws/versions";
-  const metadataPath = "/opendepot/providers/v1/bench/widget/2.10.0/download/linux/amd64";
+  const versionsPath = `/opendepot/modules/v1/bench/module-${Math.floor(MODULES / 2)}/aws/versions`;
+  const metadataPath = `/opendepot/providers/v1/bench/widget/2.${Math.floor(VERSIONS / 2)}.0/download/linux/amd64`;
   const versionsBody = await (await fetch(url + versionsPath)).text();
-  const metadataBody = await (await fetch(url + metadataPath)).text();
+  const metadataRes = await fetch(url + metadataPath);
+  const metadataBody = await metadataRes.text();
+  if (!metadataRes.ok) throw new Error(`provider metadata answered ${metadataRes.status}: ${metadataBody}`);
   const nginx = await startNginx({ "versions.json": versionsBody, "metadata.json": metadataBody });
+  const bare = startBareBun({ "/versions.json": versionsBody, "/metadata.json": metadataBody });
+  await waitFor(async () => (await fetch(`${bare.url}/versions.json`).catch(() => undefined))?.ok, 10_000, "bare Bun.serve");
 
   const rows: Record<string, string | number>[] = [];
+  const ratios: RatioRow[] = [];
   try {
     for (const [label, path, file] of [["module versions", versionsPath, "/versions.json"], ["provider metadata", metadataPath, "/metadata.json"]] as const) {
-      await wrk(url + path, { seconds: 2, connections: CONNECTIONS }); // warm-up
-      const ours = await wrk(url + path, { seconds: SECONDS, connections: CONNECTIONS });
-      const ref = await wrk(nginx.url + file, { seconds: SECONDS, connections: CONNECTIONS });
-      rows.push({
-        endpoint: label,
-        "opendepot req/s": Math.round(ours.requestsPerSec),
-        "nginx req/s": Math.round(ref.requestsPerSec),
-        "throughput ratio": (ours.requestsPerSec / ref.requestsPerSec).toFixed(2),
-        "opendepot p99 ms": ours.p99ms.toFixed(2),
-        "nginx p99 ms": ref.p99ms.toFixed(2),
-        "p99 ratio": (ours.p99ms / ref.p99ms).toFixed(2),
-        errors: ours.non2xx,
-      });
+      const servers = { opendepot: { url: url + path, pid: proc.pid }, nginx: { url: nginx.url + file, pid: nginx.pid }, "bare Bun.serve": { url: bare.url + file, pid: bare.pid } };
+      const runs: Record<string, { rps: number[]; cpu: number[]; p99: number[]; errors: number }> = {};
+      for (const name of Object.keys(servers)) runs[name] = { rps: [], cpu: [], p99: [], errors: 0 };
+      for (const s of Object.values(servers)) await wrk(s.url, { seconds: 2, connections: CONNECTIONS }); // warm-up
+      // Interleaved rounds: a burst of load elsewhere on this shared machine hits every server alike.
+      for (let round = 0; round < ROUNDS; round++) {
+        for (const [name, s] of Object.entries(servers)) {
+          const r = await wrkWithCpu(s.url, s.pid, { seconds: SECONDS, connections: CONNECTIONS });
+          runs[name]!.rps.push(r.requestsPerSec);
+          runs[name]!.cpu.push(r.cpuUsPerRequest);
+          runs[name]!.p99.push(r.p99ms);
+          runs[name]!.errors += r.errors;
+        }
+      }
+      for (const [name, r] of Object.entries(runs)) {
+        if (r.errors > 0) throw new Error(`${name} answered ${r.errors} errors on ${label}: the comparison is void`);
+        rows.push({ endpoint: label, server: name, "req/s (median)": Math.round(median(r.rps)), "CPU µs/req": median(r.cpu).toFixed(1), "p99 ms": median(r.p99).toFixed(2), errors: r.errors });
+      }
+      const ours = runs.opendepot!;
+      for (const ref of ["nginx", "bare Bun.serve"]) {
+        const other = runs[ref]!;
+        ratios.push({ measure: `${label} req/s vs ${ref}`, ours: String(Math.round(median(ours.rps))), reference: String(Math.round(median(other.rps))), ratio: (median(ours.rps) / median(other.rps)).toFixed(2) });
+      }
+      ratios.push({ measure: `${label} CPU µs/req vs bare Bun.serve (lower is better)`, ours: median(ours.cpu).toFixed(1), reference: median(runs["bare Bun.serve"]!.cpu).toFixed(1), ratio: (median(ours.cpu) / median(runs["bare Bun.serve"]!.cpu)).toFixed(2) });
     }
-    const loadedRss = await rssMiB(proc.pid);
+    const loadedRss = await settledRssMiB(proc.pid);
+    console.log(`wrk -c${CONNECTIONS} -d${SECONDS}s × ${ROUNDS} interleaved rounds; bodies checked byte-identical`);
     console.log(table(rows));
     console.log(`\nresident memory with ${MODULES} modules × ${VERSIONS} versions: ${idleRss} MiB after start (${startupMs} ms to ready), ${loadedRss} MiB after load`);
+    ratios.push({ measure: `RSS at ready, ${MODULES}×${VERSIONS} (MiB)`, ours: String(idleRss), reference: "-", ratio: "-" });
+    ratios.push({ measure: "startup to ready (ms)", ours: String(startupMs), reference: "-", ratio: "-" });
+    console.log("\n" + table(ratios as unknown as Record<string, string>[]));
+    await summarize("registry", ratios);
   } finally {
     await nginx.stop();
+    await bare.stop();
     proc.kill("SIGTERM");
     await proc.exited;
   }

@@ -21,7 +21,7 @@ const BIG_MIB = arg("big-mib", 700);
 
 async function startRegistry(root: string, env: Record<string, string>) {
   const port = freePort();
-  const proc = Bun.spawn(["bun", join(import.meta.dir, "..", "src", "main.ts"), "standalone", "--listen", `127.0.0.1:${port}`, "--data-dir", join(root, "data"), "--manifests", join(root, "manifests"), "--log-level", "warn"], {
+  const proc = Bun.spawn(["bun", join(import.meta.dir, "..", "src", "main.ts"), "standalone", "--listen", `127.0.0.1:${port}`, "--data-dir", join(root, "data"), "--manifests", join(root, "manifests"), "--log-level", "warn", "--admin-listen", "off"], {
     env: { ...process.env, ...env },
     stdout: "ignore",
     stderr: "inherit",

@@ -39,6 +39,19 @@ describe("opendepot CLI", () => {
     expect(listen.stderr).toContain("invalid listen address");
   });
 
+  test("a bad flag value names the flag and fails before anything starts (no data directory, no store)", async () => {
+    const dataDir = join(await mkdtemp(join(tmpdir(), "opendepot-cli-")), "data");
+    const bad = await run("standalone", "--data-dir", dataDir, "--version-concurrency", "0");
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('flag --version-concurrency: must be an integer from 1 to 64, got "0"');
+    expect(await stat(dataDir).catch(() => undefined)).toBeUndefined();
+    const proc = Bun.spawn(["bun", MAIN, "standalone", "--data-dir", dataDir], { stdout: "pipe", stderr: "pipe", env: { ...process.env, OPENDEPOT_RESYNC_INTERVAL: "soon" } });
+    const [stderr, code] = await Promise.all([new Response(proc.stderr).text(), proc.exited]);
+    expect(code).toBe(2);
+    expect(stderr).toContain("flag --resync-interval (from OPENDEPOT_RESYNC_INTERVAL)");
+    expect(await stat(dataDir).catch(() => undefined)).toBeUndefined();
+  });
+
   test("keygen writes an RSA key pair that signs, private key mode 0600", async () => {
     const dir = await mkdtemp(join(tmpdir(), "opendepot-keygen-"));
     const r = await run("keygen", "--out-dir", dir, "--name", "CI", "--email", "ci@example.com");

@@ -49,7 +49,7 @@ export const Depot = ours("Depot", "depots", T.DepotSpec, T.DepotStatus, [
   age,
 ]);
 export const Module = ours("Module", "modules", T.ModuleSpec, T.ModuleStatus, [
-  { name: "LatestVersion", type: "string", jsonPath: ".status.latestVersion" },
+  { name: "LatestVersion", type: "string", jsonPath: ".status.latestServedVersion" },
   { name: "Provider", type: "string", jsonPath: ".spec.moduleConfig.provider" },
   { name: "Source", type: "string", jsonPath: ".spec.moduleConfig.repoUrl" },
   { name: "Synced", type: "boolean", jsonPath: ".status.synced" },
@@ -57,8 +57,9 @@ export const Module = ours("Module", "modules", T.ModuleSpec, T.ModuleStatus, [
   age,
 ]);
 export const Provider = ours("Provider", "providers", T.ProviderSpec, T.ProviderStatus, [
-  { name: "LatestVersion", type: "string", jsonPath: ".status.latestVersion" },
-  { name: "Name", type: "string", jsonPath: ".spec.providerConfig.name" },
+  // No "Name" column: .spec.providerConfig.name is usually unset (it defaults to the resource's NAME, shown anyway).
+  { name: "LatestVersion", type: "string", jsonPath: ".status.latestServedVersion" },
+  { name: "Namespace", type: "string", jsonPath: ".spec.providerConfig.namespace", priority: 1 },
   { name: "Synced", type: "boolean", jsonPath: ".status.synced" },
   { name: "Ready", type: "string", jsonPath: ".status.conditions[?(@.type==\"Ready\")].status" },
   age,

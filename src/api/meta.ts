@@ -20,7 +20,10 @@ export const LABELS = {
   depot: "opendepot.defdev.io/depot",
 } as const;
 
-/** On a Depot-managed Module/Provider: the versions (normalised, comma-separated) the Depot added to spec.versions. */
+/**
+ * Legacy (before spec.depotVersions): the versions a Depot had added to spec.versions. A Depot that finds it moves
+ * those versions to spec.depotVersions in one write and removes the annotation.
+ */
 export const DEPOT_VERSIONS_ANNOTATION = "opendepot.defdev.io/depot-versions";
 
 /** Annotation recording which manifest file an object was applied from (standalone manifests directory). */

@@ -125,13 +125,21 @@ const ObservedGeneration = Opt(Type.Integer({ format: "int64" }));
 
 // ---- Depot ----
 /** A Depot's module entry: a ModuleConfig plus what only the Depot reads. */
+// What the Depot requires of each entry, checked before apply (the controller still reports it as InvalidConstraint
+// for objects stored before the schema said so).
+const DepotVersionConstraints = Type.String({ minLength: 1, pattern: "\\S", description: 'Terraform-style constraint the discovered versions must satisfy, e.g. "~> 2.1"; ">= 0.0.0" mirrors every release. Required.' });
+
 export const DepotModuleConfig = Type.Object(
   {
     ...ModuleConfig.properties,
+    versionConstraints: DepotVersionConstraints,
     discoverTags: Opt(Type.Boolean({ description: "Also discover versions from plain git tags, for repositories that tag without publishing GitHub releases (default: releases only). Additive to v0.9." })),
   },
   { additionalProperties: false },
 );
+
+/** A Depot's provider entry: a ProviderConfig whose versionConstraints is required. */
+export const DepotProviderConfig = Type.Object({ ...ProviderConfig.properties, versionConstraints: DepotVersionConstraints }, { additionalProperties: false });
 
 /** What one Depot entry's last poll found. Additive to v0.9. */
 export const DepotEntryStatus = Type.Object(
@@ -164,7 +172,7 @@ export const DepotSpec = Type.Object(
       ),
     ),
     moduleConfigs: Opt(Type.Array(DepotModuleConfig)),
-    providerConfigs: Opt(Type.Array(ProviderConfig)),
+    providerConfigs: Opt(Type.Array(DepotProviderConfig)),
     pollingIntervalMinutes: Opt(Type.Integer({ minimum: 1 })),
   },
   { additionalProperties: false },
@@ -181,12 +189,16 @@ export const DepotStatus = Type.Object(
 );
 
 // ---- Module ----
+/** A semantic version as the controllers read it: `1.2.3`, `v1.2`, `2.0.0-rc.1+build.5` (checked before apply). */
+export const VERSION_PATTERN = "^\\s*v?[0-9]+(\\.[0-9]+)?(\\.[0-9]+)?(-[0-9A-Za-z-]+(\\.[0-9A-Za-z-]+)*)?(\\+[0-9A-Za-z-]+(\\.[0-9A-Za-z-]+)*)?\\s*$";
+const VersionString = Type.String({ maxLength: 128, pattern: VERSION_PATTERN, description: "A semantic version: 1.2.3, v1.2 (= 1.2.0) or 2.0.0-rc.1." });
+
 export const ModuleVersion = Type.Object(
   {
     fileName: Opt(Type.String()),
     name: Opt(Type.String()),
     synced: Opt(Type.Boolean()),
-    version: Opt(Type.String({ maxLength: 128 })),
+    version: Opt(VersionString),
   },
   { additionalProperties: false },
 );
@@ -194,13 +206,15 @@ export const ModuleSpec = Type.Object(
   {
     forceSync: Opt(Type.Boolean()),
     moduleConfig: ModuleConfig,
-    versions: Type.Array(ModuleVersion),
+    versions: Type.Array(ModuleVersion, { description: "The versions a person declared (manifests, kubectl apply). A Depot never writes this list." }),
+    depotVersions: Opt(Type.Array(ModuleVersion, { description: "The versions the managing Depot discovered and wants served; written only by the Depot. The controller serves the union of versions and depotVersions. Additive to v0.9." })),
   },
   { additionalProperties: false },
 );
 export const ModuleStatus = Type.Object(
   {
     latestVersion: Opt(Type.String()),
+    latestServedVersion: Opt(Type.String({ description: "The highest version as the registry protocol spells it (no leading v), shown by kubectl as LatestVersion. Additive to v0.9, whose latestVersion keeps the v." })),
     fileName: Opt(Type.String()),
     synced: Opt(Type.Boolean()),
     syncStatus: Opt(Type.String()),
@@ -218,7 +232,7 @@ export const ProviderVersion = Type.Object(
     name: Opt(Type.String()),
     operatingSystem: Opt(Type.String()),
     synced: Opt(Type.Boolean()),
-    version: Opt(Type.String({ maxLength: 128 })),
+    version: Opt(VersionString),
   },
   { additionalProperties: false },
 );
@@ -226,13 +240,15 @@ export const ProviderSpec = Type.Object(
   {
     forceSync: Opt(Type.Boolean()),
     providerConfig: ProviderConfig,
-    versions: Type.Array(ProviderVersion),
+    versions: Type.Array(ProviderVersion, { description: "The versions a person declared (manifests, kubectl apply). A Depot never writes this list." }),
+    depotVersions: Opt(Type.Array(ProviderVersion, { description: "The versions the managing Depot discovered and wants served; written only by the Depot. The controller serves the union of versions and depotVersions. Additive to v0.9." })),
   },
   { additionalProperties: false },
 );
 export const ProviderStatus = Type.Object(
   {
     latestVersion: Opt(Type.String()),
+    latestServedVersion: Opt(Type.String({ description: "The highest version as the registry protocol spells it (no leading v), shown by kubectl as LatestVersion. Additive to v0.9, whose latestVersion keeps the v." })),
     fileName: Opt(Type.String()),
     synced: Opt(Type.Boolean()),
     syncStatus: Opt(Type.String()),
@@ -298,6 +314,7 @@ export type ProviderConfig = Static<typeof ProviderConfig>;
 export type SecurityFinding = Static<typeof SecurityFinding>;
 export type ScanResult = Static<typeof ScanResult>;
 export type DepotModuleConfig = Static<typeof DepotModuleConfig>;
+export type DepotProviderConfig = Static<typeof DepotProviderConfig>;
 export type DepotEntryStatus = Static<typeof DepotEntryStatus>;
 export type DepotSpec = Static<typeof DepotSpec>;
 export type DepotStatus = Static<typeof DepotStatus>;

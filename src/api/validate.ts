@@ -4,6 +4,7 @@ import { FormatRegistry, type TSchema } from "@sinclair/typebox";
 import { kindFor, type KindDescriptor } from "./kinds.ts";
 import type { KubeObject } from "./meta.ts";
 import { isNamespaceName, isObjectName } from "./naming.ts";
+import { VERSION_PATTERN } from "./types.ts";
 
 // TypeBox knows no string formats by itself and fails "Unknown format" on any it meets. Elysia registers its own
 // when the server is imported, so without this, writing a condition (lastTransitionTime: date-time) failed in
@@ -28,23 +29,23 @@ function toFieldPath(pointer: string): string {
 }
 
 function schemaErrors(schema: TSchema, value: unknown, prefix: string): FieldError[] {
-  const errors: FieldError[] = [];
-  const seen = new Set<string>();
+  // One mistake, one line: TypeBox reports a missing property twice ("Expected required property" and "Expected
+  // string") and a union once per branch, so each field keeps one message, "is required" first.
+  const byField = new Map<string, string>();
   for (const e of Value.Errors(schema, value)) {
     const field = toFieldPath(`/${prefix}${e.path}`);
-    // Union failures report every branch; one line per field is what a user needs.
-    const key = `${field}\u0000${e.message}`;
-    if (seen.has(key)) continue;
-    seen.add(key);
-    errors.push({ field, message: describe(e.schema, e.message) });
-    if (errors.length >= 20) break;
+    const message = /Expected required property/i.test(e.message) ? "is required" : describe(e.schema, e.message, e.value);
+    if (!byField.has(field) || message === "is required") byField.set(field, message);
+    if (byField.size >= 20) break;
   }
-  return errors;
+  return [...byField].map(([field, message]) => ({ field, message }));
 }
 
 /** Turn TypeBox's messages into the ones a manifest author needs. */
-function describe(schema: TSchema, message: string): string {
+function describe(schema: TSchema, message: string, value: unknown): string {
   if (/Unexpected property/i.test(message)) return "unknown field";
+  const pattern = (schema as { pattern?: string }).pattern;
+  if (pattern === VERSION_PATTERN && typeof value === "string") return `${JSON.stringify(value.slice(0, 64))} is not a semantic version (1.2.3, v1.2 or 2.0.0-rc.1)`;
   const literals = (schema as { anyOf?: { const?: unknown }[] }).anyOf?.map((s) => s.const);
   if (literals?.length && literals.every((v) => v !== undefined)) return `must be one of ${literals.map((v) => JSON.stringify(v)).join(", ")}`;
   return message;

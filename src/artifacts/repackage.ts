@@ -38,9 +38,17 @@ export interface RepackageOptions {
   readmeMaxBytes?: number;
   /** Called once, before the first output byte, with the root README (README.md preferred). */
   onReadme?: (readme: ModuleReadme) => void | Promise<void>;
+  /** Called once, before the first output byte, with the regular files (paths as in the output), e.g. for docs. */
+  onFiles?: (files: RepackagedFile[]) => void | Promise<void>;
   onWarning?: (message: string) => void;
   /** Deflate level; part of the output's identity, so changing it changes every checksum. */
   level?: 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9;
+}
+
+export interface RepackagedFile {
+  path: string;
+  size: number;
+  read(): AsyncIterable<Uint8Array>;
 }
 
 export class RepackageError extends Error {
@@ -109,6 +117,7 @@ async function* run(input: ReadableStream<Uint8Array>, inputFormat: ArchiveForma
       const readme = await findReadme(items, o.readmeMaxBytes ?? MiB);
       if (readme) await o.onReadme(readme);
     }
+    if (o.onFiles) await o.onFiles(items.flatMap((i) => (i.kind === "file" && i.read ? [{ path: i.path, size: i.size, read: i.read }] : [])));
     yield* outputFormat === "zip" ? writeZip(items, o.level ?? 6) : writeTarGz(items, o.level ?? 6);
   } finally {
     await input.cancel().catch(() => {});

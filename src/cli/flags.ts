@@ -1,13 +1,43 @@
-// Command-line flags with environment-variable equivalents. One table per role drives parsing and --help.
+// Command-line flags with environment-variable equivalents. One table per role drives parsing and --help, and
+// checks every value (from the command line, the environment or the default) before the role starts anything, so a
+// bad value fails at once with a message that names the flag, not halfway through start-up.
+import { parseDuration } from "./duration.ts";
+
 export interface FlagSpec {
   name: string; // without the leading --
   env?: string;
   description: string;
   default?: string;
   boolean?: boolean;
+  /** Throws an Error saying what is wrong with the value (see `checks`). */
+  check?: (value: string) => void;
 }
 
 export class UsageError extends Error {}
+
+/** Value checks for FlagSpec.check. */
+export const checks = {
+  duration: (value: string) => void parseDuration(value),
+  integer: (min: number, max: number) => (value: string) => {
+    const n = Number(value);
+    if (!/^\d+$/.test(value.trim()) || !Number.isInteger(n) || n < min || n > max) throw new Error(`must be an integer from ${min} to ${max}, got "${value.slice(0, 32)}"`);
+  },
+  oneOf: (allowed: readonly string[]) => (value: string) => {
+    if (!allowed.includes(value)) throw new Error(`must be one of ${allowed.join(", ")}, got "${value.slice(0, 32)}"`);
+  },
+  /** A comma-separated list whose items are all allowed (empty = none). */
+  listOf: (allowed: readonly string[]) => (value: string) => {
+    for (const item of value.split(",").map((s) => s.trim()).filter(Boolean)) if (!allowed.includes(item)) throw new Error(`unknown item "${item.slice(0, 32)}": choose from ${allowed.join(", ")}`);
+  },
+  /** host:port; `off` or empty disable the listener when `disable` is set. */
+  listen: (disable = false) => (value: string) => {
+    if (disable && (value === "" || value === "off")) return;
+    parseListen(value);
+  },
+  url: (value: string) => {
+    if (!URL.canParse(value) || !/^https?:$/.test(new URL(value).protocol)) throw new Error(`must be an http(s) URL, got "${value.slice(0, 64)}"`);
+  },
+};
 
 /** Parse `--flag value`, `--flag=value` and boolean `--flag`/`--flag=false`; env vars fill what flags don't. */
 export function parseFlags(specs: FlagSpec[], argv: string[], env: Record<string, string | undefined> = process.env): Record<string, string | undefined> {
@@ -27,11 +57,25 @@ export function parseFlags(specs: FlagSpec[], argv: string[], env: Record<string
       if (next === undefined) throw new UsageError(`flag --${name} needs a value`);
       values[name] = next;
     }
-    if (spec.boolean && !["true", "false"].includes(values[name]!)) throw new UsageError(`flag --${name} takes true or false`);
+  }
+  const fromEnv = new Set<string>();
+  for (const spec of specs) {
+    if (values[spec.name] === undefined && spec.env && env[spec.env] !== undefined && env[spec.env] !== "") {
+      values[spec.name] = env[spec.env];
+      fromEnv.add(spec.name);
+    }
+    if (values[spec.name] === undefined) values[spec.name] = spec.default;
   }
   for (const spec of specs) {
-    if (values[spec.name] === undefined && spec.env && env[spec.env] !== undefined && env[spec.env] !== "") values[spec.name] = env[spec.env];
-    if (values[spec.name] === undefined) values[spec.name] = spec.default;
+    const value = values[spec.name];
+    if (value === undefined) continue;
+    const where = `--${spec.name}${fromEnv.has(spec.name) ? ` (from ${spec.env})` : ""}`;
+    if (spec.boolean && !["true", "false"].includes(value)) throw new UsageError(`flag ${where} takes true or false, got "${value.slice(0, 32)}"`);
+    try {
+      spec.check?.(value);
+    } catch (e) {
+      throw new UsageError(`flag ${where}: ${(e as Error).message}`);
+    }
   }
   return values;
 }

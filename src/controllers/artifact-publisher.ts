@@ -15,6 +15,7 @@ import { fetchProviderPackage, providerCoordinates } from "./fetch-provider.ts";
 import { KeptDownloads } from "./verified-downloads.ts";
 import type { Upstreams } from "./upstreams.ts";
 import type { ModuleReadme } from "../artifacts/repackage.ts";
+import type { ModuleSources } from "./module-docs-configmap.ts";
 
 export type PublishedState = "absent" | "intact" | "missing" | "corrupt";
 
@@ -22,6 +23,7 @@ export interface Fetched {
   put: PutResult;
   fileName: string;
   readme?: ModuleReadme;
+  moduleSources?: ModuleSources;
   protocols?: string[];
   h1?: string;
   source: string;
@@ -130,7 +132,7 @@ export class ArtifactPublisher {
       const archive = await fetchModuleArchive(v, github, { tmpDir: this.options.tmpDir });
       const contentType = fileName.endsWith(".zip") ? "application/zip" : "application/gzip";
       const put = await target.storage.put(target.key, archive.stream, { contentType });
-      return { put, fileName, readme: archive.readme(), source: `github ref ${archive.ref}` };
+      return { put, fileName, readme: archive.readme(), moduleSources: archive.moduleSources(), source: `github ref ${archive.ref}` };
     }
     // A download verified for this exact build but not stored last time (the upload failed) is reused.
     const keptKey = `${v.metadata.uid ?? ""}/${v.metadata.namespace}/${v.metadata.name}/${JSON.stringify(providerCoordinates(v))}`;

@@ -1,7 +1,11 @@
 // What the Module and Provider controllers share: keeping a set of owned Versions equal to a desired set —
 // create the missing ones, update only the fields the owner controls (never finalizers, fileName, forceSync or
 // status), and delete the ones no longer desired. Deleting a Version runs its finalizer, which removes the artifact.
+// Each Version records which owners want it (annotation wanted-by, docs/ownership.md), so that a deletion can name
+// the owner that asked for it: in the log here, and on the Version for the finalizer's log.
 import { API_VERSION, LABELS, type KubeObject, type OwnerReference } from "../api/meta.ts";
+import { DELETION_REQUESTED_BY_ANNOTATION, HISTORY_LIMIT_OWNER, WANTED_BY_ANNOTATION } from "../api/ownership.ts";
+import type { Logger } from "../log.ts";
 import { Version, type VersionObject } from "../api/kinds.ts";
 import type { VersionSpec } from "../api/types.ts";
 import { isAlreadyExists, isNotFound } from "../store/errors.ts";
@@ -14,6 +18,8 @@ export interface DesiredVersion {
   labels: Record<string, string>;
   /** Fields the owner controls. `fileName` is only used when creating. */
   spec: VersionSpec;
+  /** The owners that list this version (recorded in the wanted-by annotation). */
+  wantedBy: string[];
 }
 
 export interface ChildrenResult {
@@ -39,7 +45,7 @@ export async function reconcileChildren(
   owner: KubeObject,
   desired: DesiredVersion[],
   existing: VersionObject[],
-  options: { forceSync: boolean },
+  options: { forceSync: boolean; log: Logger; trimmed?: ReadonlySet<string> },
 ): Promise<ChildrenResult> {
   const result: ChildrenResult = { created: [], updated: [], deleted: [], foreign: [], current: new Map() };
   const byName = new Map(existing.map((v) => [v.metadata.name, v]));
@@ -51,7 +57,7 @@ export async function reconcileChildren(
       const obj: VersionObject = {
         apiVersion: API_VERSION,
         kind: "Version",
-        metadata: { name: d.name, namespace: ns, labels: d.labels, ownerReferences: [ownerReference(owner)] },
+        metadata: { name: d.name, namespace: ns, labels: d.labels, annotations: { [WANTED_BY_ANNOTATION]: d.wantedBy.join(",") }, ownerReferences: [ownerReference(owner)] },
         spec: d.spec,
       };
       try {
@@ -76,6 +82,11 @@ export async function reconcileChildren(
     }
     const labels = { ...found.metadata.labels, ...d.labels };
     if (!deepEqual(labels, found.metadata.labels ?? {})) current = ((await replaceField(store, Version, current ?? found, "/metadata/labels", labels)) as VersionObject | undefined) ?? current;
+    const wantedBy = d.wantedBy.join(",");
+    if (found.metadata.annotations?.[WANTED_BY_ANNOTATION] !== wantedBy) {
+      const annotations = { ...(current ?? found).metadata.annotations, [WANTED_BY_ANNOTATION]: wantedBy };
+      current = ((await replaceField(store, Version, current ?? found, "/metadata/annotations", annotations)) as VersionObject | undefined) ?? current;
+    }
     if (options.forceSync && !found.spec.forceSync) current = ((await replaceField(store, Version, current ?? found, "/spec/forceSync", true)) as VersionObject | undefined) ?? current;
     if (current !== found) result.updated.push(d.name);
     if (current) result.current.set(d.name, current);
@@ -84,9 +95,14 @@ export async function reconcileChildren(
   const wanted = new Set(desired.map((d) => d.name));
   for (const v of existing) {
     if (wanted.has(v.metadata.name) || !isOwnedBy(v, owner) || v.metadata.deletionTimestamp) continue;
+    // Every owner that listed it has dropped it (or versionHistoryLimit trimmed it): name them, then delete.
+    const requestedBy = options.trimmed?.has(v.metadata.name) ? HISTORY_LIMIT_OWNER : v.metadata.annotations?.[WANTED_BY_ANNOTATION] || "unknown";
     try {
+      const annotations = { ...v.metadata.annotations, [DELETION_REQUESTED_BY_ANNOTATION]: requestedBy };
+      await replaceField(store, Version, v, "/metadata/annotations", annotations);
       await store.delete(Version, ns, v.metadata.name);
       result.deleted.push(v.metadata.name);
+      options.log.info("version deleted: no owner lists it any more", { version: v.metadata.name, requestedBy, owner: `${owner.kind}/${owner.metadata.name}` });
     } catch (e) {
       if (!isNotFound(e)) throw e;
     }

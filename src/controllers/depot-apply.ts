@@ -1,11 +1,12 @@
 // Writing what a Depot entry discovered into its Module or Provider.
 //
-// Ownership: a Depot-managed Module/Provider carries the label opendepot.defdev.io/depot=<depot name> and the
-// annotation opendepot.defdev.io/depot-versions (the versions the Depot added), but no ownerReference: the garbage
-// collector would delete it with the Depot, and the seeds promise that deleting a Depot (the last step of a
-// migration) leaves its Modules and Providers serving. A resource labelled for another Depot that still exists is
-// left alone (the entry reports ManagedByAnotherDepot); an unlabelled one, or one whose Depot is gone, is adopted
-// (versions already in it count as hand-added and are never removed).
+// Ownership (docs/ownership.md): a Depot-managed Module/Provider carries the label opendepot.defdev.io/depot=<depot
+// name>, and the Depot writes only its own list spec.depotVersions (plus the config it manages); spec.versions
+// belongs to the person and is never written here. No ownerReference: the garbage collector would delete the
+// resource with the Depot, and the seeds promise that deleting a Depot (the last step of a migration) leaves its
+// Modules and Providers serving. A resource labelled for another Depot that still exists is left alone (the entry
+// reports ManagedByAnotherDepot); an unlabelled one, or one whose Depot is gone, is adopted, and its depotVersions
+// become this Depot's to keep in step with its constraint.
 import { API_VERSION, DEPOT_VERSIONS_ANNOTATION, LABELS, type KubeObject } from "../api/meta.ts";
 import { Module, Provider, type DepotObject, type ModuleObject, type ProviderObject } from "../api/kinds.ts";
 import { isAlreadyExists, isConflict, isNotFound } from "../store/errors.ts";
@@ -13,7 +14,7 @@ import { deepEqual } from "../store/patch.ts";
 import type { ResourceStore } from "../store/types.ts";
 import type { DepotEntry } from "./depot-entries.ts";
 import { EntryError, type Discovery } from "./depot-discovery.ts";
-import { formatManaged, mergeVersions, parseManaged } from "./depot-merge.ts";
+import { mergeVersions, migrateLegacy } from "./depot-merge.ts";
 
 export interface ApplyResult {
   action: "created" | "updated" | "unchanged";
@@ -37,23 +38,18 @@ export async function applyEntry(
   const ns = depot.metadata.namespace ?? "default";
   const kind = kindOf(entry);
   const configField = entry.kind === "Module" ? "moduleConfig" : "providerConfig";
-  const merge = (current: { version?: string }[], managed: string[]) =>
-    mergeVersions(current, { matched: discovery.matched, managed, constraints: entry.constraints, historyLimit: entry.historyLimit, authoritative: discovery.found > 0 });
+  const merge = (current: { version?: string }[]) =>
+    mergeVersions(current, { matched: discovery.matched, constraints: entry.constraints, historyLimit: entry.historyLimit, authoritative: discovery.found > 0 });
 
   for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
     const existing = await store.get<Managed>(kind, ns, entry.name);
     if (!existing) {
-      const merged = merge([], []);
+      const merged = merge([]);
       const obj = {
         apiVersion: API_VERSION,
         kind: entry.kind,
-        metadata: {
-          name: entry.name,
-          namespace: ns,
-          labels: { [LABELS.depot]: depot.metadata.name },
-          annotations: { [DEPOT_VERSIONS_ANNOTATION]: formatManaged(merged.managed) },
-        },
-        spec: { [configField]: structuredClone(entry.config), versions: merged.versions },
+        metadata: { name: entry.name, namespace: ns, labels: { [LABELS.depot]: depot.metadata.name } },
+        spec: { [configField]: structuredClone(entry.config), versions: [], depotVersions: merged.versions },
       } as unknown as Managed;
       try {
         await store.create(obj);
@@ -68,13 +64,17 @@ export async function applyEntry(
     if (owner && owner !== depot.metadata.name && depotExists(owner)) {
       throw new EntryError("ManagedByAnotherDepot", `${entry.kind} ${entry.name} is managed by Depot ${owner}; remove it from that Depot first`);
     }
-    const managed = owner === depot.metadata.name ? parseManaged(existing.metadata.annotations?.[DEPOT_VERSIONS_ANNOTATION]) : [];
-    const merged = merge(existing.spec.versions ?? [], managed);
+    const legacy = migrateLegacy(existing.spec.versions ?? [], existing.spec.depotVersions ?? [], existing.metadata.annotations?.[DEPOT_VERSIONS_ANNOTATION]);
+    const merged = merge(legacy.depotVersions);
     const next = structuredClone(existing) as Managed & { spec: Record<string, unknown> };
     next.metadata.labels = { ...existing.metadata.labels, [LABELS.depot]: depot.metadata.name };
-    next.metadata.annotations = { ...existing.metadata.annotations, [DEPOT_VERSIONS_ANNOTATION]: formatManaged(merged.managed) };
+    if (next.metadata.annotations) {
+      delete next.metadata.annotations[DEPOT_VERSIONS_ANNOTATION];
+      if (!Object.keys(next.metadata.annotations).length) delete next.metadata.annotations;
+    }
     next.spec[configField] = structuredClone(entry.config);
-    next.spec.versions = merged.versions;
+    next.spec.versions = legacy.versions;
+    next.spec.depotVersions = merged.versions;
     if (deepEqual(next.metadata, existing.metadata) && deepEqual(next.spec, existing.spec)) return { action: "unchanged", added: [], removed: [] };
     try {
       await store.update(next);
@@ -88,8 +88,9 @@ export async function applyEntry(
 }
 
 /**
- * A Module/Provider whose entry was removed from the Depot: it stays (with its versions), but is no longer
- * Depot-managed, so the label and the annotation go.
+ * A Module/Provider whose entry was removed from the Depot: it stays, and so do its depotVersions (still served;
+ * edit the list to let versions go, or let another Depot adopt it), but it is no longer Depot-managed, so the
+ * label and the legacy annotation go.
  */
 export async function releaseManaged(store: ResourceStore, obj: KubeObject): Promise<void> {
   const kind = obj.kind === "Module" ? Module : Provider;

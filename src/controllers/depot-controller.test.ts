@@ -69,7 +69,11 @@ async function editDepot(name: string, edit: (spec: DepotSpec) => void) {
   await store.update(d);
 }
 const getModule = (name: string) => store.get<ModuleObject>(Module, NS, name);
-const versionsOf = (o: { spec: { versions: { version?: string }[] } } | undefined) => (o?.spec.versions ?? []).map((v) => v.version).sort();
+type Listed = { spec: { versions: { version?: string }[]; depotVersions?: { version?: string }[] } } | undefined;
+/** What the Module serves: the union of the person's and the Depot's lists (docs/ownership.md). */
+const versionsOf = (o: Listed) => [...new Set([...(o?.spec.versions ?? []), ...(o?.spec.depotVersions ?? [])].map((v) => v.version!.replace(/^v/, "")))].sort();
+const declaredOf = (o: Listed) => (o?.spec.versions ?? []).map((v) => v.version);
+const depotListOf = (o: Listed) => (o?.spec.depotVersions ?? []).map((v) => v.version);
 const entryOf = async (kind: string, name: string, depot = "mirror") => (await store.get<DepotObject>(Depot, NS, depot))?.status?.entries?.find((e) => e.kind === kind && e.name === name);
 const untilEntry = (kind: string, name: string, ok: (e: DepotEntryStatus) => boolean, what: string, depot = "mirror") =>
   waitFor(async () => {
@@ -96,7 +100,9 @@ describe("DepotController", () => {
     expect(versionsOf(m)).toEqual(["1.2.0", "2.0.0"]);
     expect(m.metadata.labels?.[LABELS.depot]).toBe("mirror");
     expect(m.metadata.ownerReferences ?? []).toEqual([]);
-    expect(m.metadata.annotations?.[DEPOT_VERSIONS_ANNOTATION]).toBe("2.0.0,1.2.0");
+    expect(declaredOf(m)).toEqual([]); // the Depot writes only its own list
+    expect(depotListOf(m)).toEqual(["2.0.0", "1.2.0"]);
+    expect(m.metadata.annotations?.[DEPOT_VERSIONS_ANNOTATION]).toBeUndefined();
     expect(m.spec.moduleConfig).toEqual({ name: vpc, provider: "aws", repoOwner: "acme", versionConstraints: ">= 1.0.0, != 1.3.0", storageConfig: { fileSystem: {} }, fileFormat: "zip", immutable: true, repoUrl: `https://github.com/acme/${vpc}` });
     const s3m = await untilModule(s3, () => true, "s3 module");
     expect(versionsOf(s3m)).toEqual(["2.1.0", "2.2.0"]);
@@ -129,7 +135,7 @@ describe("DepotController", () => {
     github.addRelease("acme", tagged, { tag: "v1.5.0", draft: true });
     await createDepot({ moduleConfigs: [moduleEntry(big, ">= 1.100.0"), moduleEntry(tagged, ">= 1.0.0", { discoverTags: true })] });
     const m = await untilModule(big, () => true, "big module");
-    expect(m.spec.versions).toHaveLength(150); // v1.100.0 … v1.249.0 over three pages; not the draft v9.0.0
+    expect(m.spec.depotVersions).toHaveLength(150); // v1.100.0 … v1.249.0 over three pages; not the draft v9.0.0
     const t = await untilModule(tagged, () => true, "tagged module");
     expect(versionsOf(t)).toEqual(["1.0.0", "1.1.0", "1.2.0", "1.5.0"]); // the draft's tag exists as a plain tag
     expect(github.log.filter((l) => l.path.endsWith("/releases")).length).toBeGreaterThanOrEqual(4);
@@ -138,7 +144,7 @@ describe("DepotController", () => {
   test("polls on the interval: a new release appears, hand-added versions survive, steady polls write nothing", async () => {
     const name = repo(["v1.0.0", "v1.1.0"]);
     await createDepot({ moduleConfigs: [moduleEntry(name, ">= 1.0.0")], pollingIntervalMinutes: 1 });
-    const first = await untilModule(name, (m) => m.spec.versions.length === 2, "first poll");
+    const first = await untilModule(name, (m) => depotListOf(m).length === 2, "first poll");
     // Steady state: polls happen but nothing is rewritten.
     const before = (await entryOf("Module", name))!.lastPollTime;
     await untilEntry("Module", name, (e) => e.lastPollTime !== before, "another poll");
@@ -148,7 +154,8 @@ describe("DepotController", () => {
     github.addRelease("acme", name, "v1.2.0");
     const m = await untilModule(name, (x) => versionsOf(x).includes("1.2.0"), "new release picked up");
     expect(versionsOf(m)).toEqual(["0.5.0", "1.0.0", "1.1.0", "1.2.0"]);
-    expect(m.metadata.annotations?.[DEPOT_VERSIONS_ANNOTATION]).toBe("1.2.0,1.1.0,1.0.0");
+    expect(declaredOf(m)).toEqual(["0.5.0"]);
+    expect(depotListOf(m).sort()).toEqual(["1.0.0", "1.1.0", "1.2.0"]);
 
     // Narrowing the constraint removes only what the Depot added.
     await editDepot("mirror", (s) => (s.moduleConfigs![0]!.versionConstraints = ">= 1.1.0"));
@@ -187,7 +194,10 @@ describe("DepotController", () => {
     await editDepot("mirror", (s) => s.moduleConfigs!.push(moduleEntry(empty, ">= 5.0.0")));
     const e2 = await untilEntry("Module", empty, () => true, "empty entry");
     expect(e2).toMatchObject({ ready: true, reason: "NoUpstreamVersions", versionsFound: 0 });
-    expect(versionsOf(await getModule(empty))).toEqual(["1.0.0"]);
+    // It was written before spec.depotVersions: the annotated version moved to the Depot's list in one write.
+    const migrated = await untilModule(empty, (m) => m.metadata.annotations?.[DEPOT_VERSIONS_ANNOTATION] === undefined, "legacy migration");
+    expect(declaredOf(migrated)).toEqual([]);
+    expect(depotListOf(migrated)).toEqual(["1.0.0"]);
   }, 20_000);
 
   test("a rate limit defers the entry (and the other GitHub entries) until the reset, then resumes", async () => {
@@ -229,8 +239,8 @@ describe("DepotController", () => {
     await untilModule(contested, () => true, "contested module");
     await createDepot({ moduleConfigs: [moduleEntry(adopted, ">= 1.0.0"), moduleEntry(contested, ">= 1.0.0")] });
     const m = await untilModule(adopted, (x) => x.metadata.labels?.[LABELS.depot] === "mirror", "adoption");
-    expect(m.spec.versions.map((v) => v.version)).toEqual(["0.1.0", "v1.0.0", "2.0.0"]);
-    expect(m.metadata.annotations?.[DEPOT_VERSIONS_ANNOTATION]).toBe("2.0.0");
+    expect(declaredOf(m)).toEqual(["0.1.0", "v1.0.0"]); // never touched by the Depot
+    expect(depotListOf(m)).toEqual(["2.0.0", "1.0.0"]); // it lists 1.0.0 too: each owner lists what it wants
     const e = await untilEntry("Module", contested, (x) => !x.ready, "contested entry");
     expect(e.reason).toBe("ManagedByAnotherDepot");
     expect((await getModule(contested))!.metadata.labels?.[LABELS.depot]).toBe("first");
@@ -238,8 +248,8 @@ describe("DepotController", () => {
     // Removing the entry releases the Module: it keeps its versions but is no longer Depot-managed.
     await editDepot("mirror", (s) => s.moduleConfigs!.splice(0, 1));
     const released = await untilModule(adopted, (x) => x.metadata.labels?.[LABELS.depot] === undefined, "release");
-    expect(released.metadata.annotations?.[DEPOT_VERSIONS_ANNOTATION]).toBeUndefined();
-    expect(released.spec.versions).toHaveLength(3);
+    expect(declaredOf(released)).toEqual(["0.1.0", "v1.0.0"]);
+    expect(depotListOf(released)).toEqual(["2.0.0", "1.0.0"]); // still served: released, not dropped
 
     // Deleting a Depot leaves its Modules; the other Depot may then take them over.
     await store.delete(Depot, NS, "first");

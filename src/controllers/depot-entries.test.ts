@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import type { DepotObject } from "../api/kinds.ts";
 import { API_VERSION } from "../api/meta.ts";
-import type { DepotSpec } from "../api/types.ts";
+import type { DepotModuleConfig, DepotSpec } from "../api/types.ts";
 import { resolveEntries, type ModuleEntry, type ProviderEntry } from "./depot-entries.ts";
 
 const depot = (spec: DepotSpec): DepotObject => ({ apiVersion: API_VERSION, kind: "Depot", metadata: { name: "d", namespace: "ns" }, spec });
@@ -79,7 +79,7 @@ describe("resolveEntries", () => {
         moduleConfigs: [
           { name: "ok", repoOwner: "acme", versionConstraints: ">= 1.0.0" },
           { name: "bad-constraint", repoOwner: "acme", versionConstraints: ">= banana" },
-          { name: "no-constraint", repoOwner: "acme" },
+          { name: "no-constraint", repoOwner: "acme" } as DepotModuleConfig, // stored before the schema required it
           { repoOwner: "acme", versionConstraints: ">= 1.0.0" },
           { name: "no-owner", versionConstraints: ">= 1.0.0" },
           { name: "Upper_Case", repoOwner: "acme", versionConstraints: ">= 1.0.0" },

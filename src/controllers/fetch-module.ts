@@ -4,12 +4,16 @@ import type { VersionObject } from "../api/kinds.ts";
 import { LABELS } from "../api/meta.ts";
 import { moduleArchiveFormat, sanitizeVersion } from "../api/naming.ts";
 import { repackageModule, type ModuleReadme } from "../artifacts/repackage.ts";
+import { readModuleSources } from "../artifacts/module-docs-files.ts";
 import type { GitHubClient } from "../sources/github.ts";
+import type { ModuleSources } from "./module-docs-configmap.ts";
 
 export interface ModuleArchive {
   stream: ReadableStream<Uint8Array>;
   /** Filled in while the stream is read (before its first byte). */
   readme: () => ModuleReadme | undefined;
+  /** The configuration files for the documentation, read (within bounds) while the stream is read. */
+  moduleSources: () => ModuleSources | undefined;
   ref: string;
 }
 
@@ -37,11 +41,15 @@ export async function fetchModuleArchive(v: VersionObject, github: GitHubClient,
   const version = v.spec.version.trim().replace(/^v/i, "");
   const { ref, stream } = await github.resolveArchive(owner, repo, version, "tar.gz");
   let readme: ModuleReadme | undefined;
+  let moduleSources: ModuleSources | undefined;
   const out = repackageModule(stream, "tar.gz", moduleArchiveFormat(v.spec.moduleConfigRef?.fileFormat), {
     tmpDir: options.tmpDir,
     onReadme: (r) => {
       readme = r;
     },
+    onFiles: async (files) => {
+      moduleSources = await readModuleSources(files);
+    },
   });
-  return { stream: out, readme: () => readme, ref };
+  return { stream: out, readme: () => readme, moduleSources: () => moduleSources, ref };
 }

@@ -2,7 +2,7 @@
 // trimmed versions, forceSync propagated to every Version then reset, and a status that reflects the Versions.
 import { Module, Version, type ModuleObject, type VersionObject } from "../api/kinds.ts";
 import { LABELS, type KubeObject } from "../api/meta.ts";
-import { artifactFileName, moduleArchiveFormat, moduleVersionName } from "../api/naming.ts";
+import { artifactFileName, moduleArchiveFormat, moduleVersionName, protocolVersion } from "../api/naming.ts";
 import type { ResourceStore } from "../store/types.ts";
 import type { StoragePolicy } from "../storage/policy.ts";
 import type { ObjectCache } from "../store/multi-namespace-cache.ts";
@@ -11,7 +11,7 @@ import { ownerLabels, reconcileChildren, type DesiredVersion } from "./children.
 import type { Controller, ControllerManager, ObjectKey, ReconcileContext } from "./manager.ts";
 import { storageRefusal } from "./storage-check.ts";
 import { summarizeVersions } from "./summary.ts";
-import { planVersions } from "./versions-plan.ts";
+import { depotListOf, planVersions } from "./versions-plan.ts";
 import { patchSpec, patchStatusIfChanged } from "./writes.ts";
 
 export const MODULE_CONTROLLER = "module";
@@ -44,7 +44,7 @@ export class ModuleController implements Controller {
     const module = this.modules.get(key.namespace, key.name);
     if (!module || module.metadata.deletionTimestamp) return;
     const config = module.spec.moduleConfig;
-    const plan = planVersions(module.spec.versions.map((v) => v.version), config.versionHistoryLimit);
+    const plan = planVersions(module.spec.versions.map((v) => v.version), config.versionHistoryLimit, depotListOf(module));
     const extension = moduleArchiveFormat(config.fileFormat) === "zip" ? ".zip" : ".tar.gz";
     const labels = ownerLabels(LABELS.module, module);
     const moduleConfigRef = { ...structuredClone(config), name: config.name ?? module.metadata.name };
@@ -52,9 +52,11 @@ export class ModuleController implements Controller {
       name: moduleVersionName(module.metadata.name, version),
       labels,
       spec: { type: "Module", version, moduleConfigRef, fileName: artifactFileName(extension) },
+      wantedBy: plan.owners.get(version) ?? [],
     }));
+    const trimmed = new Set(plan.trimmed.map((version) => moduleVersionName(module.metadata.name, version)));
     const existing = this.versions.list(key.namespace).filter((v) => v.metadata.labels?.[LABELS.module] === module.metadata.name || v.metadata.ownerReferences?.some((r) => r.uid === module.metadata.uid));
-    const children = await reconcileChildren(this.store, module, desired, existing, { forceSync: module.spec.forceSync === true });
+    const children = await reconcileChildren(this.store, module, desired, existing, { forceSync: module.spec.forceSync === true, log, trimmed });
     if (children.created.length || children.deleted.length) log.info("module versions reconciled", { created: children.created, deleted: children.deleted });
     if (module.spec.forceSync) await patchSpec(this.store, Module, module, { forceSync: false });
 
@@ -67,6 +69,7 @@ export class ModuleController implements Controller {
     const summary = storageRefusal(this.storagePolicy, key.namespace, module.spec.moduleConfig.storageConfig, "spec.moduleConfig.storageConfig") ?? summarizeVersions("module", [...children.current.values()], plan, children.foreign);
     await patchStatusIfChanged(this.store, Module, module, {
       latestVersion: plan.latest ?? null,
+      latestServedVersion: plan.keep[0] ? protocolVersion(plan.keep[0]) : null,
       moduleVersionRefs: refs,
       synced: summary.synced,
       syncStatus: summary.syncStatus,

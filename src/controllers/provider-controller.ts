@@ -2,7 +2,7 @@
 // Provider, with the same garbage collection, history limit, forceSync and status rules as modules.
 import { Provider, Version, type ProviderObject, type VersionObject } from "../api/kinds.ts";
 import { LABELS } from "../api/meta.ts";
-import { providerVersionName } from "../api/naming.ts";
+import { protocolVersion, providerVersionName } from "../api/naming.ts";
 import type { ObjectCache } from "../store/multi-namespace-cache.ts";
 import type { ResourceStore } from "../store/types.ts";
 import type { StoragePolicy } from "../storage/policy.ts";
@@ -12,7 +12,7 @@ import type { Controller, ControllerManager, ObjectKey, ReconcileContext } from 
 import { ownerKeys } from "./module-controller.ts";
 import { storageRefusal } from "./storage-check.ts";
 import { summarizeVersions } from "./summary.ts";
-import { planVersions } from "./versions-plan.ts";
+import { depotListOf, planVersions } from "./versions-plan.ts";
 import { patchSpec, patchStatusIfChanged } from "./writes.ts";
 
 export const PROVIDER_CONTROLLER = "provider";
@@ -45,7 +45,7 @@ export class ProviderController implements Controller {
     if (!arches.length) problems.push("the provider architectures field cannot be empty");
     for (const p of [...oses, ...arches]) if (!PLATFORM.test(p)) problems.push(`"${p.slice(0, 32)}" is not a valid operating system or architecture (lowercase letters, digits, _)`);
 
-    const plan = planVersions(provider.spec.versions.map((v) => v.version), config.versionHistoryLimit);
+    const plan = planVersions(provider.spec.versions.map((v) => v.version), config.versionHistoryLimit, depotListOf(provider));
     if (problems.length) plan.invalid.push(...problems);
     const labels = ownerLabels(LABELS.provider, provider);
     const providerConfigRef = { ...structuredClone(config), name: config.name ?? provider.metadata.name, namespace: config.namespace?.trim() || "hashicorp" };
@@ -61,23 +61,26 @@ export class ProviderController implements Controller {
               name,
               labels: { ...labels, [LABELS.providerOS]: os, [LABELS.providerArch]: arch },
               spec: { type: "Provider", version, operatingSystem: os, architecture: arch, providerConfigRef },
+              wantedBy: plan.owners.get(raw) ?? [],
             });
             refs[`${version}-${os}-${arch}`] = { name, version, operatingSystem: os, architecture: arch };
           }
         }
       }
     }
+    const trimmed = new Set(plan.trimmed.flatMap((raw) => oses.flatMap((os) => arches.map((arch) => providerVersionName(provider.metadata.name, raw.trim().replace(/^v/i, ""), os, arch)))));
     const existing = this.versions.list(key.namespace).filter((v) => v.metadata.labels?.[LABELS.provider] === provider.metadata.name || v.metadata.ownerReferences?.some((r) => r.uid === provider.metadata.uid));
     // With an invalid platform list nothing is desired; keep what exists rather than deleting every build.
     const children = problems.length
       ? { created: [], deleted: [], foreign: [], current: new Map(existing.map((v) => [v.metadata.name, v])) }
-      : await reconcileChildren(this.store, provider, desired, existing, { forceSync: provider.spec.forceSync === true });
+      : await reconcileChildren(this.store, provider, desired, existing, { forceSync: provider.spec.forceSync === true, log, trimmed });
     if (children.created.length || children.deleted.length) log.info("provider versions reconciled", { created: children.created, deleted: children.deleted });
     if (provider.spec.forceSync) await patchSpec(this.store, Provider, provider, { forceSync: false });
 
     const summary = storageRefusal(this.storagePolicy, key.namespace, provider.spec.providerConfig.storageConfig, "spec.providerConfig.storageConfig") ?? summarizeVersions("provider", [...children.current.values()], plan, children.foreign);
     await patchStatusIfChanged(this.store, Provider, provider, {
       latestVersion: plan.latest ?? null,
+      latestServedVersion: plan.keep[0] ? protocolVersion(plan.keep[0]) : null,
       providerVersionRefs: refs,
       synced: summary.synced,
       syncStatus: summary.syncStatus,

@@ -6,6 +6,7 @@ import { FINALIZER } from "../api/meta.ts";
 import { artifactFileName } from "../api/naming.ts";
 import { RepackageError } from "../artifacts/repackage.ts";
 import type { Logger } from "../log.ts";
+import { DELETION_REQUESTED_BY_ANNOTATION } from "../api/ownership.ts";
 import { UpstreamError } from "../sources/http.ts";
 import { IntegrityError } from "../sources/opentofu.ts";
 import type { ObjectCache } from "../store/multi-namespace-cache.ts";
@@ -13,9 +14,10 @@ import type { ResourceStore } from "../store/types.ts";
 import type { StorageFor } from "../storage/locate.ts";
 import { StorageError } from "../storage/types.ts";
 import { ArtifactPublisher, artifactExtension, type Outcome, type PublishedState } from "./artifact-publisher.ts";
-import { describeError, readiness, setConditions, type ConditionInput } from "./conditions.ts";
+import { conditionOf, describeError, readiness, setConditions, type ConditionInput } from "./conditions.ts";
 import type { Controller, ControllerManager, ObjectKey, ReconcileContext, ReconcileResult } from "./manager.ts";
 import { ModuleSpecError } from "./fetch-module.ts";
+import { DOCS_CONDITION, documentModuleVersion, documentStoredModule } from "./module-docs-configmap.ts";
 import { saveReadme } from "./readme.ts";
 import type { Upstreams } from "./upstreams.ts";
 import { patchSpec, patchStatusIfChanged, setFinalizers } from "./writes.ts";
@@ -58,6 +60,7 @@ export class VersionController implements Controller {
   private readonly versions: ObjectCache<VersionObject>;
   private readonly publisher: ArtifactPublisher;
   private readonly rehashIntervalMs: number;
+  private readonly tmpDir?: string;
 
   constructor(
     private readonly store: ResourceStore,
@@ -67,6 +70,7 @@ export class VersionController implements Controller {
     this.versions = manager.cache<VersionObject>(Version);
     this.concurrency = options.concurrency ?? 4;
     this.rehashIntervalMs = options.rehashIntervalMs ?? 24 * 3_600_000;
+    this.tmpDir = options.tmpDir;
     this.publisher = new ArtifactPublisher(options.storageFor, options.upstreams, { tmpDir: options.tmpDir, rehashIntervalMs: this.rehashIntervalMs });
   }
 
@@ -98,7 +102,10 @@ export class VersionController implements Controller {
         // but upstream no longer produces it, and the user should know.
         const diverged = v.status?.conditions?.find((c) => c.type === "Synced")?.reason === "ImmutableChecksumMismatch";
         if (diverged) await patchStatusIfChanged(this.store, Version, v, { synced: true, ...verified });
-        else await this.report(v, { synced: true, syncStatus: SYNCED_MESSAGE, ...verified }, readiness(true, "Synced", SYNCED_MESSAGE));
+        else {
+          const docs = await this.documentIfUndocumented(v, log);
+          await this.report(v, { synced: true, syncStatus: SYNCED_MESSAGE, ...verified }, [...readiness(true, "Synced", SYNCED_MESSAGE), ...(docs ? [docs] : [])]);
+        }
         return { requeueAfterMs: this.rehashIntervalMs };
       }
     } catch (e) {
@@ -118,6 +125,12 @@ export class VersionController implements Controller {
     }
     await this.apply(v, outcome, published, log);
     return { requeueAfterMs: this.rehashIntervalMs };
+  }
+
+  /** Module Versions published before docs existed get them once, from the stored archive. */
+  private async documentIfUndocumented(v: VersionObject, log: Logger): Promise<ConditionInput | undefined> {
+    if (v.spec.type !== "Module" || conditionOf(v.status?.conditions, DOCS_CONDITION)) return undefined;
+    return documentStoredModule(this.store, v, this.publisher.locate(v), artifactExtension(v) === ".zip" ? "zip" : "tar.gz", log, this.tmpDir);
   }
 
   /**
@@ -147,6 +160,7 @@ export class VersionController implements Controller {
       current = ((await patchSpec(this.store, Version, v, { fileName: fetched.fileName })) as VersionObject | undefined) ?? v;
     }
     const readmeRef = fetched.readme ? await saveReadme(this.store, current, fetched.readme) : undefined;
+    const docs = fetched.moduleSources ? await documentModuleVersion(this.store, current, fetched.moduleSources, log) : undefined;
     const checksum = outcome.kind === "published" ? outcome.checksum : v.status!.checksum!;
     await this.report(
       current,
@@ -161,7 +175,7 @@ export class VersionController implements Controller {
         ...(fetched.h1 ? { h1: fetched.h1 } : {}),
         ...(readmeRef ? { readmeConfigMapRef: readmeRef } : {}),
       },
-      readiness(true, "Synced", SYNCED_MESSAGE),
+      [...readiness(true, "Synced", SYNCED_MESSAGE), ...(docs ? [docs] : [])],
     );
     if (outcome.kind === "published" && outcome.replacedFileName && outcome.replacedFileName !== fetched.fileName) {
       await this.publisher.removeReplaced(v, outcome.replacedFileName, log);
@@ -196,7 +210,10 @@ export class VersionController implements Controller {
       try {
         const { storage, key } = this.publisher.locate(v);
         await storage.delete(key);
-        log.info("artifact deleted", { fileName: v.spec.fileName });
+        // Who asked: the owner whose change made its Module/Provider controller delete it (docs/ownership.md), or a
+        // direct delete of the Version (kubectl delete, or its Module/Provider deleted and garbage-collected).
+        const requestedBy = v.metadata.annotations?.[DELETION_REQUESTED_BY_ANNOTATION] ?? "a direct delete of the Version or of its owner";
+        log.info("artifact deleted", { fileName: v.spec.fileName, requestedBy });
       } catch (e) {
         // A refused storage target was never written to by us: nothing to delete there.
         if (!(e instanceof StorageError && (e.kind === "Invalid" || e.kind === "NotAllowed"))) throw e; // retried with backoff; Version stays until done

@@ -77,12 +77,12 @@ describe("Table output (kubectl get)", () => {
     await t.post(MODULES, moduleManifest("tab"));
     await t.request("PATCH", `${MODULES}/tab/status`, {
       type: "application/merge-patch+json",
-      body: { status: { latestVersion: "v1.0.0", synced: true, conditions: [{ type: "Ready", status: "True", reason: "Synced", message: "ok", lastTransitionTime: "2024-01-01T00:00:00Z" }] } },
+      body: { status: { latestVersion: "v1.0.0", latestServedVersion: "1.0.0", synced: true, conditions: [{ type: "Ready", status: "True", reason: "Synced", message: "ok", lastTransitionTime: "2024-01-01T00:00:00Z" }] } },
     });
     const table = await (await t.get(MODULES, { accept: TABLE })).json();
     expect(table).toMatchObject({ kind: "Table", apiVersion: "meta.k8s.io/v1" });
     expect(table.columnDefinitions.map((c: any) => c.name)).toEqual(["Name", "LatestVersion", "Provider", "Source", "Synced", "Ready", "Age"]);
-    expect(table.rows[0].cells.slice(0, 6)).toEqual(["tab", "v1.0.0", "aws", null, true, "True"]);
+    expect(table.rows[0].cells.slice(0, 6)).toEqual(["tab", "1.0.0", "aws", null, true, "True"]);
     expect(table.rows[0].cells[6]).toMatch(/^\d+s$/);
     const versions = await (await t.get("/apis/opendepot.defdev.io/v1alpha1/versions", { accept: TABLE })).json();
     expect(versions.columnDefinitions.filter((c: any) => c.priority === 1).map((c: any) => c.name)).toEqual(["OS", "Arch", "Status"]);

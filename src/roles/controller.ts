@@ -3,38 +3,41 @@
 // a lease exits the process (as client-go does): a restarted pod rejoins cleanly instead of half-running.
 import { hostname } from "node:os";
 import { parseDuration } from "../cli/duration.ts";
-import type { FlagSpec } from "../cli/flags.ts";
-import { parseListen } from "../cli/flags.ts";
+import { checks, type FlagSpec, parseListen, UsageError } from "../cli/flags.ts";
 import { LeaderElector } from "../controllers/leader-election.ts";
 import type { ControllerManager } from "../controllers/manager.ts";
 import { createLogger, type Level } from "../log.ts";
 import { storageFactory } from "../storage/factory.ts";
-import { buildManager, CONTROLLER_FLAGS, parseControllerList, type ControllerName } from "./controllers.ts";
+import { buildManager, CONTROLLER_FLAGS, CONTROLLER_NAMES, parseControllerList, type ControllerName } from "./controllers.ts";
 import { KUBE_FLAGS, kubeFromFlags, onShutdown } from "./kube-flags.ts";
 import { STORAGE_POLICY_FLAGS, storagePolicyFromFlags } from "./storage-policy.ts";
 import { startTempSweeper } from "./temp-sweeper.ts";
+import { ensureKeysSecret } from "./keys-bootstrap.ts";
 
 export const CONTROLLER_ROLE_FLAGS: FlagSpec[] = [
   ...KUBE_FLAGS,
-  { name: "only", env: "OPENDEPOT_ONLY", description: "Run only these controllers (comma-separated: depot,module,provider,version,groupbinding)" },
+  { name: "only", env: "OPENDEPOT_ONLY", description: "Deprecated alias of --controllers (give one of the two)", check: checks.listOf(CONTROLLER_NAMES) },
   ...CONTROLLER_FLAGS,
   { name: "leader-elect", env: "OPENDEPOT_LEADER_ELECT", boolean: true, default: "true", description: "Elect one active replica per controller group with Leases" },
   { name: "leader-election-namespace", env: "POD_NAMESPACE", default: "opendepot-system", description: "Namespace of the Leases" },
-  { name: "lease-duration", env: "OPENDEPOT_LEASE_DURATION", default: "15s", description: "How long a lease is valid without renewal" },
-  { name: "renew-deadline", env: "OPENDEPOT_RENEW_DEADLINE", default: "10s", description: "How long the leader keeps trying to renew before giving up" },
-  { name: "retry-period", env: "OPENDEPOT_RETRY_PERIOD", default: "2s", description: "Interval between acquire/renew attempts" },
-  { name: "health-listen", env: "OPENDEPOT_HEALTH_LISTEN", default: "0.0.0.0:8082", description: "Address of /healthz and /readyz (empty disables)" },
+  { name: "lease-duration", env: "OPENDEPOT_LEASE_DURATION", default: "15s", description: "How long a lease is valid without renewal", check: checks.duration },
+  { name: "renew-deadline", env: "OPENDEPOT_RENEW_DEADLINE", default: "10s", description: "How long the leader keeps trying to renew before giving up", check: checks.duration },
+  { name: "retry-period", env: "OPENDEPOT_RETRY_PERIOD", default: "2s", description: "Interval between acquire/renew attempts", check: checks.duration },
+  { name: "health-listen", env: "OPENDEPOT_HEALTH_LISTEN", default: "0.0.0.0:8082", description: "Address of /healthz and /readyz (empty disables)", check: checks.listen(true) },
   { name: "default-storage-dir", env: "OPENDEPOT_DEFAULT_STORAGE_DIR", description: "Filesystem storage for resources without a storageConfig" },
   ...STORAGE_POLICY_FLAGS,
-  { name: "log-level", env: "OPENDEPOT_LOG_LEVEL", default: "info", description: "debug, info, warn or error" },
+  { name: "bootstrap-keys-secret", env: "OPENDEPOT_BOOTSTRAP_KEYS_SECRET", description: "Create this Secret (URL-signing key + provider signing key) in the pod's namespace on start when it is absent; an existing one is never changed" },
+  { name: "log-level", env: "OPENDEPOT_LOG_LEVEL", default: "info", description: "debug, info, warn or error", check: checks.oneOf(["debug", "info", "warn", "error"]) },
 ];
 
 export async function runController(flags: Record<string, string | undefined>) {
   const log = createLogger({ level: flags["log-level"] as Level, fields: { role: "controller" } });
+  if (flags.only !== undefined && flags.controllers !== CONTROLLER_NAMES.join(",")) throw new UsageError("give one of --controllers and --only (a deprecated alias), not both");
   const names = parseControllerList(flags.only ?? flags.controllers);
   if (!names.length) throw new Error("no controllers selected");
   const kube = kubeFromFlags(flags);
   log.info("connecting to Kubernetes", { source: kube.connection.source, server: kube.connection.server, namespaces: kube.namespaces ?? "all" });
+  if (flags["bootstrap-keys-secret"]) await ensureKeysSecret(kube.store, flags["leader-election-namespace"]!, flags["bootstrap-keys-secret"], log);
   const defaultRoot = flags["default-storage-dir"];
   const policy = await storagePolicyFromFlags(flags, { kind: "kubernetes", ownNamespace: flags["leader-election-namespace"]! }, log, defaultRoot);
   const deps = { store: kube.store, storageFor: storageFactory({ defaultRoot, policy: policy.current }), storagePolicy: policy.current, log, flags, namespaces: kube.namespaces };

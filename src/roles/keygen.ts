@@ -4,9 +4,9 @@ import { keygen } from "../artifacts/signing.ts";
 
 export const KEYGEN_FLAGS: FlagSpec[] = [
   { name: "out-dir", env: "OPENDEPOT_KEYGEN_OUT_DIR", default: ".", description: "Directory to write signing-key.asc and signing-key.pub.asc into" },
-  { name: "name", default: "OpenDepot", description: "User ID name of the key" },
-  { name: "email", default: "registry@opendepot.local", description: "User ID email of the key" },
-  { name: "passphrase-file", description: "Encrypt the private key with the passphrase in this file" },
+  { name: "name", env: "OPENDEPOT_KEYGEN_NAME", default: "OpenDepot", description: "User ID name of the key" },
+  { name: "email", env: "OPENDEPOT_KEYGEN_EMAIL", default: "registry@opendepot.local", description: "User ID email of the key" },
+  { name: "passphrase-file", env: "OPENDEPOT_KEYGEN_PASSPHRASE_FILE", description: "Encrypt the private key with the passphrase in this file" },
 ];
 
 export async function runKeygen(flags: Record<string, string | undefined>): Promise<void> {

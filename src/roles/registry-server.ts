@@ -1,7 +1,7 @@
 // Wiring of the registry server from its parts; used by `standalone` now and `serve` later.
 import type { ModuleObject, ProviderObject, VersionObject } from "../api/kinds.ts";
 import { parseDuration } from "../cli/duration.ts";
-import { UsageError, type FlagSpec } from "../cli/flags.ts";
+import { checks, UsageError, type FlagSpec } from "../cli/flags.ts";
 import { Module, Provider, Version } from "../api/kinds.ts";
 import type { Logger } from "../log.ts";
 import { createApp, type DiscoveryExtras } from "../server/app.ts";
@@ -23,8 +23,8 @@ import type { StorageFor } from "../storage/locate.ts";
 export function registryServerFlags(defaults: { keysGenerated: boolean }): FlagSpec[] {
   const generated = defaults.keysGenerated ? " (generated in the data dir when unset)" : "";
   return [
-    { name: "public-url", env: "OPENDEPOT_PUBLIC_URL", description: "Absolute base URL for links in responses (relative links when unset)" },
-    { name: "download-url-ttl", env: "OPENDEPOT_DOWNLOAD_URL_TTL", default: "15m", description: "How long signed download URLs stay valid" },
+    { name: "public-url", env: "OPENDEPOT_PUBLIC_URL", description: "Absolute base URL for links in responses (relative links when unset)", check: checks.url },
+    { name: "download-url-ttl", env: "OPENDEPOT_DOWNLOAD_URL_TTL", default: "15m", description: "How long signed download URLs stay valid", check: checks.duration },
     { name: "url-signing-key-file", env: "OPENDEPOT_URL_SIGNING_KEY_FILE", description: `Key for signing download URLs, the same on every replica${generated}` },
     { name: "gpg-key-file", env: "OPENDEPOT_GPG_KEY_FILE", description: `ASCII-armored private key that signs provider SHA256SUMS, or OPENDEPOT_PROVIDER_GPG_PRIVATE_KEY_BASE64${generated}` },
     { name: "gpg-passphrase-file", env: "OPENDEPOT_GPG_PASSPHRASE_FILE", description: "File holding the passphrase of --gpg-key-file" },
@@ -33,7 +33,7 @@ export function registryServerFlags(defaults: { keysGenerated: boolean }): FlagS
     { name: "tls-cert-key", env: "OPENDEPOT_TLS_CERT_KEY", description: "TLS private key (PEM)" },
     { name: "mirror-namespace", env: "OPENDEPOT_MIRROR_NAMESPACE", description: "Kubernetes namespace whose Providers the provider network mirror (/opendepot/mirror/v1/) serves; \"off\" disables it (default: --namespace)" },
     { name: "mirror-hostnames", env: "OPENDEPOT_MIRROR_HOSTNAMES", default: DEFAULT_MIRROR_HOSTNAMES.join(","), description: "Provider source hostnames the network mirror answers for, comma-separated" },
-    { name: "log-level", env: "OPENDEPOT_LOG_LEVEL", default: "info", description: "debug, info, warn or error" },
+    { name: "log-level", env: "OPENDEPOT_LOG_LEVEL", default: "info", description: "debug, info, warn or error", check: checks.oneOf(["debug", "info", "warn", "error"]) },
   ];
 }
 

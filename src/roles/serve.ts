@@ -1,7 +1,7 @@
 // `opendepot serve`: the registry server against the Kubernetes API (stateless: run N replicas). Auth modes as
 // v0.9: --anonymous-auth; OIDC; --use-bearer-token (TokenReview + SubjectAccessReview); else the kubeconfig mode,
 // which only ever uses the token inside the caller's kubeconfig.
-import { parseListen, UsageError, type FlagSpec } from "../cli/flags.ts";
+import { checks, parseListen, UsageError, type FlagSpec } from "../cli/flags.ts";
 import { createLogger, type Level } from "../log.ts";
 import { AUTH_FLAGS, authConfigFromFlags } from "../server/auth/config.ts";
 import { KubernetesGatekeeper } from "../server/kube-gatekeeper.ts";
@@ -14,7 +14,7 @@ import { readKeyFile } from "./secrets-on-disk.ts";
 import { loadSigningKey } from "./signing-key.ts";
 
 export const SERVE_FLAGS: FlagSpec[] = [
-  { name: "listen", env: "OPENDEPOT_LISTEN", default: "0.0.0.0:8080", description: "Address the registry listens on" },
+  { name: "listen", env: "OPENDEPOT_LISTEN", default: "0.0.0.0:8080", description: "Address the registry listens on", check: checks.listen() },
   ...KUBE_FLAGS,
   ...registryServerFlags({ keysGenerated: false }),
   { name: "use-bearer-token", env: "OPENDEPOT_USE_BEARER_TOKEN", boolean: true, default: "false", description: "Authorise Kubernetes bearer tokens with TokenReview + SubjectAccessReview (else: kubeconfig mode)" },

@@ -2,7 +2,7 @@
 // one process, no cluster needed. Manifests in a directory are applied like `kubectl apply` and watched.
 import { mkdir, stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { type FlagSpec, parseListen } from "../cli/flags.ts";
+import { checks, type FlagSpec, parseListen } from "../cli/flags.ts";
 import { createLogger, type Level } from "../log.ts";
 import { EmbeddedStore } from "../store/embedded.ts";
 import { ManifestLoader } from "../store/manifests.ts";
@@ -17,13 +17,14 @@ import { STORAGE_POLICY_FLAGS, storagePolicyFromFlags } from "./storage-policy.t
 import { startTempSweeper } from "./temp-sweeper.ts";
 
 export const STANDALONE_FLAGS: FlagSpec[] = [
-  { name: "listen", env: "OPENDEPOT_LISTEN", default: "127.0.0.1:8080", description: "Address the registry listens on" },
+  { name: "listen", env: "OPENDEPOT_LISTEN", default: "127.0.0.1:8080", description: "Address the registry listens on", check: checks.listen() },
   { name: "data-dir", env: "OPENDEPOT_DATA_DIR", default: "./.opendepot", description: "Where the store, artifacts and generated keys live" },
   { name: "manifests", env: "OPENDEPOT_MANIFESTS", description: "Directory of YAML manifests to apply and watch" },
+  { name: "prune", env: "OPENDEPOT_PRUNE", default: "true", boolean: true, description: "Delete objects the --manifests directory applied and no longer declares (never objects from another directory or the API)" },
   ...registryServerFlags({ keysGenerated: true }),
-  { name: "admin-listen", env: "OPENDEPOT_ADMIN_LISTEN", default: "127.0.0.1:8081", description: "Address of the Kubernetes-compatible admin API (kubectl); empty or \"off\" disables it" },
+  { name: "admin-listen", env: "OPENDEPOT_ADMIN_LISTEN", default: "127.0.0.1:8081", description: "Address of the Kubernetes-compatible admin API (kubectl); empty or \"off\" disables it", check: checks.listen(true) },
   { name: "admin-token-file", env: "OPENDEPOT_ADMIN_TOKEN_FILE", description: "Bearer token of the admin API (generated as <data-dir>/admin-token when unset)" },
-  { name: "watch-cache-size", env: "OPENDEPOT_WATCH_CACHE_SIZE", default: "10000", description: "Changes kept for watches resuming from a resourceVersion; older ones get 410 Gone" },
+  { name: "watch-cache-size", env: "OPENDEPOT_WATCH_CACHE_SIZE", default: "10000", description: "Changes kept for watches resuming from a resourceVersion; older ones get 410 Gone", check: checks.integer(1, 10_000_000) },
   ...STORAGE_POLICY_FLAGS,
   ...AUTH_FLAGS,
   ...CONTROLLER_FLAGS,
@@ -46,13 +47,16 @@ export async function runStandalone(flags: Record<string, string | undefined>) {
   const adminListen = flags["admin-listen"] && flags["admin-listen"] !== "off" ? parseListen(flags["admin-listen"]) : undefined;
 
   const store = EmbeddedStore.open(join(dataDir, "store.db"), { eventBufferSize: watchCacheSize, log });
-  const loader = flags.manifests ? new ManifestLoader(store, resolve(flags.manifests), { log }) : undefined;
+  const loader = flags.manifests ? new ManifestLoader(store, resolve(flags.manifests), { log, prune: flags.prune !== "false" }) : undefined;
   if (loader) {
     const result = await loader.start();
-    log.info("manifests applied", { directory: flags.manifests, applied: result.applied, unchanged: result.unchanged, deleted: result.deleted, errors: result.errors.length });
+    log.info("manifests applied", { directory: resolve(flags.manifests!), applied: result.applied, unchanged: result.unchanged, deleted: result.deleted, keptFromElsewhere: result.keptFromElsewhere, errors: result.errors.length });
   }
   const signer = await loadSigningKey({ keyFile: flags["gpg-key-file"], passphraseFile: flags["gpg-passphrase-file"], dataDir, log });
-  const urlKey = flags["url-signing-key-file"] ? await readKeyFile(flags["url-signing-key-file"]) : await loadOrCreateKey(join(dataDir, "url-signing.key"));
+  const urlKeyPath = join(dataDir, "url-signing.key");
+  const urlKeyExisted = flags["url-signing-key-file"] ? true : await Bun.file(urlKeyPath).exists();
+  const urlKey = flags["url-signing-key-file"] ? await readKeyFile(flags["url-signing-key-file"]) : await loadOrCreateKey(urlKeyPath);
+  if (!urlKeyExisted) log.info("generated a download-URL signing key (first start)", { path: urlKeyPath });
   const defaultRoot = join(dataDir, "artifacts");
   const policy = await storagePolicyFromFlags(flags, { kind: "standalone", dataDir }, log, defaultRoot);
   const storageFor = storageFactory({ defaultRoot, policy: policy.current });

@@ -8,6 +8,7 @@ import { APPLIED_FROM_ANNOTATION, type KubeObject } from "../api/meta.ts";
 import { applyDefaults, validateObject } from "../api/validate.ts";
 import { shapeProblem } from "./document-shape.ts";
 import { isPlainObject } from "./patch.ts";
+import { yamlErrorAt } from "./yaml-position.ts";
 
 /** Largest manifest file read (the admin API's default body limit). */
 export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
@@ -86,13 +87,18 @@ const BLANK_OR_COMMENT = /^\s*(#.*)?$/;
 
 /** Split on `---` lines; a leading part before the first separator that holds only comments is not a document. */
 export function splitDocuments(text: string): string[] {
-  const docs: string[][] = [[]];
-  for (const line of text.split(/\r?\n/)) {
-    if (SEPARATOR.test(line)) docs.push([]);
-    else docs[docs.length - 1]!.push(line);
-  }
-  if (docs.length > 1 && docs[0]!.every((l) => BLANK_OR_COMMENT.test(l))) docs.shift();
-  return docs.map((lines) => lines.join("\n"));
+  return splitDocumentsAt(text).map((d) => d.source);
+}
+
+/** splitDocuments, with the 1-based line of the file each document starts on. */
+function splitDocumentsAt(text: string): { source: string; firstLine: number }[] {
+  const docs: { lines: string[]; firstLine: number }[] = [{ lines: [], firstLine: 1 }];
+  text.split(/\r?\n/).forEach((line, i) => {
+    if (SEPARATOR.test(line)) docs.push({ lines: [], firstLine: i + 2 });
+    else docs[docs.length - 1]!.lines.push(line);
+  });
+  if (docs.length > 1 && docs[0]!.lines.every((l) => BLANK_OR_COMMENT.test(l))) docs.shift();
+  return docs.map((d) => ({ source: d.lines.join("\n"), firstLine: d.firstLine }));
 }
 
 /** Parse and validate one file's documents. Null/empty documents are skipped but still count in the numbering. */
@@ -102,13 +108,15 @@ export function parseManifestFile(display: string, rel: string, text: string): {
   // The admin API's body limits apply to files too: a manifest is input like any other.
   const bytes = Buffer.byteLength(text);
   if (bytes > MAX_MANIFEST_BYTES) return { documents, issues: [issue(display, undefined, undefined, `file is ${bytes} bytes, more than the limit of ${MAX_MANIFEST_BYTES}; nothing in it was applied`)] };
-  splitDocuments(text).forEach((source, i) => {
+  splitDocumentsAt(text).forEach(({ source, firstLine }, i) => {
     const doc = i + 1;
     let value: unknown;
     try {
       value = Bun.YAML.parse(source);
     } catch (e) {
-      issues.push(issue(display, doc, undefined, `invalid YAML: ${e instanceof Error ? e.message.replace(/^YAML Parse error:\s*/i, "") : String(e)}`));
+      const at = yamlErrorAt(source);
+      const why = at ? `${at.message} (line ${firstLine + at.line - 1}, column ${at.column})` : e instanceof Error ? e.message.replace(/^YAML Parse error:\s*/i, "") : String(e);
+      issues.push(issue(display, doc, undefined, `invalid YAML: ${why}`));
       return;
     }
     if (value === null || value === undefined) return;

@@ -1,9 +1,10 @@
 import { afterEach, describe, expect, test } from "bun:test";
-import { mkdirSync, mkdtempSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, realpathSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ConfigMap, Depot, Module, Namespace, type ModuleObject } from "../api/kinds.ts";
-import { APPLIED_FROM_ANNOTATION } from "../api/meta.ts";
+import { APPLIED_FROM_ANNOTATION, LABELS } from "../api/meta.ts";
+import { APPLIED_FROM_DIRECTORY_ANNOTATION } from "../api/ownership.ts";
 import { EmbeddedStore } from "./embedded.ts";
 import { conflict } from "./errors.ts";
 import { splitDocuments } from "./manifest-parse.ts";
@@ -70,7 +71,7 @@ describe("ManifestLoader", () => {
     t.store.watch(Namespace, {}, (e) => created.push(`${e.object.kind}`));
     t.store.watch(Module, {}, (e) => created.push(`${e.object.kind}`));
     const result = await t.loader().start();
-    expect(result).toEqual({ applied: 4, unchanged: 0, deleted: 0, errors: [] });
+    expect(result).toEqual({ applied: 4, unchanged: 0, deleted: 0, keptFromElsewhere: 0, errors: [] });
     const vpc = (await t.store.get<ModuleObject>(Module, "team", "vpc"))!;
     expect(vpc.metadata.annotations?.[APPLIED_FROM_ANNOTATION]).toBe("registry.yaml");
     expect(vpc.spec.versions).toEqual([{ version: "1.0.0" }]);
@@ -88,7 +89,7 @@ describe("ManifestLoader", () => {
     const loader = t.loader();
     await loader.start();
     const rv = t.store.resourceVersion;
-    expect(await loader.rescan()).toEqual({ applied: 0, unchanged: 2, deleted: 0, errors: [] });
+    expect(await loader.rescan()).toEqual({ applied: 0, unchanged: 2, deleted: 0, keptFromElsewhere: 0, errors: [] });
     expect(t.store.resourceVersion).toBe(rv);
   });
 
@@ -111,7 +112,8 @@ describe("ManifestLoader", () => {
     const bad = join(t.dir, "bad.yaml");
     expect(result.errors.map((e) => e.text)).toEqual([
       `${bad} doc 2: spec.versions[0].version: Expected string`,
-      `${bad} doc 3: invalid YAML: Unexpected token`,
+      // The line and column are the file's (doc 3 starts on line 23), where the unclosed flow sequence ends.
+      `${bad} doc 3: invalid YAML: Flow sequence in block collection must be sufficiently indented and end with a ] (line 25, column 20)`,
       `${bad} doc 4: spec.colour: unknown field`,
       `${bad} doc 5: kind: Lease cannot be applied from a manifest; allowed kinds: Depot, Module, Provider, Version, GroupBinding, Namespace, Secret, ConfigMap`,
       `${bad} doc 6: a manifest must be a YAML mapping (an object with apiVersion, kind and metadata)`,
@@ -139,7 +141,7 @@ describe("ManifestLoader", () => {
     expect(loader.lastResult()).toBe(broken);
     // Fixed, and vpc removed on purpose.
     t.write("m.yaml", moduleYaml("eks", "3.0.0"));
-    expect(await loader.rescan()).toEqual({ applied: 0, unchanged: 1, deleted: 1, errors: [] });
+    expect(await loader.rescan()).toEqual({ applied: 0, unchanged: 1, deleted: 1, keptFromElsewhere: 0, errors: [] });
     expect(await t.store.get(Module, "team", "vpc")).toBeUndefined();
   });
 
@@ -192,6 +194,51 @@ describe("ManifestLoader", () => {
     expect(after.metadata.labels).toBeUndefined();
     expect(after.metadata.uid).toBe(a.metadata.uid!);
     expect(after.metadata.generation).toBe(2);
+  });
+
+  test("a Depot's spec.depotVersions and label survive a re-applied manifest; a manifest that names them wins", async () => {
+    const t = setup();
+    t.write("a.yaml", moduleYaml("a", "2.1.0"));
+    const loader = t.loader();
+    await loader.start();
+    const a = (await t.store.get<ModuleObject>(Module, "team", "a"))!;
+    await t.store.update({ ...a, metadata: { ...a.metadata, labels: { [LABELS.depot]: "mirror" } }, spec: { ...a.spec, depotVersions: [{ version: "2.2.0" }] } });
+    t.write("a.yaml", moduleYaml("a", "2.1.0", "\n  labels:\n    tier: gold"));
+    expect(await loader.rescan()).toMatchObject({ applied: 1, errors: [] });
+    const after = (await t.store.get<ModuleObject>(Module, "team", "a"))!;
+    expect(after.spec.versions).toEqual([{ version: "2.1.0" }]);
+    expect(after.spec.depotVersions).toEqual([{ version: "2.2.0" }]);
+    expect(after.metadata.labels).toEqual({ tier: "gold", [LABELS.depot]: "mirror" });
+    t.write("a.yaml", moduleYaml("a", "2.1.0").replace("  versions:", "  depotVersions: []\n  versions:"));
+    await loader.rescan();
+    expect((await t.store.get<ModuleObject>(Module, "team", "a"))!.spec.depotVersions).toEqual([]);
+  });
+
+  test("prunes only what this directory applied: another directory's objects stay (reported once); prune: false keeps all", async () => {
+    const t = setup();
+    t.write("a.yaml", moduleYaml("a"));
+    await t.loader().start();
+    expect((await t.store.get<ModuleObject>(Module, "team", "a"))!.metadata.annotations?.[APPLIED_FROM_DIRECTORY_ANNOTATION]).toBe(realpathSync(t.dir));
+    const other = mkdtempSync(join(tmpdir(), "opendepot-manifests-other-"));
+    cleanup.push(() => rmSync(other, { recursive: true, force: true }));
+    writeFileSync(join(other, "b.yaml"), moduleYaml("b"));
+    const warnings: string[] = [];
+    const log: StoreLogger = { ...quiet, warn: (msg) => warnings.push(msg) };
+    const second = new ManifestLoader(t.store, other, { log, watch: false, rescanIntervalMs: 0 });
+    cleanup.push(() => second.stop());
+    expect(await second.start()).toMatchObject({ applied: 1, deleted: 0, keptFromElsewhere: 1 });
+    expect(await second.rescan()).toMatchObject({ deleted: 0, keptFromElsewhere: 1 });
+    expect(warnings.filter((w) => w.startsWith("manifests directory changed"))).toHaveLength(1);
+    expect(await t.store.get(Module, "team", "a")).toBeDefined();
+
+    writeFileSync(join(other, "b.yaml"), "");
+    const keeper = new ManifestLoader(t.store, other, { log: quiet, watch: false, rescanIntervalMs: 0, prune: false });
+    cleanup.push(() => keeper.stop());
+    expect(await keeper.start()).toMatchObject({ deleted: 0 });
+    expect(await t.store.get(Module, "team", "b")).toBeDefined();
+    expect(await second.rescan()).toMatchObject({ deleted: 1 });
+    expect(await t.store.get(Module, "team", "b")).toBeUndefined();
+    expect(await t.store.get(Module, "team", "a")).toBeDefined();
   });
 
   test("conflicting writes are retried", async () => {

@@ -1,11 +1,15 @@
 // The manifests directory of standalone mode, applied like `kubectl apply --prune`: every document is created or
-// brought up to date (spec-like fields, labels, annotations; status stays the controllers'), and objects that came
-// from the directory but are no longer in it are deleted. Edits are picked up while running through fs.watch and,
-// because fs.watch misses events on some filesystems (network mounts, ConfigMap volumes), a periodic stat scan.
+// brought up to date (spec-like fields, labels, annotations; status stays the controllers', and so do the fields
+// controllers own in declared objects, CONTROLLER_OWNED: a Depot's spec.depotVersions and label), and objects that
+// came from THIS directory but are no longer in it are deleted. Objects applied from another directory (the flag
+// pointed elsewhere before) or created through the API are never pruned; `prune: false` prunes nothing. Edits are
+// picked up while running through fs.watch and, because fs.watch misses events on some filesystems (network
+// mounts, ConfigMap volumes), a periodic stat scan.
 import { watch, type FSWatcher } from "node:fs";
-import { readFile } from "node:fs/promises";
-import { join } from "node:path";
+import { readFile, realpath } from "node:fs/promises";
+import { join, resolve } from "node:path";
 import { APPLIED_FROM_ANNOTATION, type KubeObject } from "../api/meta.ts";
+import { APPLIED_FROM_DIRECTORY_ANNOTATION, CONTROLLER_OWNED } from "../api/ownership.ts";
 import { isAlreadyExists, isConflict, isNotFound, StoreError } from "./errors.ts";
 import { MANIFEST_KINDS, issue, listManifestFiles, objectKey, objectRef, parseManifestFile, type ManifestDocument, type ManifestFile, type ManifestIssue } from "./manifest-parse.ts";
 import { deepEqual } from "./patch.ts";
@@ -23,12 +27,16 @@ export interface ManifestLoaderOptions {
   debounceMs?: number;
   /** Use fs.watch (default true). */
   watch?: boolean;
+  /** Delete objects this directory applied and no longer declares (default true). */
+  prune?: boolean;
 }
 
 export interface ManifestResult {
   applied: number;
   unchanged: number;
   deleted: number;
+  /** Objects applied from another manifests directory (or by an older version that did not record it): kept. */
+  keptFromElsewhere: number;
   errors: ManifestIssue[];
 }
 
@@ -48,12 +56,16 @@ export class ManifestLoader {
   private stopped = false;
   private storeFailed = false;
   private started = false;
+  private directory: string;
+  /** Directories other than ours that objects were applied from, reported once. */
+  private readonly reportedElsewhere = new Set<string>();
 
   constructor(
     private readonly store: ResourceStore,
-    private readonly directory: string,
+    directory: string,
     private readonly options: ManifestLoaderOptions = {},
   ) {
+    this.directory = resolve(directory);
     this.log = options.log ?? consoleStoreLogger;
     this.report = options.report ?? ((i) => this.log.warn("invalid manifest", { problem: i.text }));
   }
@@ -62,6 +74,9 @@ export class ManifestLoader {
   async start(): Promise<ManifestResult> {
     const first = !this.started;
     this.started = true;
+    // The directory's identity is its real path, so that ./registry and /abs/registry are the same directory.
+    if (first) this.directory = await realpath(this.directory).catch(() => this.directory);
+    if (first && this.options.prune === false) this.log.info("manifests: pruning is off; objects removed from the directory are kept", { directory: this.directory });
     const result = await this.rescan();
     if (this.stopped || !first) return result;
     if (this.options.watch !== false) this.startWatcher();
@@ -119,14 +134,14 @@ export class ManifestLoader {
     } catch (e) {
       // Never prune on an unreadable directory: a remount in progress must not wipe the registry.
       this.fingerprint = undefined;
-      return this.finish({ applied: 0, unchanged: 0, deleted: 0, errors: [issue(this.directory, undefined, undefined, `cannot read the manifests directory: ${errorText(e)}`)] });
+      return this.finish({ applied: 0, unchanged: 0, deleted: 0, keptFromElsewhere: 0, errors: [issue(this.directory, undefined, undefined, `cannot read the manifests directory: ${errorText(e)}`)] });
     }
     const fingerprint = files.map((f) => `${f.rel}\u0000${f.size}\u0000${f.mtimeMs}\u0000${f.ino}`).join("\n");
     if (!force && this.last && fingerprint === this.fingerprint) return this.last;
     this.fingerprint = fingerprint;
     this.storeFailed = false;
 
-    const result: ManifestResult = { applied: 0, unchanged: 0, deleted: 0, errors: [] };
+    const result: ManifestResult = { applied: 0, unchanged: 0, deleted: 0, keptFromElsewhere: 0, errors: [] };
     // Files with any problem keep every object they applied before: last good wins over a half-broken edit.
     const protectedFiles = new Set<string>();
     const fail = (file: string, i: ManifestIssue) => {
@@ -146,6 +161,7 @@ export class ManifestLoader {
       const { documents, issues } = parseManifestFile(display, f.rel, text);
       for (const i of issues) fail(f.rel, i);
       for (const doc of documents) {
+        doc.object.metadata.annotations = { ...doc.object.metadata.annotations, [APPLIED_FROM_DIRECTORY_ANNOTATION]: this.directory };
         const first = desired.get(doc.key);
         if (first) fail(doc.file, issue(display, doc.doc, undefined, `${doc.ref} is already defined in ${join(this.directory, first.file)} doc ${first.doc}`));
         else desired.set(doc.key, doc);
@@ -215,7 +231,7 @@ export class ManifestLoader {
     throw new Error(`gave up after ${MAX_CONFLICT_RETRIES} conflicting writes; will retry on the next change`);
   }
 
-  /** Delete what came from the directory and is no longer in it; Namespaces last. */
+  /** Delete what came from this directory and is no longer in it; Namespaces last. */
   private async prune(desired: Map<string, ManifestDocument>, protectedFiles: Set<string>, result: ManifestResult): Promise<void> {
     for (const d of [...MANIFEST_KINDS].sort((a, b) => rank({ descriptor: b }) - rank({ descriptor: a }))) {
       let items: KubeObject[];
@@ -229,8 +245,15 @@ export class ManifestLoader {
       for (const obj of items) {
         const from = obj.metadata.annotations?.[APPLIED_FROM_ANNOTATION];
         const { name, namespace } = obj.metadata;
-        if (from === undefined || protectedFiles.has(from) || obj.metadata.deletionTimestamp) continue;
+        if (from === undefined || obj.metadata.deletionTimestamp) continue;
         if (desired.has(objectKey(d, namespace, name))) continue;
+        const fromDirectory = obj.metadata.annotations?.[APPLIED_FROM_DIRECTORY_ANNOTATION];
+        if (fromDirectory !== this.directory) {
+          result.keptFromElsewhere++;
+          this.reportElsewhere(fromDirectory, objectRef(d, namespace, name), from);
+          continue;
+        }
+        if (protectedFiles.has(from) || this.options.prune === false) continue;
         try {
           await this.store.delete(d, namespace, name);
           result.deleted++;
@@ -241,6 +264,17 @@ export class ManifestLoader {
           result.errors.push(issue(join(this.directory, from), undefined, undefined, `cannot delete ${objectRef(d, namespace, name)}: ${errorText(e)}`));
         }
       }
+    }
+  }
+
+  private reportElsewhere(directory: string | undefined, object: string, file: string): void {
+    const key = directory ?? "";
+    if (this.reportedElsewhere.has(key)) return;
+    this.reportedElsewhere.add(key);
+    if (directory) {
+      this.log.warn("manifests directory changed: objects applied from the previous directory are kept, not pruned (delete them with kubectl if unwanted)", { directory: this.directory, previous: directory, example: object });
+    } else {
+      this.log.warn("objects applied from a manifests directory that was not recorded are kept, not pruned (delete them with kubectl if unwanted)", { directory: this.directory, example: object, file });
     }
   }
 }
@@ -254,8 +288,18 @@ function desiredFrom(current: KubeObject, manifest: KubeObject): KubeObject {
   if (current.status !== undefined) next.status = structuredClone(current.status);
   for (const key of ["labels", "annotations"] as const) {
     const value = manifest.metadata[key];
-    if (value === undefined) delete next.metadata[key];
-    else next.metadata[key] = structuredClone(value);
+    const kept: Record<string, string> = {};
+    for (const owned of CONTROLLER_OWNED[key]) {
+      const have = current.metadata[key]?.[owned];
+      if (have !== undefined && value?.[owned] === undefined) kept[owned] = have;
+    }
+    const merged = { ...structuredClone(value ?? {}), ...kept };
+    if (Object.keys(merged).length) next.metadata[key] = merged;
+    else delete next.metadata[key];
   }
+  // A Depot's list (and any other controller-owned spec field) stays unless the manifest itself sets it.
+  const currentSpec = current.spec as Record<string, unknown> | undefined;
+  const nextSpec = next.spec as Record<string, unknown> | undefined;
+  if (currentSpec && nextSpec) for (const f of CONTROLLER_OWNED.spec) if (nextSpec[f] === undefined && currentSpec[f] !== undefined) nextSpec[f] = structuredClone(currentSpec[f]);
   return next;
 }

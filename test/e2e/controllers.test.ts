@@ -56,7 +56,8 @@ describe("from manifests to terraform init", () => {
     await h.store.create(moduleObject("terraform-aws-vpc", ["v1.2.0", "2.0.0"]));
     await h.store.create(providerObject("aws", ["5.80.0", "5.81.0"]));
     const module = await h.until<ModuleObject>(Module, "terraform-aws-vpc", synced);
-    expect(module.status?.latestVersion).toBe("v2.0.0");
+    expect(module.status?.latestVersion).toBe("v2.0.0"); // v0.9's form
+    expect(module.status?.latestServedVersion).toBe("2.0.0"); // the registry's form, kubectl's LATESTVERSION
     expect(Object.keys(module.status?.moduleVersionRefs ?? {}).sort()).toEqual(["2.0.0", "v1.2.0"]);
     expect(condition(module, "Ready")?.status).toBe("True");
     const provider = await h.until<ProviderObject>(Provider, "aws", synced, 60_000);
@@ -234,10 +235,11 @@ describe("lifecycle", () => {
   });
 
   test("a malformed field becomes a condition, not a crash", async () => {
-    await h.store.create(moduleObject("terraform-aws-bad", ["not-a-version", "v1.2.0"], { name: "terraform-aws-vpc" }));
-    const m = await h.until<ModuleObject>(Module, "terraform-aws-bad", (x) => condition(x, "Ready")?.reason === "InvalidSpec");
-    expect(condition(m, "Ready")?.message).toContain('"not-a-version" is not a semantic version');
-    await h.until<VersionObject>(Version, "terraform-aws-bad-1-2-0", synced);
+    // What the schema can say is refused before apply, naming the field (the controllers' InvalidSpec condition
+    // remains for objects stored before the schema said so; see versions-plan.test.ts).
+    const refused = await h.store.create(moduleObject("terraform-aws-bad", ["not-a-version", "v1.2.0"], { name: "terraform-aws-vpc" })).catch((e: Error) => e);
+    expect(String(refused)).toContain('spec.versions[0].version: "not-a-version" is not a semantic version');
+    expect(await h.get(Module, "terraform-aws-bad")).toBeUndefined();
     await h.store.create(providerObject("broken", ["1.0.0"], { operatingSystems: [] }));
     const p = await h.until<ProviderObject>(Provider, "broken", (x) => condition(x, "Ready")?.reason === "InvalidSpec");
     expect(condition(p, "Ready")?.message).toContain("operatingSystems field cannot be empty");

@@ -70,7 +70,9 @@ afterAll(async () => {
 
 const get = <T extends KubeObject>(kind: typeof Module | typeof Provider | typeof Depot | typeof Version, name: string) => store.get<T>(kind, NS, name);
 const until = <T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 20_000) => waitFor(fn, timeoutMs, what);
-const versionsOf = (o: { spec: { versions: { version?: string }[] } } | undefined) => (o?.spec.versions ?? []).map((v) => v.version!).sort();
+type Listed = { spec: { versions: { version?: string }[]; depotVersions?: { version?: string }[] } } | undefined;
+/** What a Module/Provider wants served: the person's list and the Depot's (docs/ownership.md). */
+const versionsOf = (o: Listed) => [...new Set([...(o?.spec.versions ?? []), ...(o?.spec.depotVersions ?? [])].map((v) => v.version!))].sort();
 const entry = async (kind: string, name: string): Promise<DepotEntryStatus | undefined> =>
   (await get<DepotObject>(Depot, "mirror"))?.status?.entries?.find((e) => e.kind === kind && e.name === name);
 const ready = async (kind: typeof Module | typeof Provider, name: string, versions: string[]) => {
@@ -180,7 +182,9 @@ describe("Depot: from upstream discovery to terraform init", () => {
     await nextPoll("Module", S3);
     const s3 = (await get<ModuleObject>(Module, S3))!;
     expect(versionsOf(s3)).toEqual(["1.3.0", "2.1.0", "2.2.0", "2.3.0"]);
-    expect(s3.metadata.annotations?.[DEPOT_VERSIONS_ANNOTATION]).toBe("2.3.0,2.2.0,2.1.0");
+    expect(s3.spec.versions.map((v) => v.version)).toEqual(["1.3.0"]);
+    expect(s3.spec.depotVersions?.map((v) => v.version)).toEqual(["2.2.0", "2.1.0", "2.3.0"]);
+    expect(s3.metadata.annotations?.[DEPOT_VERSIONS_ANNOTATION]).toBeUndefined();
     await until("hand-added 1.3.0 served", async () => (await servedModuleVersions(S3)).includes("1.3.0"));
   }, 30_000);
 

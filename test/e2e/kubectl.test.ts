@@ -59,7 +59,7 @@ metadata: { name: main, namespace: team-a }
 spec:
   pollingIntervalMinutes: 30
   moduleConfigs:
-    - { name: vpc, repoOwner: acme, provider: aws }
+    - { name: vpc, repoOwner: acme, provider: aws, versionConstraints: ">= 1.0.0" }
 `,
   "groupbinding.yaml": `apiVersion: opendepot.defdev.io/v1alpha1
 kind: GroupBinding
@@ -119,6 +119,8 @@ describe("kubectl against opendepot standalone", () => {
     expect(header!.split(/\s+/)).toEqual(["NAME", "LATESTVERSION", "PROVIDER", "SOURCE", "SYNCED", "READY", "AGE"]);
     expect(row).toMatch(/^network\s+azurerm\s+\d+s$/);
     expect(await ok("get", "opendepot", "-A")).toContain("depot.opendepot.defdev.io/main");
+    // No empty duplicate of NAME for providers (spec.providerConfig.name usually defaults to it).
+    expect((await ok("get", "providers", "-n", "team-a")).split("\n")[0]!.split(/\s+/)).toEqual(["NAME", "LATESTVERSION", "SYNCED", "READY", "AGE"]);
   });
 
   test("kubectl get versions -o wide adds the priority columns", async () => {

@@ -6,7 +6,7 @@ import { mkdir, mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startSampleUpstreams, type SampleUpstreams } from "../../fixtures/upstream-fakes.ts";
-import { freePort, waitFor } from "../support/ports.ts";
+import { freePort, waitFor, waitForChild } from "../support/ports.ts";
 import { startRole, type RoleProcess } from "../support/role-process.ts";
 import { startStandalone, type StandaloneProcess } from "../support/standalone-process.ts";
 import { TerraformWorkspace } from "../support/terraform.ts";
@@ -76,7 +76,9 @@ beforeAll(async () => {
   const port = freePort();
   serveUrl = `http://127.0.0.1:${port}`;
   serve = startRole("serve", ["--kubeconfig", api.kubeconfig!, "--listen", `127.0.0.1:${port}`, "--url-signing-key-file", join(keys, "url.key"), "--gpg-key-file", join(keys, "signing-key.asc"), "--anonymous-auth", "--default-storage-dir", join(root, "artifacts")]);
-  await waitFor(async () => (await fetch(`${serveUrl}/readyz`).catch(() => undefined))?.ok, 20_000, "serve to be ready");
+  await waitForChild(serve, async () => (await fetch(`${serveUrl}/readyz`).catch(() => undefined))?.ok, 20_000, "serve to be ready").catch((e) => {
+    throw new Error(`${(e as Error).message}\nlogs: ${JSON.stringify(serve.logs().slice(-10))}`);
+  });
 }, 60_000);
 
 afterAll(async () => {

@@ -4,7 +4,7 @@
 import { chmod, mkdir, mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { freePort, waitFor } from "../support/ports.ts";
+import { freePort, waitForChild } from "../support/ports.ts";
 import { TERRAFORM } from "../support/terraform.ts";
 
 const MAIN = join(import.meta.dir, "..", "..", "src", "main.ts");
@@ -37,11 +37,12 @@ export interface TlsStandalone {
 export async function startTlsStandalone(options: { dataDir: string; manifests: string; certs: { ca: string; cert: string; key: string }; extra: string[] }): Promise<TlsStandalone> {
   const port = freePort();
   const argv = ["bun", MAIN, "standalone", "--listen", `127.0.0.1:${port}`, "--data-dir", options.dataDir, "--manifests", options.manifests];
-  argv.push("--tls-cert-path", options.certs.cert, "--tls-cert-key", options.certs.key, "--controllers", "", ...options.extra);
+  // No admin API: its default port (8081) is the developer's `bun start`'s; tests bind only free ports.
+  argv.push("--tls-cert-path", options.certs.cert, "--tls-cert-key", options.certs.key, "--controllers", "", "--admin-listen=off", ...options.extra);
   const proc = Bun.spawn(argv, { stdout: "pipe", stderr: "pipe" });
   const lines: Record<string, unknown>[] = [];
   let stderr = "";
-  void (async () => {
+  const stdoutDone = (async () => {
     let buf = "";
     for await (const chunk of proc.stdout) {
       buf += new TextDecoder().decode(chunk);
@@ -56,15 +57,17 @@ export async function startTlsStandalone(options: { dataDir: string; manifests: 
       }
     }
   })();
-  void (async () => {
+  const stderrDone = (async () => {
     for await (const chunk of proc.stderr) stderr += new TextDecoder().decode(chunk);
   })();
   const url = `https://127.0.0.1:${port}`;
   const ca = await Bun.file(options.certs.ca).text();
   try {
-    await waitFor(async () => proc.exitCode === null && (await fetch(`${url}/readyz`, { tls: { ca } })).ok, 20_000, "standalone (TLS) to become ready");
+    await waitForChild(proc, async () => (await fetch(`${url}/readyz`, { tls: { ca } })).ok, 20_000, "standalone (TLS) to become ready");
   } catch (e) {
     proc.kill("SIGKILL");
+    await proc.exited;
+    await Promise.all([stdoutDone, stderrDone]);
     throw new Error(`${(e as Error).message}\nexit=${proc.exitCode}\nstderr: ${stderr}\nlogs: ${JSON.stringify(lines.slice(-10))}`);
   }
   return {

@@ -53,3 +53,26 @@ export async function rawRequest(port: number, method: string, path: string): Pr
   socket.write(`${method} ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nConnection: close\r\n\r\n`);
   return promise;
 }
+
+/** Thrown by waitForChild when the child exited before it became ready. */
+export class ChildExitedError extends Error {}
+
+/**
+ * waitFor for a child process: fails at once (not at the timeout) when the child has already exited, since it can
+ * never become ready then. The caller adds the child's stderr to the error.
+ */
+export async function waitForChild<T>(child: { readonly exitCode: number | null }, fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs: number, what: string, pollMs = 50): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new ChildExitedError(`the child exited with code ${child.exitCode} before ${what}`);
+    try {
+      const v = await fn();
+      if (v) return v;
+    } catch (e) {
+      lastError = e;
+    }
+    await Bun.sleep(pollMs);
+  }
+  throw new Error(`timed out waiting for ${what}${lastError ? `: ${(lastError as Error).message}` : ""}`);
+}

@@ -5,6 +5,8 @@ const MAIN = join(import.meta.dir, "..", "..", "src", "main.ts");
 
 export interface RoleProcess {
   pid: number;
+  /** null while running. */
+  readonly exitCode: number | null;
   logs: () => Record<string, unknown>[];
   exited: Promise<number>;
   stop(signal?: NodeJS.Signals): Promise<number>;
@@ -37,6 +39,9 @@ export function startRole(role: string, args: string[], env: Record<string, stri
   void collectJsonLines(proc.stderr, lines);
   return {
     pid: proc.pid,
+    get exitCode() {
+      return proc.exitCode;
+    },
     logs: () => lines,
     exited: proc.exited,
     async stop(signal = "SIGTERM") {

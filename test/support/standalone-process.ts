@@ -1,6 +1,6 @@
 // Runs `opendepot standalone` as a real child process on a free loopback port, with its logs captured.
 import { join } from "node:path";
-import { freePort, waitFor } from "./ports.ts";
+import { freePort, waitForChild } from "./ports.ts";
 import { collectJsonLines } from "./role-process.ts";
 
 const MAIN = join(import.meta.dir, "..", "..", "src", "main.ts");
@@ -24,22 +24,24 @@ export async function startStandalone(args: { dataDir: string; manifests?: strin
   const proc = Bun.spawn(argv, { stdout: "pipe", stderr: "pipe", env: { ...process.env, ...args.env } });
   const lines: Record<string, unknown>[] = [];
   const stderr: string[] = [];
-  void collectJsonLines(proc.stdout, lines);
-  void (async () => {
+  const stdoutDone = collectJsonLines(proc.stdout, lines);
+  const stderrDone = (async () => {
     for await (const chunk of proc.stderr) stderr.push(new TextDecoder().decode(chunk));
   })();
   const url = `http://127.0.0.1:${port}`;
   try {
-    await waitFor(async () => proc.exitCode === null && (await fetch(`${url}/readyz`)).ok, 20_000, "standalone to become ready");
+    await waitForChild(proc, async () => (await fetch(`${url}/readyz`)).ok, 20_000, "standalone to become ready");
   } catch (e) {
     proc.kill("SIGKILL");
+    await proc.exited;
+    await Promise.all([stdoutDone, stderrDone]);
     throw new Error(`${(e as Error).message}\nexit=${proc.exitCode}\nstderr: ${stderr.join("")}\nlogs: ${JSON.stringify(lines.slice(-20))}`);
   }
   const adminUrl = adminPort ? `https://127.0.0.1:${adminPort}` : undefined;
   // The admin API serves TLS with a CA of its own (in the data directory); the kubeconfig is written once it listens.
   if (adminUrl) {
     const ready = async () => (await fetch(`${adminUrl}/readyz`, { tls: { rejectUnauthorized: false } })).ok && (await Bun.file(join(args.dataDir, "kubeconfig")).exists());
-    await waitFor(ready, 10_000, "the admin API to listen");
+    await waitForChild(proc, ready, 10_000, "the admin API to listen");
   }
   return {
     url,

@@ -108,6 +108,7 @@ function binary(node: Extract<Node, { t: "binary" }>, s: Scope): Value {
     case "<=":
     case ">":
     case ">=":
+      if (typeof l === "string" && typeof r === "string") charge(s, Math.min(l.length, r.length));
       return compare(node.op, l, r);
     case "in": {
       const list = arr(r, "in");
@@ -143,6 +144,7 @@ function equal(a: Value, b: Value, s: Scope): boolean {
     if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
     return a.every((x, i) => equal(x, b[i]!, s));
   }
+  if (typeof a === "string" && typeof b === "string" && a.length === b.length) charge(s, a.length); // a full compare
   return a === b;
 }
 

@@ -1,7 +1,7 @@
 // Auth flags of the roles that serve the registry (standalone now, serve later), v0.9's names (§5.1) plus ours,
 // each with an OPENDEPOT_* environment variable, and their validation into one AuthConfig.
 import { parseDuration } from "../../cli/duration.ts";
-import { UsageError, type FlagSpec } from "../../cli/flags.ts";
+import { checks, UsageError, type FlagSpec } from "../../cli/flags.ts";
 import { isHttpUrl } from "./oidc-discovery.ts";
 import { DEFAULT_LOGIN_SCOPES } from "./login-document.ts";
 
@@ -14,11 +14,11 @@ export const AUTH_FLAGS: FlagSpec[] = [
   { name: "oidc-allow-client-credentials", env: "OPENDEPOT_OIDC_ALLOW_CLIENT_CREDENTIALS", boolean: true, default: "false", description: "Accept the issuer's tokens for other audiences as machines, in group client:<sub>" },
   { name: "oidc-client-credentials-audiences", env: "OPENDEPOT_OIDC_CLIENT_CREDENTIALS_AUDIENCES", description: "Restrict machine tokens to these audiences (comma-separated; any audience when unset, as v0.9)" },
   { name: "oidc-allow-sa-fallback", env: "OPENDEPOT_OIDC_ALLOW_SA_FALLBACK", boolean: true, default: "false", description: "Check tokens the issuer did not sign with Kubernetes (TokenReview + SubjectAccessReview)" },
-  { name: "oidc-clock-skew", env: "OPENDEPOT_OIDC_CLOCK_SKEW", default: "30s", description: "Clock skew allowed when checking token expiry and not-before" },
+  { name: "oidc-clock-skew", env: "OPENDEPOT_OIDC_CLOCK_SKEW", default: "30s", description: "Clock skew allowed when checking token expiry and not-before", check: checks.duration },
   { name: "oidc-authz-url", env: "OPENDEPOT_OIDC_AUTHZ_URL", description: "Override login.v1 authz (default: the issuer's authorization_endpoint)" },
   { name: "oidc-token-url", env: "OPENDEPOT_OIDC_TOKEN_URL", description: "Override login.v1 token (default: the issuer's token_endpoint)" },
   { name: "oidc-login-scopes", env: "OPENDEPOT_OIDC_LOGIN_SCOPES", default: DEFAULT_LOGIN_SCOPES.join(","), description: "Scopes `terraform login` asks for (comma-separated)" },
-  { name: "oidc-jwks-min-refresh-interval", env: "OPENDEPOT_OIDC_JWKS_MIN_REFRESH_INTERVAL", default: "10s", description: "Least time between signing-key refreshes triggered by unknown key ids" },
+  { name: "oidc-jwks-min-refresh-interval", env: "OPENDEPOT_OIDC_JWKS_MIN_REFRESH_INTERVAL", default: "10s", description: "Least time between signing-key refreshes triggered by unknown key ids", check: checks.duration },
   { name: "namespace", env: "OPENDEPOT_NAMESPACE", default: "opendepot-system", description: "The server's own namespace: GroupBindings here apply to every namespace" },
 ];
 

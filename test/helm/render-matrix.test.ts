@@ -1,0 +1,268 @@
+// The chart rendered by the real Helm 3 and Helm 4 for every documented combination: lint --strict is clean, every
+// document is valid against the real Kubernetes v1.32 / Gateway API schemas, every container's args parse with the
+// project's own flag parser and role validation, every referenced Secret/ConfigMap/ServiceAccount/PVC is rendered
+// or user-provided, and every workload runs locked down.
+import { beforeAll, describe, expect, test } from "bun:test";
+import { parseFlags, parseListen, type FlagSpec } from "../../src/cli/flags.ts";
+import { CONTROLLER_ROLE_FLAGS } from "../../src/roles/controller.ts";
+import { parseControllerList } from "../../src/roles/controllers.ts";
+import { mirrorFromFlags, tlsFromFlags, urlTtlSeconds } from "../../src/roles/registry-server.ts";
+import { SERVE_FLAGS } from "../../src/roles/serve.ts";
+import { authConfigFromFlags } from "../../src/server/auth/config.ts";
+import { parseWatchNamespaces } from "../../src/store/multi-namespace-cache.ts";
+import { HELMS, keyOf, lint, MATRIX, NAMESPACE, podSpecs, RELEASE, requireHelm, template, type K8sObject } from "./helm.ts";
+import { KubeSchemas } from "./kube-schema.ts";
+
+const ROLE_FLAGS: Record<string, FlagSpec[]> = { serve: SERVE_FLAGS, controller: CONTROLLER_ROLE_FLAGS };
+const FULLNAME = `${RELEASE}-opendepot`;
+let schemas: KubeSchemas;
+const rendered = new Map<string, K8sObject[]>();
+
+beforeAll(async () => {
+  for (const helm of HELMS) requireHelm(helm);
+  schemas = new KubeSchemas();
+  await Promise.all(
+    HELMS.flatMap((helm) =>
+      Object.entries(MATRIX).map(async ([name, values]) => {
+        const r = await template(helm, values);
+        if (!r.ok) throw new Error(`${helm.name} template "${name}" failed: ${r.error}`);
+        rendered.set(`${helm.name}|${name}`, r.docs);
+      }),
+    ),
+  );
+}, 120_000);
+
+/** What a container's args resolve to, as the role would see them (env values only where literal). */
+function roleFlags(container: any): { role: string; flags: Record<string, string | undefined> } {
+  const [role, ...args] = container.args as string[];
+  const specs = ROLE_FLAGS[role!];
+  if (!specs) throw new Error(`container ${container.name} runs unknown role "${role}"`);
+  const env = Object.fromEntries((container.env ?? []).filter((e: any) => typeof e.value === "string").map((e: any) => [e.name, e.value]));
+  return { role: role!, flags: parseFlags(specs, args, env) };
+}
+
+/** Secrets/ConfigMaps/ServiceAccounts/PVCs a pod spec names. */
+function references(spec: any): { kind: string; name: string }[] {
+  const refs: { kind: string; name: string }[] = [];
+  if (spec.serviceAccountName) refs.push({ kind: "ServiceAccount", name: spec.serviceAccountName });
+  for (const s of spec.imagePullSecrets ?? []) refs.push({ kind: "Secret", name: s.name });
+  for (const v of spec.volumes ?? []) {
+    if (v.secret) refs.push({ kind: "Secret", name: v.secret.secretName });
+    if (v.configMap) refs.push({ kind: "ConfigMap", name: v.configMap.name });
+    if (v.persistentVolumeClaim) refs.push({ kind: "PersistentVolumeClaim", name: v.persistentVolumeClaim.claimName });
+  }
+  for (const c of [...(spec.initContainers ?? []), ...spec.containers]) {
+    for (const e of c.env ?? []) {
+      if (e.valueFrom?.secretKeyRef) refs.push({ kind: "Secret", name: e.valueFrom.secretKeyRef.name });
+      if (e.valueFrom?.configMapKeyRef) refs.push({ kind: "ConfigMap", name: e.valueFrom.configMapKeyRef.name });
+    }
+    for (const e of c.envFrom ?? []) {
+      if (e.secretRef) refs.push({ kind: "Secret", name: e.secretRef.name });
+      if (e.configMapRef) refs.push({ kind: "ConfigMap", name: e.configMapRef.name });
+    }
+  }
+  return refs;
+}
+
+/**
+ * Objects the chart names but does not render, each documented in values.yaml as something the user (or, for the
+ * keys Secret, the controller at runtime) provides: every `existingSecret`/`existingClaim`, pull secrets, TLS
+ * secrets (cert-manager), and what `extraEnvFrom` names.
+ */
+function userProvided(values: any): Set<string> {
+  const names = new Set<string>();
+  const walk = (v: unknown, path: string) => {
+    if (Array.isArray(v)) v.forEach((x, i) => walk(x, `${path}[${i}]`));
+    else if (v && typeof v === "object") for (const [k, x] of Object.entries(v)) walk(x, `${path}.${k}`);
+    else if (typeof v === "string" && /\.(existingSecret|existingClaim)$|imagePullSecrets\[\d+\]\.name$|extraEnvFrom\[\d+\]\.(secretRef|configMapRef)\.name$/.test(path)) names.add(v);
+  };
+  walk(values, "");
+  names.add(values.keys?.existingSecret ?? `${FULLNAME}-keys`); // bootstrapped by the controller (src/roles/keys-bootstrap.ts)
+  return names;
+}
+
+for (const helm of HELMS) {
+  describe(`${helm.name} (${helm.version})`, () => {
+    for (const [name, values] of Object.entries(MATRIX)) {
+      describe(name, () => {
+        const docs = () => rendered.get(`${helm.name}|${name}`)!;
+
+        test("helm lint --strict is clean", async () => {
+          const r = await lint(helm, values);
+          expect({ code: r.code, output: r.output }).toEqual({ code: 0, output: expect.stringContaining("0 chart(s) failed") });
+          expect(r.output).not.toMatch(/\[(WARNING|ERROR)\]/);
+        }, 60_000);
+
+        test("every document validates against the real Kubernetes / Gateway API schemas (unknown fields are errors)", () => {
+          expect(docs().length).toBeGreaterThan(5);
+          const problems = docs().flatMap((d) => schemas.validate(d).map((p) => `${keyOf(d)}: ${p}`));
+          expect(problems).toEqual([]);
+        });
+
+        test("installs into the release namespace; names are unique per kind", () => {
+          const watched = parseWatchNamespaces((values as any).watchNamespaces) ?? [];
+          for (const d of docs()) {
+            if (["ClusterRole", "ClusterRoleBinding"].includes(d.kind)) expect(d.metadata.namespace).toBeUndefined();
+            else if (["Role", "RoleBinding"].includes(d.kind) && d.metadata.namespace !== NAMESPACE) expect(watched).toContain(d.metadata.namespace!);
+            else expect({ key: keyOf(d), namespace: d.metadata.namespace }).toEqual({ key: keyOf(d), namespace: NAMESPACE });
+          }
+          const keys = docs().map(keyOf);
+          expect(new Set(keys).size).toBe(keys.length);
+        });
+
+        test("every opendepot container's args parse with the project's flag parser and pass the role's own checks", () => {
+          const containers = podSpecs(docs()).flatMap((p) => p.spec.containers).filter((c: any) => c.image.startsWith("ghcr.io/opendepot/opendepot:"));
+          expect(containers.map((c: any) => c.args[0]).sort()).toEqual([...((values as any).controller?.enabled === false ? [] : ["controller"]), ...((values as any).server?.enabled === false ? [] : ["serve"])]);
+          for (const c of containers) {
+            const { role, flags } = roleFlags(c);
+            parseWatchNamespaces(flags["watch-namespace"]);
+            if (role === "serve") {
+              parseListen(flags.listen!);
+              tlsFromFlags(flags);
+              mirrorFromFlags(flags);
+              urlTtlSeconds(flags);
+              const auth = authConfigFromFlags(flags);
+              const v = values as any;
+              const expected = v.server?.anonymousAuth ? "anonymous" : v.server?.oidc?.enabled || v.dex?.enabled ? "oidc" : "anonymous";
+              expect(auth.mode).toBe(expected);
+              if (auth.mode === "oidc") expect(auth.namespace).toBe(NAMESPACE);
+              expect(flags["url-signing-key-file"]).toBe("/etc/opendepot/keys/url-signing.key");
+              if (v.ingress?.enabled || v.httpRoute?.enabled) expect(flags["public-url"]).toBe("https://registry.example.com");
+              else expect(flags["public-url"]).toBeUndefined();
+            } else {
+              expect(parseControllerList(flags.only ?? flags.controllers).length).toBeGreaterThan(0);
+              parseListen(flags["health-listen"]!);
+              expect(flags["leader-elect"]).toBe("true");
+              expect(flags["bootstrap-keys-secret"]).toBe((values as any).keys?.existingSecret ? undefined : `${FULLNAME}-keys`);
+            }
+          }
+        });
+
+        test("every referenced Secret, ConfigMap, ServiceAccount and PVC is rendered or documented as user-provided", () => {
+          const have = new Set(docs().map((d) => `${d.kind}/${d.metadata.name}`));
+          for (const d of docs().filter((x) => x.kind === "StatefulSet")) for (const t of (d.spec as any).volumeClaimTemplates ?? []) have.add(`PersistentVolumeClaim/${t.metadata.name}`);
+          const provided = userProvided(values);
+          const missing = podSpecs(docs())
+            .flatMap((p) => references(p.spec))
+            .filter((r) => !have.has(`${r.kind}/${r.name}`) && !provided.has(r.name))
+            .map((r) => `${r.kind}/${r.name}`);
+          expect(missing).toEqual([]);
+          for (const ing of docs().filter((d) => d.kind === "Ingress")) for (const t of (ing.spec as any).tls ?? []) expect(provided.has(t.secretName) || (values as any).ingress.tls.some((x: any) => x.secretName === t.secretName)).toBe(true);
+        });
+
+        test("the keys Secret is never part of the release, so no upgrade can regenerate it", () => {
+          expect(docs().filter((d) => d.kind === "Secret" && /-keys$/.test(d.metadata.name))).toEqual([]);
+        });
+
+        test("every workload: non-root, read-only root filesystem, no privilege escalation, all capabilities dropped, seccomp RuntimeDefault", () => {
+          for (const { owner, spec } of podSpecs(docs())) {
+            expect({ owner: keyOf(owner), runAsNonRoot: spec.securityContext.runAsNonRoot, seccomp: spec.securityContext.seccompProfile?.type }).toEqual({ owner: keyOf(owner), runAsNonRoot: true, seccomp: "RuntimeDefault" });
+            for (const c of spec.containers) {
+              expect({ c: c.name, ...c.securityContext }).toMatchObject({ c: c.name, allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } });
+              expect(c.resources?.requests).toBeDefined();
+              expect(c.readinessProbe && c.livenessProbe).toBeTruthy();
+            }
+          }
+        });
+
+        test("RBAC names no wildcard verb, resource or group", () => {
+          for (const d of docs().filter((x) => x.kind === "Role" || x.kind === "ClusterRole")) {
+            for (const rule of (d as any).rules) for (const field of ["verbs", "resources", "apiGroups"]) expect({ role: keyOf(d), [field]: rule[field].filter((x: string) => x.includes("*")) }).toEqual({ role: keyOf(d), [field]: [] });
+          }
+        });
+      });
+    }
+  });
+}
+
+describe("Helm 3 and Helm 4 agree", () => {
+  test("the same objects for every combination (the generated Valkey password aside)", () => {
+    const normal = (docs: K8sObject[]) =>
+      docs
+        .map((d) => (d.kind === "Secret" && d.metadata.name.endsWith("-valkey") ? { ...d, data: "<generated>" } : d))
+        .sort((a, b) => keyOf(a).localeCompare(keyOf(b)));
+    for (const name of Object.keys(MATRIX)) expect({ name, docs: normal(rendered.get(`helm4|${name}`)!) }).toEqual({ name, docs: normal(rendered.get(`helm3|${name}`)!) });
+  });
+});
+
+describe("what the combinations turn on", () => {
+  const docs = (name: string) => rendered.get(`helm3|${name}`)!;
+  const find = (name: string, kind: string) => docs(name).filter((d) => d.kind === kind);
+  test("defaults: server, controller and Valkey; no Ingress, HTTPRoute or Dex", () => {
+    expect(find("defaults", "Deployment").map((d) => d.metadata.name).sort()).toEqual([`${FULLNAME}-controller`, `${FULLNAME}-server`]);
+    expect(find("defaults", "StatefulSet").map((d) => (d.spec as any).template.spec.containers[0].image)).toEqual(["docker.io/valkey/valkey:8.1.1"]);
+    expect(find("defaults", "Ingress").length + find("defaults", "HTTPRoute").length).toBe(0);
+  });
+  test("valkey disabled: no StatefulSet and no stats URL; external: the URL and its password", () => {
+    expect(find("valkey disabled", "StatefulSet")).toEqual([]);
+    const env = (name: string) => (find(name, "Deployment").find((d) => d.metadata.name.endsWith("-server"))!.spec as any).template.spec.containers[0].env;
+    expect(env("valkey disabled").map((e: any) => e.name)).not.toContain("OPENDEPOT_VALKEY_URL");
+    expect(env("valkey external")).toContainEqual({ name: "OPENDEPOT_VALKEY_URL", value: "rediss://valkey.example.com:6380" });
+    expect(env("valkey external")).toContainEqual({ name: "OPENDEPOT_VALKEY_PASSWORD", valueFrom: { secretKeyRef: { name: "valkey-password", key: "password" } } });
+  });
+  test("dex: its issuer under the registry's host, the CLI client with redirect URIs for ports 10000-10010, /dex routed to it", () => {
+    const config = Bun.YAML.parse((find("oidc with dex", "Secret").find((s) => s.metadata.name.endsWith("-dex")) as any).stringData["config.yaml"]) as any;
+    expect(config.issuer).toBe("https://registry.example.com/dex");
+    const cli = config.staticClients.find((c: any) => c.id === "opendepot");
+    expect(cli.public).toBe(true);
+    expect(cli.redirectURIs).toEqual(Array.from({ length: 11 }, (_, i) => `http://localhost:${10000 + i}/login`));
+    expect(config.connectors[0].id).toBe("github");
+    const paths = (find("oidc with dex", "Ingress")[0]!.spec as any).rules[0].http.paths;
+    expect(paths.map((p: any) => `${p.path}->${p.backend.service.name}`)).toEqual([`/dex->${FULLNAME}-dex`, `/->${FULLNAME}-server`]);
+  });
+  test("watchNamespaces a,b: Roles in a and b (no ClusterRole for resources), GroupBindings of the release namespace too", () => {
+    const name = "watch namespaces a,b";
+    expect(find(name, "ClusterRole").map((d) => d.metadata.name)).toEqual([]);
+    const roles = find(name, "Role").map((d) => `${d.metadata.namespace}/${d.metadata.name}`).sort();
+    expect(roles).toEqual([`a/${FULLNAME}-controller`, `a/${FULLNAME}-server`, `b/${FULLNAME}-controller`, `b/${FULLNAME}-server`, `${NAMESPACE}/${FULLNAME}-controller-own`, `${NAMESPACE}/${FULLNAME}-server-groupbindings`].sort());
+    const gb = find(name, "Role").find((d) => d.metadata.name.endsWith("server-groupbindings")) as any;
+    expect(gb.rules).toEqual([{ apiGroups: ["opendepot.defdev.io"], resources: ["groupbindings"], verbs: ["list", "watch"] }]);
+  });
+  test("azure workload identity: the pod label and the client-id annotation", () => {
+    const name = "storage azure with workload identity";
+    for (const d of find(name, "Deployment")) expect((d.spec as any).template.metadata.labels["azure.workload.identity/use"]).toBe("true");
+    for (const sa of find(name, "ServiceAccount").filter((s) => !s.metadata.name.endsWith("-dex"))) expect(sa.metadata.annotations?.["azure.workload.identity/client-id"]).toBe("00000000-0000-0000-0000-000000000000");
+  });
+  test("filesystem storage: one RWX claim, kept on uninstall, mounted read-only by the server and read-write by the controller", () => {
+    const [pvc] = find("storage filesystem", "PersistentVolumeClaim") as any[];
+    expect(pvc.spec.accessModes).toEqual(["ReadWriteMany"]);
+    expect(pvc.metadata.annotations["helm.sh/resource-policy"]).toBe("keep");
+    const mounts = Object.fromEntries(find("storage filesystem", "Deployment").map((d: any) => [d.metadata.name, d.spec.template.spec.containers[0].volumeMounts.find((m: any) => m.name === "modules")]));
+    expect(mounts[`${FULLNAME}-server`].readOnly).toBe(true);
+    expect(mounts[`${FULLNAME}-controller`].readOnly).toBe(false);
+  });
+});
+
+describe("the schema validator itself refuses what the API server refuses", () => {
+  const deployment = () => structuredClone(rendered.get("helm3|defaults")!.find((d) => d.kind === "Deployment")!) as any;
+  test("a rendered Deployment is valid; an unknown field deep in the pod template is not", () => {
+    expect(schemas.validate(deployment())).toEqual([]);
+    const d = deployment();
+    d.spec.template.spec.containers[0].securityContext.runAsRoot = true;
+    expect(schemas.validate(d)).toEqual(["/spec/template/spec/containers/0/securityContext must NOT have additional properties: runAsRoot"]);
+  });
+  test("wrong types and unknown kinds are errors", () => {
+    const d = deployment();
+    d.spec.replicas = "two";
+    expect(schemas.validate(d)).toContain("/spec/replicas must be integer");
+    expect(schemas.validate({ apiVersion: "apps/v1", kind: "Deploymnet" })).toEqual(["no schema for apps/v1 Deploymnet"]);
+  });
+  test("HTTPRoute is checked against the Gateway API CRD", () => {
+    const route = structuredClone(rendered.get("helm3|httproute")!.find((d) => d.kind === "HTTPRoute")!) as any;
+    expect(schemas.validate(route)).toEqual([]);
+    route.spec.rules[0].backendRefs[0].prot = 80;
+    expect(schemas.validate(route).join("\n")).toContain("prot");
+  });
+});
+
+describe("the chart's CRDs", () => {
+  for (const helm of HELMS) {
+    test(`${helm.name} --include-crds: the five CRDs, valid CustomResourceDefinitions of apiextensions.k8s.io/v1`, async () => {
+      const r = await template(helm, {}, ["--include-crds"]);
+      if (!r.ok) throw new Error(r.error);
+      const crds = r.docs.filter((d) => d.kind === "CustomResourceDefinition");
+      expect(crds.map((d) => d.metadata.name).sort()).toEqual(["depots", "groupbindings", "modules", "providers", "versions"].map((p) => `${p}.opendepot.defdev.io`));
+      expect(crds.flatMap((d) => schemas.validate(d).map((p) => `${d.metadata.name}: ${p}`))).toEqual([]);
+    }, 30_000);
+  }
+});

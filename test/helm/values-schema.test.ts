@@ -1,0 +1,51 @@
+// A bad values file fails `helm template` on Helm 3 and Helm 4 with a message naming what to fix: the schema for
+// types and unknown keys, the chart's own checks for combinations. Reserved sections of parallel work are accepted.
+import { beforeAll, describe, expect, test } from "bun:test";
+import { HELMS, requireHelm, template } from "./helm.ts";
+
+beforeAll(() => {
+  for (const helm of HELMS) requireHelm(helm);
+});
+
+const REFUSED: { name: string; values: Record<string, unknown>; message: RegExp }[] = [
+  { name: "an unknown top-level key", values: { replicaCount: 3 }, message: /replicaCount/ },
+  { name: "an unknown nested key (a typo)", values: { server: { replicas: 3 } }, message: /replicas/ },
+  { name: "a string for an integer", values: { server: { replicaCount: "three" } }, message: /\/?server[./]replicaCount/ },
+  { name: "a string for a boolean", values: { valkey: { enabled: "yes" } }, message: /valkey[./]enabled/ },
+  { name: "a watchNamespaces list that is not namespace names", values: { watchNamespaces: "a, B_2" }, message: /watchNamespaces/ },
+  { name: "an unknown controller in controller.only", values: { controller: { only: "depot,modul" } }, message: /controller[./]only/ },
+  { name: "a relative publicUrl", values: { server: { publicUrl: "registry.example.com" } }, message: /publicUrl/ },
+  { name: "a duration without a unit", values: { server: { downloadUrlTtl: "15" } }, message: /downloadUrlTtl/ },
+  { name: "an external Valkey that is not a redis URL", values: { valkey: { enabled: false, external: { url: "http://valkey:6379" } } }, message: /external[./]url/ },
+  { name: "ingress without hosts", values: { ingress: { enabled: true } }, message: /ingress\.hosts/ },
+  { name: "an HTTPRoute without a Gateway", values: { httpRoute: { enabled: true, hostnames: ["r.example.com"] } }, message: /httpRoute\.parentRefs/ },
+  { name: "Dex without a way to log in", values: { dex: { enabled: true } }, message: /dex\.connectors/ },
+  { name: "OIDC without an issuer", values: { server: { oidc: { enabled: true } } }, message: /server\.oidc\.issuerUrl/ },
+  { name: "anonymous and OIDC at once", values: { server: { anonymousAuth: true, oidc: { enabled: true, issuerUrl: "https://idp.example.com" } } }, message: /anonymousAuth/ },
+  { name: "no controller and no keys Secret", values: { controller: { enabled: false } }, message: /keys\.existingSecret/ },
+  { name: "both bundled and external Valkey", values: { valkey: { external: { url: "redis://v:6379" } } }, message: /valkey\.enabled=false/ },
+  { name: "a shared filesystem that cannot be shared", values: { storage: { filesystem: { enabled: true, accessModes: ["ReadWriteOnce"] } } }, message: /ReadWriteMany/ },
+];
+
+for (const helm of HELMS) {
+  describe(`${helm.name}: bad values fail helm template with a clear message`, () => {
+    for (const c of REFUSED) {
+      test(c.name, async () => {
+        const r = await template(helm, c.values);
+        expect(r.ok).toBe(false);
+        if (!r.ok) expect(r.error).toMatch(c.message);
+      }, 30_000);
+    }
+  });
+
+  describe(`${helm.name}: accepted`, () => {
+    test("the reserved sections of parallel work (scanning, ui, metrics.serviceMonitor, storagePolicy)", async () => {
+      const r = await template(helm, { scanning: { enabled: true, blockOnCritical: true }, ui: { enabled: true }, metrics: { serviceMonitor: { enabled: true } }, storagePolicy: { retain: true } });
+      expect(r.ok ? "rendered" : r.error).toBe("rendered");
+    }, 30_000);
+    test("a controller-less install with a Secret of your own", async () => {
+      const r = await template(helm, { controller: { enabled: false }, keys: { existingSecret: "mine" } });
+      expect(r.ok ? "rendered" : r.error).toBe("rendered");
+    }, 30_000);
+  });
+}
