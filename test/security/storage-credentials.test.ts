@@ -4,6 +4,11 @@
 // tenant's server receives no request at all and no credential source is even asked), then at the HTTP layer alone
 // (a client built without the factory's check still refuses), and with redirects from a listed endpoint.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { generateKeyPairSync } from "node:crypto";
+import { rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { startGcsFake } from "../../fixtures/gcs-fake.ts";
 import type { StorageConfig } from "../../src/api/types.ts";
 import { modeDefaults } from "../../src/roles/storage-policy.ts";
 import { AzureBlobStorage } from "../../src/storage/azure.ts";
@@ -137,4 +142,33 @@ describe("tenant-chosen endpoint", () => {
       elsewhere.stop();
     }
   });
+});
+
+describe("a listed endpoint against a real peer", () => {
+  test("GCS fake listed for team-a: put, head, get and delete work through the policed factory; team-b is refused", async () => {
+    const keys = generateKeyPairSync("rsa", { modulusLength: 2048 });
+    const pem = keys.privateKey.export({ type: "pkcs8", format: "pem" }).toString();
+    const email = "registry@opendepot-test.iam.gserviceaccount.com";
+    const fake = await startGcsFake({ buckets: ["team-a-artifacts"], serviceAccounts: [{ email, publicKey: keys.publicKey }] });
+    try {
+      const keyFile = join(tmpdir(), `opendepot-sec-sa-${crypto.randomUUID()}.json`);
+      await Bun.write(keyFile, JSON.stringify({ type: "service_account", client_email: email, private_key: pem, token_uri: fake.tokenUri }));
+      const policy = new StoragePolicy({ namespaces: { "team-a": { endpoints: [fake.url], buckets: ["team-a-*"] } } });
+      const factory = storageFactory({ env: { GOOGLE_APPLICATION_CREDENTIALS: keyFile }, policy });
+      const config: StorageConfig = { gcs: { bucket: "team-a-artifacts", endpoint: fake.url } };
+      const storage = factory(config, "team-a");
+      const bytes = new TextEncoder().encode("module archive bytes");
+      const put = await storage.put(KEY, streamOf(bytes));
+      expect((await storage.head(KEY))?.pin).toBe(put.pin);
+      expect(new Uint8Array(await new Response((await storage.get(KEY)).body).arrayBuffer())).toEqual(bytes);
+      await storage.delete(KEY);
+      tally.tried += 2;
+      expect(() => factory(config, "team-b")).toThrow(StorageNotAllowedError);
+      expect(() => factory({ gcs: { bucket: "team-b-artifacts", endpoint: fake.url } }, "team-a")).toThrow("gcs.bucket");
+      tally.refused += 2;
+      await rm(keyFile, { force: true });
+    } finally {
+      await fake.stop();
+    }
+  }, 60_000);
 });
