@@ -4,10 +4,12 @@ import { Module, Version, type ModuleObject, type VersionObject } from "../api/k
 import { LABELS, type KubeObject } from "../api/meta.ts";
 import { artifactFileName, moduleArchiveFormat, moduleVersionName, ownerNameFrom, protocolVersion, unservableName } from "../api/naming.ts";
 import type { ResourceStore } from "../store/types.ts";
+import type { StoragePolicy } from "../storage/policy.ts";
 import type { ObjectCache } from "../store/multi-namespace-cache.ts";
 import { describeError, readiness, setConditions } from "./conditions.ts";
 import { lifecycleOf, ownerLabels, reconcileChildren, RefusedCreates, type DesiredVersion } from "./children.ts";
 import type { Controller, ControllerManager, ObjectKey, ReconcileContext } from "./manager.ts";
+import { storageRefusal } from "./storage-check.ts";
 import { summarizeVersions } from "./summary.ts";
 import { depotListOf, planVersions } from "./versions-plan.ts";
 import { patchSpec, patchStatusIfChanged } from "./writes.ts";
@@ -33,6 +35,7 @@ export class ModuleController implements Controller {
   constructor(
     private readonly store: ResourceStore,
     manager: ControllerManager,
+    private readonly storagePolicy?: () => StoragePolicy,
   ) {
     this.modules = manager.cache<ModuleObject>(Module);
     this.versions = manager.cache<VersionObject>(Version);
@@ -77,7 +80,7 @@ export class ModuleController implements Controller {
       const v = children.current.get(name);
       refs[version] = { name, ...(v?.spec.fileName ? { fileName: v.spec.fileName } : {}) };
     }
-    const summary = summarizeVersions("module", [...children.current.values()], { ...plan, invalid: [...plan.invalid, ...children.refused] }, children.foreign);
+    const summary = storageRefusal(this.storagePolicy, key.namespace, module.spec.moduleConfig.storageConfig, "spec.moduleConfig.storageConfig") ?? summarizeVersions("module", [...children.current.values()], { ...plan, invalid: [...plan.invalid, ...children.refused] }, children.foreign);
     await patchStatusIfChanged(this.store, Module, module, {
       latestVersion: plan.latest ?? null,
       latestServedVersion: plan.keep[0] ? protocolVersion(plan.keep[0]) : null,

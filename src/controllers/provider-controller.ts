@@ -5,10 +5,12 @@ import { LABELS } from "../api/meta.ts";
 import { protocolVersion, providerVersionName, unservableName } from "../api/naming.ts";
 import type { ObjectCache } from "../store/multi-namespace-cache.ts";
 import type { ResourceStore } from "../store/types.ts";
+import type { StoragePolicy } from "../storage/policy.ts";
 import { lifecycleOf, ownerLabels, reconcileChildren, RefusedCreates, type DesiredVersion } from "./children.ts";
 import { describeError, readiness, setConditions } from "./conditions.ts";
 import type { Controller, ControllerManager, ObjectKey, ReconcileContext } from "./manager.ts";
 import { ownerKeys } from "./module-controller.ts";
+import { storageRefusal } from "./storage-check.ts";
 import { summarizeVersions } from "./summary.ts";
 import { depotListOf, planVersions } from "./versions-plan.ts";
 import { patchSpec, patchStatusIfChanged } from "./writes.ts";
@@ -27,6 +29,7 @@ export class ProviderController implements Controller {
   constructor(
     private readonly store: ResourceStore,
     manager: ControllerManager,
+    private readonly storagePolicy?: () => StoragePolicy,
   ) {
     this.providers = manager.cache<ProviderObject>(Provider);
     this.versions = manager.cache<VersionObject>(Version);
@@ -87,7 +90,7 @@ export class ProviderController implements Controller {
     if (children.created.length || children.deleted.length) log.info("provider versions reconciled", { created: children.created, deleted: children.deleted });
     if (provider.spec.forceSync) await patchSpec(this.store, Provider, provider, { forceSync: false });
 
-    const summary = summarizeVersions("provider", [...children.current.values()], { ...plan, invalid: [...plan.invalid, ...children.refused] }, children.foreign);
+    const summary = storageRefusal(this.storagePolicy, key.namespace, provider.spec.providerConfig.storageConfig, "spec.providerConfig.storageConfig") ?? summarizeVersions("provider", [...children.current.values()], { ...plan, invalid: [...plan.invalid, ...children.refused] }, children.foreign);
     await patchStatusIfChanged(this.store, Provider, provider, {
       latestVersion: plan.latest ?? null,
       latestServedVersion: plan.keep[0] ? protocolVersion(plan.keep[0]) : null,

@@ -18,6 +18,7 @@ import { ArtifactDelivery } from "../server/artifact-delivery.ts";
 import { anonymousGatekeeper, type Gatekeeper, type MirrorConfig, type ShasumsSigner } from "../server/context.ts";
 import { DEFAULT_YANK_GRACE_MS } from "../server/lifecycle.ts";
 import { RegistryIndex } from "../server/registry-index.ts";
+import { storeRepairHint } from "../server/repair-hint.ts";
 import { DEFAULT_MIRROR_HOSTNAMES, mirrorConfig } from "../server/routes-mirror.ts";
 import { listen, withRequestPolicy } from "../server/serve.ts";
 import { UrlSigner } from "../server/url-signer.ts";
@@ -125,7 +126,7 @@ export async function startRegistryServer(options: RegistryServerOptions) {
   const app = createApp(
     {
       index,
-      delivery: new ArtifactDelivery(options.storageFor, log, { onDownload: countDownloads(stats) }),
+      delivery: new ArtifactDelivery(options.storageFor, log, { onDownload: countDownloads(stats), onRefused: storeRepairHint(store, log) }),
       urls: new UrlSigner(options.urlKey, options.urlTtlSeconds),
       signer: options.signer,
       gatekeeper: options.gatekeeper ?? auth?.gatekeeper ?? anonymousGatekeeper,

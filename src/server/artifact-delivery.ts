@@ -14,6 +14,7 @@ import { locateArtifact, type StorageFor } from "../storage/locate.ts";
 import { StorageError, type ArtifactStorage, type ByteRange } from "../storage/types.ts";
 import { isHeadOnly } from "./head.ts";
 import { errorResponse } from "./http.ts";
+import type { RepairHint } from "./repair-hint.ts";
 
 interface PinRecord {
   pin: string;
@@ -79,6 +80,8 @@ export interface ArtifactDeliveryOptions {
    * pre-signed redirect to them is issued; never for HEAD. Must not throw or wait (download statistics).
    */
   onDownload?: (version: VersionObject) => void;
+  /** Told when an artifact is refused as missing or corrupt, so that it is repaired now, not at the next resync. */
+  onRefused?: RepairHint;
 }
 
 export class ArtifactDelivery {
@@ -93,7 +96,7 @@ export class ArtifactDelivery {
   constructor(
     private readonly storageFor: StorageFor,
     private readonly log: Logger,
-    options: ArtifactDeliveryOptions = {},
+    private readonly options: ArtifactDeliveryOptions = {},
   ) {
     this.now = options.now ?? (() => Date.now());
     this.onDownload = options.onDownload ?? (() => {});
@@ -106,6 +109,11 @@ export class ArtifactDelivery {
     try {
       loc = locateArtifact(version, this.storageFor);
     } catch (e) {
+      if (e instanceof StorageError && e.kind === "NotAllowed") {
+        // The storage policy no longer allows where this Version lives: never contact it.
+        this.log.warn("artifact storage not allowed by the storage policy", { version: version.metadata.name, namespace: version.metadata.namespace, error: e.message });
+        return errorResponse(403, "artifact storage is not allowed by the registry's storage policy");
+      }
       this.log.error("artifact location unavailable", { version: version.metadata.name, namespace: version.metadata.namespace, error: e });
       return errorResponse(503, "artifact storage is not available", RETRY_AFTER);
     }
@@ -115,10 +123,12 @@ export class ArtifactDelivery {
     try {
       const info = await storage.head(key);
       if (!info) {
+        this.options.onRefused?.(version, "missing");
         this.log.warn("artifact missing from storage", logFields);
         return errorResponse(503, "artifact is temporarily unavailable; it will be restored", RETRY_AFTER);
       }
       if (!(await this.isVerified(storage, key, id, info.pin, checksum))) {
+        this.options.onRefused?.(version, "corrupt");
         this.log.error("artifact failed integrity verification; refusing to serve it", logFields);
         return errorResponse(503, "artifact failed integrity verification and will be restored", RETRY_AFTER);
       }

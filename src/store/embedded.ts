@@ -11,6 +11,7 @@ import { WatchHub, type StoredEvent } from "./embedded-watch.ts";
 import { deepEqual, applyPatch, isPlainObject } from "./patch.ts";
 import { parseSelector } from "./selector.ts";
 import { recordUpdate } from "./managed-fields.ts";
+import { diskFull, isDiskFull, openSqliteFile } from "./sqlite-file.ts";
 import { consoleStoreLogger, type WriteOptions, type ListOptions, type ListResult, type Patch, type ResourceStore, type StoreLogger, type Watch, type WatchHandler, type WatchOptions } from "./types.ts";
 
 export interface EmbeddedStoreOptions {
@@ -106,11 +107,13 @@ export class EmbeddedStore implements ResourceStore {
 
   /** Open (creating if needed) the store in a sqlite file, or a throwaway one with ":memory:". One process per file. */
   static open(path: string | ":memory:", options: EmbeddedStoreOptions = {}): EmbeddedStore {
-    const db = new Database(path, { create: true });
     // WAL: readers never block the writer; NORMAL sync is durable across process crashes (not power loss).
-    db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;");
-    return new EmbeddedStore(db, options);
+    const store = new EmbeddedStore(openSqliteFile(path, options.log ?? consoleStoreLogger), options);
+    store.path = path;
+    return store;
   }
+
+  private path = ":memory:";
 
   /** The latest committed revision. */
   get resourceVersion(): string {
@@ -228,11 +231,17 @@ export class EmbeddedStore implements ResourceStore {
   private write<R>(fn: (tx: Tx) => R): R {
     this.ensureOpen();
     const tx: Tx = { rev: this.rev, events: [] };
-    const result = this.db.transaction(() => {
-      const r = fn(tx);
-      if (tx.rev !== this.rev) this.q.setRev.run(String(tx.rev));
-      return r;
-    })();
+    let result: R;
+    try {
+      result = this.db.transaction(() => {
+        const r = fn(tx);
+        if (tx.rev !== this.rev) this.q.setRev.run(String(tx.rev));
+        return r;
+      })();
+    } catch (e) {
+      if (isDiskFull(e)) throw diskFull(this.path, e);
+      throw e;
+    }
     this.rev = tx.rev;
     this.hub.publish(tx.events);
     return result;
