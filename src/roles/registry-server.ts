@@ -122,7 +122,7 @@ export async function startRegistryServer(options: RegistryServerOptions) {
   const index = new RegistryIndex({ modules, providers, versions }, lifecycle);
   const auth = options.gatekeeper ? undefined : await startAuth(options.auth ?? { mode: "anonymous", reason: "default" }, { store, log, kubernetes: options.kubernetes, namespaces: options.namespaces });
   const stats = options.stats ?? statsOff;
-  const browse = createBrowse({ modules, providers, versions, depots, namespaces: namespaceCache, configMaps }, stats, options.browseAuth ?? auth?.browse ?? publicOnlyBrowse);
+  const browse = createBrowse({ modules, providers, versions, depots, namespaces: namespaceCache, configMaps }, stats, options.browseAuth ?? auth?.browse ?? publicOnlyBrowse, lifecycle);
   const app = createApp(
     {
       index,

@@ -367,3 +367,25 @@ describe("OIDC mode: public + what the caller's GroupBinding grants", () => {
     expect((await get("/resources/secret/module/vault-config", sales)).status).toBe(404);
   });
 });
+
+describe("version lifecycle in the detail (issue #17)", () => {
+  const w = world();
+  const get = appFor(w, anonymousBrowse);
+
+  test("lifecycle: a deprecated version shows its message; a yanked one its reason and whether it still downloads", async () => {
+    const dep = modVersion("team", "net-life", "1.0.0");
+    dep.spec.deprecated = { message: "use 2.x", link: "https://example.com/upgrade" };
+    const yanked = modVersion("team", "net-life", "1.1.0", { synced: true, checksum: "x", yankedAt: new Date(Date.now() - 3_600_000).toISOString() });
+    yanked.spec.yanked = { reason: "broken outputs" };
+    const plain = modVersion("team", "net-life", "2.0.0");
+    w.modules.put(mod("team", "net-life"));
+    for (const v of [dep, yanked, plain]) w.versions.put(v);
+    const d = await (await get("/resources/team/module/net-life")).json();
+    const byVersion = Object.fromEntries(d.versions.map((v: { version: string }) => [v.version, v]));
+    expect(byVersion["1.0.0"].deprecated).toEqual({ message: "use 2.x", link: "https://example.com/upgrade" });
+    expect(byVersion["1.0.0"].yanked).toBeUndefined();
+    expect(byVersion["1.1.0"].yanked).toMatchObject({ reason: "broken outputs", downloadable: true });
+    expect(Date.parse(byVersion["1.1.0"].yanked.graceEndsAt)).toBeGreaterThan(Date.now());
+    expect("deprecated" in byVersion["2.0.0"] || "yanked" in byVersion["2.0.0"]).toBe(false);
+  });
+});

@@ -6,6 +6,7 @@ import { protocolVersion } from "../../api/naming.ts";
 import type { SecurityFinding } from "../../api/types.ts";
 import { dayOf, EMPTY_SNAPSHOT, lastDays, type StatsSnapshot } from "../../stats/types.ts";
 import { BoundedMemo } from "../http.ts";
+import { DEFAULT_YANK_GRACE_MS, lifecycleOf, type LifecyclePolicy } from "../lifecycle.ts";
 import { compareSemverDesc } from "../semver-order.ts";
 import type { BrowseCatalog } from "./catalog.ts";
 import { DepotViews } from "./depots.ts";
@@ -73,12 +74,15 @@ export class BrowseReadModel {
   private readonly visibleMemo = new BoundedMemo<{ generation: string; list: ResourceSummary[] }>(1_000);
   private readonly statsMemo = new BoundedMemo<{ generation: string; body: BrowseStats }>(1_000);
 
+  private readonly lifecycle: LifecyclePolicy;
+
   constructor(
     private readonly catalog: BrowseCatalog,
     private readonly stats: () => StatsSnapshot = () => EMPTY_SNAPSHOT,
-    options: { now?: () => number } = {},
+    options: { now?: () => number; lifecycle?: LifecyclePolicy } = {},
   ) {
     this.now = options.now ?? Date.now;
+    this.lifecycle = options.lifecycle ?? { yankGraceMs: DEFAULT_YANK_GRACE_MS, now: this.now };
     this.depotViews = new DepotViews(catalog, this.now, (vis) => this.visible(vis));
   }
 
@@ -340,6 +344,7 @@ export class BrowseReadModel {
       ...(downloads?.count ? { downloadCount: downloads.count } : {}),
       ...(downloads?.lastAt ? { lastDownloadedAt: downloads.lastAt } : {}),
       ...(v.status?.archiveSizeBytes ? { archiveSizeBytes: v.status.archiveSizeBytes } : {}),
+      ...definedOnly(lifecycleOf(v, this.lifecycle)),
     };
   }
 
@@ -400,3 +405,8 @@ function sorter(key: SortKey): (a: BrowseResource, b: BrowseResource) => number 
 
 const severityWeight = (c: ScanCounts | undefined) => (c ? c.critical * 1e9 + c.high * 1e6 + c.medium * 1e3 + c.low : 0);
 const tieBreak = (a: BrowseResource, b: BrowseResource) => a.kind.localeCompare(b.kind) || a.namespace.localeCompare(b.namespace) || a.name.localeCompare(b.name);
+
+/** `{ deprecated, yanked }` without the keys that are undefined (the JSON stays v0.9's shape for other versions). */
+function definedOnly<T extends Record<string, unknown>>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
