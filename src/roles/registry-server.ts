@@ -23,6 +23,8 @@ import { UrlSigner } from "../server/url-signer.ts";
 import { cacheFor } from "../store/multi-namespace-cache.ts";
 import type { ResourceStore } from "../store/types.ts";
 import type { StorageFor } from "../storage/locate.ts";
+import { createExplorer } from "../ui/explorer.ts";
+import { UI_FLAGS, type UiSettings } from "../ui/flags.ts";
 
 /** Flags of every role that serves the registry (standalone, serve). Key files default differently per role. */
 export function registryServerFlags(defaults: { keysGenerated: boolean }): FlagSpec[] {
@@ -39,6 +41,7 @@ export function registryServerFlags(defaults: { keysGenerated: boolean }): FlagS
     { name: "mirror-namespace", env: "OPENDEPOT_MIRROR_NAMESPACE", description: "Kubernetes namespace whose Providers the provider network mirror (/opendepot/mirror/v1/) serves; \"off\" disables it (default: --namespace)" },
     { name: "mirror-hostnames", env: "OPENDEPOT_MIRROR_HOSTNAMES", default: DEFAULT_MIRROR_HOSTNAMES.join(","), description: "Provider source hostnames the network mirror answers for, comma-separated" },
     { name: "log-level", env: "OPENDEPOT_LOG_LEVEL", default: "info", description: "debug, info, warn or error" },
+    ...UI_FLAGS,
   ];
 }
 
@@ -82,6 +85,8 @@ export interface RegistryServerOptions {
   stats?: DownloadStats;
   /** Who may browse what; default: from `auth`, or public-only when a `gatekeeper` is given. */
   browseAuth?: BrowseAuth;
+  /** The Registry Explorer web UI; off when absent. */
+  ui?: UiSettings;
 }
 
 export async function startRegistryServer(options: RegistryServerOptions) {
@@ -115,7 +120,9 @@ export async function startRegistryServer(options: RegistryServerOptions) {
     },
     options.discovery ?? auth?.discovery,
   );
-  const handle = (request: Request) => app.handle(request);
+  const appHandle = (request: Request) => app.handle(request);
+  const explorer = options.ui ? await createExplorer({ browse, urlKey: options.urlKey, log, publicUrl: options.publicUrl, settings: options.ui, login: (options.discovery ?? auth?.discovery)?.login }) : undefined;
+  const handle = explorer ? explorer.around(appHandle) : appHandle;
   return {
     handle: withRequestPolicy(handle, log),
     listen: (hostname: string, port: number, tls?: { cert: string; key: string }) => listen(handle, { hostname, port, tls }, log),

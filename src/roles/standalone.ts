@@ -14,6 +14,7 @@ import { CONTROLLER_FLAGS, startControllers } from "./controllers.ts";
 import { startAdminApi } from "../kubeapi/admin.ts";
 import { AUTH_FLAGS, authConfigFromFlags } from "../server/auth/config.ts";
 import { STATS_FLAGS, startStats } from "./stats-flags.ts";
+import { uiFromFlags } from "../ui/flags.ts";
 
 export const STANDALONE_FLAGS: FlagSpec[] = [
   { name: "listen", env: "OPENDEPOT_LISTEN", default: "127.0.0.1:8080", description: "Address the registry listens on" },
@@ -64,6 +65,7 @@ export async function runStandalone(flags: Record<string, string | undefined>) {
     auth,
     mirror,
     stats,
+    ui: await uiFromFlags(flags),
   });
   const http = server.listen(hostname, port, tls);
   const admin = adminListen ? await startAdminApi({ store, dataDir, ...adminListen, tokenFile: flags["admin-token-file"], log }) : undefined;
