@@ -17,9 +17,10 @@ export function backParam(ctx: PageContext): string {
 }
 
 function themeSwitch(ctx: PageContext): Html {
-  // Without a choice the OS preference applies; the link offers the opposite of what is most likely shown.
-  const next = ctx.theme === "dark" ? "light" : ctx.theme === "light" ? "dark" : "dark";
-  return html`<a href="/_ui/theme?set=${next}&back=${backParam(ctx)}" data-theme-set="${next}">${next === "dark" ? "Dark theme" : "Light theme"}</a>`;
+  // Both links are rendered; CSS shows the one offering the other theme than the one in effect (the chosen one,
+  // else the OS preference the server cannot know), so the switch is right without any script.
+  const back = backParam(ctx);
+  return html`<a class="theme-to-dark" href="/_ui/theme?set=dark&back=${back}" data-theme-set="dark">Dark theme</a><a class="theme-to-light" href="/_ui/theme?set=light&back=${back}" data-theme-set="light">Light theme</a>`;
 }
 
 function account(ctx: PageContext): Part {

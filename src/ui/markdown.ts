@@ -66,6 +66,11 @@ function markedFor(ctx: ReadmeContext): Marked {
     gfm: true,
     async: false,
     renderer: {
+      // README headings sit under the page's h1 and the README card's h2.
+      heading(this: { parser: { parseInline(t: Tokens.Generic[]): string } }, { tokens, depth }: Tokens.Heading) {
+        const level = Math.min(6, depth + 2);
+        return `<h${level}>${this.parser.parseInline(tokens)}</h${level}>\n`;
+      },
       html({ text }: Tokens.HTML | Tokens.Tag) {
         return `<span class="raw-html">${escapeHtml(text)}</span>`;
       },
@@ -85,9 +90,9 @@ function markedFor(ctx: ReadmeContext): Marked {
         const language = (lang ?? "").trim().split(/\s+/)[0]!.toLowerCase();
         if (HCL_LANGS.has(language)) {
           const code = ctx.source ? rewriteSources(text, ctx.source) : text;
-          return `<pre class="code hcl"><code data-lang="${escapeHtml(language)}">${highlightHcl(code)}</code></pre>\n`;
+          return `<pre class="code hcl" tabindex="0"><code data-lang="${escapeHtml(language)}">${highlightHcl(code)}</code></pre>\n`;
         }
-        return `<pre class="code"><code>${escapeHtml(text)}</code></pre>\n`;
+        return `<pre class="code" tabindex="0"><code>${escapeHtml(text)}</code></pre>\n`;
       },
     },
   });

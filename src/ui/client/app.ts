@@ -12,12 +12,9 @@ function themes() {
     link.addEventListener("click", (e) => {
       e.preventDefault();
       const mode = link.dataset.themeSet === "dark" ? "dark" : "light";
-      document.documentElement.dataset.theme = mode;
+      document.documentElement.dataset.theme = mode; // CSS now shows the other link
       document.cookie = `opendepot_color_mode=${mode}; Path=/; Max-Age=31536000; SameSite=Lax`;
-      const next = mode === "dark" ? "light" : "dark";
-      link.dataset.themeSet = next;
-      link.textContent = next === "dark" ? "Dark theme" : "Light theme";
-      link.href = `/_ui/theme?set=${next}&back=${encodeURIComponent(location.pathname + location.search)}`;
+      document.querySelector<HTMLAnchorElement>(`a[data-theme-set="${mode === "dark" ? "light" : "dark"}"]`)?.focus();
     });
   }
 }

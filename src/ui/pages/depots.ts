@@ -10,10 +10,10 @@ import { page } from "../layout.ts";
 import { resourceHref, scanChips, syncChip, withParams } from "./parts.ts";
 
 const MAX_NODES_PER_COLUMN = 300;
-const NODE_W = 210;
+const NODE_W = 190;
 const NODE_H = 34;
 const GAP = 12;
-const COLS = [20, 340, 660];
+const COLS = [10, 240, 470];
 
 interface Node {
   id: string;
@@ -56,7 +56,7 @@ ${l.edges.map(({ from, to }) => {
     const mid = (x1 + x2) / 2;
     return html`<path class="edge" d="M${x1} ${y1} C${mid} ${y1} ${mid} ${y2} ${x2} ${y2}" aria-hidden="true"/>`;
   })}
-${l.nodes.map((n) => html`<a class="node ${n.kind}${n.id === focus ? " selected" : ""}" href="${withParams(url, { focus: n.id })}" data-node="${n.id}" aria-label="${n.kind} ${n.label} (${n.sub})"><rect x="${n.x}" y="${n.y}" width="${NODE_W}" height="${NODE_H}" rx="6"/><text x="${n.x + 8}" y="${n.y + 15}">${trim(n.label, 28)}</text><text x="${n.x + 8}" y="${n.y + 28}" font-size="10">${trim(n.sub, 34)}</text></a>`)}
+${l.nodes.map((n) => html`<a class="node ${n.kind}${n.id === focus ? " selected" : ""}" href="${withParams(url, { focus: n.id })}" data-node="${n.id}"><rect x="${n.x}" y="${n.y}" width="${NODE_W}" height="${NODE_H}" rx="6"/><text x="${n.x + 8}" y="${n.y + 15}">${trim(n.label, 28)}</text><text x="${n.x + 8}" y="${n.y + 28}" font-size="10">${trim(n.sub, 34)}</text></a>`)}
 </svg>${l.truncated ? html`<p class="meta">Showing the first ${MAX_NODES_PER_COLUMN} of each column; pick a namespace to narrow it.</p>` : ""}`;
 }
 

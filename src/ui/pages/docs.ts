@@ -88,14 +88,14 @@ export function showDefault(i: DocInput): string {
 
 function inputsTable(inputs: DocInput[], caption: string): Part {
   if (!inputs.length) return html`<p class="meta">No inputs.</p>`;
-  return html`<div class="table-wrap"><table class="data"><caption class="visually-hidden">${caption}</caption>
+  return html`<div class="table-wrap" tabindex="0"><table class="data"><caption class="visually-hidden">${caption}</caption>
 <thead><tr><th scope="col">Name</th><th scope="col">Type</th><th scope="col">Description</th><th scope="col">Default</th><th scope="col">Required</th></tr></thead>
 <tbody>${inputs.map((i) => html`<tr><td><code>${i.name}</code>${i.sensitive ? html` <span class="chip warn">sensitive</span>` : ""}</td><td><code>${i.type ?? "any"}</code></td><td>${i.description ?? ""}</td><td><code>${showDefault(i)}</code></td><td>${i.required ? "yes" : "no"}</td></tr>`)}</tbody></table></div>`;
 }
 
 function outputsTable(outputs: DocOutput[], caption: string): Part {
   if (!outputs.length) return html`<p class="meta">No outputs.</p>`;
-  return html`<div class="table-wrap"><table class="data"><caption class="visually-hidden">${caption}</caption>
+  return html`<div class="table-wrap" tabindex="0"><table class="data"><caption class="visually-hidden">${caption}</caption>
 <thead><tr><th scope="col">Name</th><th scope="col">Description</th></tr></thead>
 <tbody>${outputs.map((o) => html`<tr><td><code>${o.name}</code>${o.sensitive ? html` <span class="chip warn">sensitive</span>` : ""}</td><td>${o.description ?? ""}</td></tr>`)}</tbody></table></div>`;
 }
@@ -149,7 +149,7 @@ export function compareSection(from: string, to: string, a: unknown, b: unknown)
   const d = diffDocs(da, db);
   const none = !d.inputs.added.length && !d.inputs.removed.length && !d.inputs.changed.length && !d.outputs.added.length && !d.outputs.removed.length;
   if (none) return html`<p role="status">Inputs and outputs are the same in ${from} and ${to}.</p>`;
-  return html`<div class="table-wrap"><table class="data"><caption>What changed from ${from} to ${to}</caption>
+  return html`<div class="table-wrap" tabindex="0"><table class="data"><caption>What changed from ${from} to ${to}</caption>
 <thead><tr><th scope="col">Change</th><th scope="col">Name</th><th scope="col">${from}</th><th scope="col">${to}</th></tr></thead><tbody>
 ${d.inputs.added.map((i) => html`<tr><td class="added">Input added</td><td><code>${i.name}</code></td><td>—</td><td><code>${i.type ?? "any"}</code>${i.required ? " (required)" : html` = <code>${showDefault(i)}</code>`}</td></tr>`)}
 ${d.inputs.removed.map((i) => html`<tr><td class="removed">Input removed</td><td><code>${i.name}</code></td><td><code>${i.type ?? "any"}</code></td><td>—</td></tr>`)}

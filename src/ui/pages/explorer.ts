@@ -66,11 +66,11 @@ export function explorerPage(deps: BrowseDeps, ctx: PageContext, f: ExplorerQuer
 <div class="layout">
 <aside class="panel" aria-label="Filters">
 <form class="filters" method="get" action="/" data-live-search role="search">
-<label for="q">Search</label>
-<input type="search" id="q" name="q" value="${f.q ?? ""}" placeholder="Name, namespace, provider…" autocomplete="off">
-<label for="namespace">Namespace</label>
-<select id="namespace" name="namespace"><option value="">All namespaces</option>${namespaces.map((n) => html`<option value="${n.name}"${n.name === f.namespace ? html` selected` : ""}>${n.name}${n.public ? " (public)" : ""}</option>`)}</select>
-<fieldset><legend>Kind</legend>
+<label for="q" class="wide">Search</label>
+<input class="wide" type="search" id="q" name="q" value="${f.q ?? ""}" placeholder="Name, namespace, provider…" autocomplete="off">
+<label for="namespace" class="wide">Namespace</label>
+<select class="wide" id="namespace" name="namespace"><option value="">All namespaces</option>${namespaces.map((n) => html`<option value="${n.name}"${n.name === f.namespace ? html` selected` : ""}>${n.name}${n.public ? " (public)" : ""}</option>`)}</select>
+<fieldset class="wide"><legend>Kind</legend>
 ${[["", "All"], ["module", "Modules"], ["provider", "Providers"]].map(([v, label]) => html`<label class="radio"><input type="radio" name="kind" value="${v}"${(f.kind ?? "") === v ? html` checked` : ""}> ${label}</label>`)}
 </fieldset>
 <label for="sort_by">Sort by</label>
@@ -79,7 +79,7 @@ ${[["", "All"], ["module", "Modules"], ["provider", "Providers"]].map(([v, label
 <select id="sort_dir" name="sort_dir">${options([["asc", "Ascending"], ["desc", "Descending"]], f.sortDir)}</select>
 <label for="page_size">Per page</label>
 <select id="page_size" name="page_size">${options(PAGE_SIZES, String(f.pageSize))}</select>
-<p><button type="submit">Apply</button> <a href="/">Reset</a></p>
+<p class="wide"><button type="submit">Apply</button> <a href="/">Reset</a></p>
 </form>
 </aside>
 <section id="results" aria-label="Results" aria-live="polite">${explorerResults(deps, ctx, f)}</section>

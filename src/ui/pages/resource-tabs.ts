@@ -39,13 +39,13 @@ ${platformSelect("os", "OS", result.availableOS)}${platformSelect("arch", "Arch"
 <div><label for="v-size">Rows</label><select id="v-size" name="page_size" data-autosubmit>${options(PAGE_SIZES, String(filters.pageSize))}</select></div>
 <button type="submit">Filter</button></form>
 <p class="meta" role="status">${formatNumber(result.totalCount)} ${result.totalCount === 1 ? "version" : "versions"}</p>
-${result.items.length ? html`<div class="table-wrap"><table class="data"><caption class="visually-hidden">Versions</caption><thead><tr><th scope="col">Version</th><th scope="col">Sync</th>${d.kind === "provider" ? html`<th scope="col">Platform</th>` : ""}<th scope="col">Findings</th><th scope="col">Downloads</th><th scope="col">Size</th><th scope="col">Last scanned</th><th scope="col">Checksum</th></tr></thead><tbody>${rows}</tbody></table></div>` : html`<p>No versions match the current filters.</p>`}
+${result.items.length ? html`<div class="table-wrap" tabindex="0"><table class="data"><caption class="visually-hidden">Versions</caption><thead><tr><th scope="col">Version</th><th scope="col">Sync</th>${d.kind === "provider" ? html`<th scope="col">Platform</th>` : ""}<th scope="col">Findings</th><th scope="col">Downloads</th><th scope="col">Size</th><th scope="col">Last scanned</th><th scope="col">Checksum</th></tr></thead><tbody>${rows}</tbody></table></div>` : html`<p>No versions match the current filters.</p>`}
 ${pager(ctx.url, { page: result.page, pageSize: result.pageSize, total: result.totalCount, label: "Version pages" })}</div>`;
 }
 
 function findingsTable(findings: SecurityFinding[] | undefined, caption: string): Part {
   if (!findings?.length) return html`<p>No findings.</p>`;
-  return html`<div class="table-wrap"><table class="data"><caption class="visually-hidden">${caption}</caption><thead><tr><th scope="col">Severity</th><th scope="col">ID</th><th scope="col">Package</th><th scope="col">Installed</th><th scope="col">Fixed in</th><th scope="col">Title</th></tr></thead>
+  return html`<div class="table-wrap" tabindex="0"><table class="data"><caption class="visually-hidden">${caption}</caption><thead><tr><th scope="col">Severity</th><th scope="col">ID</th><th scope="col">Package</th><th scope="col">Installed</th><th scope="col">Fixed in</th><th scope="col">Title</th></tr></thead>
 <tbody>${findings.map((f) => html`<tr><td class="sev-${f.severity.toLowerCase()}">${f.severity}</td><td><code>${f.vulnerabilityID}</code></td><td>${f.pkgName}</td><td>${f.installedVersion}</td><td>${f.fixedVersion ?? "—"}</td><td>${f.title ?? ""}</td></tr>`)}</tbody></table></div>`;
 }
 

@@ -36,7 +36,7 @@ function sidePanels(d: BrowseResourceDetail, ctx: PageContext, version: string |
   const snippet = usageSnippet(d, ctx.host, version);
   return html`<div class="side">
 <section class="panel" aria-labelledby="usage-h"><div class="copy-row"><h2 id="usage-h">Usage</h2><button type="button" class="secondary" data-copy="usage-snippet" hidden>Copy</button></div>
-<pre><code id="usage-snippet">${snippet}</code></pre><p id="usage-snippet-status" class="meta" role="status"></p></section>
+<pre tabindex="0"><code id="usage-snippet">${snippet}</code></pre><p id="usage-snippet-status" class="meta" role="status"></p></section>
 <section class="panel" aria-labelledby="overview-h"><h2 id="overview-h">Overview</h2>${facts([
     ["Namespace", d.namespace],
     ["Kind", kindLabel(d)],

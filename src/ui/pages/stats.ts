@@ -23,7 +23,7 @@ ${series.map((d, i) => {
   })}
 ${series.length ? html`<text x="0" y="${h + 16}">${series[0]!.date}</text><text x="${w}" y="${h + 16}" text-anchor="end">${series.at(-1)!.date}</text>` : ""}
 </svg><figcaption class="meta">Downloads per UTC day.</figcaption></figure>
-<details><summary>Downloads per day as a table</summary><div class="table-wrap"><table class="data"><thead><tr><th scope="col">Day</th><th scope="col">Downloads</th></tr></thead><tbody>${series.map((d) => html`<tr><td>${d.date}</td><td>${d.count}</td></tr>`)}</tbody></table></div></details>`;
+<details><summary>Downloads per day as a table</summary><div class="table-wrap" tabindex="0"><table class="data"><thead><tr><th scope="col">Day</th><th scope="col">Downloads</th></tr></thead><tbody>${series.map((d) => html`<tr><td>${d.date}</td><td>${d.count}</td></tr>`)}</tbody></table></div></details>`;
 }
 
 function healthBar(s: BrowseStats): Html {
@@ -47,7 +47,7 @@ export function statsPage(deps: BrowseDeps, ctx: PageContext): Html {
 <ul class="cards">${card("Modules", formatNumber(s.totalModules))}${card("Providers", formatNumber(s.totalProviders))}${card("Versions", formatNumber(s.totalVersions))}${card("Depots", formatNumber(s.totalDepots))}${card("Storage used", formatBytes(s.totalStorageBytes))}${card("Total downloads", formatNumber(s.totalDownloads))}</ul>
 <div class="detail"><div>
 <section class="panel"><h2>Downloads, last 30 days</h2>${downloadsChart(s)}</section>
-<section class="panel"><h2>Most downloaded</h2>${s.mostDownloaded.length ? html`<div class="table-wrap"><table class="data"><thead><tr><th scope="col">Resource</th><th scope="col">Version</th><th scope="col">Downloads</th><th scope="col">Last</th></tr></thead><tbody>${s.mostDownloaded.map((m) => html`<tr><td><a href="${resourceHref(m)}">${m.namespace}/${m.name}</a> <span class="meta">${m.kind}</span></td><td>${m.version}</td><td>${formatNumber(m.downloadCount)}</td><td>${formatDate(m.lastDownloadedAt)}</td></tr>`)}</tbody></table></div>` : html`<p>No downloads yet.</p>`}</section>
+<section class="panel"><h2>Most downloaded</h2>${s.mostDownloaded.length ? html`<div class="table-wrap" tabindex="0"><table class="data"><thead><tr><th scope="col">Resource</th><th scope="col">Version</th><th scope="col">Downloads</th><th scope="col">Last</th></tr></thead><tbody>${s.mostDownloaded.map((m) => html`<tr><td><a href="${resourceHref(m)}">${m.namespace}/${m.name}</a> <span class="meta">${m.kind}</span></td><td>${m.version}</td><td>${formatNumber(m.downloadCount)}</td><td>${formatDate(m.lastDownloadedAt)}</td></tr>`)}</tbody></table></div>` : html`<p>No downloads yet.</p>`}</section>
 </div><div class="side">
 <section class="panel"><h2>Sync health</h2>${healthBar(s)}</section>
 <section class="panel"><h2>Security posture</h2><ul class="chips">${SEVERITY_ORDER.map((k) => html`<li><span class="chip sev-${k}">${s.securityPosture[k]} ${k}</span></li>`)}</ul><p class="meta">${s.securityPosture.totalAffectedResources} affected versions</p></section>
