@@ -130,7 +130,7 @@ export interface UiRegistry {
   stop(): Promise<void>;
 }
 
-export async function startUiRegistry(options: { oidc?: { issuer: string; clientId: string } } = {}): Promise<UiRegistry> {
+export async function startUiRegistry(options: { oidc?: { issuer: string; clientId: string; token: () => Promise<string> } } = {}): Promise<UiRegistry> {
   const upstreams = await startSampleUpstreams();
   upstreams.github.addRepo("acme", "network", { releases: ["v1.0.0", "v2.0.0"], files: networkFiles });
   upstreams.github.addRepo("acme", "hostile", { releases: ["v0.1.0"], files: { "README.md": HOSTILE_README, "main.tf": 'output "x" {\n  value = 1\n}\n' } });
@@ -154,16 +154,21 @@ export async function startUiRegistry(options: { oidc?: { issuer: string; client
   };
   // Browse with the registry's own anonymous view when there is one; in OIDC mode, the public view.
   const detail = async (ns: string, kind: string, name: string) => {
-    const r = (await fetch(`${url}/opendepot/ui/v1/resources/${ns}/${kind}/${name}`, options.oidc ? { headers: { authorization: "Bearer none" } } : {})) as JsonResponse;
+    const r = (await fetch(`${url}/opendepot/ui/v1/resources/${ns}/${kind}/${name}`, options.oidc ? { headers: { authorization: `Bearer ${await options.oidc.token()}` } } : {})) as JsonResponse;
     return r.status === 200 ? r.json() : undefined;
   };
+  const synced = (ns: string, kind: string, name: string, n: number) =>
+    waitFor(async () => {
+      const d = await detail(ns, kind, name);
+      return d && d.versions.length >= n && d.versions.every((v: { synced: boolean }) => v.synced);
+    }, 90_000, `${kind} ${name} to sync`, 250);
   if (!options.oidc) {
-    for (const [kind, name, n] of [["module", "network", 2], ["module", "hostile", 1], ["module", "terraform-aws-vpc", 2], ["provider", "random", 2]] as const) {
-      await waitFor(async () => {
-        const d = await detail("default", kind, name);
-        return d && d.versions.length >= n && d.versions.every((v: { synced: boolean }) => v.synced);
-      }, 90_000, `${kind} ${name} to sync`, 250);
-    }
+    for (const [kind, name, n] of [["module", "network", 2], ["module", "hostile", 1], ["module", "terraform-aws-vpc", 2], ["provider", "random", 2]] as const) await synced("default", kind, name, n);
+  } else {
+    await synced("default", "module", "network", 2);
+    await synced("team", "module", "secret-vault", 1);
+    // Not visible to the test's user (that is the point), so asked of the store through kubectl.
+    await waitFor(async () => (await kubectl(["get", "modules.opendepot.defdev.io", "unbound-thing", "-n", "team", "-o", "jsonpath={.status.synced}"])) === "true", 90_000, "unbound-thing to sync", 250);
   }
   // Documentation and scan findings, as their producers write them.
   const docs = Object.entries(NETWORK_DOCS).map(([v, body]) => ({
