@@ -126,7 +126,7 @@ describe("answers", () => {
     expect(theme.headers.get("location")).toBe("/stats");
     expect(theme.headers.get("set-cookie")).toContain("opendepot_color_mode=dark");
     expect((await get(withUi, "/_ui/theme?set=dark&back=https%3A%2F%2Fevil.example")).headers.get("location")).toBe("/");
-    expect((await get(withUi, "/", { cookie: "opendepot_color_mode=dark" }).then((r) => r.text()))).toContain('<html lang="en" data-theme="dark">');
+    expect(await (await get(withUi, "/", { cookie: "opendepot_color_mode=dark" })).text()).toContain('<html lang="en" data-theme="dark">');
   });
 
   test("without OIDC there is no sign-in link and /auth/login is a 503 with the reason", async () => {

@@ -5,6 +5,13 @@ import type { Browser } from "playwright-core";
 import { launchChromium, newContext, screenshot, seriousViolations, watchPage, type AxeViolation } from "./browser.ts";
 import { startUiRegistry, type UiRegistry } from "./ui-registry.ts";
 
+// Callbacks passed to page.evaluate run in the browser; the project's TypeScript lib has no DOM, so the few
+// browser globals they touch are declared here (module-local).
+declare const document: any;
+declare const navigator: any;
+declare function matchMedia(q: string): { matches: boolean };
+declare function getComputedStyle(e: unknown): { backgroundColor: string };
+
 let registry: UiRegistry;
 let browser: Browser;
 

@@ -6,6 +6,14 @@ import type { Browser, Page } from "playwright-core";
 import { launchChromium, newContext, watchPage } from "./browser.ts";
 import { startUiRegistry, type UiRegistry } from "./ui-registry.ts";
 
+// Callbacks passed to page.evaluate run in the browser; the project's TypeScript lib has no DOM, so the few
+// browser globals they touch are declared here (module-local).
+declare const document: any;
+declare const navigator: any;
+declare function matchMedia(q: string): { matches: boolean };
+declare function getComputedStyle(e: unknown): { backgroundColor: string };
+type HTMLElement = any;
+
 let registry: UiRegistry;
 let browser: Browser;
 

@@ -102,7 +102,7 @@ describe("signed in with the fixture provider", () => {
     await page.goto("/");
     // Without a session: what the browse API shows a valid token without groups — the public resources.
     const anonymous = await page.locator("#results .card h3").allTextContents();
-    const noGroups = await (await fetch(`${registry.url}/opendepot/ui/v1/resources?page_size=100`, { headers: { authorization: `Bearer ${await idp.mint({ sub: "nobody", aud: CLIENT })}` } })).json();
+    const noGroups = await (await fetch(`${registry.url}/opendepot/ui/v1/resources?page_size=100`, { headers: { authorization: `Bearer ${await idp.mint({ sub: "nobody", aud: CLIENT })}` } })).json() as { items: { name: string }[] };
     expect([...anonymous].sort()).toEqual(noGroups.items.map((i: { name: string }) => i.name).sort());
     expect(anonymous).toContain("network");
     expect(anonymous).not.toContain("secret-vault");
@@ -121,7 +121,7 @@ describe("signed in with the fixture provider", () => {
     expect(names).toContain("secret-vault");
     expect(names).not.toContain("unbound-thing");
     // Exactly what the browse API lists for the same user.
-    const api = await (await fetch(`${registry.url}/opendepot/ui/v1/resources?page_size=100`, { headers: { authorization: `Bearer ${await userToken()}` } })).json();
+    const api = await (await fetch(`${registry.url}/opendepot/ui/v1/resources?page_size=100`, { headers: { authorization: `Bearer ${await userToken()}` } })).json() as { items: { name: string }[] };
     expect([...names].sort()).toEqual(api.items.map((i: { name: string }) => i.name).sort());
 
     await page.getByRole("link", { name: "secret-vault" }).click();
