@@ -5,7 +5,7 @@ import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ModuleObject, ProviderObject } from "../api/kinds.ts";
-import { API_VERSION } from "../api/meta.ts";
+import { API_VERSION, type KubeObject } from "../api/meta.ts";
 import { silentLogger } from "../log.ts";
 import { startRegistryServer } from "../roles/registry-server.ts";
 import { storageFactory } from "../storage/factory.ts";
@@ -28,6 +28,8 @@ beforeAll(async () => {
   await store.create<ModuleObject>({ apiVersion: API_VERSION, kind: "Module", metadata: { name: "network", namespace: "default" }, spec: { moduleConfig: { provider: "aws", repoOwner: "acme" }, versions: [{ version: "v1.2.0" }] } });
   await store.create<ProviderObject>({ apiVersion: API_VERSION, kind: "Provider", metadata: { name: "widget", namespace: "default" }, spec: { providerConfig: { namespace: "acme" }, versions: [{ version: "2.1.0" }] } });
   await publishSampleRegistry(store, storageFor);
+  await store.create<KubeObject>({ apiVersion: "v1", kind: "Namespace", metadata: { name: "paging" } });
+  for (let i = 0; i < 25; i++) await store.create<ModuleObject>({ apiVersion: API_VERSION, kind: "Module", metadata: { name: `m-${String(i).padStart(2, "0")}`, namespace: "paging" }, spec: { moduleConfig: { provider: "aws", repoOwner: "acme" }, versions: [] } });
   const base = { store, storageFor, signer: { keyId: "0", publicKeyArmored: "", sign: async () => new Uint8Array([0x88]) }, urlKey: new Uint8Array(32).fill(5), urlTtlSeconds: 600, log: silentLogger };
   withUi = await startRegistryServer({ ...base, ui: (await uiFromFlags({}))! });
   withoutUi = await startRegistryServer(base);
@@ -127,6 +129,22 @@ describe("answers", () => {
     expect(theme.headers.get("set-cookie")).toContain("opendepot_color_mode=dark");
     expect((await get(withUi, "/_ui/theme?set=dark&back=https%3A%2F%2Fevil.example")).headers.get("location")).toBe("/");
     expect(await (await get(withUi, "/", { cookie: "opendepot_color_mode=dark" })).text()).toContain('<html lang="en" data-theme="dark">');
+  });
+
+  test("Explorer pagination: pages of page_size, Previous/Next links that keep the filters", async () => {
+    const cards = (html: string) => [...html.matchAll(/<h3><a href="\/paging\/module\/(m-\d+)">/g)].map((m) => m[1]);
+    const first = await (await get(withUi, "/?namespace=paging&page_size=12")).text();
+    expect(cards(first)).toEqual(Array.from({ length: 12 }, (_, i) => `m-${String(i).padStart(2, "0")}`));
+    expect(first).toContain("25 results");
+    expect(first).toContain("Page 1 of 3");
+    expect(first).toContain('href="/?namespace=paging&amp;page_size=12&amp;page=2" rel="next"');
+    const last = await (await get(withUi, "/?namespace=paging&page_size=12&page=3&sort_dir=desc")).text();
+    expect(cards(last)).toEqual(["m-00"]);
+    expect(last).toContain('rel="prev"');
+    expect(last).not.toContain('rel="next"');
+    const fragment = await (await get(withUi, "/?namespace=paging&q=m-2&fragment=results")).text();
+    expect(fragment.startsWith("<p")).toBe(true); // only the results, for search-as-you-type
+    expect(cards(fragment)).toEqual(["m-20", "m-21", "m-22", "m-23", "m-24"]);
   });
 
   test("without OIDC there is no sign-in link and /auth/login is a 503 with the reason", async () => {
