@@ -67,7 +67,7 @@ for (const theme of ["light", "dark"] as const) {
       await context.close();
     }
     expect(found).toEqual({});
-  }, 120_000);
+  }, 240_000);
 }
 
 test("the chosen theme (cookie) wins over the OS preference and is announced by the switch", async () => {
