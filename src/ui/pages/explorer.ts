@@ -6,7 +6,7 @@ import type { BrowseDeps } from "../../server/browse/routes.ts";
 import type { PageContext } from "../context.ts";
 import { html, type Html } from "../html.ts";
 import { page } from "../layout.ts";
-import { formatNumber, kindLabel, options, pager, resourceHref, scanChips, syncChip } from "./parts.ts";
+import { formatNumber, kindLabel, options, pager, resourceHref, scanChips, syncChip, withParams } from "./parts.ts";
 
 const SORTS = [["name", "Name"], ["namespace", "Namespace"], ["latest_version", "Latest version"], ["last_scanned", "Last scanned"]] as [string, string][];
 const PAGE_SIZES = ["12", "24", "48", "96"];
@@ -51,7 +51,7 @@ ${r.public ? html`<li><span class="chip">Public</span></li>` : ""}
 
 export function explorerResults(deps: BrowseDeps, ctx: PageContext, f: ExplorerQuery): Html {
   const result = deps.model.resources(ctx.vis, { q: f.q, namespaces: f.namespace ? [f.namespace] : undefined, kind: f.kind, sortBy: f.sortBy, sortDir: f.sortDir, page: f.page, pageSize: f.pageSize });
-  const summary = html`<p class="meta" role="status">${formatNumber(result.totalCount)} ${result.totalCount === 1 ? "result" : "results"}</p>`;
+  const summary = html`<p class="meta"><span role="status">${formatNumber(result.totalCount)} ${result.totalCount === 1 ? "result" : "results"}</span> · <a href="${withParams(ctx.url, {})}">Refresh</a></p>`;
   if (!result.items.length) {
     return html`${summary}<div class="panel empty"><p><strong>No modules or providers match.</strong></p>
 <p>A resource is listed for everyone when both it and its namespace carry the label <code>opendepot.defdev.io/public=true</code>.${ctx.signIn && !ctx.user ? html` <a href="/auth/login">Sign in</a> to see what your groups are granted.` : ""}</p></div>`;
