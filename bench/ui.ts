@@ -55,7 +55,7 @@ const server = await startRegistryServer({
   ui: (await uiFromFlags({}))!,
 });
 
-const percentile = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
+const percentile = (xs: number[], p: number): number => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))] ?? NaN;
 const rows: Record<string, string | number>[] = [];
 for (const path of ["/", "/?q=module-99", "/?sort_by=latest_version&sort_dir=desc&page=20", `/${NS}/module/module-5`, `/${NS}/module/module-5?tab=versions`, "/stats", "/depots"]) {
   const once = async () => {
@@ -86,18 +86,19 @@ for (let i = 0; i < VISITS; i++) {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } }); // fresh: a first visit
   const page = await context.newPage();
   await page.goto(`${url}/`, { waitUntil: "load" });
+  await page.waitForFunction(`performance.getEntriesByType("paint").some((p) => p.name === "first-contentful-paint")`);
   visits.push(
     (await page.evaluate(`(() => {
       const nav = performance.getEntriesByType("navigation")[0];
       const res = performance.getEntriesByType("resource");
       const paint = Object.fromEntries(performance.getEntriesByType("paint").map((p) => [p.name, p.startTime]));
-      return { bytes: nav.transferSize + res.reduce((n, r) => n + r.transferSize, 0), documentBytes: nav.transferSize, fp: paint["first-paint"], fcp: paint["first-contentful-paint"], dcl: nav.domContentLoadedEventEnd };
+      return { bytes: nav.transferSize + res.reduce((n, r) => n + r.transferSize, 0), documentBytes: nav.transferSize, fp: paint["first-paint"] ?? NaN, fcp: paint["first-contentful-paint"], dcl: nav.domContentLoadedEventEnd };
     })()`)) as (typeof visits)[number],
   );
   await context.close();
 }
 await browser.close();
-const median = (k: keyof (typeof visits)[number]) => percentile(visits.map((v) => v[k]), 50);
+const median = (k: keyof (typeof visits)[number]) => percentile(visits.map((v) => v[k]).filter((x) => Number.isFinite(x)), 50) ?? NaN;
 console.log(`\nFirst visit of / in Chromium on loopback (median of ${VISITS} fresh contexts)`);
 console.log(table([{ "transferred bytes": median("bytes"), "document bytes": median("documentBytes"), "first paint ms": median("fp").toFixed(1), "first contentful paint ms": median("fcp").toFixed(1), "DOMContentLoaded ms": median("dcl").toFixed(1) }]));
 await http.stop(true);
