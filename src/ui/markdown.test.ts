@@ -99,3 +99,11 @@ test("very large READMEs are truncated, not rendered whole", () => {
   expect(out).toContain("README truncated");
   expect(out.length).toBeLessThan(530 * 1024);
 });
+
+test("the cached renderer gives the same markup, per context", async () => {
+  const { renderReadmeCached } = await import("./markdown.ts");
+  const md = "[g](docs/g.md)";
+  expect(renderReadmeCached(md, ctx)).toBe(renderReadme(md, ctx));
+  expect(renderReadmeCached(md, { ...ctx, ref: "v2.0.0" })).toContain("/blob/v2.0.0/docs/g.md");
+  expect(renderReadmeCached(md, ctx)).toContain("/blob/v1.2.0/docs/g.md");
+});

@@ -98,6 +98,21 @@ function markedFor(ctx: ReadmeContext): Marked {
   });
 }
 
+const MEMO_ENTRIES = 256;
+const memo = new Map<string, string>();
+
+/** renderReadme, remembered per (README, context): a README changes only with a new Version. */
+export function renderReadmeCached(markdown: string, ctx: ReadmeContext): string {
+  const key = `${Bun.hash(markdown)}|${markdown.length}|${ctx.repoUrl}|${ctx.ref}|${ctx.source?.address}|${ctx.source?.names.join(",")}`;
+  let out = memo.get(key);
+  if (out === undefined) {
+    out = renderReadme(markdown, ctx);
+    if (memo.size >= MEMO_ENTRIES) memo.clear();
+    memo.set(key, out);
+  }
+  return out;
+}
+
 export function renderReadme(markdown: string, ctx: ReadmeContext = {}): string {
   const text = markdown.length > MAX_README_CHARS ? `${markdown.slice(0, MAX_README_CHARS)}\n\n…(README truncated)` : markdown;
   return markedFor(ctx).parse(text, { async: false }) as string;

@@ -7,7 +7,7 @@ import type { BrowseResourceDetail, BrowseKind } from "../../server/browse/types
 import type { PageContext } from "../context.ts";
 import { attr, html, trusted, type Html, type Part } from "../html.ts";
 import { page } from "../layout.ts";
-import { renderReadme } from "../markdown.ts";
+import { renderReadmeCached } from "../markdown.ts";
 import { compareSection, documentationSection } from "./docs.ts";
 import { bare, formatDate, formatNumber, kindLabel, resourceHref, scanChips, syncChip, withParams } from "./parts.ts";
 import { securityTab, versionsTab } from "./resource-tabs.ts";
@@ -124,7 +124,7 @@ export function resourcePage(deps: BrowseDeps, ctx: PageContext, kind: BrowseKin
   switch (tab) {
     case "overview":
       content = html`<div class="detail"><div>${versionSwitcher(d, ctx, tab, version)}<section class="panel readme" aria-labelledby="readme-h"><h2 id="readme-h">README${d.documentationVersion ? html` <span class="meta">(${d.documentationVersion})</span>` : ""}</h2>
-${d.readmeContent ? trusted(renderReadme(d.readmeContent, readmeContext(d, ctx))) : html`<p class="meta">${kind === "module" ? "No README for this version." : "Providers have no README."}</p>`}</section></div>${sidePanels(d, ctx, version)}</div>`;
+${d.readmeContent ? trusted(renderReadmeCached(d.readmeContent, readmeContext(d, ctx))) : html`<p class="meta">${kind === "module" ? "No README for this version." : "Providers have no README."}</p>`}</section></div>${sidePanels(d, ctx, version)}</div>`;
       break;
     case "docs":
       content = html`${versionSwitcher(d, ctx, tab, version)}${documentationSection(d.documentation, d.documentationVersion)}`;
