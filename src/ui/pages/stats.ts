@@ -15,14 +15,13 @@ function downloadsChart(s: BrowseStats): Html {
   const w = 720;
   const h = 180;
   const bw = w / Math.max(1, series.length);
-  return html`<figure><svg role="img" aria-labelledby="chart-title" viewBox="0 0 ${w} ${h + 24}" width="100%" preserveAspectRatio="xMidYMid meet" xmlns="http://www.w3.org/2000/svg"><title id="chart-title">Downloads per day over the last ${series.length} days; highest ${max}</title>
+  return html`<figure><svg role="img" aria-labelledby="chart-title" viewBox="0 0 ${w} ${h + 2}" width="100%" preserveAspectRatio="xMidYMid meet" xmlns="http://www.w3.org/2000/svg"><title id="chart-title">Downloads per day over the last ${series.length} days; highest ${max}</title>
 <line class="axis" x1="0" y1="${h}" x2="${w}" y2="${h}"/>
 ${series.map((d, i) => {
     const bh = Math.round((d.count / max) * (h - 10));
     return html`<rect class="bar" x="${(i * bw + 1).toFixed(1)}" y="${h - bh}" width="${Math.max(1, bw - 2).toFixed(1)}" height="${bh}"><title>${d.date}: ${d.count}</title></rect>`;
   })}
-${series.length ? html`<text x="0" y="${h + 16}">${series[0]!.date}</text><text x="${w}" y="${h + 16}" text-anchor="end">${series.at(-1)!.date}</text>` : ""}
-</svg><figcaption class="meta">Downloads per UTC day.</figcaption></figure>
+</svg>${series.length ? html`<div class="axis-labels meta" aria-hidden="true"><span>${series[0]!.date}</span><span>${series.at(-1)!.date}</span></div>` : ""}<figcaption class="meta">Downloads per UTC day.</figcaption></figure>
 <details><summary>Downloads per day as a table</summary><div class="table-wrap" tabindex="0"><table class="data"><thead><tr><th scope="col">Day</th><th scope="col">Downloads</th></tr></thead><tbody>${series.map((d) => html`<tr><td>${d.date}</td><td>${d.count}</td></tr>`)}</tbody></table></div></details>`;
 }
 
