@@ -5,6 +5,7 @@ import { Module, Version, type ModuleObject, type VersionObject } from "../api/k
 import { LABELS, type KubeObject } from "../api/meta.ts";
 import { artifactFileName, moduleArchiveFormat, moduleVersionName, ownerNameFrom } from "../api/naming.ts";
 import type { ResourceStore } from "../store/types.ts";
+import type { StoragePolicy } from "../storage/policy.ts";
 import { lifecycleOf, ownerLabels, type DesiredVersion } from "./children.ts";
 import type { Controller, ControllerManager, ObjectKey } from "./manager.ts";
 import { VersionOwnerController, type WantedVersions } from "./version-owner.ts";
@@ -24,8 +25,8 @@ export class ModuleController extends VersionOwnerController<ModuleObject> imple
   readonly name = MODULE_CONTROLLER;
   readonly watches = [{ kind: Version, map: ownerKeys(LABELS.module) }];
 
-  constructor(store: ResourceStore, manager: ControllerManager) {
-    super(store, manager, Module, LABELS.module, "module", "moduleVersionRefs");
+  constructor(store: ResourceStore, manager: ControllerManager, storagePolicy?: () => StoragePolicy) {
+    super(store, manager, Module, LABELS.module, "module", "moduleVersionRefs", storagePolicy);
   }
 
   protected wanted(module: ModuleObject): WantedVersions {
@@ -47,6 +48,7 @@ export class ModuleController extends VersionOwnerController<ModuleObject> imple
       desired,
       trimmed: new Set(plan.trimmed.map(nameOf)),
       ownerLabel: marks.labels[LABELS.module],
+      storage: { config: config.storageConfig, field: "spec.moduleConfig.storageConfig" },
       refs: (current: ReadonlyMap<string, VersionObject>) => {
         const refs: Record<string, { name: string; fileName?: string }> = {};
         for (const version of plan.keep) {

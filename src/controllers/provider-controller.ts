@@ -5,6 +5,7 @@ import { Provider, Version, type ProviderObject } from "../api/kinds.ts";
 import { LABELS } from "../api/meta.ts";
 import { providerVersionName } from "../api/naming.ts";
 import type { ResourceStore } from "../store/types.ts";
+import type { StoragePolicy } from "../storage/policy.ts";
 import { lifecycleOf, ownerLabels, type DesiredVersion } from "./children.ts";
 import type { Controller, ControllerManager } from "./manager.ts";
 import { ownerKeys } from "./module-controller.ts";
@@ -18,8 +19,8 @@ export class ProviderController extends VersionOwnerController<ProviderObject> i
   readonly name = PROVIDER_CONTROLLER;
   readonly watches = [{ kind: Version, map: ownerKeys(LABELS.provider) }];
 
-  constructor(store: ResourceStore, manager: ControllerManager) {
-    super(store, manager, Provider, LABELS.provider, "provider", "providerVersionRefs");
+  constructor(store: ResourceStore, manager: ControllerManager, storagePolicy?: () => StoragePolicy) {
+    super(store, manager, Provider, LABELS.provider, "provider", "providerVersionRefs", storagePolicy);
   }
 
   protected wanted(provider: ProviderObject): WantedVersions {
@@ -58,6 +59,7 @@ export class ProviderController extends VersionOwnerController<ProviderObject> i
     }
     const trimmed = new Set(plan.trimmed.flatMap((raw) => oses.flatMap((os) => arches.map((arch) => providerVersionName(provider.metadata.name, raw.trim().replace(/^v/i, ""), os, arch)))));
     // With an invalid platform list nothing is desired; keep what exists rather than deleting every build.
-    return { plan, desired, trimmed, ownerLabel: marks.labels[LABELS.provider], hold: problems.length > 0, refs: () => refs };
+    const storage = { config: config.storageConfig, field: "spec.providerConfig.storageConfig" };
+    return { plan, desired, trimmed, ownerLabel: marks.labels[LABELS.provider], storage, hold: problems.length > 0, refs: () => refs };
   }
 }

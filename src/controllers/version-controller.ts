@@ -62,6 +62,7 @@ function failureReason(e: unknown): string {
   if (e instanceof IntegrityError) return "UpstreamVerificationFailed";
   if (e instanceof RepackageError) return "InvalidArchive";
   if (e instanceof ModuleSpecError) return "InvalidSpec";
+  if (e instanceof StorageError && e.kind === "NotAllowed") return "StorageNotAllowed";
   if (e instanceof StorageError) return e.kind === "Credentials" || e.kind === "Denied" ? "StorageAccessDenied" : "StorageError";
   return "FetchFailed";
 }
@@ -128,6 +129,8 @@ export class VersionController implements Controller {
         return { requeueAfterMs: Math.min(this.rehashIntervalMs, review?.requeueAfterMs ?? Infinity) };
       }
     } catch (e) {
+      // Outside the storage policy: nothing was contacted and no credential loaded; the user must change the field.
+      if (e instanceof StorageError && e.kind === "NotAllowed") return this.report(v, { synced: false, syncStatus: describeError(e) }, readiness(false, "StorageNotAllowed", describeError(e)));
       if (e instanceof StorageError && e.kind === "Invalid") return this.report(v, { synced: false, syncStatus: describeError(e) }, readiness(false, "InvalidSpec", describeError(e)));
       throw e;
     }
@@ -151,8 +154,14 @@ export class VersionController implements Controller {
     return documentStoredModule(this.store, v, this.publisher.locate(v), artifactExtension(v) === ".zip" ? "zip" : "tar.gz", log, this.tmpDir);
   }
 
+  /**
+   * Each Version's re-hash comes due a little earlier than the interval, by a fixed share (0–50 %) derived from its
+   * uid: Versions verified together (a first sync, a restart) drift apart, so the scrub runs continuously at a
+   * bounded rate instead of re-reading every object in one burst, and each is still visited within the interval.
+   */
   private rehashDue(v: VersionObject): boolean {
-    return !(Date.parse(v.status?.verifiedAt ?? "") > Date.now() - this.rehashIntervalMs);
+    const spread = (parseInt((v.metadata.uid ?? "").replace(/-/g, "").slice(-6) || "0", 16) / 0xffffff) * 0.5;
+    return !(Date.parse(v.status?.verifiedAt ?? "") > Date.now() - this.rehashIntervalMs * (1 - spread));
   }
 
   private async apply(v: VersionObject, outcome: Outcome, published: PublishedState, log: Logger, signal: AbortSignal): Promise<ScanReview | undefined> {
@@ -220,7 +229,8 @@ export class VersionController implements Controller {
 
   private async reportFailure(v: VersionObject, e: unknown, stillServed: boolean): Promise<void> {
     const what = v.spec.type === "Module" ? "module archive" : "provider archive";
-    const message = `Failed to retrieve ${what}: ${describeError(e)}`;
+    // A storage failure (a full disk, denied credentials) is not an upstream one: say which side failed.
+    const message = `Failed to ${e instanceof StorageError ? "store" : "retrieve"} ${what}: ${describeError(e)}`;
     const reason = failureReason(e);
     await this.report(v, { synced: stillServed, syncStatus: message }, [
       { type: "Ready", status: stillServed ? "True" : "False", reason, message },
@@ -248,7 +258,8 @@ export class VersionController implements Controller {
         const requestedBy = v.metadata.annotations?.[DELETION_REQUESTED_BY_ANNOTATION] ?? "a direct delete of the Version or of its owner";
         log.info("artifact deleted", { fileName: v.spec.fileName, requestedBy });
       } catch (e) {
-        if (!(e instanceof StorageError && e.kind === "Invalid")) throw e; // retried with backoff; Version stays until done
+        // A refused storage target was never written to by us: nothing to delete there.
+        if (!(e instanceof StorageError && (e.kind === "Invalid" || e.kind === "NotAllowed"))) throw e; // retried with backoff; Version stays until done
       }
     }
     await setFinalizers(this.store, Version, v, (v.metadata.finalizers ?? []).filter((f) => f !== FINALIZER));

@@ -7,10 +7,13 @@ import { protocolVersion, unservableName } from "../api/naming.ts";
 import type { Logger } from "../log.ts";
 import type { ObjectCache } from "../store/multi-namespace-cache.ts";
 import type { ResourceStore } from "../store/types.ts";
+import type { StorageConfig } from "../api/types.ts";
+import type { StoragePolicy } from "../storage/policy.ts";
 import { reconcileChildren, RefusedCreates, type DesiredVersion } from "./children.ts";
 import { describeError, readiness, setConditions } from "./conditions.ts";
 import type { ControllerManager, ObjectKey, ReconcileContext } from "./manager.ts";
 import { summarizeVersions } from "./summary.ts";
+import { storageRefusal } from "./storage-check.ts";
 import type { VersionPlan } from "./versions-plan.ts";
 import { patchSpec, patchStatusIfChanged } from "./writes.ts";
 
@@ -26,6 +29,8 @@ export interface WantedVersions {
   ownerLabel: string | undefined;
   /** The spec is unusable as a whole (e.g. an invalid platform list): want nothing, but delete nothing either. */
   hold?: boolean;
+  /** The owner's storageConfig and its field path, checked against the operator's storage policy. */
+  storage: { config: StorageConfig | undefined; field: string };
   /** The `status.*VersionRefs` map, from the Versions as they are after this pass. */
   refs(current: ReadonlyMap<string, VersionObject>): Record<string, unknown>;
 }
@@ -44,6 +49,7 @@ export abstract class VersionOwnerController<O extends VersionOwner> {
     private readonly ownerLabelName: string,
     private readonly what: "module" | "provider",
     private readonly refsField: "moduleVersionRefs" | "providerVersionRefs",
+    private readonly storagePolicy?: () => StoragePolicy,
   ) {
     this.owners = manager.cache<O>(kind);
     this.versions = manager.cache<VersionObject>(Version);
@@ -73,7 +79,8 @@ export abstract class VersionOwnerController<O extends VersionOwner> {
     if (owner.spec.forceSync) await patchSpec(this.store, this.kind, owner, { forceSync: false });
 
     const { plan } = wanted;
-    const summary = summarizeVersions(this.what, [...children.current.values()], { ...plan, invalid: [...plan.invalid, ...children.refused] }, children.foreign);
+    // A storageConfig the operator's policy refuses is reported on the owner itself, naming the field.
+    const summary = storageRefusal(this.storagePolicy, key.namespace, wanted.storage.config, wanted.storage.field) ?? summarizeVersions(this.what, [...children.current.values()], { ...plan, invalid: [...plan.invalid, ...children.refused] }, children.foreign);
     await patchStatusIfChanged(this.store, this.kind, owner, {
       latestVersion: plan.latest ?? null,
       latestServedVersion: plan.keep[0] ? protocolVersion(plan.keep[0]) : null,

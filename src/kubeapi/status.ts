@@ -74,6 +74,7 @@ export function jsonResponse(body: unknown, code = 200, headers: Record<string, 
 }
 
 export function statusResponse(e: ApiError, headers: Record<string, string> = {}): Response {
+  if (e.details?.retryAfterSeconds) headers = { "retry-after": String(e.details.retryAfterSeconds), ...headers };
   return jsonResponse(statusOf(e), e.code, e.code === 401 ? { "www-authenticate": 'Bearer realm="opendepot"', ...headers } : headers);
 }
 

@@ -16,6 +16,7 @@ import type { StorageFor } from "../storage/locate.ts";
 import { VersionScanner } from "../controllers/version-scan.ts";
 import { OpenTofuDocsClient } from "../sources/opentofu-docs.ts";
 import { SCAN_FLAGS, scanSettingsFromFlags } from "./scan-flags.ts";
+import type { StoragePolicy } from "../storage/policy.ts";
 
 export const CONTROLLER_NAMES = ["depot", "module", "provider", "version", "groupbinding"] as const;
 export type ControllerName = (typeof CONTROLLER_NAMES)[number];
@@ -40,6 +41,8 @@ export function parseControllerList(text: string | undefined): ControllerName[] 
 export interface ControllerDeps {
   store: ResourceStore;
   storageFor: StorageFor;
+  /** The operator's storage policy: Modules and Providers outside it report StorageNotAllowed. */
+  storagePolicy?: () => StoragePolicy;
   log: Logger;
   flags: Record<string, string | undefined>;
   namespaces?: string[];
@@ -61,8 +64,8 @@ export function buildManager(names: ControllerName[], deps: ControllerDeps): Con
   });
   const upstreams = new Upstreams(store, { githubApiUrl: flags["github-api-url"], opentofuRegistryUrl: flags["opentofu-registry-url"] });
   if (names.includes("depot")) manager.add(new DepotController(depotStore, manager, { upstreams }));
-  if (names.includes("module")) manager.add(new ModuleController(store, manager));
-  if (names.includes("provider")) manager.add(new ProviderController(store, manager));
+  if (names.includes("module")) manager.add(new ModuleController(store, manager, deps.storagePolicy));
+  if (names.includes("provider")) manager.add(new ProviderController(store, manager, deps.storagePolicy));
   if (names.includes("groupbinding")) manager.add(new GroupBindingController(store, manager));
   if (names.includes("version")) {
     const scan = scanSettingsFromFlags(flags);

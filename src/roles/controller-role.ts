@@ -11,6 +11,8 @@ import { storageFactory } from "../storage/factory.ts";
 import { buildManager, CONTROLLER_FLAGS, CONTROLLER_NAMES, parseControllerList, type ControllerName } from "./controller-manager.ts";
 import { KUBE_FLAGS, kubeFromFlags, onShutdown } from "./kube-flags.ts";
 import { asFieldManager, FIELD_MANAGERS } from "../store/field-manager.ts";
+import { STORAGE_POLICY_FLAGS, storagePolicyFromFlags } from "./storage-policy.ts";
+import { startTempSweeper } from "./temp-sweeper.ts";
 import { ensureKeysSecret } from "./keys-bootstrap.ts";
 
 export const CONTROLLER_ROLE_FLAGS: FlagSpec[] = [
@@ -24,6 +26,7 @@ export const CONTROLLER_ROLE_FLAGS: FlagSpec[] = [
   { name: "retry-period", env: "OPENDEPOT_RETRY_PERIOD", default: "2s", description: "Interval between acquire/renew attempts", check: checks.duration },
   { name: "health-listen", env: "OPENDEPOT_HEALTH_LISTEN", default: "0.0.0.0:8082", description: "Address of /healthz and /readyz (empty disables)", check: checks.listen(true) },
   { name: "default-storage-dir", env: "OPENDEPOT_DEFAULT_STORAGE_DIR", description: "Filesystem storage for resources without a storageConfig" },
+  ...STORAGE_POLICY_FLAGS,
   { name: "bootstrap-keys-secret", env: "OPENDEPOT_BOOTSTRAP_KEYS_SECRET", description: "Create this Secret (URL-signing key + provider signing key) in the pod's namespace on start when it is absent; an existing one is never changed" },
   { name: "log-level", env: "OPENDEPOT_LOG_LEVEL", default: "info", description: "debug, info, warn or error", check: checks.oneOf(["debug", "info", "warn", "error"]) },
 ];
@@ -36,7 +39,10 @@ export async function runController(flags: Record<string, string | undefined>) {
   const kube = kubeFromFlags(flags, { role: "controller", log });
   log.info("connecting to Kubernetes", { source: kube.connection.source, server: kube.connection.server, namespaces: kube.namespaces ?? "all" });
   if (flags["bootstrap-keys-secret"]) await ensureKeysSecret(kube.store, flags["leader-election-namespace"]!, flags["bootstrap-keys-secret"], log);
-  const deps = { store: kube.store, storageFor: storageFactory({ defaultRoot: flags["default-storage-dir"] }), log, flags, namespaces: kube.namespaces };
+  const defaultRoot = flags["default-storage-dir"];
+  const policy = await storagePolicyFromFlags(flags, { kind: "kubernetes", ownNamespace: flags["leader-election-namespace"]! }, log, defaultRoot);
+  const deps = { store: kube.store, storageFor: storageFactory({ defaultRoot, policy: policy.current }), storagePolicy: policy.current, log, flags, namespaces: kube.namespaces };
+  if (names.includes("version")) startTempSweeper({ workDir: flags["work-dir"], storageRoots: [defaultRoot], log });
   const identity = `${hostname()}_${Bun.randomUUIDv7()}`;
   const groups: { name: ControllerName; manager: ControllerManager; elector?: LeaderElector; running: boolean }[] = [];
 

@@ -1,5 +1,11 @@
 // Wiring of the registry server from its parts; used by the `standalone` and `serve` roles.
-import type { ModuleObject, ProviderObject, VersionObject } from "../api/kinds.ts";
+import type { DepotObject, ModuleObject, ProviderObject, VersionObject } from "../api/kinds.ts";
+import { ConfigMap, Depot, Namespace } from "../api/kinds.ts";
+import { LABELS, type KubeObject } from "../api/meta.ts";
+import type { ConfigMapObject } from "../server/browse/catalog.ts";
+import { publicOnlyBrowse, type BrowseAuth } from "../server/browse/viewer.ts";
+import { countDownloads, createBrowse } from "../server/browse/wiring.ts";
+import { statsOff, type DownloadStats } from "../stats/types.ts";
 import { parseDuration } from "../kits/duration.ts";
 import { checks, UsageError, type FlagSpec } from "../cli/flags.ts";
 import { Module, Provider, Version } from "../api/kinds.ts";
@@ -12,12 +18,16 @@ import { ArtifactDelivery } from "../server/artifact-delivery.ts";
 import { anonymousGatekeeper, type Gatekeeper, type MirrorConfig, type ShasumsSigner } from "../server/context.ts";
 import { DEFAULT_YANK_GRACE_MS } from "../server/lifecycle.ts";
 import { RegistryIndex } from "../server/registry-index.ts";
+import { storeRepairHint } from "../server/repair-hint.ts";
 import { DEFAULT_MIRROR_HOSTNAMES, mirrorConfig } from "../server/routes-mirror.ts";
 import { listen, withRequestPolicy } from "../server/serve.ts";
 import { UrlSigner } from "../server/url-signer.ts";
 import { cacheFor } from "../store/multi-namespace-cache.ts";
 import type { ResourceStore } from "../store/types.ts";
 import type { StorageFor } from "../storage/locate.ts";
+import { createExplorer } from "../ui/explorer.ts";
+import type { UiSettings } from "../ui/flags.ts";
+import { UI_FLAGS } from "./ui-flags.ts";
 
 /** Flags of every role that serves the registry (standalone, serve). Key files default differently per role. */
 export function registryServerFlags(defaults: { keysGenerated: boolean }): FlagSpec[] {
@@ -36,6 +46,7 @@ export function registryServerFlags(defaults: { keysGenerated: boolean }): FlagS
     { name: "mirror-hostnames", env: "OPENDEPOT_MIRROR_HOSTNAMES", default: DEFAULT_MIRROR_HOSTNAMES.join(","), description: "Provider source hostnames the network mirror answers for, comma-separated" },
     { name: "yank-grace", env: "OPENDEPOT_YANK_GRACE", default: "30d", description: "How long exact downloads of a yanked version keep working after the yank was first observed, then 404 with the reason (Go duration, or whole days: 30d)" },
     { name: "log-level", env: "OPENDEPOT_LOG_LEVEL", default: "info", description: "debug, info, warn or error", check: checks.oneOf(["debug", "info", "warn", "error"]) },
+    ...UI_FLAGS,
   ];
 }
 
@@ -89,6 +100,12 @@ export interface RegistryServerOptions {
   namespaces?: string[];
   /** --yank-grace (default 30 days). */
   yankGraceMs?: number;
+  /** Download statistics (counted on delivery, read by the browse API); off when absent. */
+  stats?: DownloadStats;
+  /** Who may browse what; default: from `auth`, or public-only when a `gatekeeper` is given. */
+  browseAuth?: BrowseAuth;
+  /** The Registry Explorer web UI; off when absent. */
+  ui?: UiSettings;
 }
 
 export async function startRegistryServer(options: RegistryServerOptions) {
@@ -96,14 +113,26 @@ export async function startRegistryServer(options: RegistryServerOptions) {
   const modules = cacheFor<ModuleObject>(store, Module, options.namespaces, { log });
   const providers = cacheFor<ProviderObject>(store, Provider, options.namespaces, { log });
   const versions = cacheFor<VersionObject>(store, Version, options.namespaces, { log });
-  await Promise.all([modules.start(), providers.start(), versions.start()]);
+  // The browse API also reads Depots, Namespaces (the public label) and the README/docs ConfigMaps of Versions.
+  const depots = cacheFor<DepotObject>(store, Depot, options.namespaces, { log });
+  const namespaceCache = cacheFor<KubeObject>(store, Namespace, undefined, { log });
+  const configMaps = cacheFor<ConfigMapObject>(store, ConfigMap, options.namespaces, { log, labelSelector: LABELS.namespace });
+  const caches = [modules, providers, versions, depots, namespaceCache, configMaps];
+  // The protocols must not wait on what only the browse API reads (e.g. RBAC without cluster-wide namespace list):
+  // those caches fill in the background, and the catalog follows them as they load.
+  const browseLoaded = Promise.all([depots, namespaceCache, configMaps].map((c) => c.start()));
+  await Promise.all([modules, providers, versions].map((c) => c.start()));
+  const browseLoading = await Promise.race([browseLoaded.then(() => false), Bun.sleep(10_000).then(() => true)]);
+  if (browseLoading) log.warn("Depots, Namespaces or README ConfigMaps are not loaded yet; the browse API shows what has loaded (check the server's RBAC: list/watch on depots, configmaps and namespaces)");
   const lifecycle = { yankGraceMs: options.yankGraceMs ?? DEFAULT_YANK_GRACE_MS };
   const index = new RegistryIndex({ modules, providers, versions }, lifecycle);
   const auth = options.gatekeeper ? undefined : await startAuth(options.auth ?? { mode: "anonymous", reason: "default" }, { store, log, kubernetes: options.kubernetes, namespaces: options.namespaces });
+  const stats = options.stats ?? statsOff;
+  const browse = createBrowse({ modules, providers, versions, depots, namespaces: namespaceCache, configMaps }, stats, options.browseAuth ?? auth?.browse ?? publicOnlyBrowse, lifecycle);
   const app = createApp(
     {
       index,
-      delivery: new ArtifactDelivery(options.storageFor, log),
+      delivery: new ArtifactDelivery(options.storageFor, log, { onDownload: countDownloads(stats), onRefused: storeRepairHint(store, log) }),
       urls: new UrlSigner(options.urlKey, options.urlTtlSeconds),
       signer: options.signer,
       gatekeeper: options.gatekeeper ?? auth?.gatekeeper ?? anonymousGatekeeper,
@@ -112,18 +141,27 @@ export async function startRegistryServer(options: RegistryServerOptions) {
       signingKeySourceUrl: options.signingKeySourceUrl,
       mirror: options.mirror,
       lifecycle,
+      browse,
       ready: () => true,
     },
     options.discovery ?? auth?.discovery,
   );
-  const handle = (request: Request) => app.handle(request);
+  const appHandle = (request: Request) => app.handle(request);
+  const explorer = options.ui ? await createExplorer({ browse, urlKey: currentUrlKey(options.urlKey), log, publicUrl: options.publicUrl, settings: options.ui, login: (options.discovery ?? auth?.discovery)?.login }) : undefined;
+  const handle = explorer ? explorer.around(appHandle) : appHandle;
   return {
     handle: withRequestPolicy(handle, log),
     listen: (hostname: string, port: number, tls?: { cert: string; key: string }) => listen(handle, { hostname, port, tls }, log),
-    stop() {
+    stats,
+    async stop() {
       index.close();
+      browse.close();
       auth?.stop();
-      for (const c of [modules, providers, versions]) c.stop();
+      for (const c of caches) c.stop();
+      await stats.close();
     },
   };
 }
+
+/** The key that signs now (the first of a ring): UI sessions are sealed with a key derived from it. */
+const currentUrlKey = (key: Uint8Array | Uint8Array[]): Uint8Array => (Array.isArray(key) ? key[0]! : key);

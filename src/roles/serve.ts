@@ -9,9 +9,12 @@ import { KubeTokenReviewer, parseTokenAudiences } from "../server/kube-reviews.t
 import { storageFactory } from "../storage/factory.ts";
 import { KUBE_FLAGS, kubeFromFlags, onShutdown } from "./kube-flags.ts";
 import { reviewsThrough } from "./kube-reviews.ts";
+import { STORAGE_POLICY_FLAGS, storagePolicyFromFlags } from "./storage-policy.ts";
 import { registryServerFlags, startRegistryServer, tlsFromFlags, urlTtlSeconds, yankGraceMs, mirrorFromFlags } from "./registry-server.ts";
 import { readKeyRingFile } from "./secrets-on-disk.ts";
 import { loadSigningKey } from "./signing-key.ts";
+import { STATS_FLAGS, startStats } from "./stats-flags.ts";
+import { uiFromFlags } from "./ui-flags.ts";
 
 export const SERVE_FLAGS: FlagSpec[] = [
   { name: "listen", env: "OPENDEPOT_LISTEN", default: "0.0.0.0:8080", description: "Address the registry listens on", check: checks.listen() },
@@ -21,7 +24,9 @@ export const SERVE_FLAGS: FlagSpec[] = [
   { name: "token-audiences", env: "OPENDEPOT_TOKEN_AUDIENCES", description: "Audiences a Kubernetes token may be for (TokenReview spec.audiences), comma-separated; api-server also accepts tokens for the API server's own audiences (default: --public-url,api-server)" },
   { name: "kubeconfig-allowed-servers", env: "OPENDEPOT_KUBECONFIG_ALLOWED_SERVERS", description: "Kubeconfig mode: API server URLs callers' kubeconfigs may name besides the one the server uses (comma-separated)" },
   { name: "default-storage-dir", env: "OPENDEPOT_DEFAULT_STORAGE_DIR", description: "Filesystem storage for resources without a storageConfig" },
+  ...STORAGE_POLICY_FLAGS,
   ...AUTH_FLAGS,
+  ...STATS_FLAGS,
 ];
 
 export async function runServe(flags: Record<string, string | undefined>) {
@@ -41,10 +46,12 @@ export async function runServe(flags: Record<string, string | undefined>) {
   }
   if (!tokenAudiences.audiences.length) log.warn("TokenReview without a registry audience: set --public-url or --token-audiences so clients need not send tokens valid for the Kubernetes API");
   const reviewer = new KubeTokenReviewer(reviewsThrough(kube.client), undefined, undefined, tokenAudiences);
+  const stats = await startStats(flags, { log });
+  const policy = await storagePolicyFromFlags(flags, { kind: "kubernetes", ownNamespace: flags.namespace ?? "opendepot-system" }, log, flags["default-storage-dir"]);
   const kubeMode = auth.mode === "anonymous" && auth.reason === "default" ? (flags["use-bearer-token"] === "true" ? "bearer-token" : "kubeconfig") : undefined;
   const server = await startRegistryServer({
     store: kube.store,
-    storageFor: storageFactory({ defaultRoot: flags["default-storage-dir"] }),
+    storageFor: storageFactory({ defaultRoot: flags["default-storage-dir"], policy: policy.current }),
     signer: await loadSigningKey({ keyFile: flags["gpg-key-file"], keyDir: flags["gpg-key-dir"], passphraseFile: flags["gpg-passphrase-file"], log }),
     urlKey: await readKeyRingFile(flags["url-signing-key-file"]),
     urlTtlSeconds: urlTtlSeconds(flags),
@@ -56,6 +63,8 @@ export async function runServe(flags: Record<string, string | undefined>) {
     auth,
     kubernetes: reviewer,
     namespaces: kube.namespaces,
+    stats,
+    ui: await uiFromFlags(flags),
     ...(kubeMode ? { gatekeeper: new KubernetesGatekeeper(kubeMode, reviewer, log.child({ component: "auth" }), [kube.connection.server, ...(flags["kubeconfig-allowed-servers"] ?? "").split(",").map((s) => s.trim()).filter(Boolean)]) } : {}),
   });
   log.info("authentication", { mode: kubeMode ?? auth.mode });
@@ -63,7 +72,7 @@ export async function runServe(flags: Record<string, string | undefined>) {
   onShutdown(async (signal) => {
     log.info("shutting down", { signal });
     await http.stop();
-    server.stop();
+    await server.stop();
   });
   return { url: http.url };
 }

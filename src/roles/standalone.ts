@@ -1,6 +1,6 @@
 // `opendepot standalone`: the embedded default. Store (bun:sqlite), filesystem storage and the registry server in
 // one process, no cluster needed. Manifests in a directory are applied like `kubectl apply` and watched.
-import { mkdir } from "node:fs/promises";
+import { mkdir, stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { checks, type FlagSpec, parseListen } from "../cli/flags.ts";
 import { createLogger, type Level } from "../log.ts";
@@ -14,6 +14,10 @@ import { registryServerFlags, startRegistryServer, tlsFromFlags, urlTtlSeconds, 
 import { CONTROLLER_FLAGS, startControllers } from "./controller-manager.ts";
 import { startAdminApi } from "../kubeapi/admin.ts";
 import { AUTH_FLAGS, authConfigFromFlags } from "./auth-flags.ts";
+import { STATS_FLAGS, startStats } from "./stats-flags.ts";
+import { STORAGE_POLICY_FLAGS, storagePolicyFromFlags } from "./storage-policy.ts";
+import { startTempSweeper } from "./temp-sweeper.ts";
+import { uiFromFlags } from "./ui-flags.ts";
 
 export const STANDALONE_FLAGS: FlagSpec[] = [
   { name: "listen", env: "OPENDEPOT_LISTEN", default: "127.0.0.1:8080", description: "Address the registry listens on", check: checks.listen() },
@@ -24,7 +28,9 @@ export const STANDALONE_FLAGS: FlagSpec[] = [
   { name: "admin-listen", env: "OPENDEPOT_ADMIN_LISTEN", default: "127.0.0.1:8081", description: "Address of the Kubernetes-compatible admin API (kubectl); empty or \"off\" disables it", check: checks.listen(true) },
   { name: "admin-token-file", env: "OPENDEPOT_ADMIN_TOKEN_FILE", description: "Bearer token of the admin API (generated as <data-dir>/admin-token when unset)" },
   { name: "watch-cache-size", env: "OPENDEPOT_WATCH_CACHE_SIZE", default: "10000", description: "Changes kept for watches resuming from a resourceVersion; older ones get 410 Gone", check: checks.integer(1, 10_000_000) },
+  ...STORAGE_POLICY_FLAGS,
   ...AUTH_FLAGS,
+  ...STATS_FLAGS,
   ...CONTROLLER_FLAGS,
 ];
 
@@ -33,6 +39,9 @@ export async function runStandalone(flags: Record<string, string | undefined>) {
   const { hostname, port } = parseListen(flags.listen!);
   const dataDir = resolve(flags["data-dir"]!);
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  const dirMode = (await stat(dataDir)).mode & 0o777;
+  // A pre-created directory keeps its mode; its files are 0600 regardless, but say so loudly.
+  if (dirMode & 0o077) log.error("the data directory is accessible to other users; it holds the store (with Secrets) and private keys: chmod 700 it", { path: dataDir, mode: dirMode.toString(8) });
   const tls = tlsFromFlags(flags);
   const mirror = mirrorFromFlags(flags);
   const auth = authConfigFromFlags(flags); // anonymous unless an OIDC issuer is configured
@@ -42,7 +51,7 @@ export async function runStandalone(flags: Record<string, string | undefined>) {
   const adminListen = flags["admin-listen"] && flags["admin-listen"] !== "off" ? parseListen(flags["admin-listen"]) : undefined;
 
   // A cluster's own namespaces exist from the start, and so does the server's (tokens, RBAC policies, bindings).
-  const store = EmbeddedStore.open(join(dataDir, "store.db"), { eventBufferSize: watchCacheSize, namespaces: [flags.namespace ?? "opendepot-system"] });
+  const store = EmbeddedStore.open(join(dataDir, "store.db"), { eventBufferSize: watchCacheSize, namespaces: [flags.namespace ?? "opendepot-system"], log });
   const loader = flags.manifests ? new ManifestLoader(asFieldManager(store, FIELD_MANAGERS.manifests), resolve(flags.manifests), { log, prune: flags.prune !== "false" }) : undefined;
   if (loader) {
     const result = await loader.start();
@@ -53,8 +62,12 @@ export async function runStandalone(flags: Record<string, string | undefined>) {
   const urlKeyExisted = flags["url-signing-key-file"] ? true : await Bun.file(urlKeyPath).exists();
   const urlKey = flags["url-signing-key-file"] ? await readKeyRingFile(flags["url-signing-key-file"]) : await loadOrCreateKeyRing(urlKeyPath);
   if (!urlKeyExisted) log.info("generated a download-URL signing key (first start)", { path: urlKeyPath });
-  const storageFor = storageFactory({ defaultRoot: join(dataDir, "artifacts") });
-  const controllers = await startControllers({ store, storageFor, log, flags });
+  const defaultRoot = join(dataDir, "artifacts");
+  const policy = await storagePolicyFromFlags(flags, { kind: "standalone", dataDir }, log, defaultRoot);
+  const storageFor = storageFactory({ defaultRoot, policy: policy.current });
+  const stats = await startStats(flags, { log, dataDir });
+  const controllers = await startControllers({ store, storageFor, storagePolicy: policy.current, log, flags });
+  const sweeper = controllers ? startTempSweeper({ workDir: flags["work-dir"], storageRoots: [defaultRoot], log }) : undefined;
   const server = await startRegistryServer({
     store,
     storageFor,
@@ -67,6 +80,8 @@ export async function runStandalone(flags: Record<string, string | undefined>) {
     signingKeySourceUrl: flags["gpg-key-source-url"],
     auth,
     mirror,
+    stats,
+    ui: await uiFromFlags(flags),
   });
   const http = server.listen(hostname, port, tls);
   const admin = adminListen ? await startAdminApi({ store, dataDir, ...adminListen, tokenFile: flags["admin-token-file"], log }) : undefined;
@@ -79,8 +94,10 @@ export async function runStandalone(flags: Record<string, string | undefined>) {
     await http.stop();
     await admin?.stop();
     loader?.stop();
+    policy.stop();
+    sweeper?.stop();
     await controllers?.stop();
-    server.stop();
+    await server.stop();
     await store.close();
     process.exit(0);
   };

@@ -1,8 +1,9 @@
-// The registry HTTP application: discovery, module and provider protocols, provider network mirror, health. Read-only by design.
+// The registry HTTP application: discovery, module and provider protocols, provider network mirror, browse API, health. Read-only by design.
 import { Elysia } from "elysia";
 import type { ServerContext } from "./context.ts";
 import { MODULES_PREFIX, PROVIDERS_PREFIX } from "./artifact-urls.ts";
 import { errorResponse, json, Refusal } from "./http.ts";
+import { browseRoutes } from "./browse/routes.ts";
 import { BadRequest } from "./params.ts";
 import { mirrorRoutes } from "./routes-mirror.ts";
 import { moduleRoutes } from "./routes-modules.ts";
@@ -35,5 +36,6 @@ export function createApp(ctx: ServerContext, discovery: DiscoveryExtras = {}) {
     .get("/readyz", () => (ctx.ready() ? json({ status: "ready" }) : errorResponse(503, "caches are still loading")))
     .use(moduleRoutes(ctx))
     .use(providerRoutes(ctx))
-    .use(ctx.mirror ? mirrorRoutes(ctx, ctx.mirror) : new Elysia());
+    .use(ctx.mirror ? mirrorRoutes(ctx, ctx.mirror) : new Elysia())
+    .use(ctx.browse ? browseRoutes(ctx.browse) : new Elysia());
 }

@@ -2,6 +2,7 @@
 import type { Logger } from "../log.ts";
 import type { ArtifactDelivery } from "./artifact-delivery.ts";
 import { DEFAULT_YANK_GRACE_MS, type LifecyclePolicy } from "./lifecycle.ts";
+import type { BrowseDeps } from "./browse/routes.ts";
 import type { RegistryIndex } from "./registry-index.ts";
 import type { UrlSigner } from "./url-signer.ts";
 
@@ -55,6 +56,8 @@ export interface ServerContext {
   mirror?: MirrorConfig;
   /** How long exact downloads of a yanked version keep working (default 30 days). */
   lifecycle?: LifecyclePolicy;
+  /** The browse API (/opendepot/ui/v1); not served when absent. */
+  browse?: BrowseDeps;
   /** Readiness: true once the caches have loaded. */
   ready: () => boolean;
 }

@@ -12,7 +12,7 @@
 // `~> X.Y.Z` range that admits the yanked version then admits that newer one too, and the CLIs take the newest, so
 // no `~>` resolution picks it. A yanked version that is the newest of its MAJOR.MINOR line is hidden at once:
 // new resolutions must not get it, and lock files naming it fail with the CLI's clear error.
-import semver from "semver";
+import { compareVersions, isSemver, parseVersion, type Version } from "../api/version.ts";
 import type { VersionObject } from "../api/kinds.ts";
 import { protocolVersion } from "../api/naming.ts";
 
@@ -65,23 +65,27 @@ export function listedVersions(servable: VersionObject[], policy: LifecyclePolic
   const now = (policy.now ?? Date.now)();
   if (!servable.some((v) => v.spec.yanked)) return { listed: servable };
   // The newest non-yanked release of each MAJOR.MINOR line: a yanked version below it is shielded.
-  const newestOfLine = new Map<string, semver.SemVer>();
+  const served = (v: VersionObject): Version | undefined => {
+    const s = protocolVersion(v.spec.version);
+    return isSemver(s) ? parseVersion(s) : undefined;
+  };
+  const newestOfLine = new Map<string, Version>();
   for (const v of servable) {
     if (v.spec.yanked) continue;
-    const w = semver.parse(protocolVersion(v.spec.version));
+    const w = served(v);
     if (!w || w.prerelease.length) continue;
     const line = `${w.major}.${w.minor}`;
     const best = newestOfLine.get(line);
-    if (!best || semver.gt(w, best)) newestOfLine.set(line, w);
+    if (!best || compareVersions(w, best) > 0) newestOfLine.set(line, w);
   }
   let changesAt: number | undefined;
   const listed = servable.filter((v) => {
     if (!v.spec.yanked) return true;
     const ends = graceEnd(v, policy);
     if (ends <= now) return false;
-    const own = semver.parse(protocolVersion(v.spec.version));
+    const own = served(v);
     const newest = own ? newestOfLine.get(`${own.major}.${own.minor}`) : undefined;
-    const shielded = !!own && !!newest && semver.gt(newest, own);
+    const shielded = !!own && !!newest && compareVersions(newest, own) > 0;
     if (shielded) changesAt = Math.min(changesAt ?? Infinity, ends);
     return shielded;
   });

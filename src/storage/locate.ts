@@ -3,6 +3,7 @@
 import type { VersionObject } from "../api/kinds.ts";
 import { canonicalStorageConfig } from "../api/storage-aliases.ts";
 import type { StorageConfig } from "../api/types.ts";
+import { StorageNotAllowedError } from "./endpoint-guard.ts";
 import { objectKey } from "./keys.ts";
 import { StorageError, type ArtifactStorage } from "./types.ts";
 
@@ -12,8 +13,11 @@ export interface ArtifactLocation {
   storageConfig: StorageConfig | undefined;
 }
 
-/** Builds (and caches) a backend for a storage config; undefined config = the process's default storage. */
-export type StorageFor = (config: StorageConfig | undefined) => ArtifactStorage;
+/**
+ * Builds (and caches) a backend for a storage config used by a resource of `namespace`; undefined config = the
+ * process's default storage. Throws StorageNotAllowedError when the storage policy refuses the config.
+ */
+export type StorageFor = (config: StorageConfig | undefined, namespace?: string) => ArtifactStorage;
 
 /** The Version's storageConfig with the blog's aliases (azureBlob, filesystem.path) folded into canonical fields. */
 export function storageConfigOf(v: VersionObject): StorageConfig | undefined {
@@ -24,12 +28,20 @@ export function locateArtifact(v: VersionObject, storageFor: StorageFor): Artifa
   const fileName = v.spec.fileName;
   if (!fileName) throw new StorageError("Invalid", `Version ${v.metadata.name} has no file name yet`);
   const storageConfig = storageConfigOf(v);
+  const namespace = v.metadata.namespace ?? "default";
   const key = objectKey({
     prefix: storageConfig?.s3?.key,
-    namespace: v.metadata.namespace ?? "default",
+    namespace,
     kind: v.spec.type,
     name: v.metadata.name,
     fileName,
   });
-  return { storage: storageFor(storageConfig), key, storageConfig };
+  let storage: ArtifactStorage;
+  try {
+    storage = storageFor(storageConfig, namespace);
+  } catch (e) {
+    if (e instanceof StorageNotAllowedError) throw e.under(v.spec.type === "Module" ? "spec.moduleConfigRef.storageConfig" : "spec.providerConfigRef.storageConfig");
+    throw e;
+  }
+  return { storage, key, storageConfig };
 }

@@ -12,6 +12,7 @@ import { applyPatch } from "./patch.ts";
 import { deepEqual, isPlainObject } from "../kits/json.ts";
 import { parseSelector } from "./selector.ts";
 import { recordUpdate } from "./managed-fields.ts";
+import { diskFull, isDiskFull, openSqliteFile } from "./sqlite-file.ts";
 import { consoleStoreLogger, type WriteOptions, type ListOptions, type ListResult, type Patch, type ResourceStore, type StoreLogger, type Watch, type WatchHandler, type WatchOptions } from "./types.ts";
 
 export interface EmbeddedStoreOptions {
@@ -107,11 +108,13 @@ export class EmbeddedStore implements ResourceStore {
 
   /** Open (creating if needed) the store in a sqlite file, or a throwaway one with ":memory:". One process per file. */
   static open(path: string | ":memory:", options: EmbeddedStoreOptions = {}): EmbeddedStore {
-    const db = new Database(path, { create: true });
     // WAL: readers never block the writer; NORMAL sync is durable across process crashes (not power loss).
-    db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;");
-    return new EmbeddedStore(db, options);
+    const store = new EmbeddedStore(openSqliteFile(path, options.log ?? consoleStoreLogger), options);
+    store.path = path;
+    return store;
   }
+
+  private path = ":memory:";
 
   /** The latest committed revision. */
   get resourceVersion(): string {
@@ -229,11 +232,17 @@ export class EmbeddedStore implements ResourceStore {
   private write<R>(fn: (tx: Tx) => R): R {
     this.ensureOpen();
     const tx: Tx = { rev: this.rev, events: [] };
-    const result = this.db.transaction(() => {
-      const r = fn(tx);
-      if (tx.rev !== this.rev) this.q.setRev.run(String(tx.rev));
-      return r;
-    })();
+    let result: R;
+    try {
+      result = this.db.transaction(() => {
+        const r = fn(tx);
+        if (tx.rev !== this.rev) this.q.setRev.run(String(tx.rev));
+        return r;
+      })();
+    } catch (e) {
+      if (isDiskFull(e)) throw diskFull(this.path, e);
+      throw e;
+    }
     this.rev = tx.rev;
     this.hub.publish(tx.events);
     return result;

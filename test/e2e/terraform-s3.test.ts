@@ -63,7 +63,8 @@ beforeAll(async () => {
     published[namespace] = await publishSampleRegistry(store, storageFor, { namespace, storageConfig });
   }
   await store.close();
-  server = await startStandalone({ dataDir, extra: ["--controllers", ""], env });
+  // Swift on loopback is a custom endpoint: the operator lists it in the storage policy.
+  server = await startStandalone({ dataDir, extra: ["--controllers", "", "--storage-allowed-endpoints", swift.endpoint], env });
 }, 120_000);
 
 afterAll(async () => {
