@@ -3,6 +3,7 @@
 // returns is checked by the browse API's own verifier before it is sealed into the session cookie. v0.9's
 // answers: state/nonce mismatch or missing code/state/verifier → 400, IdP error → back to `/?auth_error=`,
 // token exchange failure or no id_token → 502, sign-in not configured → 503.
+import { readBounded } from "../kits/http.ts";
 import { decodeJwt } from "jose";
 import type { Logger } from "../log.ts";
 import { SESSION_COOKIE, type ContextResolver, type SessionData } from "./context.ts";
@@ -122,8 +123,8 @@ export class OidcLogin {
       const form = new URLSearchParams({ grant_type: "authorization_code", code, redirect_uri: this.callbackUrl(url), client_id: c.clientId, code_verifier: pending.verifier });
       if (c.clientSecret) form.set("client_secret", c.clientSecret);
       const res = await (this.options.fetch ?? fetch)(c.tokenUrl, { method: "POST", body: form, headers: { accept: "application/json" }, signal: AbortSignal.timeout(TOKEN_TIMEOUT_MS), redirect: "error" });
-      const raw = await res.text();
-      if (raw.length > MAX_TOKEN_RESPONSE) throw new Error("token response too large");
+      // Counted as it arrives (a chunked answer cannot make us buffer more than the cap).
+      const raw = new TextDecoder().decode(await readBounded(res, MAX_TOKEN_RESPONSE, () => new Error("token response too large")));
       body = JSON.parse(raw);
       if (!res.ok) return text(502, `the identity provider refused the code: ${String(body.error_description ?? body.error ?? res.status).slice(0, 200)}`);
     } catch (e) {
