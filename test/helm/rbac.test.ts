@@ -2,10 +2,11 @@
 // env the chart renders (paths and ports moved to the test's), against the Kubernetes-compatible API through a
 // recording proxy, through a scenario that drives every write path (a Depot creating and adopting Modules and
 // Providers, Versions synced, deleted and force-synced, READMEs restored, GroupBindings, leader election, keys
-// bootstrap, TokenReview/SubjectAccessReview). Then, for each role: every call it made is granted by the rendered
+// bootstrap, TokenReview/SubjectAccessReview, the browse API reading a README, a corrupted artifact refused and its
+// repair hint stamped on the Version). Then, for each role: every call it made is granted by the rendered
 // RBAC for its ServiceAccount, and every granted permission was used by some call.
 import { afterAll, describe, expect, test } from "bun:test";
-import { mkdir, mkdtemp, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { FixtureOidcProvider } from "../../fixtures/oidc-provider.ts";
@@ -14,6 +15,8 @@ import { freePort, waitFor } from "../support/ports.ts";
 import { startRole, type RoleProcess } from "../support/role-process.ts";
 import { startStandalone, type StandaloneProcess } from "../support/standalone-process.ts";
 import { HELMS, NAMESPACE, podSpecs, RELEASE, ROOT, template, type K8sObject } from "./helm.ts";
+import { readKeyRingFile } from "../../src/roles/secrets-on-disk.ts";
+import { UrlSigner } from "../../src/server/url-signer.ts";
 import { compare, grantsFor } from "./rbac-model.ts";
 import { startRecordingProxy, type RecordingProxy } from "./recording-proxy.ts";
 
@@ -72,6 +75,52 @@ spec:
     - { name: random, operatingSystems: [linux], architectures: [amd64], versionConstraints: "3.6.3" }
     - { name: "null", operatingSystems: [linux], architectures: [amd64], versionConstraints: "1.0.0" }
 `;
+
+// The Kubernetes-compatible API's own RBAC model (src/kubeapi/rbac.ts): a labelled ConfigMap in its system namespace.
+const ciReader = (ns: string) => `apiVersion: v1
+kind: ConfigMap
+metadata: { name: ci-reader, namespace: opendepot-system, labels: { opendepot.defdev.io/rbac: "true" } }
+data:
+  policy.yaml: |
+    subjects: [{ kind: ServiceAccount, name: ci, namespace: ${ns} }]
+    rules: [{ verbs: [get, list], apiGroups: [opendepot.defdev.io], resources: [modules, providers], namespaces: [${ns}] }]
+`;
+
+/** Files under dir (recursively) whose name is fileName. */
+async function findFiles(dir: string, fileName: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  return entries.filter((e) => e.isFile() && e.name === fileName).map((e) => join(e.parentPath, e.name));
+}
+
+/** The browse API answers a module's detail with its README (from the server's ConfigMap cache). */
+async function browseReadme(serverUrl: string, auth: Record<string, string>, ns: string) {
+  const detail = await waitFor(async () => {
+    const r = await fetch(`${serverUrl}/opendepot/ui/v1/resources/${ns}/module/terraform-aws-vpc`, { headers: auth });
+    const body = r.status === 200 ? ((await r.json()) as any) : undefined;
+    return typeof body?.readmeContent === "string" ? body : undefined;
+  }, 30_000, "the browse API to show the module with its README");
+  expect(detail.readmeContent).toContain("# terraform-aws-vpc");
+}
+
+/**
+ * A download of an artifact corrupted in storage is refused, so the server stamps the repair hint on the Version
+ * (its patch). The archive URL is signed here with the keys Secret's URL-signing key, as the server would sign it:
+ * a signed URL needs no token, in every auth mode.
+ */
+async function refuseCorrupt(serverUrl: string, keys: string, ns: string, artifacts: string, cluster: Cluster) {
+  const version = await cluster.json("get", "version", "terraform-aws-vpc-1-2-0", "-n", ns);
+  const signer = new UrlSigner(await readKeyRingFile(join(keys, "url-signing.key")), 900);
+  const url = `${serverUrl}${signer.sign(`/opendepot/modules/v1/${ns}/terraform-aws-vpc/aws/1.2.0/archive/${version.spec.fileName}`, version.status.checksum)}`;
+  expect((await fetch(url)).status).toBe(200);
+  const files = await findFiles(artifacts, version.spec.fileName);
+  expect(files.length).toBe(1);
+  const bytes = new Uint8Array(await Bun.file(files[0]!).arrayBuffer());
+  bytes[100] = bytes[100]! ^ 0xff; // same size, different bytes
+  await writeFile(files[0]!, bytes);
+  expect((await fetch(url)).status).toBe(503);
+  const stamped = await waitFor(async () => (await cluster.json("get", "version", "terraform-aws-vpc-1-2-0", "-n", ns)).metadata.annotations?.["opendepot.defdev.io/repair-requested"], 30_000, "the repair hint on the Version");
+  expect(stamped).toMatch(/ corrupt$/);
+}
 
 interface Cluster {
   api: StandaloneProcess;
@@ -220,7 +269,12 @@ async function scenario(options: { values: Record<string, unknown>; contentNames
     const res = await fetch(`${serverUrl}/opendepot/modules/v1/${ns}/terraform-aws-vpc/aws/versions`, { headers: { authorization: `Bearer ${token}` } });
     expect([200, 403]).toContain(res.status);
     expect(proxies.server.calls.some((call) => call.resource === "subjectaccessreviews")).toBe(true);
+    // Let ci read the module, so the browse API and a download run through the server's own reads and writes.
+    await writeFile(join(cluster.root, "ci-rbac.yaml"), ciReader(ns));
+    await cluster.kubectl("apply", "-f", join(cluster.root, "ci-rbac.yaml"));
+    await browseReadme(serverUrl, { authorization: `Bearer ${token}` }, ns);
   }
+  await refuseCorrupt(serverUrl, keys, ns, artifacts, cluster);
   await Bun.sleep(2500); // one more lease renewal and resync round, so steady-state calls are in the record too
   const errors = controller.logs().filter((l) => l.level === "error" && !JSON.stringify(l).includes("opendepot-github-application-secret"));
   return {
@@ -247,7 +301,8 @@ describe("RBAC from the code: what each role calls is granted, and nothing more"
     expect({ role: "server", ...result.server }).toEqual({ role: "server", denied: [], unused: [] });
     const listed = result.calls.server.calls.filter((c) => c.verb === "list").map((c) => `${c.resource}@${c.namespace ?? "*"}`);
     expect(listed).toEqual(expect.arrayContaining(["groupbindings@a", "groupbindings@b", `groupbindings@${NAMESPACE}`, "modules@a", "modules@b"]));
-    expect(listed.filter((l) => l.endsWith("@*"))).toEqual([]);
+    // Only Namespaces, which are cluster-scoped, are listed across the cluster.
+    expect(listed.filter((l) => l.endsWith("@*"))).toEqual(["namespaces@*"]);
     expect(result.errors).toEqual([]);
   }, 300_000);
 });

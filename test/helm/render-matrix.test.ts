@@ -10,6 +10,10 @@ import { mirrorFromFlags, tlsFromFlags, urlTtlSeconds } from "../../src/roles/re
 import { SERVE_FLAGS } from "../../src/roles/serve.ts";
 import { authConfigFromFlags } from "../../src/server/auth/config.ts";
 import { parseWatchNamespaces } from "../../src/store/multi-namespace-cache.ts";
+import { scanSettingsFromFlags } from "../../src/roles/scan-flags.ts";
+import { policyDocument } from "../../src/roles/storage-policy.ts";
+import { parseTokenAudiences } from "../../src/server/kube-reviews.ts";
+import { parsePolicyDocument } from "../../src/storage/policy-document.ts";
 import { HELMS, keyOf, lint, MATRIX, NAMESPACE, podSpecs, RELEASE, requireHelm, template, type K8sObject } from "./helm.ts";
 import { KubeSchemas } from "./kube-schema.ts";
 
@@ -74,7 +78,7 @@ function userProvided(values: any): Set<string> {
   const walk = (v: unknown, path: string) => {
     if (Array.isArray(v)) v.forEach((x, i) => walk(x, `${path}[${i}]`));
     else if (v && typeof v === "object") for (const [k, x] of Object.entries(v)) walk(x, `${path}.${k}`);
-    else if (typeof v === "string" && /\.(existingSecret|existingClaim)$|imagePullSecrets\[\d+\]\.name$|extraEnvFrom\[\d+\]\.(secretRef|configMapRef)\.name$/.test(path)) names.add(v);
+    else if (typeof v === "string" && /\.(existingSecret|existingClaim|caSecret)$|imagePullSecrets\[\d+\]\.name$|extraEnvFrom\[\d+\]\.(secretRef|configMapRef)\.name$/.test(path)) names.add(v);
   };
   walk(values, "");
   names.add(values.keys?.existingSecret ?? `${FULLNAME}-keys`); // bootstrapped by the controller (src/roles/keys-bootstrap.ts)
@@ -127,14 +131,42 @@ for (const helm of HELMS) {
               expect(auth.mode).toBe(expected);
               if (auth.mode === "oidc") expect(auth.namespace).toBe(NAMESPACE);
               expect(flags["url-signing-key-file"]).toBe("/etc/opendepot/keys/url-signing.key");
-              if (v.ingress?.enabled || v.httpRoute?.enabled) expect(flags["public-url"]).toBe("https://registry.example.com");
-              else expect(flags["public-url"]).toBeUndefined();
+              const publicUrl = v.server?.publicUrl || (v.ingress?.enabled || v.httpRoute?.enabled ? "https://registry.example.com" : undefined);
+              expect(flags["public-url"]).toBe(publicUrl);
+              // TokenReviews ask for the registry's own audience whenever its URL is known (issue #16).
+              const audiences = parseTokenAudiences(flags["token-audiences"], flags["public-url"]);
+              if (publicUrl) expect(audiences.audiences).toContain(publicUrl);
+              expect(audiences.audiences).toEqual(v.server?.tokenAudiences?.filter((a: string) => a !== "api-server") ?? (publicUrl ? [publicUrl] : []));
+              // Download statistics: off unless a Valkey (bundled or external) is there to count in.
+              const valkey = v.valkey?.enabled !== false || !!v.valkey?.external?.url;
+              expect(flags.stats ?? "on").toBe(valkey ? "on" : "off");
+              expect(flags["stats-url"] !== undefined).toBe(valkey);
             } else {
               expect(parseControllerList(flags.only ?? flags.controllers).length).toBeGreaterThan(0);
               parseListen(flags["health-listen"]!);
               expect(flags["leader-elect"]).toBe("true");
               expect(flags["bootstrap-keys-secret"]).toBe((values as any).keys?.existingSecret ? undefined : `${FULLNAME}-keys`);
+              const scan = scanSettingsFromFlags(flags);
+              const sv = (values as any).scanning ?? {};
+              expect({ enabled: scan.enabled, modules: scan.modules, offline: scan.trivy.offline, defaults: scan.defaults, concurrency: scan.concurrency }).toEqual({
+                enabled: !!sv.enabled,
+                modules: !!sv.modules,
+                offline: sv.enabled ? sv.offline !== false : true,
+                defaults: { blockOnCritical: !!sv.blockOnCritical, blockOnHigh: !!sv.blockOnHigh },
+                concurrency: sv.enabled ? (sv.concurrency ?? 1) : 1,
+              });
+              // Scratch space and the DB cache are mounted where the flags point.
+              const mounts = (c.volumeMounts as any[]).map((m) => m.mountPath);
+              expect(mounts).toContain(flags["work-dir"]);
+              if (scan.enabled) expect(mounts).toContain(scan.trivy.cacheDir);
             }
+            // The storage policy as the role builds it: flags over the mounted document, the release namespace trusted.
+            const mode = role === "serve" ? { kind: "kubernetes" as const, ownNamespace: flags.namespace! } : { kind: "kubernetes" as const, ownNamespace: NAMESPACE };
+            const policyFile = flags["storage-policy-file"];
+            const cm = policyFile ? docs().find((d) => d.kind === "ConfigMap" && d.metadata.name === `${FULLNAME}-storage-policy`) : undefined;
+            if (policyFile) expect((c.volumeMounts as any[]).some((m) => m.readOnly && policyFile.startsWith(`${m.mountPath}/`))).toBe(true);
+            const doc = policyDocument(flags, mode, cm ? parsePolicyDocument((cm as any).data["storage-policy.yaml"], "rendered ConfigMap") : undefined);
+            expect(doc.trustedNamespaces).toEqual((values as any).storagePolicy?.trustedNamespaces ?? [NAMESPACE]);
           }
         });
 
@@ -156,11 +188,13 @@ for (const helm of HELMS) {
 
         test("every workload: non-root, read-only root filesystem, no privilege escalation, all capabilities dropped, seccomp RuntimeDefault", () => {
           for (const { owner, spec } of podSpecs(docs())) {
+            const longRunning = owner.kind === "Deployment" || owner.kind === "StatefulSet";
             expect({ owner: keyOf(owner), runAsNonRoot: spec.securityContext.runAsNonRoot, seccomp: spec.securityContext.seccompProfile?.type }).toEqual({ owner: keyOf(owner), runAsNonRoot: true, seccomp: "RuntimeDefault" });
             for (const c of spec.containers) {
               expect({ c: c.name, ...c.securityContext }).toMatchObject({ c: c.name, allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } });
               expect(c.resources?.requests).toBeDefined();
-              expect(c.readinessProbe && c.livenessProbe).toBeTruthy();
+              // Jobs run to completion: probes are for what serves.
+              if (longRunning) expect(c.readinessProbe && c.livenessProbe).toBeTruthy();
             }
           }
         });
@@ -212,7 +246,8 @@ describe("what the combinations turn on", () => {
   });
   test("watchNamespaces a,b: Roles in a and b (no ClusterRole for resources), GroupBindings of the release namespace too", () => {
     const name = "watch namespaces a,b";
-    expect(find(name, "ClusterRole").map((d) => d.metadata.name)).toEqual([]);
+    // Namespaces are cluster-scoped: the only ClusterRole is the server's list/watch on them (the browse API).
+    expect(find(name, "ClusterRole").map((d) => [d.metadata.name, (d as any).rules])).toEqual([[`${FULLNAME}-server-namespaces`, [{ apiGroups: [""], resources: ["namespaces"], verbs: ["list", "watch"] }]]]);
     const roles = find(name, "Role").map((d) => `${d.metadata.namespace}/${d.metadata.name}`).sort();
     expect(roles).toEqual([`a/${FULLNAME}-controller`, `a/${FULLNAME}-server`, `b/${FULLNAME}-controller`, `b/${FULLNAME}-server`, `${NAMESPACE}/${FULLNAME}-controller-own`, `${NAMESPACE}/${FULLNAME}-server-groupbindings`].sort());
     const gb = find(name, "Role").find((d) => d.metadata.name.endsWith("server-groupbindings")) as any;
