@@ -76,16 +76,6 @@ spec:
     - { name: "null", operatingSystems: [linux], architectures: [amd64], versionConstraints: "1.0.0" }
 `;
 
-// The Kubernetes-compatible API's own RBAC model (src/kubeapi/rbac.ts): a labelled ConfigMap in its system namespace.
-const ciReader = (ns: string) => `apiVersion: v1
-kind: ConfigMap
-metadata: { name: ci-reader, namespace: opendepot-system, labels: { opendepot.defdev.io/rbac: "true" } }
-data:
-  policy.yaml: |
-    subjects: [{ kind: ServiceAccount, name: ci, namespace: ${ns} }]
-    rules: [{ verbs: [get, list], apiGroups: [opendepot.defdev.io], resources: [modules, providers], namespaces: [${ns}] }]
-`;
-
 /** Files under dir (recursively) whose name is fileName. */
 async function findFiles(dir: string, fileName: string): Promise<string[]> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true });
@@ -269,9 +259,9 @@ async function scenario(options: { values: Record<string, unknown>; contentNames
     const res = await fetch(`${serverUrl}/opendepot/modules/v1/${ns}/terraform-aws-vpc/aws/versions`, { headers: { authorization: `Bearer ${token}` } });
     expect([200, 403]).toContain(res.status);
     expect(proxies.server.calls.some((call) => call.resource === "subjectaccessreviews")).toBe(true);
-    // Let ci read the module, so the browse API and a download run through the server's own reads and writes.
-    await writeFile(join(cluster.root, "ci-rbac.yaml"), ciReader(ns));
-    await cluster.kubectl("apply", "-f", join(cluster.root, "ci-rbac.yaml"));
+    // Kubernetes-token callers browse public resources: the label on the namespace (the server's Namespace watch)
+    // and on the module.
+    for (const target of [["namespace", ns], ["module", "terraform-aws-vpc", "-n", ns]]) await cluster.kubectl("label", ...target, "opendepot.defdev.io/public=true");
     await browseReadme(serverUrl, { authorization: `Bearer ${token}` }, ns);
   }
   await refuseCorrupt(serverUrl, keys, ns, artifacts, cluster);

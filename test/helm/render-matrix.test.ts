@@ -268,6 +268,114 @@ describe("what the combinations turn on", () => {
   });
 });
 
+describe("scanning, storage policy and statistics wiring", () => {
+  const docs = (name: string) => rendered.get(`helm3|${name}`)!;
+  const one = (name: string, kind: string, suffix: string) => docs(name).find((d) => d.kind === kind && d.metadata.name.endsWith(suffix)) as any;
+  const controllerPod = (name: string) => one(name, "Deployment", "-controller").spec.template.spec;
+  const serverPod = (name: string) => one(name, "Deployment", "-server").spec.template.spec;
+  const updaterPods = (name: string) => [one(name, "CronJob", "-trivy-db-updater").spec.jobTemplate.spec.template.spec, one(name, "Job", "-trivy-db-seed").spec.template.spec];
+
+  test("scanning off: the plain image, no Trivy objects, scratch in /tmp", () => {
+    expect(docs("defaults").filter((d) => ["CronJob", "Job", "NetworkPolicy", "PersistentVolumeClaim"].includes(d.kind))).toEqual([]);
+    const c = controllerPod("defaults").containers[0];
+    expect(c.image).toBe("ghcr.io/opendepot/opendepot:0.1.0");
+    expect(c.args).toContain("--work-dir=/tmp");
+    expect(c.args.filter((a: string) => /^--(scan|trivy|rescan)/.test(a))).toEqual([]);
+  });
+
+  test("scanning on: the -scanning image, an emptyDir at /work, the RWX cache read-write, scanning.resources, fsGroup 65532", () => {
+    const pod = controllerPod("scanning");
+    const c = pod.containers[0];
+    expect(c.image).toBe("ghcr.io/opendepot/opendepot:0.1.0-scanning");
+    expect(c.args).toEqual(expect.arrayContaining(["--scanning-enabled=true", "--scan-modules=true", "--scan-offline=true", "--trivy-cache-dir=/var/cache/trivy", "--scan-block-on-critical=true", "--scan-block-on-high=true", "--scan-timeout=10m", "--rescan-interval=12h", "--scan-concurrency=2", "--work-dir=/work"]));
+    expect(c.volumeMounts).toEqual(expect.arrayContaining([{ name: "work", mountPath: "/work" }, { name: "trivy-cache", mountPath: "/var/cache/trivy" }]));
+    expect(pod.volumes).toEqual(expect.arrayContaining([{ name: "work", emptyDir: {} }, { name: "trivy-cache", persistentVolumeClaim: { claimName: `${FULLNAME}-trivy-cache` } }]));
+    expect(c.resources).toEqual({ requests: { cpu: "200m", memory: "512Mi" }, limits: { memory: "2Gi" } });
+    expect(pod.securityContext.fsGroup).toBe(65532);
+    const pvc = one("scanning", "PersistentVolumeClaim", "-trivy-cache");
+    expect(pvc.spec).toEqual({ accessModes: ["ReadWriteMany"], storageClassName: "nfs", resources: { requests: { storage: "5Gi" } } });
+  });
+
+  test("the DB updater: CronJob and the post-install/post-upgrade seed run `trivy image --download-db-only` of the pinned image into the cache, locked down", () => {
+    const cron = one("scanning", "CronJob", "-trivy-db-updater");
+    expect({ schedule: cron.spec.schedule, concurrencyPolicy: cron.spec.concurrencyPolicy, ok: cron.spec.successfulJobsHistoryLimit, failed: cron.spec.failedJobsHistoryLimit }).toEqual({ schedule: "0 2 * * *", concurrencyPolicy: "Forbid", ok: 1, failed: 1 });
+    const seed = one("scanning", "Job", "-trivy-db-seed");
+    expect(seed.metadata.annotations["helm.sh/hook"]).toBe("post-install,post-upgrade");
+    for (const pod of updaterPods("scanning")) {
+      const [c] = pod.containers;
+      expect(c.image).toBe("docker.io/aquasec/trivy:0.74.0");
+      expect(c.args).toEqual(["image", "--download-db-only", "--cache-dir", "/var/cache/trivy"]);
+      expect(c.volumeMounts).toContainEqual({ name: "trivy-cache", mountPath: "/var/cache/trivy" });
+      expect(pod.volumes).toContainEqual({ name: "trivy-cache", persistentVolumeClaim: { claimName: `${FULLNAME}-trivy-cache` } });
+      expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 65532, fsGroup: 65532 });
+      expect(c.securityContext).toMatchObject({ readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } });
+      expect(pod.automountServiceAccountToken).toBe(false);
+    }
+    // Given: your claim, a schedule, a DB mirror, a proxy, an image tag; offline off.
+    const name = "scanning with existing cache and image";
+    expect(docs(name).filter((d) => d.kind === "PersistentVolumeClaim")).toEqual([]);
+    expect(controllerPod(name).containers[0].image).toBe("ghcr.io/opendepot/opendepot:1.2.3-trivy");
+    expect(controllerPod(name).containers[0].args).toContain("--scan-offline=false");
+    expect(one(name, "CronJob", "-trivy-db-updater").spec.schedule).toBe("30 */6 * * *");
+    for (const pod of updaterPods(name)) {
+      expect(pod.containers[0].args).toEqual(["image", "--download-db-only", "--cache-dir", "/var/cache/trivy", "--db-repository", "registry.example.com/trivy-db"]);
+      expect(pod.containers[0].env).toContainEqual({ name: "HTTPS_PROXY", value: "http://proxy:3128" });
+      expect(pod.volumes).toContainEqual({ name: "trivy-cache", persistentVolumeClaim: { claimName: "trivy-db" } });
+    }
+  });
+
+  test("the NetworkPolicy selects only the controller and allows DNS plus the listed egress", () => {
+    const np = one("scanning", "NetworkPolicy", "-controller-egress");
+    expect(np.spec.podSelector.matchLabels["app.kubernetes.io/component"]).toBe("controller");
+    expect(np.spec.policyTypes).toEqual(["Egress"]);
+    expect(np.spec.egress[0]).toEqual({ ports: [{ port: 53, protocol: "UDP" }, { port: 53, protocol: "TCP" }] });
+    expect(np.spec.egress[1].to[0].ipBlock.except).toEqual(["169.254.169.254/32"]);
+    expect(docs("scanning with existing cache and image").filter((d) => d.kind === "NetworkPolicy")).toEqual([]);
+  });
+
+  test("storage policy: the same flags, env and read-only ConfigMap mount on the server and the controller", () => {
+    const policyBits = (pod: any) => ({
+      args: pod.containers[0].args.filter((a: string) => a.startsWith("--storage-")),
+      env: pod.containers[0].env.filter((e: any) => e.name.startsWith("OPENDEPOT_STORAGE_")),
+      mounts: pod.containers[0].volumeMounts.filter((m: any) => m.name === "storage-policy"),
+      volumes: pod.volumes.filter((v: any) => v.name === "storage-policy"),
+    });
+    for (const name of ["defaults", "storage policy flags", "storage policy document"]) expect({ name, ...policyBits(serverPod(name)) }).toEqual({ name, ...policyBits(controllerPod(name)) });
+    expect(policyBits(serverPod("storage policy flags")).args).toEqual([
+      "--storage-trusted-namespaces=registry,platform",
+      "--storage-allowed-backends=s3,fileSystem",
+      "--storage-allowed-endpoints=https://minio.storage.svc:9000",
+      "--storage-allowed-buckets=opendepot-{namespace}-*",
+      "--storage-allowed-azure-accounts=acct*",
+      "--storage-filesystem-roots=/data/modules/shared",
+    ]);
+    const doc = policyBits(serverPod("storage policy document"));
+    expect(doc.env).toEqual([{ name: "OPENDEPOT_STORAGE_POLICY_FILE", value: "/etc/opendepot/storage-policy/storage-policy.yaml" }]);
+    expect(doc.mounts).toEqual([{ name: "storage-policy", mountPath: "/etc/opendepot/storage-policy", readOnly: true }]);
+    const cm = one("storage policy document", "ConfigMap", "-storage-policy");
+    const parsed = parsePolicyDocument(cm.data["storage-policy.yaml"]);
+    expect(parsed.namespaces?.["team-a"]?.endpoints).toEqual(["https://minio.storage.svc:9000"]);
+    // Lists left empty are not rendered, so the document's default rule is not overridden by empty flags.
+    expect(doc.args).toEqual(["--storage-trusted-namespaces=registry"]);
+  });
+
+  test("statistics: off with no Valkey at all; an external Valkey's CA mounted and named", () => {
+    const env = (name: string) => serverPod(name).containers[0].env;
+    expect(env("valkey disabled")).toContainEqual({ name: "OPENDEPOT_STATS", value: "off" });
+    for (const name of ["defaults", "valkey external", "valkey external with ca"]) expect(env(name).map((e: any) => e.name)).not.toContain("OPENDEPOT_STATS");
+    expect(env("valkey external with ca")).toContainEqual({ name: "OPENDEPOT_VALKEY_CA_FILE", value: "/etc/opendepot/valkey-ca/ca.pem" });
+    expect(serverPod("valkey external with ca").volumes).toContainEqual({ name: "valkey-ca", secret: { secretName: "valkey-ca", defaultMode: 0o444 } });
+    expect(env("valkey external").map((e: any) => e.name)).not.toContain("OPENDEPOT_VALKEY_CA_FILE");
+  });
+
+  test("token audiences: the public URL by default, or the ones given", () => {
+    const args = (name: string) => serverPod(name).containers[0].args as string[];
+    expect(args("ingress with tls")).toContain("--public-url=https://registry.example.com");
+    expect(args("ingress with tls").some((a) => a.startsWith("--token-audiences"))).toBe(false);
+    expect(args("token audiences")).toContain("--token-audiences=https://registry.example.com,opendepot");
+  });
+});
+
 describe("the schema validator itself refuses what the API server refuses", () => {
   const deployment = () => structuredClone(rendered.get("helm3|defaults")!.find((d) => d.kind === "Deployment")!) as any;
   test("a rendered Deployment is valid; an unknown field deep in the pod template is not", () => {
