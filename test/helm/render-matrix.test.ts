@@ -390,6 +390,19 @@ describe("the schema validator itself refuses what the API server refuses", () =
     expect(schemas.validate(d)).toContain("/spec/replicas must be integer");
     expect(schemas.validate({ apiVersion: "apps/v1", kind: "Deploymnet" })).toEqual(["no schema for apps/v1 Deploymnet"]);
   });
+  test("CronJob, Job and NetworkPolicy are checked against batch/v1 and networking.k8s.io/v1", () => {
+    const of = (kind: string) => structuredClone(rendered.get("helm3|scanning")!.find((d) => d.kind === kind)!) as any;
+    const cron = of("CronJob");
+    expect(schemas.validate(cron)).toEqual([]);
+    cron.spec.concurrency = "Forbid";
+    expect(schemas.validate(cron).join("\n")).toContain("concurrency");
+    const job = of("Job");
+    job.spec.template.spec.containers[0].readOnly = true;
+    expect(schemas.validate(job).join("\n")).toContain("readOnly");
+    const np = of("NetworkPolicy");
+    np.spec.egress[0].ports[0].port = [53];
+    expect(schemas.validate(np)).not.toEqual([]);
+  });
   test("HTTPRoute is checked against the Gateway API CRD", () => {
     const route = structuredClone(rendered.get("helm3|httproute")!.find((d) => d.kind === "HTTPRoute")!) as any;
     expect(schemas.validate(route)).toEqual([]);
