@@ -108,7 +108,7 @@ export const MATRIX: Record<string, Record<string, unknown>> = {
   "storage policy document": {
     storagePolicy: {
       document: {
-        trustedNamespaces: ["registry"],
+        trustedNamespaces: ["registry", "platform"],
         default: { backends: ["fileSystem", "s3"], buckets: ["opendepot-{namespace}-*"] },
         namespaces: { "team-a": { backends: ["s3"], endpoints: ["https://minio.storage.svc:9000"], buckets: ["team-a-*"], azureAccounts: [], filesystemRoots: ["/data/team-a"] } },
       },

@@ -36,12 +36,14 @@ beforeAll(async () => {
   );
 }, 120_000);
 
-/** What a container's args resolve to, as the role would see them (env values only where literal). */
+/** What a container's args resolve to, as the role would see them (env values where literal, and the pod's namespace). */
 function roleFlags(container: any): { role: string; flags: Record<string, string | undefined> } {
   const [role, ...args] = container.args as string[];
   const specs = ROLE_FLAGS[role!];
   if (!specs) throw new Error(`container ${container.name} runs unknown role "${role}"`);
-  const env = Object.fromEntries((container.env ?? []).filter((e: any) => typeof e.value === "string").map((e: any) => [e.name, e.value]));
+  const env = Object.fromEntries(
+    (container.env ?? []).flatMap((e: any) => (typeof e.value === "string" ? [[e.name, e.value]] : e.valueFrom?.fieldRef?.fieldPath === "metadata.namespace" ? [[e.name, NAMESPACE]] : [])),
+  );
   return { role: role!, flags: parseFlags(specs, args, env) };
 }
 
@@ -160,13 +162,16 @@ for (const helm of HELMS) {
               expect(mounts).toContain(flags["work-dir"]);
               if (scan.enabled) expect(mounts).toContain(scan.trivy.cacheDir);
             }
-            // The storage policy as the role builds it: flags over the mounted document, the release namespace trusted.
-            const mode = role === "serve" ? { kind: "kubernetes" as const, ownNamespace: flags.namespace! } : { kind: "kubernetes" as const, ownNamespace: NAMESPACE };
+            // The storage policy as the role builds it (src/roles/serve.ts, controller.ts): flags over the mounted
+            // document over the role's own namespace, which must be the release namespace.
+            const mode = { kind: "kubernetes" as const, ownNamespace: role === "serve" ? flags.namespace! : flags["leader-election-namespace"]! };
+            expect(mode.ownNamespace).toBe(NAMESPACE);
             const policyFile = flags["storage-policy-file"];
             const cm = policyFile ? docs().find((d) => d.kind === "ConfigMap" && d.metadata.name === `${FULLNAME}-storage-policy`) : undefined;
             if (policyFile) expect((c.volumeMounts as any[]).some((m) => m.readOnly && policyFile.startsWith(`${m.mountPath}/`))).toBe(true);
             const doc = policyDocument(flags, mode, cm ? parsePolicyDocument((cm as any).data["storage-policy.yaml"], "rendered ConfigMap") : undefined);
-            expect(doc.trustedNamespaces).toEqual((values as any).storagePolicy?.trustedNamespaces ?? [NAMESPACE]);
+            const sp = (values as any).storagePolicy ?? {};
+            expect(doc.trustedNamespaces).toEqual(sp.trustedNamespaces ?? sp.document?.trustedNamespaces ?? [NAMESPACE]);
           }
         });
 
@@ -355,8 +360,9 @@ describe("scanning, storage policy and statistics wiring", () => {
     const cm = one("storage policy document", "ConfigMap", "-storage-policy");
     const parsed = parsePolicyDocument(cm.data["storage-policy.yaml"]);
     expect(parsed.namespaces?.["team-a"]?.endpoints).toEqual(["https://minio.storage.svc:9000"]);
-    // Lists left empty are not rendered, so the document's default rule is not overridden by empty flags.
-    expect(doc.args).toEqual(["--storage-trusted-namespaces=registry"]);
+    // Lists left empty are not rendered, so the document's own lists (and trustedNamespaces) are not overridden.
+    expect(doc.args).toEqual([]);
+    expect(policyBits(serverPod("defaults")).args).toEqual([]);
   });
 
   test("statistics: off with no Valkey at all; an external Valkey's CA mounted and named", () => {

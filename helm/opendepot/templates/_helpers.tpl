@@ -203,11 +203,14 @@ securityContext:{{ toYaml .securityContext | nindent 2 }}
 {{- .Values.scanning.cache.existingClaim | default (printf "%s-trivy-cache" (include "opendepot.fullname" .)) -}}
 {{- end -}}
 
-{{- /* Storage policy flags of both roles: only what is set, so a policy document's default rule is not overridden
-by empty lists. Trusted namespaces: the release namespace unless told. */ -}}
+{{- /* Storage policy flags of both roles: only what is set, so a policy document's own lists are not overridden by
+empty flags. Trusted namespaces unset: the document's, else each role's own namespace (serve --namespace, the
+controller's POD_NAMESPACE), which is the release namespace. */ -}}
 {{- define "opendepot.storagePolicyArgs" -}}
 {{- $p := .Values.storagePolicy }}
-- --storage-trusted-namespaces={{ $p.trustedNamespaces | default (list (include "opendepot.namespace" .)) | join "," }}
+{{- with $p.trustedNamespaces }}
+- --storage-trusted-namespaces={{ join "," . }}
+{{- end }}
 {{- with $p.allowedBackends }}
 - --storage-allowed-backends={{ join "," . }}
 {{- end }}
