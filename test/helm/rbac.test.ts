@@ -10,6 +10,7 @@ import { mkdir, mkdtemp, readdir, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { FixtureOidcProvider } from "../../fixtures/oidc-provider.ts";
+import { seedStandInDb, STANDIN_TRIVY, standInInvocations } from "../../fixtures/trivy/standin-db.ts";
 import { startSampleUpstreams, type SampleUpstreams } from "../../fixtures/upstream-fakes.ts";
 import { freePort, waitFor } from "../support/ports.ts";
 import { startRole, type RoleProcess } from "../support/role-process.ts";
@@ -170,7 +171,7 @@ function localEnv(container: any): Record<string, string> {
 
 const containerOf = (docs: K8sObject[], component: string) => podSpecs(docs).find((p) => p.owner.metadata.name === `${FULLNAME}-${component}`)!.spec.containers[0];
 
-async function scenario(options: { values: Record<string, unknown>; contentNamespace: string; oidc: boolean }) {
+async function scenario(options: { values: Record<string, unknown>; contentNamespace: string; oidc: boolean; scanning?: boolean }) {
   const r = await template(HELMS[0], { ...options.values, storage: { filesystem: { enabled: true } } });
   if (!r.ok) throw new Error(r.error);
   const docs = r.docs;
@@ -188,9 +189,13 @@ async function scenario(options: { values: Record<string, unknown>; contentNames
   const proxies = { controller: startRecordingProxy(cluster.api.adminUrl!, cluster.adminToken), server: startRecordingProxy(cluster.api.adminUrl!, cluster.adminToken) };
   cleanup.push(() => (proxies.controller.stop(), proxies.server.stop()));
   const c = containerOf(docs, "controller");
+  // Scanning: the stand-in trivy (fixtures/trivy) where the image has Trivy, and a cache seeded as the DB job would.
+  const trivyCache = join(cluster.root, "trivy-cache");
+  if (options.scanning) await seedStandInDb(trivyCache);
+  const scanArgs = options.scanning ? { "trivy-path": STANDIN_TRIVY, "trivy-cache-dir": trivyCache } : {};
   const controller: RoleProcess = startRole(
     "controller",
-    localArgs(c, { "health-listen": `127.0.0.1:${freePort()}`, "work-dir": cluster.root, "default-storage-dir": artifacts }, ["--kubeconfig", await kubeconfigFor(cluster.root, proxies.controller, "controller"), "--resync-interval=2s"]),
+    localArgs(c, { "health-listen": `127.0.0.1:${freePort()}`, "work-dir": cluster.root, "default-storage-dir": artifacts, ...scanArgs }, ["--kubeconfig", await kubeconfigFor(cluster.root, proxies.controller, "controller"), "--resync-interval=2s", ...(options.scanning ? [`--opentofu-api-url=${upstreams.opentofu.url}`] : [])]),
     { ...localEnv(c), ...upstreams.env },
   );
   cleanup.push(() => controller.stop("SIGKILL"));
@@ -265,6 +270,14 @@ async function scenario(options: { values: Record<string, unknown>; contentNames
     await browseReadme(serverUrl, { authorization: `Bearer ${token}` }, ns);
   }
   await refuseCorrupt(serverUrl, keys, ns, artifacts, cluster);
+  if (options.scanning) {
+    // The scans ran and their results were written (Versions' status, the Provider's resolved source repository).
+    expect((await standInInvocations(trivyCache)).length).toBeGreaterThan(0);
+    await waitFor(async () => (await versions()).find((v) => v.metadata.name === "random-3-6-3-linux-amd64")?.status?.binaryScan, 60_000, "a provider build's binary scan recorded").catch(async (e) => {
+      throw new Error(`${e.message}: ${JSON.stringify((await versions()).find((v) => v.metadata.name === "random-3-6-3-linux-amd64")?.status)} ${JSON.stringify(controller.logs().filter((l) => l.level !== "info" && l.level !== "debug").slice(-8))}`);
+    });
+    await waitFor(async () => (await versions()).find((v) => v.metadata.name === "terraform-aws-vpc-1-2-0")?.status?.sourceScan, 60_000, "a module's IaC scan recorded");
+  }
   await Bun.sleep(2500); // one more lease renewal and resync round, so steady-state calls are in the record too
   const errors = controller.logs().filter((l) => l.level === "error" && !JSON.stringify(l).includes("opendepot-github-application-secret"));
   return {
@@ -282,6 +295,13 @@ describe("RBAC from the code: what each role calls is granted, and nothing more"
     expect({ role: "server", ...result.server }).toEqual({ role: "server", denied: [], unused: [] });
     // The finalizer permissions are needed because owner references block owner deletion.
     expect(result.calls.controller.calls.filter((c) => c.via).map((c) => c.resource)).toEqual(expect.arrayContaining(["modules/finalizers", "providers/finalizers", "versions/finalizers"]));
+    expect(result.errors).toEqual([]);
+  }, 300_000);
+
+  test("scanning on (stand-in trivy): the scans' status writes are granted, nothing new is needed", async () => {
+    const result = await scenario({ values: { scanning: { enabled: true, modules: true } }, contentNamespace: "team-a", oidc: false, scanning: true });
+    expect({ role: "controller", ...result.controller }).toEqual({ role: "controller", denied: [], unused: [] });
+    expect({ role: "server", ...result.server }).toEqual({ role: "server", denied: [], unused: [] });
     expect(result.errors).toEqual([]);
   }, 300_000);
 
