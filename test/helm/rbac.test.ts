@@ -192,7 +192,7 @@ async function scenario(options: { values: Record<string, unknown>; contentNames
   // Scanning: the stand-in trivy (fixtures/trivy) where the image has Trivy, and a cache seeded as the DB job would.
   const trivyCache = join(cluster.root, "trivy-cache");
   if (options.scanning) await seedStandInDb(trivyCache);
-  const scanArgs = options.scanning ? { "trivy-path": STANDIN_TRIVY, "trivy-cache-dir": trivyCache } : {};
+  const scanArgs: Record<string, string> = options.scanning ? { "trivy-path": STANDIN_TRIVY, "trivy-cache-dir": trivyCache } : {};
   const controller: RoleProcess = startRole(
     "controller",
     localArgs(c, { "health-listen": `127.0.0.1:${freePort()}`, "work-dir": cluster.root, "default-storage-dir": artifacts, ...scanArgs }, ["--kubeconfig", await kubeconfigFor(cluster.root, proxies.controller, "controller"), "--resync-interval=2s", ...(options.scanning ? [`--opentofu-api-url=${upstreams.opentofu.url}`] : [])]),
