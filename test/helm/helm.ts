@@ -104,6 +104,8 @@ export const MATRIX: Record<string, Record<string, unknown>> = {
     global: { image: { repository: "ghcr.io/opendepot/opendepot", tag: "1.2.3" } },
     scanning: { enabled: true, offline: false, image: { tag: "1.2.3-trivy" }, cache: { existingClaim: "trivy-db" }, dbUpdater: { schedule: "30 */6 * * *", extraArgs: ["--db-repository", "registry.example.com/trivy-db"], extraEnv: [{ name: "HTTPS_PROXY", value: "http://proxy:3128" }] } },
   },
+  // v0.9's scanning keys as its values files spell them (reference §3.7), the updater on the scanner's Trivy version.
+  "scanning with v0.9 keys": { scanning: { enabled: true, providerScanning: true, cacheMountPath: "/var/cache/trivy-db", offline: true, blockOnCritical: false, blockOnHigh: false, cache: { storageClassName: "", accessMode: "ReadWriteMany", size: "1Gi" }, dbUpdater: { schedule: "0 2 * * *", image: { repository: "aquasec/trivy", tag: "0.74.0" } } } },
   "storage policy flags": { storagePolicy: { trustedNamespaces: ["registry", "platform"], allowedBackends: ["s3", "fileSystem"], allowedEndpoints: ["https://minio.storage.svc:9000"], allowedBuckets: ["opendepot-{namespace}-*"], allowedAzureAccounts: ["acct*"], filesystemRoots: ["/data/modules/shared"] }, storage: { filesystem: { enabled: true } } },
   "storage policy document": {
     storagePolicy: {

@@ -329,6 +329,16 @@ describe("scanning, storage policy and statistics wiring", () => {
     }
   });
 
+  test("v0.9's cacheMountPath moves the flag and every mount of the cache together", () => {
+    const name = "scanning with v0.9 keys";
+    expect(controllerPod(name).containers[0].args).toContain("--trivy-cache-dir=/var/cache/trivy-db");
+    expect(controllerPod(name).containers[0].volumeMounts).toContainEqual({ name: "trivy-cache", mountPath: "/var/cache/trivy-db" });
+    for (const pod of updaterPods(name)) {
+      expect(pod.containers[0].args).toEqual(["image", "--download-db-only", "--cache-dir", "/var/cache/trivy-db"]);
+      expect(pod.containers[0].volumeMounts).toContainEqual({ name: "trivy-cache", mountPath: "/var/cache/trivy-db" });
+    }
+  });
+
   test("the NetworkPolicy selects only the controller and allows DNS plus the listed egress", () => {
     const np = one("scanning", "NetworkPolicy", "-controller-egress");
     expect(np.spec.podSelector.matchLabels["app.kubernetes.io/component"]).toBe("controller");

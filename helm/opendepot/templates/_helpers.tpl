@@ -271,7 +271,7 @@ containers:
       - image
       - --download-db-only
       - --cache-dir
-      - {{ $scan.cache.mountPath }}
+      - {{ $scan.cacheMountPath }}
       {{- with $u.extraArgs }}{{ toYaml . | nindent 6 }}{{ end }}
     env:
       - { name: HOME, value: /tmp }
@@ -280,7 +280,7 @@ containers:
     resources:{{ toYaml $u.resources | nindent 6 }}
     securityContext:{{ toYaml $u.securityContext | nindent 6 }}
     volumeMounts:
-      - { name: trivy-cache, mountPath: {{ $scan.cache.mountPath }} }
+      - { name: trivy-cache, mountPath: {{ $scan.cacheMountPath }} }
       - { name: tmp, mountPath: /tmp }
 volumes:
   - name: trivy-cache
