@@ -102,7 +102,7 @@ export const MATRIX: Record<string, Record<string, unknown>> = {
   },
   "scanning with existing cache and image": {
     global: { image: { repository: "ghcr.io/opendepot/opendepot", tag: "1.2.3" } },
-    scanning: { enabled: true, offline: false, image: { tag: "1.2.3-trivy" }, cache: { existingClaim: "trivy-db" }, dbUpdater: { schedule: "30 */6 * * *", extraArgs: ["--db-repository", "registry.example.com/trivy-db"], extraEnv: [{ name: "HTTPS_PROXY", value: "http://proxy:3128" }] } },
+    scanning: { enabled: true, offline: false, image: { tag: "1.2.3-trivy" }, cache: { existingClaim: "trivy-db" }, dbUpdater: { schedule: "30 */6 * * *", nodeSelector: { "kubernetes.io/os": "linux" }, tolerations: [{ key: "dedicated", operator: "Exists", effect: "NoSchedule" }], priorityClassName: "low", extraArgs: ["--db-repository", "registry.example.com/trivy-db"], extraEnv: [{ name: "HTTPS_PROXY", value: "http://proxy:3128" }] } },
   },
   // v0.9's scanning keys as its values files spell them (reference §3.7), the updater on the scanner's Trivy version.
   "scanning with v0.9 keys": { scanning: { enabled: true, providerScanning: true, cacheMountPath: "/var/cache/trivy-db", offline: true, blockOnCritical: false, blockOnHigh: false, cache: { storageClassName: "", accessMode: "ReadWriteMany", size: "1Gi" }, dbUpdater: { schedule: "0 2 * * *", image: { repository: "aquasec/trivy", tag: "0.74.0" } } } },

@@ -326,6 +326,7 @@ describe("scanning, storage policy and statistics wiring", () => {
       expect(pod.containers[0].args).toEqual(["image", "--download-db-only", "--cache-dir", "/var/cache/trivy", "--db-repository", "registry.example.com/trivy-db"]);
       expect(pod.containers[0].env).toContainEqual({ name: "HTTPS_PROXY", value: "http://proxy:3128" });
       expect(pod.volumes).toContainEqual({ name: "trivy-cache", persistentVolumeClaim: { claimName: "trivy-db" } });
+      expect({ nodeSelector: pod.nodeSelector, priorityClassName: pod.priorityClassName, tolerations: pod.tolerations.length }).toEqual({ nodeSelector: { "kubernetes.io/os": "linux" }, priorityClassName: "low", tolerations: 1 });
     }
   });
 

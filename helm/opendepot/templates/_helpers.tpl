@@ -259,10 +259,7 @@ controller's POD_NAMESPACE), which is the release namespace. */ -}}
 {{- $u := $scan.dbUpdater }}
 restartPolicy: OnFailure
 automountServiceAccountToken: false
-{{- with .Values.global.imagePullSecrets }}
-imagePullSecrets:{{ toYaml . | nindent 2 }}
-{{- end }}
-securityContext:{{ toYaml $u.podSecurityContext | nindent 2 }}
+{{- include "opendepot.podKnobs" (dict "root" . "v" $u) }}
 containers:
   - name: trivy-db-updater
     image: {{ $u.image.repository }}:{{ $u.image.tag }}
