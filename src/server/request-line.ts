@@ -6,8 +6,9 @@
 // built from it: links are relative or use --public-url). Invalid percent-escapes (`%ff`, `%c0%ae`, a lone `%`)
 // are refused here too, instead of reaching validators as null route parameters.
 
-/** The origin every routed request carries (never shown to clients). */
+/** The origin every routed request carries (never shown to clients); its scheme is the listener's (TLS or not). */
 export const ROUTING_ORIGIN = "http://opendepot.invalid";
+const ROUTING_ORIGIN_TLS = "https://opendepot.invalid";
 
 const HOST = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?|\[[0-9A-Fa-f:.]{2,45}\])(?::\d{1,5})?$/;
 
@@ -36,6 +37,7 @@ export function normaliseRequest(request: Request): Normalised {
   // A Request built in process carries its host only in its URL: keep it as the Host header, as a client sends it.
   const headers = host === null ? new Headers(request.headers) : request.headers;
   if (host === null) headers.set("host", url.host);
-  const routed = new Request(`${ROUTING_ORIGIN}${url.pathname}${url.search}`, { method: request.method, headers, signal: request.signal });
+  const origin = url.protocol === "https:" ? ROUTING_ORIGIN_TLS : ROUTING_ORIGIN;
+  const routed = new Request(`${origin}${url.pathname}${url.search}`, { method: request.method, headers, signal: request.signal });
   return { request: routed, path: url.pathname };
 }

@@ -64,14 +64,16 @@ export class OidcLogin {
     return !!this.config;
   }
 
-  private callbackUrl(url: URL): string {
-    return `${(this.options.publicUrl ?? url.origin).replace(/\/+$/, "")}/auth/callback`;
+  /** Where the IdP sends the browser back: --public-url, else the scheme and Host the browser used. */
+  private callbackUrl(request: Request, url: URL): string {
+    const origin = this.options.publicUrl ?? `${url.protocol}//${this.resolver.hostOf(request, url)}`;
+    return `${origin.replace(/\/+$/, "")}/auth/callback`;
   }
 
   async handle(request: Request, url: URL): Promise<Response | undefined> {
     switch (url.pathname) {
       case "/auth/login":
-        return this.login(url);
+        return this.login(request, url);
       case "/auth/callback":
         return this.callback(request, url);
       case "/auth/logout":
@@ -80,7 +82,7 @@ export class OidcLogin {
     return undefined;
   }
 
-  private async login(url: URL): Promise<Response> {
+  private async login(request: Request, url: URL): Promise<Response> {
     const c = this.config;
     if (!c) return text(503, "sign-in is not configured on this registry (no OIDC issuer)");
     const pending: PendingLogin = { state: random(), nonce: random(), verifier: random(), returnTo: safeReturn(url.searchParams.get("return")) };
@@ -89,7 +91,7 @@ export class OidcLogin {
     const params = {
       response_type: "code",
       client_id: c.clientId,
-      redirect_uri: this.callbackUrl(url),
+      redirect_uri: this.callbackUrl(request, url),
       scope: c.scopes.join(" "),
       state: pending.state,
       nonce: pending.nonce,
@@ -120,7 +122,7 @@ export class OidcLogin {
 
     let body: { id_token?: unknown; error?: unknown; error_description?: unknown };
     try {
-      const form = new URLSearchParams({ grant_type: "authorization_code", code, redirect_uri: this.callbackUrl(url), client_id: c.clientId, code_verifier: pending.verifier });
+      const form = new URLSearchParams({ grant_type: "authorization_code", code, redirect_uri: this.callbackUrl(request, url), client_id: c.clientId, code_verifier: pending.verifier });
       if (c.clientSecret) form.set("client_secret", c.clientSecret);
       const res = await (this.options.fetch ?? fetch)(c.tokenUrl, { method: "POST", body: form, headers: { accept: "application/json" }, signal: AbortSignal.timeout(TOKEN_TIMEOUT_MS), redirect: "error" });
       // Counted as it arrives (a chunked answer cannot make us buffer more than the cap).

@@ -65,7 +65,9 @@ export const keyOf = (o: K8sObject) => `${o.kind}/${o.metadata.namespace ?? ""}/
 
 /** Pod specs of the workloads, with the object they belong to. */
 export function podSpecs(docs: K8sObject[]): { owner: K8sObject; spec: any }[] {
-  return docs.filter((d) => ["Deployment", "StatefulSet", "DaemonSet", "Job"].includes(d.kind)).map((d) => ({ owner: d, spec: (d.spec as any).template.spec }));
+  return docs
+    .filter((d) => ["Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob"].includes(d.kind))
+    .map((d) => ({ owner: d, spec: d.kind === "CronJob" ? (d.spec as any).jobTemplate.spec.template.spec : (d.spec as any).template.spec }));
 }
 
 /** The matrix of documented combinations every test renders (README "Install on Kubernetes"). */
@@ -92,7 +94,29 @@ export const MATRIX: Record<string, Record<string, unknown>> = {
   "valkey disabled": { valkey: { enabled: false } },
   "valkey external": { valkey: { enabled: false, external: { url: "rediss://valkey.example.com:6380", existingSecret: "valkey-password" } } },
   "valkey persistent with existing password": { valkey: { persistence: { enabled: true, size: "2Gi" }, auth: { existingSecret: "my-valkey", existingSecretKey: "pw" } } },
+  "valkey external with ca": { valkey: { enabled: false, external: { url: "rediss://valkey.example.com:6380", existingSecret: "valkey-password", caSecret: "valkey-ca", caSecretKey: "ca.pem" } } },
   "existing keys secret": { keys: { existingSecret: "my-keys" } },
+  scanning: {
+    scanning: { enabled: true, modules: true, blockOnCritical: true, blockOnHigh: true, timeout: "10m", rescanInterval: "12h", concurrency: 2, cache: { storageClassName: "nfs", size: "5Gi" }, networkPolicy: { enabled: true } },
+    ingress: { enabled: true, hosts: [{ host: "registry.example.com" }], tls: [{ secretName: "registry-tls" }] },
+  },
+  "scanning with existing cache and image": {
+    global: { image: { repository: "ghcr.io/opendepot/opendepot", tag: "1.2.3" } },
+    scanning: { enabled: true, offline: false, image: { tag: "1.2.3-trivy" }, cache: { existingClaim: "trivy-db" }, dbUpdater: { schedule: "30 */6 * * *", nodeSelector: { "kubernetes.io/os": "linux" }, tolerations: [{ key: "dedicated", operator: "Exists", effect: "NoSchedule" }], priorityClassName: "low", extraArgs: ["--db-repository", "registry.example.com/trivy-db"], extraEnv: [{ name: "HTTPS_PROXY", value: "http://proxy:3128" }] } },
+  },
+  // v0.9's scanning keys as its values files spell them (reference §3.7), the updater on the scanner's Trivy version.
+  "scanning with v0.9 keys": { scanning: { enabled: true, providerScanning: true, cacheMountPath: "/var/cache/trivy-db", offline: true, blockOnCritical: false, blockOnHigh: false, cache: { storageClassName: "", accessMode: "ReadWriteMany", size: "1Gi" }, dbUpdater: { schedule: "0 2 * * *", image: { repository: "aquasec/trivy", tag: "0.74.0" } } } },
+  "storage policy flags": { storagePolicy: { trustedNamespaces: ["registry", "platform"], allowedBackends: ["s3", "fileSystem"], allowedEndpoints: ["https://minio.storage.svc:9000"], allowedBuckets: ["opendepot-{namespace}-*"], allowedAzureAccounts: ["acct*"], filesystemRoots: ["/data/modules/shared"] }, storage: { filesystem: { enabled: true } } },
+  "storage policy document": {
+    storagePolicy: {
+      document: {
+        trustedNamespaces: ["registry", "platform"],
+        default: { backends: ["fileSystem", "s3"], buckets: ["opendepot-{namespace}-*"] },
+        namespaces: { "team-a": { backends: ["s3"], endpoints: ["https://minio.storage.svc:9000"], buckets: ["team-a-*"], azureAccounts: [], filesystemRoots: ["/data/team-a"] } },
+      },
+    },
+  },
+  "token audiences": { server: { publicUrl: "https://registry.example.com", tokenAudiences: ["https://registry.example.com", "opendepot"] } },
   "ha replicas 3": {
     server: { replicaCount: 3, topologySpreadConstraints: [{ maxSkew: 1, topologyKey: "topology.kubernetes.io/zone", whenUnsatisfiable: "ScheduleAnyway", labelSelector: { matchLabels: { "app.kubernetes.io/component": "server" } } }], podDisruptionBudget: { enabled: true, minAvailable: 2 } },
     controller: { replicaCount: 3, podDisruptionBudget: { enabled: true, minAvailable: 1 } },

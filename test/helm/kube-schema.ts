@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { ROOT } from "./helm.ts";
 
 const DIR = join(ROOT, "fixtures", "kubernetes-openapi");
-const OPENAPI_FILES = ["api__v1_openapi.json", "apis__apps__v1_openapi.json", "apis__networking.k8s.io__v1_openapi.json", "apis__policy__v1_openapi.json", "apis__rbac.authorization.k8s.io__v1_openapi.json", "apis__apiextensions.k8s.io__v1_openapi.json"];
+const OPENAPI_FILES = ["api__v1_openapi.json", "apis__apps__v1_openapi.json", "apis__batch__v1_openapi.json", "apis__networking.k8s.io__v1_openapi.json", "apis__policy__v1_openapi.json", "apis__rbac.authorization.k8s.io__v1_openapi.json", "apis__apiextensions.k8s.io__v1_openapi.json"];
 const CRD_FILES = ["gateway.networking.k8s.io_httproutes.yaml"];
 
 type Schema = Record<string, any>;

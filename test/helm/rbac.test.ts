@@ -2,18 +2,22 @@
 // env the chart renders (paths and ports moved to the test's), against the Kubernetes-compatible API through a
 // recording proxy, through a scenario that drives every write path (a Depot creating and adopting Modules and
 // Providers, Versions synced, deleted and force-synced, READMEs restored, GroupBindings, leader election, keys
-// bootstrap, TokenReview/SubjectAccessReview). Then, for each role: every call it made is granted by the rendered
+// bootstrap, TokenReview/SubjectAccessReview, the browse API reading a README, a corrupted artifact refused and its
+// repair hint stamped on the Version). Then, for each role: every call it made is granted by the rendered
 // RBAC for its ServiceAccount, and every granted permission was used by some call.
 import { afterAll, describe, expect, test } from "bun:test";
-import { mkdir, mkdtemp, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { FixtureOidcProvider } from "../../fixtures/oidc-provider.ts";
+import { seedStandInDb, STANDIN_TRIVY, standInInvocations } from "../../fixtures/trivy/standin-db.ts";
 import { startSampleUpstreams, type SampleUpstreams } from "../../fixtures/upstream-fakes.ts";
 import { freePort, waitFor } from "../support/ports.ts";
 import { startRole, type RoleProcess } from "../support/role-process.ts";
 import { startStandalone, type StandaloneProcess } from "../support/standalone-process.ts";
 import { HELMS, NAMESPACE, podSpecs, RELEASE, ROOT, template, type K8sObject } from "./helm.ts";
+import { readKeyRingFile } from "../../src/roles/secrets-on-disk.ts";
+import { UrlSigner } from "../../src/server/url-signer.ts";
 import { compare, grantsFor } from "./rbac-model.ts";
 import { startRecordingProxy, type RecordingProxy } from "./recording-proxy.ts";
 
@@ -73,6 +77,42 @@ spec:
     - { name: "null", operatingSystems: [linux], architectures: [amd64], versionConstraints: "1.0.0" }
 `;
 
+/** Files under dir (recursively) whose name is fileName. */
+async function findFiles(dir: string, fileName: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  return entries.filter((e) => e.isFile() && e.name === fileName).map((e) => join(e.parentPath, e.name));
+}
+
+/** The browse API answers a module's detail with its README (from the server's ConfigMap cache). */
+async function browseReadme(serverUrl: string, auth: Record<string, string>, ns: string) {
+  const detail = await waitFor(async () => {
+    const r = await fetch(`${serverUrl}/opendepot/ui/v1/resources/${ns}/module/terraform-aws-vpc`, { headers: auth });
+    const body = r.status === 200 ? ((await r.json()) as any) : undefined;
+    return typeof body?.readmeContent === "string" ? body : undefined;
+  }, 30_000, "the browse API to show the module with its README");
+  expect(detail.readmeContent).toContain("# terraform-aws-vpc");
+}
+
+/**
+ * A download of an artifact corrupted in storage is refused, so the server stamps the repair hint on the Version
+ * (its patch). The archive URL is signed here with the keys Secret's URL-signing key, as the server would sign it:
+ * a signed URL needs no token, in every auth mode.
+ */
+async function refuseCorrupt(serverUrl: string, keys: string, ns: string, artifacts: string, cluster: Cluster) {
+  const version = await cluster.json("get", "version", "terraform-aws-vpc-1-2-0", "-n", ns);
+  const signer = new UrlSigner(await readKeyRingFile(join(keys, "url-signing.key")), 900);
+  const url = `${serverUrl}${signer.sign(`/opendepot/modules/v1/${ns}/terraform-aws-vpc/aws/1.2.0/archive/${version.spec.fileName}`, version.status.checksum)}`;
+  expect((await fetch(url)).status).toBe(200);
+  const files = await findFiles(artifacts, version.spec.fileName);
+  expect(files.length).toBe(1);
+  const bytes = new Uint8Array(await Bun.file(files[0]!).arrayBuffer());
+  bytes[100] = bytes[100]! ^ 0xff; // same size, different bytes
+  await writeFile(files[0]!, bytes);
+  expect((await fetch(url)).status).toBe(503);
+  const stamped = await waitFor(async () => (await cluster.json("get", "version", "terraform-aws-vpc-1-2-0", "-n", ns)).metadata.annotations?.["opendepot.defdev.io/repair-requested"], 30_000, "the repair hint on the Version");
+  expect(stamped).toMatch(/ corrupt$/);
+}
+
 interface Cluster {
   api: StandaloneProcess;
   root: string;
@@ -131,7 +171,7 @@ function localEnv(container: any): Record<string, string> {
 
 const containerOf = (docs: K8sObject[], component: string) => podSpecs(docs).find((p) => p.owner.metadata.name === `${FULLNAME}-${component}`)!.spec.containers[0];
 
-async function scenario(options: { values: Record<string, unknown>; contentNamespace: string; oidc: boolean }) {
+async function scenario(options: { values: Record<string, unknown>; contentNamespace: string; oidc: boolean; scanning?: boolean }) {
   const r = await template(HELMS[0], { ...options.values, storage: { filesystem: { enabled: true } } });
   if (!r.ok) throw new Error(r.error);
   const docs = r.docs;
@@ -149,9 +189,13 @@ async function scenario(options: { values: Record<string, unknown>; contentNames
   const proxies = { controller: startRecordingProxy(cluster.api.adminUrl!, cluster.adminToken), server: startRecordingProxy(cluster.api.adminUrl!, cluster.adminToken) };
   cleanup.push(() => (proxies.controller.stop(), proxies.server.stop()));
   const c = containerOf(docs, "controller");
+  // Scanning: the stand-in trivy (fixtures/trivy) where the image has Trivy, and a cache seeded as the DB job would.
+  const trivyCache = join(cluster.root, "trivy-cache");
+  if (options.scanning) await seedStandInDb(trivyCache);
+  const scanArgs: Record<string, string> = options.scanning ? { "trivy-path": STANDIN_TRIVY, "trivy-cache-dir": trivyCache } : {};
   const controller: RoleProcess = startRole(
     "controller",
-    localArgs(c, { "health-listen": `127.0.0.1:${freePort()}`, "work-dir": cluster.root, "default-storage-dir": artifacts }, ["--kubeconfig", await kubeconfigFor(cluster.root, proxies.controller, "controller"), "--resync-interval=2s"]),
+    localArgs(c, { "health-listen": `127.0.0.1:${freePort()}`, "work-dir": cluster.root, "default-storage-dir": artifacts, ...scanArgs }, ["--kubeconfig", await kubeconfigFor(cluster.root, proxies.controller, "controller"), "--resync-interval=2s", ...(options.scanning ? [`--opentofu-api-url=${upstreams.opentofu.url}`] : [])]),
     { ...localEnv(c), ...upstreams.env },
   );
   cleanup.push(() => controller.stop("SIGKILL"));
@@ -220,6 +264,19 @@ async function scenario(options: { values: Record<string, unknown>; contentNames
     const res = await fetch(`${serverUrl}/opendepot/modules/v1/${ns}/terraform-aws-vpc/aws/versions`, { headers: { authorization: `Bearer ${token}` } });
     expect([200, 403]).toContain(res.status);
     expect(proxies.server.calls.some((call) => call.resource === "subjectaccessreviews")).toBe(true);
+    // Kubernetes-token callers browse public resources: the label on the namespace (the server's Namespace watch)
+    // and on the module.
+    for (const target of [["namespace", ns], ["module", "terraform-aws-vpc", "-n", ns]]) await cluster.kubectl("label", ...target, "opendepot.defdev.io/public=true");
+    await browseReadme(serverUrl, { authorization: `Bearer ${token}` }, ns);
+  }
+  await refuseCorrupt(serverUrl, keys, ns, artifacts, cluster);
+  if (options.scanning) {
+    // The scans ran and their results were written (Versions' status, the Provider's resolved source repository).
+    expect((await standInInvocations(trivyCache)).length).toBeGreaterThan(0);
+    await waitFor(async () => (await versions()).find((v) => v.metadata.name === "random-3-6-3-linux-amd64")?.status?.binaryScan, 60_000, "a provider build's binary scan recorded").catch(async (e) => {
+      throw new Error(`${e.message}: ${JSON.stringify((await versions()).find((v) => v.metadata.name === "random-3-6-3-linux-amd64")?.status)} ${JSON.stringify(controller.logs().filter((l) => l.level !== "info" && l.level !== "debug").slice(-8))}`);
+    });
+    await waitFor(async () => (await versions()).find((v) => v.metadata.name === "terraform-aws-vpc-1-2-0")?.status?.sourceScan, 60_000, "a module's IaC scan recorded");
   }
   await Bun.sleep(2500); // one more lease renewal and resync round, so steady-state calls are in the record too
   const errors = controller.logs().filter((l) => l.level === "error" && !JSON.stringify(l).includes("opendepot-github-application-secret"));
@@ -241,13 +298,21 @@ describe("RBAC from the code: what each role calls is granted, and nothing more"
     expect(result.errors).toEqual([]);
   }, 300_000);
 
+  test("scanning on (stand-in trivy): the scans' status writes are granted, nothing new is needed", async () => {
+    const result = await scenario({ values: { scanning: { enabled: true, modules: true } }, contentNamespace: "team-a", oidc: false, scanning: true });
+    expect({ role: "controller", ...result.controller }).toEqual({ role: "controller", denied: [], unused: [] });
+    expect({ role: "server", ...result.server }).toEqual({ role: "server", denied: [], unused: [] });
+    expect(result.errors).toEqual([]);
+  }, 300_000);
+
   test('watchNamespaces "a,b" with OIDC: Roles in a and b, GroupBindings of the release namespace too', async () => {
     const result = await scenario({ values: { watchNamespaces: "a,b", server: { oidc: { enabled: true, issuerUrl: "https://placeholder.example.com" } } }, contentNamespace: "a", oidc: true });
     expect({ role: "controller", ...result.controller }).toEqual({ role: "controller", denied: [], unused: [] });
     expect({ role: "server", ...result.server }).toEqual({ role: "server", denied: [], unused: [] });
     const listed = result.calls.server.calls.filter((c) => c.verb === "list").map((c) => `${c.resource}@${c.namespace ?? "*"}`);
     expect(listed).toEqual(expect.arrayContaining(["groupbindings@a", "groupbindings@b", `groupbindings@${NAMESPACE}`, "modules@a", "modules@b"]));
-    expect(listed.filter((l) => l.endsWith("@*"))).toEqual([]);
+    // Only Namespaces, which are cluster-scoped, are listed across the cluster.
+    expect(listed.filter((l) => l.endsWith("@*"))).toEqual(["namespaces@*"]);
     expect(result.errors).toEqual([]);
   }, 300_000);
 });

@@ -10,6 +10,10 @@ import { mirrorFromFlags, tlsFromFlags, urlTtlSeconds } from "../../src/roles/re
 import { SERVE_FLAGS } from "../../src/roles/serve.ts";
 import { authConfigFromFlags } from "../../src/roles/auth-flags.ts";
 import { parseWatchNamespaces } from "../../src/store/multi-namespace-cache.ts";
+import { scanSettingsFromFlags } from "../../src/roles/scan-flags.ts";
+import { policyDocument } from "../../src/roles/storage-policy.ts";
+import { parseTokenAudiences } from "../../src/server/kube-reviews.ts";
+import { parsePolicyDocument } from "../../src/storage/policy-document.ts";
 import { HELMS, keyOf, lint, MATRIX, NAMESPACE, podSpecs, RELEASE, requireHelm, template, type K8sObject } from "./helm.ts";
 import { KubeSchemas } from "./kube-schema.ts";
 
@@ -32,12 +36,14 @@ beforeAll(async () => {
   );
 }, 120_000);
 
-/** What a container's args resolve to, as the role would see them (env values only where literal). */
+/** What a container's args resolve to, as the role would see them (env values where literal, and the pod's namespace). */
 function roleFlags(container: any): { role: string; flags: Record<string, string | undefined> } {
   const [role, ...args] = container.args as string[];
   const specs = ROLE_FLAGS[role!];
   if (!specs) throw new Error(`container ${container.name} runs unknown role "${role}"`);
-  const env = Object.fromEntries((container.env ?? []).filter((e: any) => typeof e.value === "string").map((e: any) => [e.name, e.value]));
+  const env = Object.fromEntries(
+    (container.env ?? []).flatMap((e: any) => (typeof e.value === "string" ? [[e.name, e.value]] : e.valueFrom?.fieldRef?.fieldPath === "metadata.namespace" ? [[e.name, NAMESPACE]] : [])),
+  );
   return { role: role!, flags: parseFlags(specs, args, env) };
 }
 
@@ -74,7 +80,7 @@ function userProvided(values: any): Set<string> {
   const walk = (v: unknown, path: string) => {
     if (Array.isArray(v)) v.forEach((x, i) => walk(x, `${path}[${i}]`));
     else if (v && typeof v === "object") for (const [k, x] of Object.entries(v)) walk(x, `${path}.${k}`);
-    else if (typeof v === "string" && /\.(existingSecret|existingClaim)$|imagePullSecrets\[\d+\]\.name$|extraEnvFrom\[\d+\]\.(secretRef|configMapRef)\.name$/.test(path)) names.add(v);
+    else if (typeof v === "string" && /\.(existingSecret|existingClaim|caSecret)$|imagePullSecrets\[\d+\]\.name$|extraEnvFrom\[\d+\]\.(secretRef|configMapRef)\.name$/.test(path)) names.add(v);
   };
   walk(values, "");
   names.add(values.keys?.existingSecret ?? `${FULLNAME}-keys`); // bootstrapped by the controller (src/roles/keys-bootstrap.ts)
@@ -127,14 +133,45 @@ for (const helm of HELMS) {
               expect(auth.mode).toBe(expected);
               if (auth.mode === "oidc") expect(auth.namespace).toBe(NAMESPACE);
               expect(flags["url-signing-key-file"]).toBe("/etc/opendepot/keys/url-signing.key");
-              if (v.ingress?.enabled || v.httpRoute?.enabled) expect(flags["public-url"]).toBe("https://registry.example.com");
-              else expect(flags["public-url"]).toBeUndefined();
+              const publicUrl = v.server?.publicUrl || (v.ingress?.enabled || v.httpRoute?.enabled ? "https://registry.example.com" : undefined);
+              expect(flags["public-url"]).toBe(publicUrl);
+              // TokenReviews ask for the registry's own audience whenever its URL is known (issue #16).
+              const audiences = parseTokenAudiences(flags["token-audiences"], flags["public-url"]);
+              if (publicUrl) expect(audiences.audiences).toContain(publicUrl);
+              expect(audiences.audiences).toEqual(v.server?.tokenAudiences?.filter((a: string) => a !== "api-server") ?? (publicUrl ? [publicUrl] : []));
+              // Download statistics: off unless a Valkey (bundled or external) is there to count in.
+              const valkey = v.valkey?.enabled !== false || !!v.valkey?.external?.url;
+              expect(flags.stats ?? "on").toBe(valkey ? "on" : "off");
+              expect(flags["stats-url"] !== undefined).toBe(valkey);
             } else {
               expect(parseControllerList(flags.only ?? flags.controllers).length).toBeGreaterThan(0);
               parseListen(flags["health-listen"]!);
               expect(flags["leader-elect"]).toBe("true");
               expect(flags["bootstrap-keys-secret"]).toBe((values as any).keys?.existingSecret ? undefined : `${FULLNAME}-keys`);
+              const scan = scanSettingsFromFlags(flags);
+              const sv = (values as any).scanning ?? {};
+              expect({ enabled: scan.enabled, modules: scan.modules, offline: scan.trivy.offline, defaults: scan.defaults, concurrency: scan.concurrency }).toEqual({
+                enabled: !!sv.enabled,
+                modules: !!sv.modules,
+                offline: sv.enabled ? sv.offline !== false : true,
+                defaults: { blockOnCritical: !!sv.blockOnCritical, blockOnHigh: !!sv.blockOnHigh },
+                concurrency: sv.enabled ? (sv.concurrency ?? 1) : 1,
+              });
+              // Scratch space and the DB cache are mounted where the flags point.
+              const mounts = (c.volumeMounts as any[]).map((m) => m.mountPath);
+              expect(mounts).toContain(flags["work-dir"]);
+              if (scan.enabled) expect(mounts).toContain(scan.trivy.cacheDir);
             }
+            // The storage policy as the role builds it (src/roles/serve.ts, controller.ts): flags over the mounted
+            // document over the role's own namespace, which must be the release namespace.
+            const mode = { kind: "kubernetes" as const, ownNamespace: role === "serve" ? flags.namespace! : flags["leader-election-namespace"]! };
+            expect(mode.ownNamespace).toBe(NAMESPACE);
+            const policyFile = flags["storage-policy-file"];
+            const cm = policyFile ? docs().find((d) => d.kind === "ConfigMap" && d.metadata.name === `${FULLNAME}-storage-policy`) : undefined;
+            if (policyFile) expect((c.volumeMounts as any[]).some((m) => m.readOnly && policyFile.startsWith(`${m.mountPath}/`))).toBe(true);
+            const doc = policyDocument(flags, mode, cm ? parsePolicyDocument((cm as any).data["storage-policy.yaml"], "rendered ConfigMap") : undefined);
+            const sp = (values as any).storagePolicy ?? {};
+            expect(doc.trustedNamespaces).toEqual(sp.trustedNamespaces ?? sp.document?.trustedNamespaces ?? [NAMESPACE]);
           }
         });
 
@@ -156,11 +193,13 @@ for (const helm of HELMS) {
 
         test("every workload: non-root, read-only root filesystem, no privilege escalation, all capabilities dropped, seccomp RuntimeDefault", () => {
           for (const { owner, spec } of podSpecs(docs())) {
+            const longRunning = owner.kind === "Deployment" || owner.kind === "StatefulSet";
             expect({ owner: keyOf(owner), runAsNonRoot: spec.securityContext.runAsNonRoot, seccomp: spec.securityContext.seccompProfile?.type }).toEqual({ owner: keyOf(owner), runAsNonRoot: true, seccomp: "RuntimeDefault" });
             for (const c of spec.containers) {
               expect({ c: c.name, ...c.securityContext }).toMatchObject({ c: c.name, allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } });
               expect(c.resources?.requests).toBeDefined();
-              expect(c.readinessProbe && c.livenessProbe).toBeTruthy();
+              // Jobs run to completion: probes are for what serves.
+              if (longRunning) expect(c.readinessProbe && c.livenessProbe).toBeTruthy();
             }
           }
         });
@@ -212,7 +251,8 @@ describe("what the combinations turn on", () => {
   });
   test("watchNamespaces a,b: Roles in a and b (no ClusterRole for resources), GroupBindings of the release namespace too", () => {
     const name = "watch namespaces a,b";
-    expect(find(name, "ClusterRole").map((d) => d.metadata.name)).toEqual([]);
+    // Namespaces are cluster-scoped: the only ClusterRole is the server's list/watch on them (the browse API).
+    expect(find(name, "ClusterRole").map((d) => [d.metadata.name, (d as any).rules])).toEqual([[`${FULLNAME}-server-namespaces`, [{ apiGroups: [""], resources: ["namespaces"], verbs: ["list", "watch"] }]]]);
     const roles = find(name, "Role").map((d) => `${d.metadata.namespace}/${d.metadata.name}`).sort();
     expect(roles).toEqual([`a/${FULLNAME}-controller`, `a/${FULLNAME}-server`, `b/${FULLNAME}-controller`, `b/${FULLNAME}-server`, `${NAMESPACE}/${FULLNAME}-controller-own`, `${NAMESPACE}/${FULLNAME}-server-groupbindings`].sort());
     const gb = find(name, "Role").find((d) => d.metadata.name.endsWith("server-groupbindings")) as any;
@@ -233,6 +273,126 @@ describe("what the combinations turn on", () => {
   });
 });
 
+describe("scanning, storage policy and statistics wiring", () => {
+  const docs = (name: string) => rendered.get(`helm3|${name}`)!;
+  const one = (name: string, kind: string, suffix: string) => docs(name).find((d) => d.kind === kind && d.metadata.name.endsWith(suffix)) as any;
+  const controllerPod = (name: string) => one(name, "Deployment", "-controller").spec.template.spec;
+  const serverPod = (name: string) => one(name, "Deployment", "-server").spec.template.spec;
+  const updaterPods = (name: string) => [one(name, "CronJob", "-trivy-db-updater").spec.jobTemplate.spec.template.spec, one(name, "Job", "-trivy-db-seed").spec.template.spec];
+
+  test("scanning off: the plain image, no Trivy objects, scratch in /tmp", () => {
+    expect(docs("defaults").filter((d) => ["CronJob", "Job", "NetworkPolicy", "PersistentVolumeClaim"].includes(d.kind))).toEqual([]);
+    const c = controllerPod("defaults").containers[0];
+    expect(c.image).toBe("ghcr.io/opendepot/opendepot:0.1.0");
+    expect(c.args).toContain("--work-dir=/tmp");
+    expect(c.args.filter((a: string) => /^--(scan|trivy|rescan)/.test(a))).toEqual([]);
+  });
+
+  test("scanning on: the -scanning image, an emptyDir at /work, the RWX cache read-write, scanning.resources, fsGroup 65532", () => {
+    const pod = controllerPod("scanning");
+    const c = pod.containers[0];
+    expect(c.image).toBe("ghcr.io/opendepot/opendepot:0.1.0-scanning");
+    expect(c.args).toEqual(expect.arrayContaining(["--scanning-enabled=true", "--scan-modules=true", "--scan-offline=true", "--trivy-cache-dir=/var/cache/trivy", "--scan-block-on-critical=true", "--scan-block-on-high=true", "--scan-timeout=10m", "--rescan-interval=12h", "--scan-concurrency=2", "--work-dir=/work"]));
+    expect(c.volumeMounts).toEqual(expect.arrayContaining([{ name: "work", mountPath: "/work" }, { name: "trivy-cache", mountPath: "/var/cache/trivy" }]));
+    expect(pod.volumes).toEqual(expect.arrayContaining([{ name: "work", emptyDir: {} }, { name: "trivy-cache", persistentVolumeClaim: { claimName: `${FULLNAME}-trivy-cache` } }]));
+    expect(c.resources).toEqual({ requests: { cpu: "200m", memory: "512Mi" }, limits: { memory: "2Gi" } });
+    expect(pod.securityContext.fsGroup).toBe(65532);
+    const pvc = one("scanning", "PersistentVolumeClaim", "-trivy-cache");
+    expect(pvc.spec).toEqual({ accessModes: ["ReadWriteMany"], storageClassName: "nfs", resources: { requests: { storage: "5Gi" } } });
+  });
+
+  test("the DB updater: CronJob and the post-install/post-upgrade seed run `trivy image --download-db-only` of the pinned image into the cache, locked down", () => {
+    const cron = one("scanning", "CronJob", "-trivy-db-updater");
+    expect({ schedule: cron.spec.schedule, concurrencyPolicy: cron.spec.concurrencyPolicy, ok: cron.spec.successfulJobsHistoryLimit, failed: cron.spec.failedJobsHistoryLimit }).toEqual({ schedule: "0 2 * * *", concurrencyPolicy: "Forbid", ok: 1, failed: 1 });
+    const seed = one("scanning", "Job", "-trivy-db-seed");
+    expect(seed.metadata.annotations["helm.sh/hook"]).toBe("post-install,post-upgrade");
+    for (const pod of updaterPods("scanning")) {
+      const [c] = pod.containers;
+      expect(c.image).toBe("docker.io/aquasec/trivy:0.74.0");
+      expect(c.args).toEqual(["image", "--download-db-only", "--cache-dir", "/var/cache/trivy"]);
+      expect(c.volumeMounts).toContainEqual({ name: "trivy-cache", mountPath: "/var/cache/trivy" });
+      expect(pod.volumes).toContainEqual({ name: "trivy-cache", persistentVolumeClaim: { claimName: `${FULLNAME}-trivy-cache` } });
+      expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 65532, fsGroup: 65532 });
+      expect(c.securityContext).toMatchObject({ readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } });
+      expect(pod.automountServiceAccountToken).toBe(false);
+    }
+    // Given: your claim, a schedule, a DB mirror, a proxy, an image tag; offline off.
+    const name = "scanning with existing cache and image";
+    expect(docs(name).filter((d) => d.kind === "PersistentVolumeClaim")).toEqual([]);
+    expect(controllerPod(name).containers[0].image).toBe("ghcr.io/opendepot/opendepot:1.2.3-trivy");
+    expect(controllerPod(name).containers[0].args).toContain("--scan-offline=false");
+    expect(one(name, "CronJob", "-trivy-db-updater").spec.schedule).toBe("30 */6 * * *");
+    for (const pod of updaterPods(name)) {
+      expect(pod.containers[0].args).toEqual(["image", "--download-db-only", "--cache-dir", "/var/cache/trivy", "--db-repository", "registry.example.com/trivy-db"]);
+      expect(pod.containers[0].env).toContainEqual({ name: "HTTPS_PROXY", value: "http://proxy:3128" });
+      expect(pod.volumes).toContainEqual({ name: "trivy-cache", persistentVolumeClaim: { claimName: "trivy-db" } });
+      expect({ nodeSelector: pod.nodeSelector, priorityClassName: pod.priorityClassName, tolerations: pod.tolerations.length }).toEqual({ nodeSelector: { "kubernetes.io/os": "linux" }, priorityClassName: "low", tolerations: 1 });
+    }
+  });
+
+  test("v0.9's cacheMountPath moves the flag and every mount of the cache together", () => {
+    const name = "scanning with v0.9 keys";
+    expect(controllerPod(name).containers[0].args).toContain("--trivy-cache-dir=/var/cache/trivy-db");
+    expect(controllerPod(name).containers[0].volumeMounts).toContainEqual({ name: "trivy-cache", mountPath: "/var/cache/trivy-db" });
+    for (const pod of updaterPods(name)) {
+      expect(pod.containers[0].args).toEqual(["image", "--download-db-only", "--cache-dir", "/var/cache/trivy-db"]);
+      expect(pod.containers[0].volumeMounts).toContainEqual({ name: "trivy-cache", mountPath: "/var/cache/trivy-db" });
+    }
+  });
+
+  test("the NetworkPolicy selects only the controller and allows DNS plus the listed egress", () => {
+    const np = one("scanning", "NetworkPolicy", "-controller-egress");
+    expect(np.spec.podSelector.matchLabels["app.kubernetes.io/component"]).toBe("controller");
+    expect(np.spec.policyTypes).toEqual(["Egress"]);
+    expect(np.spec.egress[0]).toEqual({ ports: [{ port: 53, protocol: "UDP" }, { port: 53, protocol: "TCP" }] });
+    expect(np.spec.egress[1].to[0].ipBlock.except).toEqual(["169.254.169.254/32"]);
+    expect(docs("scanning with existing cache and image").filter((d) => d.kind === "NetworkPolicy")).toEqual([]);
+  });
+
+  test("storage policy: the same flags, env and read-only ConfigMap mount on the server and the controller", () => {
+    const policyBits = (pod: any) => ({
+      args: pod.containers[0].args.filter((a: string) => a.startsWith("--storage-")),
+      env: pod.containers[0].env.filter((e: any) => e.name.startsWith("OPENDEPOT_STORAGE_")),
+      mounts: pod.containers[0].volumeMounts.filter((m: any) => m.name === "storage-policy"),
+      volumes: pod.volumes.filter((v: any) => v.name === "storage-policy"),
+    });
+    for (const name of ["defaults", "storage policy flags", "storage policy document"]) expect({ name, ...policyBits(serverPod(name)) }).toEqual({ name, ...policyBits(controllerPod(name)) });
+    expect(policyBits(serverPod("storage policy flags")).args).toEqual([
+      "--storage-trusted-namespaces=registry,platform",
+      "--storage-allowed-backends=s3,fileSystem",
+      "--storage-allowed-endpoints=https://minio.storage.svc:9000",
+      "--storage-allowed-buckets=opendepot-{namespace}-*",
+      "--storage-allowed-azure-accounts=acct*",
+      "--storage-filesystem-roots=/data/modules/shared",
+    ]);
+    const doc = policyBits(serverPod("storage policy document"));
+    expect(doc.env).toEqual([{ name: "OPENDEPOT_STORAGE_POLICY_FILE", value: "/etc/opendepot/storage-policy/storage-policy.yaml" }]);
+    expect(doc.mounts).toEqual([{ name: "storage-policy", mountPath: "/etc/opendepot/storage-policy", readOnly: true }]);
+    const cm = one("storage policy document", "ConfigMap", "-storage-policy");
+    const parsed = parsePolicyDocument(cm.data["storage-policy.yaml"]);
+    expect(parsed.namespaces?.["team-a"]?.endpoints).toEqual(["https://minio.storage.svc:9000"]);
+    // Lists left empty are not rendered, so the document's own lists (and trustedNamespaces) are not overridden.
+    expect(doc.args).toEqual([]);
+    expect(policyBits(serverPod("defaults")).args).toEqual([]);
+  });
+
+  test("statistics: off with no Valkey at all; an external Valkey's CA mounted and named", () => {
+    const env = (name: string) => serverPod(name).containers[0].env;
+    expect(env("valkey disabled")).toContainEqual({ name: "OPENDEPOT_STATS", value: "off" });
+    for (const name of ["defaults", "valkey external", "valkey external with ca"]) expect(env(name).map((e: any) => e.name)).not.toContain("OPENDEPOT_STATS");
+    expect(env("valkey external with ca")).toContainEqual({ name: "OPENDEPOT_VALKEY_CA_FILE", value: "/etc/opendepot/valkey-ca/ca.pem" });
+    expect(serverPod("valkey external with ca").volumes).toContainEqual({ name: "valkey-ca", secret: { secretName: "valkey-ca", defaultMode: 0o444 } });
+    expect(env("valkey external").map((e: any) => e.name)).not.toContain("OPENDEPOT_VALKEY_CA_FILE");
+  });
+
+  test("token audiences: the public URL by default, or the ones given", () => {
+    const args = (name: string) => serverPod(name).containers[0].args as string[];
+    expect(args("ingress with tls")).toContain("--public-url=https://registry.example.com");
+    expect(args("ingress with tls").some((a) => a.startsWith("--token-audiences"))).toBe(false);
+    expect(args("token audiences")).toContain("--token-audiences=https://registry.example.com,opendepot");
+  });
+});
+
 describe("the schema validator itself refuses what the API server refuses", () => {
   const deployment = () => structuredClone(rendered.get("helm3|defaults")!.find((d) => d.kind === "Deployment")!) as any;
   test("a rendered Deployment is valid; an unknown field deep in the pod template is not", () => {
@@ -246,6 +406,19 @@ describe("the schema validator itself refuses what the API server refuses", () =
     d.spec.replicas = "two";
     expect(schemas.validate(d)).toContain("/spec/replicas must be integer");
     expect(schemas.validate({ apiVersion: "apps/v1", kind: "Deploymnet" })).toEqual(["no schema for apps/v1 Deploymnet"]);
+  });
+  test("CronJob, Job and NetworkPolicy are checked against batch/v1 and networking.k8s.io/v1", () => {
+    const of = (kind: string) => structuredClone(rendered.get("helm3|scanning")!.find((d) => d.kind === kind)!) as any;
+    const cron = of("CronJob");
+    expect(schemas.validate(cron)).toEqual([]);
+    cron.spec.concurrency = "Forbid";
+    expect(schemas.validate(cron).join("\n")).toContain("concurrency");
+    const job = of("Job");
+    job.spec.template.spec.containers[0].readOnly = true;
+    expect(schemas.validate(job).join("\n")).toContain("readOnly");
+    const np = of("NetworkPolicy");
+    np.spec.egress[0].ports[0].port = [53];
+    expect(schemas.validate(np)).not.toEqual([]);
   });
   test("HTTPRoute is checked against the Gateway API CRD", () => {
     const route = structuredClone(rendered.get("helm3|httproute")!.find((d) => d.kind === "HTTPRoute")!) as any;

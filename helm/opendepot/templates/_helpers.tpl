@@ -189,3 +189,98 @@ securityContext:{{ toYaml .securityContext | nindent 2 }}
 {{- with .root.Values.storage.azure }}{{ if and .enabled .workloadIdentity.enabled .workloadIdentity.clientId }}{{ $_ := set $a "azure.workload.identity/client-id" .workloadIdentity.clientId }}{{ end }}{{ end -}}
 {{- with $a }}{{ toYaml . }}{{ end -}}
 {{- end -}}
+
+{{- /* The controller's image: the scanning variant (Trivy inside) when scanning is on. */ -}}
+{{- define "opendepot.controllerImage" -}}
+{{- if .Values.scanning.enabled -}}
+{{ .Values.scanning.image.repository | default .Values.global.image.repository }}:{{ .Values.scanning.image.tag | default (printf "%s-scanning" (.Values.global.image.tag | default .Chart.AppVersion)) }}
+{{- else -}}
+{{ include "opendepot.image" . }}
+{{- end -}}
+{{- end -}}
+
+{{- define "opendepot.trivyCacheClaim" -}}
+{{- .Values.scanning.cache.existingClaim | default (printf "%s-trivy-cache" (include "opendepot.fullname" .)) -}}
+{{- end -}}
+
+{{- /* Storage policy flags of both roles: only what is set, so a policy document's own lists are not overridden by
+empty flags. Trusted namespaces unset: the document's, else each role's own namespace (serve --namespace, the
+controller's POD_NAMESPACE), which is the release namespace. */ -}}
+{{- define "opendepot.storagePolicyArgs" -}}
+{{- $p := .Values.storagePolicy }}
+{{- with $p.trustedNamespaces }}
+- --storage-trusted-namespaces={{ join "," . }}
+{{- end }}
+{{- with $p.allowedBackends }}
+- --storage-allowed-backends={{ join "," . }}
+{{- end }}
+{{- with $p.allowedEndpoints }}
+- --storage-allowed-endpoints={{ join "," . }}
+{{- end }}
+{{- with $p.allowedBuckets }}
+- --storage-allowed-buckets={{ join "," . }}
+{{- end }}
+{{- with $p.allowedAzureAccounts }}
+- --storage-allowed-azure-accounts={{ join "," . }}
+{{- end }}
+{{- with $p.filesystemRoots }}
+- --storage-filesystem-roots={{ join "," . }}
+{{- end }}
+{{- end -}}
+
+{{- define "opendepot.storagePolicyEnv" -}}
+{{- if .Values.storagePolicy.document }}
+- { name: OPENDEPOT_STORAGE_POLICY_FILE, value: /etc/opendepot/storage-policy/storage-policy.yaml }
+{{- end }}
+{{- end -}}
+
+{{- /* A directory mount, not subPath: the kubelet then updates the file in place and the roles re-read it. */ -}}
+{{- define "opendepot.storagePolicyMounts" -}}
+{{- if .Values.storagePolicy.document }}
+- { name: storage-policy, mountPath: /etc/opendepot/storage-policy, readOnly: true }
+{{- end }}
+{{- end -}}
+
+{{- define "opendepot.storagePolicyVolumes" -}}
+{{- if .Values.storagePolicy.document }}
+- name: storage-policy
+  configMap: { name: {{ include "opendepot.fullname" . }}-storage-policy }
+{{- end }}
+{{- end -}}
+
+{{- /* The external Valkey's private CA, when one is given (only with an external URL). */ -}}
+{{- define "opendepot.valkeyCa" -}}
+{{- if and (not .Values.valkey.enabled) .Values.valkey.external.url .Values.valkey.external.caSecret }}true{{ end -}}
+{{- end -}}
+
+{{- /* The pod of the Trivy DB updater (CronJob and the install hook). */ -}}
+{{- define "opendepot.trivyDbPod" -}}
+{{- $scan := .Values.scanning }}
+{{- $u := $scan.dbUpdater }}
+restartPolicy: OnFailure
+automountServiceAccountToken: false
+{{- include "opendepot.podKnobs" (dict "root" . "v" $u) }}
+containers:
+  - name: trivy-db-updater
+    image: {{ $u.image.repository }}:{{ $u.image.tag }}
+    imagePullPolicy: {{ .Values.global.imagePullPolicy }}
+    args:
+      - image
+      - --download-db-only
+      - --cache-dir
+      - {{ $scan.cacheMountPath }}
+      {{- with $u.extraArgs }}{{ toYaml . | nindent 6 }}{{ end }}
+    env:
+      - { name: HOME, value: /tmp }
+      - { name: TRIVY_NO_PROGRESS, value: "true" }
+      {{- with $u.extraEnv }}{{ toYaml . | nindent 6 }}{{ end }}
+    resources:{{ toYaml $u.resources | nindent 6 }}
+    securityContext:{{ toYaml $u.securityContext | nindent 6 }}
+    volumeMounts:
+      - { name: trivy-cache, mountPath: {{ $scan.cacheMountPath }} }
+      - { name: tmp, mountPath: /tmp }
+volumes:
+  - name: trivy-cache
+    persistentVolumeClaim: { claimName: {{ include "opendepot.trivyCacheClaim" . }} }
+  - { name: tmp, emptyDir: {} }
+{{- end -}}
