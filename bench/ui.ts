@@ -13,7 +13,7 @@ import { silentLogger } from "../src/log.ts";
 import { startRegistryServer } from "../src/roles/registry-server.ts";
 import { storageFactory } from "../src/storage/factory.ts";
 import { EmbeddedStore } from "../src/store/embedded.ts";
-import { uiFromFlags } from "../src/ui/flags.ts";
+import { uiFromFlags } from "../src/roles/ui-flags.ts";
 import { launchChromium } from "../test/ui/browser.ts";
 import { table } from "./support.ts";
 
