@@ -3,11 +3,6 @@ import { chmod, mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import { randomBytes } from "node:crypto";
 
-/** Read a random key from `path`, creating it (32+ bytes, hex) when absent. */
-export async function loadOrCreateKey(path: string, bytes = 32): Promise<Uint8Array> {
-  return (await loadOrCreateKeyRing(path, bytes))[0]!;
-}
-
 /** The hex keys of `path` (first signs, the rest are previous keys after a rotation), creating one key when absent. */
 export async function loadOrCreateKeyRing(path: string, bytes = 32): Promise<Uint8Array[]> {
   try {
@@ -22,11 +17,6 @@ export async function loadOrCreateKeyRing(path: string, bytes = 32): Promise<Uin
   await writeFile(path, `${key.toString("hex")}\n`, { mode: 0o600, flag: "wx" });
   await chmod(path, 0o600);
   return [key];
-}
-
-/** Read a key file given by the operator: hex, base64 or raw text of at least 32 bytes. */
-export async function readKeyFile(path: string): Promise<Uint8Array> {
-  return (await readKeyRingFile(path))[0]!;
 }
 
 const HEX_KEY_LINE = /^(?:[0-9a-fA-F]{2}){32,}$/;

@@ -26,8 +26,6 @@ export interface LifecyclePolicy {
   now?: () => number;
 }
 
-export const isYanked = (v: VersionObject) => v.spec.yanked !== undefined;
-
 /** What the browse API shows about a Version's lifecycle (undefined fields when neither applies). */
 export function lifecycleOf(v: VersionObject, policy: LifecyclePolicy) {
   const yanked = v.spec.yanked;
