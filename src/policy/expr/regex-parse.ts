@@ -1,6 +1,6 @@
 // Parser for the regular expressions of the `matches` operator: the RE2 syntax Go's regexp accepts (what v0.9
 // evaluated), minus what cannot run in linear time or that nobody writes in a group filter. Parsed here, then run
-// by regex-vm.ts as an automaton, never by JavaScript's backtracking RegExp, so no pattern can blow up.
+// by regex.ts as an automaton, never by JavaScript's backtracking RegExp, so no pattern can blow up.
 // Rejected with a clear error: backreferences (\1), lookaround ((?=, (?!, (?<=, (?<!), \p classes, \Q…\E,
 // POSIX [:classes:], repetition counts above 100, nested repetition operators (a**), and nesting deeper than 50.
 
