@@ -141,6 +141,8 @@ export interface AdminApiOptions {
   tokenFile?: string;
   log: Logger;
   bookmarkIntervalMs?: number;
+  /** Serve Prometheus metrics at /metrics (to the admin token, or whom RBAC allows nonResourceURLs /metrics). */
+  metrics?: () => Promise<Response>;
 }
 
 const WILDCARDS = new Set(["0.0.0.0", "::", ""]);
@@ -161,6 +163,7 @@ export async function startAdminApi(options: AdminApiOptions): Promise<KubeApiLi
     port: options.port,
     tls: { cert: cert.certPem, key: cert.keyPem },
     bookmarkIntervalMs: options.bookmarkIntervalMs,
+    metrics: options.metrics,
   });
   // A wildcard listen address is reached through loopback by the local kubectl.
   const local = wildcard ? listener.url.replace(/\/\/[^/]*:(\d+)$/, "//127.0.0.1:$1") : listener.url;

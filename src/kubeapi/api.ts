@@ -37,6 +37,8 @@ export interface KubeApiOptions {
   maxWatches?: number;
   /** How long a deleted Namespace stays Terminating before its contents go (default 2 s). */
   namespaceGraceMs?: number;
+  /** Prometheus text of the process at GET /metrics (authorised like kube-apiserver's: nonResourceURLs /metrics). */
+  metrics?: () => Promise<Response>;
 }
 
 export interface KubeApi {
@@ -93,6 +95,7 @@ export function createKubeApi(options: KubeApiOptions): KubeApi {
     if (request.method !== "GET") throw methodNotAllowed();
     const attrs: Attributes = { nonResource: { verb: "get", path } };
     await authorize(user, attrs, () => forbidden(undefined, undefined, denialMessage(user, attrs)));
+    if (path === "/metrics" && options.metrics) return options.metrics();
     const parts = path.split("/").filter(Boolean);
     let body: unknown;
     if (path === "/api") body = apiVersions(url.host);

@@ -13,6 +13,8 @@ import { anonymousGatekeeper, type Gatekeeper, type MirrorConfig, type ShasumsSi
 import { RegistryIndex } from "../server/registry-index.ts";
 import { DEFAULT_MIRROR_HOSTNAMES, mirrorConfig } from "../server/routes-mirror.ts";
 import { listen, withRequestPolicy } from "../server/serve.ts";
+import { requestObserver } from "../server/request-metrics.ts";
+import { indexObjects } from "../metrics/server.ts";
 import { UrlSigner } from "../server/url-signer.ts";
 import { cacheFor } from "../store/multi-namespace-cache.ts";
 import type { ResourceStore } from "../store/types.ts";
@@ -72,6 +74,8 @@ export interface RegistryServerOptions {
   mirror?: MirrorConfig;
   /** Namespaces served (WATCH_NAMESPACE); all when absent. */
   namespaces?: string[];
+  /** Record Prometheus metrics per request (served elsewhere, by the role's metrics listener). */
+  metrics?: boolean;
 }
 
 export async function startRegistryServer(options: RegistryServerOptions) {
@@ -98,10 +102,15 @@ export async function startRegistryServer(options: RegistryServerOptions) {
     options.discovery ?? auth?.discovery,
   );
   const handle = (request: Request) => app.handle(request);
+  const observe = options.metrics ? requestObserver(() => app.routes.map((r) => r.path)) : undefined;
+  const stopIndexMetrics = options.metrics
+    ? indexObjects.add(() => [[{ kind: "Module" }, modules.list().length], [{ kind: "Provider" }, providers.list().length], [{ kind: "Version" }, versions.list().length]])
+    : undefined;
   return {
-    handle: withRequestPolicy(handle, log),
-    listen: (hostname: string, port: number, tls?: { cert: string; key: string }) => listen(handle, { hostname, port, tls }, log),
+    handle: withRequestPolicy(handle, log, observe),
+    listen: (hostname: string, port: number, tls?: { cert: string; key: string }) => listen(handle, { hostname, port, tls, observe }, log),
     stop() {
+      stopIndexMetrics?.();
       index.close();
       auth?.stop();
       for (const c of [modules, providers, versions]) c.stop();

@@ -11,6 +11,7 @@ import { KUBE_FLAGS, kubeFromFlags, onShutdown } from "./kube-flags.ts";
 import { registryServerFlags, startRegistryServer, tlsFromFlags, urlTtlSeconds, mirrorFromFlags } from "./registry-server.ts";
 import { readKeyFile } from "./secrets-on-disk.ts";
 import { loadSigningKey } from "./signing-key.ts";
+import { listenMetrics, metricsListenFlag, metricsPlacement } from "./metrics-listener.ts";
 
 export const SERVE_FLAGS: FlagSpec[] = [
   { name: "listen", env: "OPENDEPOT_LISTEN", default: "0.0.0.0:8080", description: "Address the registry listens on", check: checks.listen() },
@@ -19,6 +20,7 @@ export const SERVE_FLAGS: FlagSpec[] = [
   { name: "use-bearer-token", env: "OPENDEPOT_USE_BEARER_TOKEN", boolean: true, default: "false", description: "Authorise Kubernetes bearer tokens with TokenReview + SubjectAccessReview (else: kubeconfig mode)" },
   { name: "kubeconfig-allowed-servers", env: "OPENDEPOT_KUBECONFIG_ALLOWED_SERVERS", description: "Kubeconfig mode: API server URLs callers' kubeconfigs may name besides the one the server uses (comma-separated)" },
   { name: "default-storage-dir", env: "OPENDEPOT_DEFAULT_STORAGE_DIR", description: "Filesystem storage for resources without a storageConfig" },
+  metricsListenFlag("0.0.0.0:8082", undefined, ""),
   ...AUTH_FLAGS,
 ];
 
@@ -30,6 +32,7 @@ export async function runServe(flags: Record<string, string | undefined>) {
   const mirror = mirrorFromFlags(flags);
   const auth = authConfigFromFlags(flags);
   const kube = kubeFromFlags(flags);
+  const metrics = metricsPlacement(flags["metrics-listen"], undefined);
   log.info("connecting to Kubernetes", { source: kube.connection.source, server: kube.connection.server, namespaces: kube.namespaces ?? "all" });
   const reviewer = new KubeTokenReviewer(kube.client);
   const kubeMode = auth.mode === "anonymous" && auth.reason === "default" ? (flags["use-bearer-token"] === "true" ? "bearer-token" : "kubeconfig") : undefined;
@@ -46,13 +49,16 @@ export async function runServe(flags: Record<string, string | undefined>) {
     auth,
     kubernetes: reviewer,
     namespaces: kube.namespaces,
+    metrics: metrics.kind === "own",
     ...(kubeMode ? { gatekeeper: new KubernetesGatekeeper(kubeMode, reviewer, log.child({ component: "auth" }), [kube.connection.server, ...(flags["kubeconfig-allowed-servers"] ?? "").split(",").map((s) => s.trim()).filter(Boolean)]) } : {}),
   });
   log.info("authentication", { mode: kubeMode ?? auth.mode });
   const http = server.listen(hostname, port, tls);
+  const metricsServer = metrics.kind === "own" ? listenMetrics(metrics, log) : undefined;
   onShutdown(async (signal) => {
     log.info("shutting down", { signal });
     await http.stop();
+    await metricsServer?.stop();
     server.stop();
   });
   return { url: http.url };

@@ -2,11 +2,14 @@
 import type { Logger } from "../log.ts";
 import { asHeadOnlyGet, withoutBody } from "./head.ts";
 import { errorResponse } from "./http.ts";
+import type { RequestObserver } from "./request-metrics.ts";
 
 export interface ListenOptions {
   hostname: string;
   port: number;
   tls?: { cert: string; key: string };
+  /** Called once per answered request (Prometheus metrics); absent when metrics are off. */
+  observe?: RequestObserver;
 }
 
 const MAX_URL_LENGTH = 4096;
@@ -19,7 +22,7 @@ const SECURITY_HEADERS: Record<string, string> = {
 export type Handler = (request: Request) => Response | Promise<Response>;
 
 /** Wraps a handler with the listener-level policy; exported separately so tests can drive it without a socket. */
-export function withRequestPolicy(handle: Handler, log: Logger): Handler {
+export function withRequestPolicy(handle: Handler, log: Logger, observe?: RequestObserver): Handler {
   return async (request) => {
     const started = performance.now();
     const incoming = request.headers.get("x-request-id");
@@ -46,6 +49,7 @@ export function withRequestPolicy(handle: Handler, log: Logger): Handler {
       status: response.status,
       durationMs: Math.round((performance.now() - started) * 100) / 100,
     });
+    observe?.(request, response, (performance.now() - started) / 1000);
     return response;
   };
 }
@@ -54,7 +58,7 @@ export function listen(handle: Handler, options: ListenOptions, log: Logger) {
   const server = Bun.serve({
     hostname: options.hostname,
     port: options.port,
-    fetch: withRequestPolicy(handle, log),
+    fetch: withRequestPolicy(handle, log, options.observe),
     maxRequestBodySize: 64 * 1024,
     idleTimeout: 60,
     ...(options.tls ? { tls: { cert: Bun.file(options.tls.cert), key: Bun.file(options.tls.key) } } : {}),

@@ -2,11 +2,19 @@
 // a fresh, untampered URL is the authorisation. The HMAC covers the path, the expiry and the artifact's checksum,
 // so a URL stops working when it expires or when the artifact it was minted for is replaced.
 import { createHmac, timingSafeEqual } from "node:crypto";
+import { recordSignedUrlRefusal, type UrlRefusal } from "../metrics/server.ts";
 
 export interface SignedQuery {
   expires: number;
   signature: string;
 }
+
+const REFUSALS: Record<UrlRefusal, string> = {
+  unsigned: "download URL is not signed",
+  malformed: "download URL signature is malformed",
+  invalid: "download URL signature is invalid",
+  expired: "download URL has expired",
+};
 
 export class UrlSigner {
   constructor(
@@ -38,14 +46,21 @@ export class UrlSigner {
 
   /** Why the URL is not acceptable, or undefined when it is. */
   check(path: string, query: URLSearchParams, binding: string): string | undefined {
+    const refusal = this.refusal(path, query, binding);
+    if (!refusal) return undefined;
+    recordSignedUrlRefusal(refusal);
+    return REFUSALS[refusal];
+  }
+
+  private refusal(path: string, query: URLSearchParams, binding: string): UrlRefusal | undefined {
     const expiresText = query.get("expires");
     const signature = query.get("signature");
-    if (!expiresText || !signature) return "download URL is not signed";
-    if (!/^\d{1,12}$/.test(expiresText) || signature.length > 128) return "download URL signature is malformed";
+    if (!expiresText || !signature) return "unsigned";
+    if (!/^\d{1,12}$/.test(expiresText) || signature.length > 128) return "malformed";
     const expected = Buffer.from(this.mac(path, Number(expiresText), binding));
     const given = Buffer.from(signature);
-    if (given.length !== expected.length || !timingSafeEqual(given, expected)) return "download URL signature is invalid";
-    if (Number(expiresText) * 1000 < this.now()) return "download URL has expired";
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) return "invalid";
+    if (Number(expiresText) * 1000 < this.now()) return "expired";
     return undefined;
   }
 }
