@@ -172,6 +172,7 @@ async function scenario(options: { values: Record<string, unknown>; contentNames
       s,
       {
         listen: `127.0.0.1:${port}`,
+        "metrics-listen": `127.0.0.1:${freePort()}`,
         "url-signing-key-file": join(keys, "url-signing.key"),
         "gpg-key-file": join(keys, "signing-key.asc"),
         "default-storage-dir": artifacts,

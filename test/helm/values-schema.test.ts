@@ -24,6 +24,8 @@ const REFUSED: { name: string; values: Record<string, unknown>; message: RegExp 
   { name: "anonymous and OIDC at once", values: { server: { anonymousAuth: true, oidc: { enabled: true, issuerUrl: "https://idp.example.com" } } }, message: /anonymousAuth/ },
   { name: "no controller and no keys Secret", values: { controller: { enabled: false } }, message: /keys\.existingSecret/ },
   { name: "both bundled and external Valkey", values: { valkey: { external: { url: "redis://v:6379" } } }, message: /valkey\.enabled=false/ },
+  { name: "a ServiceMonitor interval without a unit", values: { metrics: { serviceMonitor: { enabled: true, interval: "30" } } }, message: /metrics[./]serviceMonitor[./]interval/ },
+  { name: "an unknown metrics key", values: { metrics: { port: 9090 } }, message: /port/ },
   { name: "a shared filesystem that cannot be shared", values: { storage: { filesystem: { enabled: true, accessModes: ["ReadWriteOnce"] } } }, message: /ReadWriteMany/ },
 ];
 
@@ -39,7 +41,7 @@ for (const helm of HELMS) {
   });
 
   describe(`${helm.name}: accepted`, () => {
-    test("the reserved sections of parallel work (scanning, ui, metrics.serviceMonitor, storagePolicy)", async () => {
+    test("the reserved sections of parallel work (scanning, ui, storagePolicy) and metrics.serviceMonitor", async () => {
       const r = await template(helm, { scanning: { enabled: true, blockOnCritical: true }, ui: { enabled: true }, metrics: { serviceMonitor: { enabled: true } }, storagePolicy: { retain: true } });
       expect(r.ok ? "rendered" : r.error).toBe("rendered");
     }, 30_000);
