@@ -1,11 +1,11 @@
 // Metrics of the registry server. Labels are fixed sets or route templates, never raw paths or client input, so
 // hostile traffic cannot grow the number of series. Label children are cached: `.labels()` per request is the
 // expensive part of prom-client on a hot path.
-import type { Counter, Histogram } from "prom-client";
-import { counter, histogram, SourcedGauge, statusClass } from "./registry.ts";
+import { HotCounter, HotHistogram, type CounterSeries, type HistogramSeries } from "./hot.ts";
+import { counter, SourcedGauge, statusClass } from "./registry.ts";
 
-const requests = counter("opendepot_http_requests_total", "Registry HTTP requests by route template, status class and credentials presented.", ["route", "status_class", "auth"]);
-const duration = histogram("opendepot_http_request_duration_seconds", "Time to build the response (headers ready; streamed bodies continue after), by route template.", ["route"], [
+const requests = new HotCounter("opendepot_http_requests_total", "Registry HTTP requests by route template, status class and credentials presented.", ["route", "status_class", "auth"]);
+const duration = new HotHistogram("opendepot_http_request_duration_seconds", "Time to build the response (headers ready; streamed bodies continue after), by route template.", ["route"], [
   0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
 ]);
 const downloads = counter("opendepot_artifact_downloads_total", "Artifact downloads answered, by kind (module, provider) and delivery (proxied: bytes from this process; presigned: redirect to storage).", ["kind", "delivery"]);
@@ -16,18 +16,17 @@ const authFailures = counter("opendepot_auth_failures_total", "Protocol requests
 export const indexObjects = new SourcedGauge("opendepot_index_objects", "Objects held in the registry server's watch-fed index, by kind.", ["kind"]);
 
 type Auth = "none" | "bearer" | "basic" | "other";
-const requestChildren = new Map<string, Counter.Internal>();
-const durationChildren = new Map<string, Histogram.Internal<string>>();
+const requestSeries = new Map<string, CounterSeries>();
+const durationSeries = new Map<string, HistogramSeries>();
 
 /** One request answered. `route` must be a template (or the catch-all label), never the raw path. */
 export function recordRequest(route: string, status: number, auth: Auth, seconds: number): void {
-  const sc = statusClass(status);
-  const key = `${route}\n${sc}\n${auth}`;
-  let child = requestChildren.get(key);
-  if (!child) requestChildren.set(key, (child = requests.labels(route, sc, auth)));
-  child.inc();
-  let h = durationChildren.get(route);
-  if (!h) durationChildren.set(route, (h = duration.labels(route)));
+  const key = `${route} ${status} ${auth}`;
+  let series = requestSeries.get(key);
+  if (!series) requestSeries.set(key, (series = requests.series(route, statusClass(status), auth)));
+  series.inc();
+  let h = durationSeries.get(route);
+  if (!h) durationSeries.set(route, (h = duration.series(route)));
   h.observe(seconds);
 }
 

@@ -32,10 +32,25 @@ export class RouteTemplates {
     this.compiled = [...new Set(templates)].map(compile).sort((a, b) => (rank(a) < rank(b) ? -1 : rank(a) > rank(b) ? 1 : 0));
   }
 
+  /** Recently matched paths: clients ask for the same few paths over and over. Bounded, so hostile paths only churn it. */
+  private readonly recent = new Map<string, string>();
+
   match(path: string): string {
+    const known = this.recent.get(path);
+    if (known !== undefined) return known;
     const parts = path.split("/");
-    for (const c of this.compiled) if (matches(c.segments, parts)) return c.template;
-    return UNMATCHED_ROUTE;
+    let template = UNMATCHED_ROUTE;
+    for (const c of this.compiled) {
+      if (matches(c.segments, parts)) {
+        template = c.template;
+        break;
+      }
+    }
+    if (path.length <= 256) {
+      if (this.recent.size >= 2048) this.recent.clear();
+      this.recent.set(path, template);
+    }
+    return template;
   }
 }
 
