@@ -85,7 +85,7 @@ async function main() {
     if (!counted || Number(counted[1]) < 1000) throw new Error("the metrics-on registry did not count the requests");
     const rows = Object.entries(runs).map(([name, r]) => {
       if (r.errors > 0) throw new Error(`${name} answered ${r.errors} errors: the comparison is void`);
-      return { server: name, "req/s (median)": Math.round(median(r.rps)), "CPU µs/req": median(r.cpu).toFixed(1), "p99 ms": median(r.p99).toFixed(2), "req/s per round": r.rps.map(Math.round).join(" / ") };
+      return { server: name, "req/s (median)": Math.round(median(r.rps)), "CPU µs/req": median(r.cpu).toFixed(1), "p99 ms": median(r.p99).toFixed(2), "req/s per round": r.rps.map(Math.round).join(" / "), "CPU µs/req per round": r.cpu.map((c) => c.toFixed(1)).join(" / ") };
     });
     console.log(`module versions list, wrk -c${CONNECTIONS} -d${SECONDS}s × ${ROUNDS} interleaved rounds; ${Number(counted[1])} requests counted by the metrics-on registry`);
     console.log(table(rows));
