@@ -49,7 +49,7 @@ function bindings(): GroupBindingObject[] {
 }
 
 async function populate(dataDir: string) {
-  const store = EmbeddedStore.open(join(dataDir, "store.db"));
+  const store = EmbeddedStore.open(join(dataDir, "store.db"), { namespaces: [GLOBAL_NS, "bench"] });
   await store.create<ModuleObject>({ apiVersion: API_VERSION, kind: "Module", metadata: { name: "network", namespace: "bench" }, spec: { moduleConfig: { provider: "aws" }, versions: [] } });
   for (let v = 0; v < 20; v++) {
     const version = `1.${v}.0`;

@@ -19,12 +19,10 @@ function toMs(value: string, unit: string): number {
   return unit === "us" ? n / 1000 : unit === "s" ? n * 1000 : unit === "m" ? n * 60_000 : n;
 }
 
-export async function wrk(
-  url: string,
-  options: { seconds?: number; connections?: number; threads?: number; headers?: Record<string, string> } = {},
-): Promise<WrkResult> {
-  const headerArgs = Object.entries(options.headers ?? {}).flatMap(([k, v]) => ["-H", `${k}: ${v}`]);
-  const args = ["wrk", `-t${options.threads ?? 1}`, `-c${options.connections ?? 32}`, `-d${options.seconds ?? 8}s`, "--latency", ...headerArgs, url];
+export async function wrk(url: string, options: { seconds?: number; connections?: number; threads?: number; headers?: Record<string, string>; script?: string } = {}): Promise<WrkResult> {
+  const headers = Object.entries(options.headers ?? {}).flatMap(([k, v]) => ["-H", `${k}: ${v}`]);
+  const script = options.script ? ["-s", options.script] : [];
+  const args = ["wrk", `-t${options.threads ?? 1}`, `-c${options.connections ?? 32}`, `-d${options.seconds ?? 8}s`, "--latency", ...headers, ...script, url];
   const proc = Bun.spawn(args, { stdout: "pipe", stderr: "pipe" });
   const out = await new Response(proc.stdout).text();
   if ((await proc.exited) !== 0) throw new Error(`wrk failed: ${out}`);

@@ -43,3 +43,17 @@ describe("CRDs", () => {
     expect(version).toContain('"observedGeneration"');
   });
 });
+
+describe("field documentation", () => {
+  test("every field of every CRD has a description, so kubectl explain documents the API", () => {
+    const missing: string[] = [];
+    const walk = (node: Record<string, any>, path: string) => {
+      if (path.split(".").length > 1 && !node.description) missing.push(path);
+      for (const [k, v] of Object.entries(node.properties ?? {})) walk(v as Record<string, any>, `${path}.${k}`);
+      if (node.items?.properties) for (const [k, v] of Object.entries(node.items.properties)) walk(v as Record<string, any>, `${path}[].${k}`);
+      if (node.additionalProperties?.properties) for (const [k, v] of Object.entries(node.additionalProperties.properties)) walk(v as Record<string, any>, `${path}{}.${k}`);
+    };
+    for (const d of OUR_KINDS) walk((crdFor(d) as any).spec.versions[0].schema.openAPIV3Schema, d.kind);
+    expect(missing).toEqual([]);
+  });
+});

@@ -65,11 +65,11 @@ export function crdFor(d: KindDescriptor): Json {
     type: "object",
     description: `${d.kind} is an OpenDepot ${d.kind.toLowerCase()} resource.`,
     properties: {
-      apiVersion: { type: "string" },
-      kind: { type: "string" },
-      metadata: { type: "object" },
-      spec: toStructural(d.spec),
-      status: toStructural(d.status),
+      apiVersion: { type: "string", description: "APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values." },
+      kind: { type: "string", description: "Kind is a string value representing the REST resource this object represents. In CamelCase." },
+      metadata: { type: "object", description: "Standard object's metadata." },
+      spec: { description: `Desired state of the ${d.kind}.`, ...toStructural(d.spec) },
+      status: { ...toStructural(d.status), description: `Observed state of the ${d.kind}, written by the controllers.` },
     },
     ...(d.specRequired ? { required: ["spec"] } : {}),
   };

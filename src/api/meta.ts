@@ -57,13 +57,13 @@ export interface ObjectMeta {
 
 /** metav1.Condition. */
 export const Condition = Type.Object({
-  type: Type.String({ maxLength: 316 }),
-  status: Type.Union([Type.Literal("True"), Type.Literal("False"), Type.Literal("Unknown")]),
-  observedGeneration: Type.Optional(Type.Integer({ minimum: 0 })),
-  lastTransitionTime: Type.String({ format: "date-time" }),
-  reason: Type.String({ maxLength: 1024 }),
-  message: Type.String({ maxLength: 32768 }),
-});
+  type: Type.String({ maxLength: 316, description: "Condition type: Ready or Synced." }),
+  status: Type.Union([Type.Literal("True"), Type.Literal("False"), Type.Literal("Unknown")], { description: "True, False or Unknown." }),
+  observedGeneration: Type.Optional(Type.Integer({ minimum: 0, description: "The metadata.generation the condition was set for." })),
+  lastTransitionTime: Type.String({ format: "date-time", description: "When the status last changed." }),
+  reason: Type.String({ maxLength: 1024, description: "Machine-readable reason in CamelCase." }),
+  message: Type.String({ maxLength: 32768, description: "Human-readable details." }),
+}, { description: "A Kubernetes status condition (metav1.Condition)." });
 export type Condition = Static<typeof Condition>;
 
 /** Any object the store holds: typed kinds and the core kinds alike. */

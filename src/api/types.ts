@@ -7,10 +7,12 @@ import { Condition } from "./meta.ts";
 
 const Str = (description?: string) => Type.String(description ? { description } : {});
 const Opt = <T extends TSchema>(schema: T) => Type.Optional(schema);
+/** A shared schema with a description of its own where it is used (what `kubectl explain` shows for the field). */
+const Doc = <T extends TSchema>(schema: T, description: string): T => ({ ...schema, description }) as T;
 
 export const GithubClientConfig = Type.Object(
   { useAuthenticatedClient: Opt(Type.Boolean({ description: "Authenticate to GitHub as the GitHub App in Secret opendepot-github-application-secret." })) },
-  { additionalProperties: false },
+  { additionalProperties: false, description: "How the controllers talk to GitHub." },
 );
 
 export const S3Config = Type.Object(
@@ -26,17 +28,17 @@ export const S3Config = Type.Object(
 
 export const AzureStorageConfig = Type.Object(
   {
-    accountName: Str(),
-    accountUrl: Str(),
-    subscriptionID: Str(),
-    resourceGroup: Str(),
+    accountName: Str("Storage account name."),
+    accountUrl: Str("Blob service endpoint of the account, e.g. https://acct.blob.core.windows.net."),
+    subscriptionID: Str("Accepted for v0.9 compatibility; unused."),
+    resourceGroup: Str("Accepted for v0.9 compatibility; unused."),
   },
   { additionalProperties: false },
 );
 
 export const GcsConfig = Type.Object(
   {
-    bucket: Str(),
+    bucket: Str("Bucket name."),
     endpoint: Opt(Str("Custom JSON API endpoint (emulators). Additive to v0.9.")),
   },
   { additionalProperties: false },
@@ -49,36 +51,67 @@ export const FileSystemConfig = Type.Object(
 
 export const PresignConfig = Type.Object(
   {
-    enabled: Opt(Type.Boolean()),
-    ttl: Opt(Type.String({ default: "15m", pattern: "^([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$" })),
-    fallbackToProxy: Opt(Type.Boolean({ default: true })),
+    enabled: Opt(Type.Boolean({ description: "Redirect artifact downloads to a URL signed by the storage backend instead of streaming them through the server." })),
+    ttl: Opt(Type.String({ default: "15m", pattern: "^([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$", description: "Lifetime of a pre-signed URL (Go duration, clamped to 1m..7d and to the registry URL's remaining lifetime)." })),
+    fallbackToProxy: Opt(Type.Boolean({ default: true, description: "Stream through the server when signing fails (false: answer 502)." })),
   },
   { additionalProperties: false },
 );
 
+/** The blog's spelling of fileSystem (`filesystem: { path }`); normalised by storage-aliases.ts. */
+export const FilesystemAliasConfig = Type.Object(
+  { path: Opt(Str("Alias of fileSystem.directoryPath.")) },
+  { additionalProperties: false, description: "Alias of fileSystem (as spelled in the OpenDepot blog); prefer fileSystem.directoryPath." },
+);
+
 export const StorageConfig = Type.Object(
   {
-    s3: Opt(S3Config),
-    azureStorage: Opt(AzureStorageConfig),
-    gcs: Opt(GcsConfig),
-    fileSystem: Opt(FileSystemConfig),
-    presign: Opt(PresignConfig),
+    s3: Opt(Doc(S3Config, "Amazon S3 or an S3-compatible store (SigV4).")),
+    azureStorage: Opt(Doc(AzureStorageConfig, "Azure Blob Storage (container opendepot).")),
+    gcs: Opt(Doc(GcsConfig, "Google Cloud Storage.")),
+    fileSystem: Opt(Doc(FileSystemConfig, "A local or mounted directory.")),
+    presign: Opt(Doc(PresignConfig, "Pre-signed downloads straight from the bucket. Additive to v0.9.")),
+    azureBlob: Opt(Type.Object(AzureStorageConfig.properties, { additionalProperties: false, description: "Alias of azureStorage (as spelled in the OpenDepot blog); prefer azureStorage." })),
+    filesystem: Opt(FilesystemAliasConfig),
   },
   { additionalProperties: false },
+);
+
+/** Scan settings of a Module or Provider; unset fields take the controller's defaults. Additive to v0.9. */
+export const ScanConfig = Type.Object(
+  {
+    blockOnCritical: Opt(Type.Boolean({ description: "Never serve a version with a CRITICAL finding." })),
+    blockOnHigh: Opt(Type.Boolean({ description: "Never serve a version with a HIGH or CRITICAL finding." })),
+    ignore: Opt(
+      Type.Array(
+        Type.Object(
+          {
+            id: Str("Finding ID (CVE-2021-38561, AWS-0104; AVD-AWS-0104 matches AWS-0104)."),
+            reason: Str("Why the finding is accepted."),
+            expires: Opt(Str("RFC 3339 time or YYYY-MM-DD (UTC midnight) after which the finding blocks again.")),
+          },
+          { additionalProperties: false },
+        ),
+        { maxItems: 500, description: "Findings a team has reviewed and accepts, each with a reason and an optional expiry." },
+      ),
+    ),
+  },
+  { additionalProperties: false, description: "Scan policy; unset fields take the controller's --scan-block-on-* defaults. Additive to v0.9." },
 );
 
 export const ModuleConfig = Type.Object(
   {
     fileFormat: Opt(Type.Union([Type.Literal("zip"), Type.Literal("tar"), Type.Literal("tar.gz")], { description: "Archive format: zip, or tar (gzip tarball)." })),
     githubClientConfig: Opt(GithubClientConfig),
-    immutable: Opt(Type.Boolean()),
+    immutable: Opt(Type.Boolean({ description: "Refuse a re-fetched archive whose checksum differs from the published one (and keep serving the published one)." })),
     name: Opt(Str("GitHub repository name; defaults to the Module resource name.")),
     provider: Opt(Str("Module system (aws, azurerm, ...).")),
     repoOwner: Opt(Str("GitHub owner.")),
-    repoUrl: Opt(Str()),
-    storageConfig: Opt(StorageConfig),
-    versionConstraints: Opt(Str()),
-    versionHistoryLimit: Opt(Type.Integer()),
+    repoUrl: Opt(Str("Repository URL; defaults to https://github.com/<repoOwner>/<name>.")),
+    storageConfig: Opt(Doc(StorageConfig, "Where the artifacts are stored: one backend, picked in the order fileSystem, s3, azureStorage, gcs (default: the data directory).")),
+    versionConstraints: Opt(Str("Terraform-style constraint of the versions a Depot mirrors, e.g. \">= 1.0.0, != 1.3.0\" or \"~> 2.1\".")),
+    versionHistoryLimit: Opt(Type.Integer({ description: "Keep only the highest N versions (the rest are listed in status, spec.versions is not rewritten)." })),
+    scanConfig: Opt(Doc(ScanConfig, "Trivy scanning policy of this resource (overrides the controller defaults). Additive to v0.9.")),
   },
   { additionalProperties: false },
 );
@@ -87,41 +120,82 @@ export const ProviderConfig = Type.Object(
   {
     name: Opt(Str("Provider type; defaults to the Provider resource name.")),
     namespace: Opt(Str("Upstream registry namespace; defaults to hashicorp.")),
-    operatingSystems: Opt(Type.Array(Type.String())),
-    architectures: Opt(Type.Array(Type.String())),
+    operatingSystems: Opt(Type.Array(Type.String(), { description: "Operating systems to mirror (linux, darwin, windows, ...); one Version per version, OS and architecture." })),
+    architectures: Opt(Type.Array(Type.String(), { description: "Architectures to mirror (amd64, arm64, ...)." })),
     githubClientConfig: Opt(GithubClientConfig),
-    sourceRepository: Opt(Str()),
-    storageConfig: Opt(StorageConfig),
-    versionHistoryLimit: Opt(Type.Integer()),
-    versionConstraints: Opt(Str()),
+    sourceRepository: Opt(Str("Source repository of the provider (informational).")),
+    storageConfig: Opt(Doc(StorageConfig, "Where the artifacts are stored: one backend, picked in the order fileSystem, s3, azureStorage, gcs (default: the data directory).")),
+    versionHistoryLimit: Opt(Type.Integer({ description: "Keep only the highest N versions (the rest are listed in status, spec.versions is not rewritten)." })),
+    versionConstraints: Opt(Str("Terraform-style constraint of the versions a Depot mirrors, e.g. \"~> 5.80\".")),
+    scanConfig: Opt(Doc(ScanConfig, "Trivy scanning policy of this resource (overrides the controller defaults). Additive to v0.9.")),
   },
   { additionalProperties: false },
 );
 
 export const SecurityFinding = Type.Object(
   {
-    vulnerabilityID: Type.String(),
-    pkgName: Type.String(),
-    installedVersion: Type.String(),
-    fixedVersion: Opt(Type.String()),
-    severity: Type.String(),
-    title: Opt(Type.String()),
+    vulnerabilityID: Type.String({ description: "Vulnerability identifier (CVE, GHSA, ...)." }),
+    pkgName: Type.String({ description: "Affected package." }),
+    installedVersion: Type.String({ description: "Version of the package found." }),
+    fixedVersion: Opt(Type.String({ description: "First version with a fix, when known." })),
+    severity: Type.String({ description: "CRITICAL, HIGH, MEDIUM, LOW or UNKNOWN." }),
+    title: Opt(Type.String({ description: "Short description." })),
+    // Additive to v0.9: what a user needs to act on a finding.
+    target: Opt(Str("File the finding is in, relative to the scanned tree (main.tf, go.mod, provider-binary).")),
+    resource: Opt(Str("Terraform resource of a misconfiguration, e.g. aws_s3_bucket.logs.")),
+    startLine: Opt(Type.Integer({ description: "First line of the finding in target." })),
+    endLine: Opt(Type.Integer({ description: "Last line of the finding in target." })),
+    primaryURL: Opt(Str("Where the rule or vulnerability is documented.")),
+    ignored: Opt(Str("Set when a scanConfig.ignore entry accepts this finding: that entry's reason.")),
   },
   { additionalProperties: false },
 );
 
 export const ScanResult = Type.Object(
-  { scannedAt: Type.String(), findings: Opt(Type.Array(SecurityFinding)) },
+  {
+    scannedAt: Type.String({ description: "When the scan ran (RFC 3339)." }),
+    findings: Opt(Type.Array(SecurityFinding, { description: "The most severe findings, one per (rule, resource) or (ID, package), at most --scan-max-findings." })),
+    counts: Opt(Type.Record(Type.String(), Type.Integer(), { description: "Every finding of the scan by severity (CRITICAL, HIGH, MEDIUM, LOW, UNKNOWN). Additive to v0.9." })),
+    scanner: Opt(Str("Scanner and version, e.g. trivy 0.74.0. Additive to v0.9.")),
+    dbUpdatedAt: Opt(Str("UpdatedAt of the vulnerability DB the scan used. Additive to v0.9.")),
+    source: Opt(Str("What was scanned. Additive to v0.9.")),
+  },
   { additionalProperties: false },
+);
+
+/** Whether scan results let a Version be served. Additive to v0.9. */
+export const ScanVerdict = Type.Object(
+  {
+    blocked: Type.Boolean({ description: "True: the registry does not serve this Version." }),
+    reason: Str("Passed, ScanPolicyViolation, ScanFailed or Unscanned."),
+    message: Opt(Str("What blocked it (the worst finding) or why it could not be scanned.")),
+    policy: Opt(Str("Fingerprint of the policy and DB the verdict was reached under; a change triggers a rescan.")),
+    evaluatedAt: Opt(Str("When the verdict was reached (RFC 3339).")),
+  },
+  { additionalProperties: false, description: "Whether the scans let this Version be served. Additive to v0.9." },
 );
 
 export const ReadmeConfigMapRef = Type.Object(
-  { name: Type.String(), key: Type.String() },
+  { name: Type.String({ description: "ConfigMap name (<version>-readme)." }), key: Type.String({ description: "Data key: README.md (base64, v0.9's layout) or README.md.gz in binaryData for large READMEs." }) },
   { additionalProperties: false },
 );
 
-const Conditions = Opt(Type.Array(Condition, { "x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["type"] }));
-const ObservedGeneration = Opt(Type.Integer({ format: "int64" }));
+// ---- Version lifecycle (additive to v0.9) ----
+export const Deprecation = Type.Object(
+  {
+    message: Type.String({ minLength: 1, maxLength: 1024, description: "Shown to users: provider versions lists carry it as a warning, the browse API with the version." }),
+    link: Opt(Type.String({ maxLength: 2048, pattern: "^https?://", description: "Where to read more (http or https URL)." })),
+  },
+  { additionalProperties: false, description: "The version is deprecated: still served, with this message. Additive to v0.9." },
+);
+export const Yank = Type.Object(
+  { reason: Type.String({ minLength: 1, maxLength: 1024, description: "Why; returned with the 404 once the grace period is over." }) },
+  { additionalProperties: false, description: "The version is yanked: no longer offered for resolution; exact downloads keep working for --yank-grace after it was first observed. Additive to v0.9." },
+);
+const Lifecycle = { deprecated: Opt(Deprecation), yanked: Opt(Yank) };
+
+const Conditions = Opt(Type.Array(Condition, { "x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["type"], description: "Ready and Synced, with a reason (e.g. InvalidSpec, VersionWriteFailed, RateLimited) and a message." }));
+const ObservedGeneration = Opt(Type.Integer({ format: "int64", description: "The metadata.generation this status describes." }));
 
 // ---- Depot ----
 /** A Depot's module entry: a ModuleConfig plus what only the Depot reads. */
@@ -144,14 +218,14 @@ export const DepotProviderConfig = Type.Object({ ...ProviderConfig.properties, v
 /** What one Depot entry's last poll found. Additive to v0.9. */
 export const DepotEntryStatus = Type.Object(
   {
-    kind: Type.Union([Type.Literal("Module"), Type.Literal("Provider")]),
-    name: Type.String(),
+    kind: Type.Union([Type.Literal("Module"), Type.Literal("Provider")], { description: "Module or Provider." }),
+    name: Type.String({ description: "The entry's name: the Module or Provider it manages." }),
     ready: Type.Boolean({ description: "The last poll of this entry succeeded." }),
-    reason: Opt(Type.String()),
+    reason: Opt(Type.String({ description: "Machine-readable outcome (Discovered, InvalidConstraint, UpstreamNotFound, RateLimited, ...)." })),
     error: Opt(Type.String({ description: "Why the last poll failed; existing versions are left as they are." })),
-    lastPollTime: Opt(Type.String({ format: "date-time" })),
-    lastSuccessTime: Opt(Type.String({ format: "date-time" })),
-    nextPollTime: Opt(Type.String({ format: "date-time" })),
+    lastPollTime: Opt(Type.String({ format: "date-time", description: "When the entry was last polled." })),
+    lastSuccessTime: Opt(Type.String({ format: "date-time", description: "When a poll last succeeded." })),
+    nextPollTime: Opt(Type.String({ format: "date-time", description: "When the entry is polled next (interval, or retry after a failure)." })),
     failures: Opt(Type.Integer({ description: "Consecutive failed polls (for backoff)." })),
     versionsFound: Opt(Type.Integer({ description: "Versions the upstream listed." })),
     versionsMatched: Opt(Type.Integer({ description: "Of those, versions satisfying versionConstraints." })),
@@ -165,22 +239,22 @@ export const DepotSpec = Type.Object(
       Type.Object(
         {
           githubClientConfig: Opt(GithubClientConfig),
-          moduleConfig: Opt(ModuleConfig),
-          storageConfig: StorageConfig,
+          moduleConfig: Opt(Doc(ModuleConfig, "Defaults for every module entry: fileFormat, immutable and versionHistoryLimit.")),
+          storageConfig: Doc(StorageConfig, "Storage of every entry that names none."),
         },
-        { additionalProperties: false },
+        { additionalProperties: false, description: "Settings every entry inherits (its own fields win)." },
       ),
     ),
-    moduleConfigs: Opt(Type.Array(DepotModuleConfig)),
-    providerConfigs: Opt(Type.Array(DepotProviderConfig)),
-    pollingIntervalMinutes: Opt(Type.Integer({ minimum: 1 })),
+    moduleConfigs: Opt(Type.Array(DepotModuleConfig, { description: "Modules to mirror from GitHub releases (and tags with discoverTags)." })),
+    providerConfigs: Opt(Type.Array(DepotProviderConfig, { description: "Providers to mirror from the OpenTofu registry." })),
+    pollingIntervalMinutes: Opt(Type.Integer({ minimum: 1, description: "Poll the upstreams this often; unset: once, and on every edit of the Depot." })),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, description: "What to mirror: upstream module and provider versions, filtered by constraints, merged into Modules and Providers." },
 );
 export const DepotStatus = Type.Object(
   {
-    modules: Opt(Type.Array(Type.String())),
-    providers: Opt(Type.Array(Type.String())),
+    modules: Opt(Type.Array(Type.String(), { description: "Modules this Depot manages." })),
+    providers: Opt(Type.Array(Type.String(), { description: "Providers this Depot manages." })),
     entries: Opt(Type.Array(DepotEntryStatus, { description: "Per-entry discovery results. Additive to v0.9." })),
     conditions: Conditions,
     observedGeneration: ObservedGeneration,
@@ -195,30 +269,31 @@ const VersionString = Type.String({ maxLength: 128, pattern: VERSION_PATTERN, de
 
 export const ModuleVersion = Type.Object(
   {
-    fileName: Opt(Type.String()),
-    name: Opt(Type.String()),
-    synced: Opt(Type.Boolean()),
+    fileName: Opt(Type.String({ description: "Artifact file name of the Version (set by the controller)." })),
+    name: Opt(Type.String({ description: "Name of the Version resource (set by the controller)." })),
+    synced: Opt(Type.Boolean({ description: "Whether the Version is synced (set by the controller)." })),
     version: Opt(VersionString),
+    ...Lifecycle,
   },
   { additionalProperties: false },
 );
 export const ModuleSpec = Type.Object(
   {
-    forceSync: Opt(Type.Boolean()),
-    moduleConfig: ModuleConfig,
-    versions: Type.Array(ModuleVersion, { description: "The versions a person declared (manifests, kubectl apply). A Depot never writes this list." }),
+    forceSync: Opt(Type.Boolean({ description: "Re-download every version once; resets itself." })),
+    moduleConfig: Doc(ModuleConfig, "Where the module comes from and how it is packaged and stored."),
+    versions: Type.Array(ModuleVersion, { description: "Versions to serve, as a person declared them (manifests, kubectl apply): one Version resource each (named <module>-<version>). A Depot never writes this list." }),
     depotVersions: Opt(Type.Array(ModuleVersion, { description: "The versions the managing Depot discovered and wants served; written only by the Depot. The controller serves the union of versions and depotVersions. Additive to v0.9." })),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, description: "A module the registry serves, from a GitHub repository." },
 );
 export const ModuleStatus = Type.Object(
   {
-    latestVersion: Opt(Type.String()),
+    latestVersion: Opt(Type.String({ description: "Highest version, v-prefixed." })),
     latestServedVersion: Opt(Type.String({ description: "The highest version as the registry protocol spells it (no leading v), shown by kubectl as LatestVersion. Additive to v0.9, whose latestVersion keeps the v." })),
-    fileName: Opt(Type.String()),
-    synced: Opt(Type.Boolean()),
-    syncStatus: Opt(Type.String()),
-    moduleVersionRefs: Opt(Type.Record(Type.String(), ModuleVersion)),
+    fileName: Opt(Type.String({ description: "v0.9 compatibility; unused." })),
+    synced: Opt(Type.Boolean({ description: "Every version is synced." })),
+    syncStatus: Opt(Type.String({ description: "Human-readable sync state or the reason it failed." })),
+    moduleVersionRefs: Opt(Type.Record(Type.String(), ModuleVersion, { description: "The Version resource of each declared version." })),
     conditions: Conditions,
     observedGeneration: ObservedGeneration,
   },
@@ -228,32 +303,33 @@ export const ModuleStatus = Type.Object(
 // ---- Provider ----
 export const ProviderVersion = Type.Object(
   {
-    architecture: Opt(Type.String()),
-    name: Opt(Type.String()),
-    operatingSystem: Opt(Type.String()),
-    synced: Opt(Type.Boolean()),
+    architecture: Opt(Type.String({ description: "Architecture of the build (set by the controller)." })),
+    name: Opt(Type.String({ description: "Name of the Version resource (set by the controller)." })),
+    operatingSystem: Opt(Type.String({ description: "Operating system of the build (set by the controller)." })),
+    synced: Opt(Type.Boolean({ description: "Whether the Version is synced (set by the controller)." })),
     version: Opt(VersionString),
+    ...Lifecycle,
   },
   { additionalProperties: false },
 );
 export const ProviderSpec = Type.Object(
   {
-    forceSync: Opt(Type.Boolean()),
-    providerConfig: ProviderConfig,
-    versions: Type.Array(ProviderVersion, { description: "The versions a person declared (manifests, kubectl apply). A Depot never writes this list." }),
+    forceSync: Opt(Type.Boolean({ description: "Re-download every build once; resets itself." })),
+    providerConfig: Doc(ProviderConfig, "Which upstream provider, which platforms, and where it is stored."),
+    versions: Type.Array(ProviderVersion, { description: "Versions to serve, as a person declared them (manifests, kubectl apply): one Version resource per version, OS and architecture. A Depot never writes this list." }),
     depotVersions: Opt(Type.Array(ProviderVersion, { description: "The versions the managing Depot discovered and wants served; written only by the Depot. The controller serves the union of versions and depotVersions. Additive to v0.9." })),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, description: "A provider the registry mirrors from the OpenTofu registry and signs." },
 );
 export const ProviderStatus = Type.Object(
   {
-    latestVersion: Opt(Type.String()),
+    latestVersion: Opt(Type.String({ description: "Highest version, v-prefixed." })),
     latestServedVersion: Opt(Type.String({ description: "The highest version as the registry protocol spells it (no leading v), shown by kubectl as LatestVersion. Additive to v0.9, whose latestVersion keeps the v." })),
-    fileName: Opt(Type.String()),
-    synced: Opt(Type.Boolean()),
-    syncStatus: Opt(Type.String()),
-    providerVersionRefs: Opt(Type.Record(Type.String(), ProviderVersion)),
-    resolvedSourceRepository: Opt(Type.String()),
+    fileName: Opt(Type.String({ description: "v0.9 compatibility; unused." })),
+    synced: Opt(Type.Boolean({ description: "Every build is synced." })),
+    syncStatus: Opt(Type.String({ description: "Human-readable sync state or the reason it failed." })),
+    providerVersionRefs: Opt(Type.Record(Type.String(), ProviderVersion, { description: "The Version resource of each build, by <version>-<os>-<arch>." })),
+    resolvedSourceRepository: Opt(Type.String({ description: "Source repository the upstream registry names." })),
     conditions: Conditions,
     observedGeneration: ObservedGeneration,
   },
@@ -263,30 +339,33 @@ export const ProviderStatus = Type.Object(
 // ---- Version ----
 export const VersionSpec = Type.Object(
   {
-    architecture: Opt(Type.String()),
-    fileName: Opt(Type.String()),
-    forceSync: Opt(Type.Boolean()),
-    moduleConfigRef: Opt(ModuleConfig),
-    providerConfigRef: Opt(ProviderConfig),
-    operatingSystem: Opt(Type.String()),
-    type: Type.Union([Type.Literal("Module"), Type.Literal("Provider")]),
-    version: Type.String({ minLength: 1, maxLength: 128 }),
+    architecture: Opt(Type.String({ description: "Provider builds: the architecture." })),
+    fileName: Opt(Type.String({ description: "Artifact file name in storage (a UUIDv7 with the extension), chosen when the Version is created." })),
+    forceSync: Opt(Type.Boolean({ description: "Re-download this version once; resets itself." })),
+    moduleConfigRef: Opt(Doc(ModuleConfig, "Module versions: the owning Module's moduleConfig.")),
+    providerConfigRef: Opt(Doc(ProviderConfig, "Provider builds: the owning Provider's providerConfig.")),
+    operatingSystem: Opt(Type.String({ description: "Provider builds: the operating system." })),
+    type: Type.Union([Type.Literal("Module"), Type.Literal("Provider")], { description: "Module or Provider." }),
+    version: Type.String({ minLength: 1, maxLength: 128, description: "The semantic version." }),
+    ...Lifecycle,
   },
-  { additionalProperties: false },
+  { additionalProperties: false, description: "One artifact: a module version, or a provider build for one OS and architecture (created by the Module and Provider controllers)." },
 );
 export const VersionStatus = Type.Object(
   {
     checksum: Opt(Type.String({ description: "base64 of the SHA-256 of the stored archive" })),
-    synced: Opt(Type.Boolean()),
-    syncStatus: Opt(Type.String()),
-    archiveSizeBytes: Opt(Type.Integer({ format: "int64" })),
-    binaryScan: Opt(ScanResult),
-    sourceScan: Opt(ScanResult),
-    readmeConfigMapRef: Opt(ReadmeConfigMapRef),
+    synced: Opt(Type.Boolean({ description: "The artifact is stored and verified, and served." })),
+    syncStatus: Opt(Type.String({ description: "Human-readable sync state or the reason it failed." })),
+    archiveSizeBytes: Opt(Type.Integer({ format: "int64", description: "Size of the stored archive in bytes." })),
+    binaryScan: Opt(Doc(ScanResult, "Vulnerability scan of the provider binary.")),
+    sourceScan: Opt(Doc(ScanResult, "Vulnerability scan of the module source.")),
+    scanVerdict: Opt(Doc(ScanVerdict, "Whether the scan policy blocks this version, and why. Additive to v0.9.")),
+    readmeConfigMapRef: Opt(Doc(ReadmeConfigMapRef, "Where the module README is kept.")),
     protocols: Opt(Type.Array(Type.String(), { description: "Provider plugin protocol versions (e.g. 5.0, 6.0). Additive to v0.9." })),
     h1: Opt(Type.String({ description: "h1: hash of a provider package. Additive to v0.9." })),
     verifiedPin: Opt(Type.String({ description: "Storage identity (inode/size/mtime, ETag or generation) of the object last verified against checksum. Additive to v0.9." })),
     verifiedAt: Opt(Type.String({ description: "When the stored object was last fully re-hashed (RFC 3339). Additive to v0.9." })),
+    yankedAt: Opt(Type.String({ format: "date-time", description: "When the Version controller first saw spec.yanked; the --yank-grace period runs from here. Additive to v0.9." })),
     conditions: Conditions,
     observedGeneration: ObservedGeneration,
   },
@@ -296,11 +375,11 @@ export const VersionStatus = Type.Object(
 // ---- GroupBinding ----
 export const GroupBindingSpec = Type.Object(
   {
-    expression: Type.String({ minLength: 1 }),
-    moduleResources: Opt(Type.Array(Type.String())),
-    providerResources: Opt(Type.Array(Type.String())),
+    expression: Type.String({ minLength: 1, description: "expr-lang expression over the caller's groups, e.g. '\"platform-team\" in groups'." }),
+    moduleResources: Opt(Type.Array(Type.String(), { description: "Module names granted (Go path.Match globs)." })),
+    providerResources: Opt(Type.Array(Type.String(), { description: "Provider types granted (exact, or \"*\")." })),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, description: "Grants the callers whose groups satisfy the expression read access to modules and providers." },
 );
 export const GroupBindingStatus = Type.Object(
   { conditions: Conditions, observedGeneration: ObservedGeneration },
@@ -313,11 +392,15 @@ export type ModuleConfig = Static<typeof ModuleConfig>;
 export type ProviderConfig = Static<typeof ProviderConfig>;
 export type SecurityFinding = Static<typeof SecurityFinding>;
 export type ScanResult = Static<typeof ScanResult>;
+export type ScanConfig = Static<typeof ScanConfig>;
+export type ScanVerdict = Static<typeof ScanVerdict>;
 export type DepotModuleConfig = Static<typeof DepotModuleConfig>;
 export type DepotProviderConfig = Static<typeof DepotProviderConfig>;
 export type DepotEntryStatus = Static<typeof DepotEntryStatus>;
 export type DepotSpec = Static<typeof DepotSpec>;
 export type DepotStatus = Static<typeof DepotStatus>;
+export type Deprecation = Static<typeof Deprecation>;
+export type Yank = Static<typeof Yank>;
 export type ModuleVersion = Static<typeof ModuleVersion>;
 export type ModuleSpec = Static<typeof ModuleSpec>;
 export type ModuleStatus = Static<typeof ModuleStatus>;

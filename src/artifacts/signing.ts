@@ -21,12 +21,16 @@ export interface GenerateKeyOptions {
   rsaBits?: number;
   /** Encrypts the armored private key with this passphrase. */
   passphrase?: string;
+  /** Creation time (default now); the newest key of a ring signs. */
+  date?: Date;
 }
 
 export class SigningKey {
   /** Upper-case hex id of the primary key, as the provider protocol's `key_id`. */
   readonly keyId: string;
   readonly publicKeyArmored: string;
+  /** OpenPGP creation time: the newest key of a ring signs. */
+  readonly createdAt: Date;
   private readonly signatures = new Map<string, Promise<Uint8Array>>();
 
   private constructor(
@@ -35,6 +39,7 @@ export class SigningKey {
   ) {
     this.keyId = key.getKeyID().toHex().toUpperCase();
     this.publicKeyArmored = key.toPublic().armor();
+    this.createdAt = key.getCreationTime();
   }
 
   /** Loads an armored private key; encrypted keys need their passphrase. */
@@ -58,13 +63,14 @@ export class SigningKey {
   }
 
   /** A fresh RSA key that can sign (no encryption subkey: this key never decrypts anything). */
-  static async generate({ name, email, rsaBits = 3072, passphrase }: GenerateKeyOptions): Promise<SigningKey> {
+  static async generate({ name, email, rsaBits = 3072, passphrase, date }: GenerateKeyOptions): Promise<SigningKey> {
     if (rsaBits < 2048) throw new SigningKeyError(`RSA keys shorter than 2048 bits are not accepted (asked for ${rsaBits})`);
     const { privateKey } = await openpgp.generateKey({
       type: "rsa",
       rsaBits,
       userIDs: [{ name, email }],
       subkeys: [],
+      ...(date ? { date } : {}),
       format: "object",
     });
     const armored = passphrase ? (await openpgp.encryptKey({ privateKey, passphrase })).armor() : privateKey.armor();
@@ -149,9 +155,11 @@ export interface KeygenOptions {
   passphrase?: string | undefined;
   /** Replace an existing key (the old one is gone for good). */
   force?: boolean;
+  /** Add the key to the ring in dir (`signing-key-<KEYID>.asc`) instead of writing signing-key.asc. */
+  rotate?: boolean;
 }
 
-/** `opendepot keygen`: a new key pair in dir. Refuses to replace an existing key unless `force`. */
+/** `opendepot keygen`: a new key pair in dir. Refuses to replace an existing key unless `force`; `rotate` adds one. */
 export async function keygen(options: KeygenOptions): Promise<KeygenResult> {
   const { dir } = options;
   const key = await SigningKey.generate({
@@ -160,18 +168,22 @@ export async function keygen(options: KeygenOptions): Promise<KeygenResult> {
     ...(options.rsaBits ? { rsaBits: options.rsaBits } : {}),
     ...(options.passphrase ? { passphrase: options.passphrase } : {}),
   });
-  if (!(await writeKeyFiles(dir, key, options.force ?? false))) {
-    throw new SigningKeyError(`${join(dir, PRIVATE_KEY_FILE)} already exists; pass --force to replace it`);
+  const names = options.rotate ? rotatedKeyFiles(key.keyId) : { privateFile: PRIVATE_KEY_FILE, publicFile: PUBLIC_KEY_FILE };
+  if (!(await writeKeyFiles(dir, key, options.force ?? false, names))) {
+    throw new SigningKeyError(`${join(dir, names.privateFile)} already exists; pass --force to replace it, or --rotate to add a key to the ring`);
   }
-  return { keyId: key.keyId, privateKeyPath: join(dir, PRIVATE_KEY_FILE), publicKeyPath: join(dir, PUBLIC_KEY_FILE) };
+  return { keyId: key.keyId, privateKeyPath: join(dir, names.privateFile), publicKeyPath: join(dir, names.publicFile) };
 }
+
+/** File names of a key added by rotation: `signing-key-<KEYID>.asc` and `.pub.asc`. */
+export const rotatedKeyFiles = (keyId: string) => ({ privateFile: `signing-key-${keyId}.asc`, publicFile: `signing-key-${keyId}.pub.asc` });
 
 // Writes the private key to a private temp file and hard-links it into place: link() fails if the name exists, so
 // no reader ever sees a half-written key and a concurrent writer is detected. Returns false if a key already existed.
-async function writeKeyFiles(dir: string, key: SigningKey, replace: boolean): Promise<boolean> {
+async function writeKeyFiles(dir: string, key: SigningKey, replace: boolean, names = { privateFile: PRIVATE_KEY_FILE, publicFile: PUBLIC_KEY_FILE }): Promise<boolean> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
-  const path = join(dir, PRIVATE_KEY_FILE);
-  const tmp = join(dir, `.${PRIVATE_KEY_FILE}.${toHex(crypto.getRandomValues(new Uint8Array(6)))}.tmp`);
+  const path = join(dir, names.privateFile);
+  const tmp = join(dir, `.${names.privateFile}.${toHex(crypto.getRandomValues(new Uint8Array(6)))}.tmp`);
   await writeDurable(tmp, key.privateKeyArmored(), 0o600);
   try {
     if (replace) await rm(path, { force: true });
@@ -182,9 +194,9 @@ async function writeKeyFiles(dir: string, key: SigningKey, replace: boolean): Pr
   } finally {
     await rm(tmp, { force: true });
   }
-  const pubTmp = join(dir, `.${PUBLIC_KEY_FILE}.${toHex(crypto.getRandomValues(new Uint8Array(6)))}.tmp`);
+  const pubTmp = join(dir, `.${names.publicFile}.${toHex(crypto.getRandomValues(new Uint8Array(6)))}.tmp`);
   await writeDurable(pubTmp, key.publicKeyArmored, 0o644);
-  await rename(pubTmp, join(dir, PUBLIC_KEY_FILE));
+  await rename(pubTmp, join(dir, names.publicFile));
   return true;
 }
 

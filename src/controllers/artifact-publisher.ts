@@ -10,9 +10,10 @@ import { hexToBase64, sha256OfStream, toBase64 } from "../artifacts/hash.ts";
 import type { Logger } from "../log.ts";
 import { recordStoredBytes } from "../metrics/controllers.ts";
 import { locateArtifact, type ArtifactLocation, type StorageFor } from "../storage/locate.ts";
-import type { PutResult } from "../storage/types.ts";
+import { StorageError, type PutResult } from "../storage/types.ts";
 import { fetchModuleArchive } from "./fetch-module.ts";
-import { fetchProviderPackage } from "./fetch-provider.ts";
+import { fetchProviderPackage, providerCoordinates } from "./fetch-provider.ts";
+import { KeptDownloads } from "./verified-downloads.ts";
 import type { Upstreams } from "./upstreams.ts";
 import type { ModuleReadme } from "../artifacts/repackage.ts";
 import type { ModuleSources } from "./module-docs-configmap.ts";
@@ -42,6 +43,9 @@ export const artifactExtension = (v: VersionObject) => {
 };
 
 export class ArtifactPublisher {
+  /** Verified provider downloads whose upload failed, for the retry. */
+  readonly kept = new KeptDownloads();
+
   constructor(
     private readonly storageFor: StorageFor,
     private readonly upstreams: Upstreams,
@@ -86,6 +90,13 @@ export class ArtifactPublisher {
         await drop();
         return { kind: "unchanged", fetched };
       }
+      // A restore of the same bytes goes back under the published name, so that download URLs already handed
+      // out (signed over the file name) keep working.
+      const restored = await this.restoreInPlace(v, target, oldChecksum);
+      if (restored) {
+        await drop();
+        return { kind: "published", fetched: { ...fetched, put: restored, fileName: v.spec.fileName! }, checksum: newChecksum };
+      }
       return { kind: "published", fetched, checksum: newChecksum, replacedFileName: v.spec.fileName };
     }
     if (v.spec.moduleConfigRef?.immutable === true) {
@@ -93,6 +104,17 @@ export class ArtifactPublisher {
       return { kind: "immutable-refused", fetched, newChecksum };
     }
     return { kind: "published", fetched, checksum: newChecksum, replacedFileName: v.spec.fileName };
+  }
+
+  /** Copies the verified staging object over the published key (checked against the checksum); undefined if not possible. */
+  private async restoreInPlace(v: VersionObject, staging: ArtifactLocation, checksum: string): Promise<PutResult | undefined> {
+    const published = this.locate(v);
+    try {
+      const got = await staging.storage.get(staging.key);
+      return await published.storage.put(published.key, got.body, { size: got.size, sha256: checksum, contentType: got.contentType });
+    } catch {
+      return undefined; // the staging object stays the new published one instead
+    }
   }
 
   /** Best-effort removal of an artifact a Version no longer points at. */
@@ -114,12 +136,20 @@ export class ArtifactPublisher {
       const put = await target.storage.put(target.key, archive.stream, { contentType });
       return { put, fileName, readme: archive.readme(), moduleSources: archive.moduleSources(), source: `github ref ${archive.ref}` };
     }
-    const pkg = await fetchProviderPackage(v, this.upstreams.opentofu, { tmpDir: this.options.tmpDir, signal });
+    // A download verified for this exact build but not stored last time (the upload failed) is reused.
+    const keptKey = `${v.metadata.uid ?? ""}/${v.metadata.namespace}/${v.metadata.name}/${JSON.stringify(providerCoordinates(v))}`;
+    const pkg = (await this.kept.take(keptKey)) ?? (await fetchProviderPackage(v, this.upstreams.opentofu, { tmpDir: this.options.tmpDir, signal }));
+    let put: PutResult;
     try {
-      const put = await target.storage.put(target.key, Bun.file(pkg.path).stream(), { size: pkg.size, sha256: hexToBase64(pkg.sha256Hex), contentType: "application/zip" });
-      return { put, fileName, protocols: pkg.protocols, h1: pkg.h1, source: `${pkg.upstreamFilename} signed by ${pkg.signedBy}` };
-    } finally {
-      await pkg.cleanup();
+      // The expected SHA-256 makes every backend check the bytes again while they are uploaded.
+      put = await target.storage.put(target.key, Bun.file(pkg.path).stream(), { size: pkg.size, sha256: hexToBase64(pkg.sha256Hex), contentType: "application/zip" });
+    } catch (e) {
+      // Keep it for the retry unless the bytes themselves were refused (changed on disk since they were verified).
+      if (e instanceof StorageError && e.kind === "Invalid") await pkg.cleanup();
+      else await this.kept.keep(keptKey, pkg);
+      throw e;
     }
+    await pkg.cleanup();
+    return { put, fileName, protocols: pkg.protocols, h1: pkg.h1, source: `${pkg.upstreamFilename} signed by ${pkg.signedBy}` };
   }
 }

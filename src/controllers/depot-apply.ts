@@ -9,6 +9,7 @@
 // become this Depot's to keep in step with its constraint.
 import { API_VERSION, DEPOT_VERSIONS_ANNOTATION, LABELS, type KubeObject } from "../api/meta.ts";
 import { Module, Provider, type DepotObject, type ModuleObject, type ProviderObject } from "../api/kinds.ts";
+import { ownerMarks, ownerNameFrom } from "../api/naming.ts";
 import { isAlreadyExists, isConflict, isNotFound } from "../store/errors.ts";
 import { deepEqual } from "../store/patch.ts";
 import type { ResourceStore } from "../store/types.ts";
@@ -41,6 +42,9 @@ export async function applyEntry(
   const merge = (current: { version?: string }[]) =>
     mergeVersions(current, { matched: discovery.matched, constraints: entry.constraints, historyLimit: entry.historyLimit, authoritative: discovery.found > 0 });
 
+  // The Depot's name as a label value (cut with a hash past 63 characters; the full name then in an annotation).
+  const marks = ownerMarks({ [LABELS.depot]: depot.metadata.name });
+
   for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
     const existing = await store.get<Managed>(kind, ns, entry.name);
     if (!existing) {
@@ -48,7 +52,7 @@ export async function applyEntry(
       const obj = {
         apiVersion: API_VERSION,
         kind: entry.kind,
-        metadata: { name: entry.name, namespace: ns, labels: { [LABELS.depot]: depot.metadata.name } },
+        metadata: { name: entry.name, namespace: ns, labels: marks.labels, ...(Object.keys(marks.annotations).length ? { annotations: marks.annotations } : {}) },
         spec: { [configField]: structuredClone(entry.config), versions: [], depotVersions: merged.versions },
       } as unknown as Managed;
       try {
@@ -60,18 +64,18 @@ export async function applyEntry(
       }
     }
     if (existing.metadata.deletionTimestamp) throw new EntryError("BeingDeleted", `${entry.kind} ${entry.name} is being deleted; it will be recreated by a later poll`);
-    const owner = existing.metadata.labels?.[LABELS.depot];
+    const owner = ownerNameFrom(existing.metadata, LABELS.depot);
     if (owner && owner !== depot.metadata.name && depotExists(owner)) {
       throw new EntryError("ManagedByAnotherDepot", `${entry.kind} ${entry.name} is managed by Depot ${owner}; remove it from that Depot first`);
     }
     const legacy = migrateLegacy(existing.spec.versions ?? [], existing.spec.depotVersions ?? [], existing.metadata.annotations?.[DEPOT_VERSIONS_ANNOTATION]);
     const merged = merge(legacy.depotVersions);
     const next = structuredClone(existing) as Managed & { spec: Record<string, unknown> };
-    next.metadata.labels = { ...existing.metadata.labels, [LABELS.depot]: depot.metadata.name };
-    if (next.metadata.annotations) {
-      delete next.metadata.annotations[DEPOT_VERSIONS_ANNOTATION];
-      if (!Object.keys(next.metadata.annotations).length) delete next.metadata.annotations;
-    }
+    next.metadata.labels = { ...existing.metadata.labels, ...marks.labels };
+    next.metadata.annotations = { ...existing.metadata.annotations, ...marks.annotations };
+    delete next.metadata.annotations[DEPOT_VERSIONS_ANNOTATION];
+    if (!marks.annotations[LABELS.depot]) delete next.metadata.annotations[LABELS.depot];
+    if (!Object.keys(next.metadata.annotations).length) delete next.metadata.annotations;
     next.spec[configField] = structuredClone(entry.config);
     next.spec.versions = legacy.versions;
     next.spec.depotVersions = merged.versions;
@@ -99,7 +103,10 @@ export async function releaseManaged(store: ResourceStore, obj: KubeObject): Pro
     if (!current || current.metadata.labels?.[LABELS.depot] !== obj.metadata.labels?.[LABELS.depot]) return;
     const next = structuredClone(current);
     delete next.metadata.labels![LABELS.depot];
-    if (next.metadata.annotations) delete next.metadata.annotations[DEPOT_VERSIONS_ANNOTATION];
+    if (next.metadata.annotations) {
+      delete next.metadata.annotations[DEPOT_VERSIONS_ANNOTATION];
+      delete next.metadata.annotations[LABELS.depot];
+    }
     try {
       await store.update(next);
       return;

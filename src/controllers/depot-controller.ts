@@ -10,11 +10,12 @@
 // answer never changes a Module's or Provider's versions.
 import { Depot, Module, Provider, type DepotObject } from "../api/kinds.ts";
 import { LABELS, type KubeObject } from "../api/meta.ts";
+import { ownerNameFrom } from "../api/naming.ts";
 import type { DepotEntryStatus } from "../api/types.ts";
 import type { Logger } from "../log.ts";
 import type { ObjectCache } from "../store/multi-namespace-cache.ts";
 import type { ResourceStore } from "../store/types.ts";
-import { readiness, setConditions } from "./conditions.ts";
+import { describeError, readiness, setConditions } from "./conditions.ts";
 import { applyEntry, releaseManaged } from "./depot-apply.ts";
 import { recordDepotPoll } from "../metrics/controllers.ts";
 import { classifyFailure, discoverModule, discoverProvider, type Discovery } from "./depot-discovery.ts";
@@ -110,7 +111,13 @@ export class DepotController implements Controller {
     const statuses = new Map(order.map((k) => [k, byKey.get(k)!]));
     this.memo.set(memoKey, { uid: depot.metadata.uid ?? "", generation, entries: statuses });
 
-    await this.releaseRemoved(depot, [...entries, ...invalid.filter((i) => i.named)], log);
+    try {
+      await this.releaseRemoved(depot, [...entries, ...invalid.filter((i) => i.named)], log);
+    } catch (e) {
+      // Retried with backoff; the status still reports this poll's results, and why the Depot is not Ready.
+      await this.writeStatus(depot, [...statuses.values()], `could not release resources removed from the Depot: ${describeError(e)}`).catch((statusError) => log.warn("could not report the failure in status", { error: statusError }));
+      throw e;
+    }
     await this.writeStatus(depot, [...statuses.values()]);
 
     const next = [...statuses.values()].map((s) => time(s.nextPollTime)).filter((t) => Number.isFinite(t));
@@ -174,6 +181,9 @@ export class DepotController implements Controller {
     const backoff = Math.min(this.backoffBaseMs * 2 ** Math.min(failures - 1, 20), intervalMs ?? this.backoffMaxMs);
     // A rate limit is retried when it resets (plus a little slack for clock skew), whatever the interval says.
     const retryAt = f.retryAt ? Math.max(f.retryAt.getTime() + 250, now) : now + backoff;
+    // The API refused the Module/Provider as invalid: the same write would be refused again, so it waits for an
+    // edit of the Depot (or its polling interval) instead of retrying.
+    const permanent = f.reason === "InvalidResource";
     return {
       kind: entry.kind,
       name: entry.name,
@@ -182,7 +192,7 @@ export class DepotController implements Controller {
       error: f.message,
       lastPollTime: iso(now),
       ...(prev?.lastSuccessTime ? { lastSuccessTime: prev.lastSuccessTime } : {}),
-      nextPollTime: isoMs(retryAt),
+      ...(permanent ? (intervalMs ? { nextPollTime: isoMs(now + intervalMs) } : {}) : { nextPollTime: isoMs(retryAt) }),
       failures,
       ...(prev?.versionsFound !== undefined ? { versionsFound: prev.versionsFound } : {}),
       ...(prev?.versionsMatched !== undefined ? { versionsMatched: prev.versionsMatched } : {}),
@@ -194,27 +204,30 @@ export class DepotController implements Controller {
     const wanted = new Set(current.map((e) => `${e.kind}/${e.name}`));
     for (const cache of [this.modules, this.providers]) {
       for (const obj of cache.list(depot.metadata.namespace)) {
-        if (obj.metadata.labels?.[LABELS.depot] !== depot.metadata.name || wanted.has(`${obj.kind}/${obj.metadata.name}`)) continue;
+        if (ownerNameFrom(obj.metadata, LABELS.depot) !== depot.metadata.name || wanted.has(`${obj.kind}/${obj.metadata.name}`)) continue;
         await releaseManaged(this.store, obj);
         log.info("released resource no longer in the Depot", { kind: obj.kind, name: obj.metadata.name });
       }
     }
   }
 
-  private async writeStatus(depot: DepotObject, entries: DepotEntryStatus[]): Promise<void> {
+  private async writeStatus(depot: DepotObject, entries: DepotEntryStatus[], releaseFailure?: string): Promise<void> {
     const managedBy = (e: DepotEntryStatus) => {
       if (e.lastSuccessTime) return true;
       const cache = e.kind === "Module" ? this.modules : this.providers;
-      return cache.get(depot.metadata.namespace, e.name)?.metadata.labels?.[LABELS.depot] === depot.metadata.name;
+      const managed = cache.get(depot.metadata.namespace, e.name);
+      return managed !== undefined && ownerNameFrom(managed.metadata, LABELS.depot) === depot.metadata.name;
     };
     const failing = entries.filter((e) => !e.ready);
     const counts = `${entries.filter((e) => e.kind === "Module").length} module and ${entries.filter((e) => e.kind === "Provider").length} provider entries`;
     const reasons = new Set(failing.map((e) => e.reason));
-    const ready = failing.length === 0;
-    const reason = ready ? (entries.length ? "Discovered" : "NoEntries") : reasons.size === 1 ? [...reasons][0]! : "EntriesFailed";
-    const message = ready
-      ? `${counts}; all polled successfully`
-      : `${failing.length} of ${entries.length} entries failed (existing versions kept): ${failing.map((e) => `${e.kind} ${e.name}: ${e.reason}: ${e.error ?? ""}`).join("; ")}`;
+    const ready = failing.length === 0 && !releaseFailure;
+    const reason = releaseFailure ? "ReleaseFailed" : ready ? (entries.length ? "Discovered" : "NoEntries") : reasons.size === 1 ? [...reasons][0]! : "EntriesFailed";
+    const message = releaseFailure
+      ? releaseFailure
+      : ready
+        ? `${counts}; all polled successfully`
+        : `${failing.length} of ${entries.length} entries failed (existing versions kept): ${failing.map((e) => `${e.kind} ${e.name}: ${e.reason}: ${e.error ?? ""}`).join("; ")}`;
     await patchStatusIfChanged(this.store, Depot, depot, {
       modules: entries.filter((e) => e.kind === "Module" && managedBy(e)).map((e) => e.name),
       providers: entries.filter((e) => e.kind === "Provider" && managedBy(e)).map((e) => e.name),

@@ -114,6 +114,7 @@ export function resolveEntries(depot: DepotObject): { entries: DepotEntry[]; inv
       config.fileFormat ??= global?.moduleConfig?.fileFormat;
       config.immutable ??= global?.moduleConfig?.immutable;
       config.versionHistoryLimit ??= global?.moduleConfig?.versionHistoryLimit;
+      config.scanConfig ??= structuredClone(global?.moduleConfig?.scanConfig);
       config.repoUrl ??= `https://github.com/${owner}/${name}`;
       dropUndefined(config);
       return {

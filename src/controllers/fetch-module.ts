@@ -2,7 +2,7 @@
 // module at the root, deterministically, in the requested format. Streams end to end.
 import type { VersionObject } from "../api/kinds.ts";
 import { LABELS } from "../api/meta.ts";
-import { moduleArchiveFormat, sanitizeVersion } from "../api/naming.ts";
+import { inlineModuleName, moduleArchiveFormat, ownerNameFrom } from "../api/naming.ts";
 import { repackageModule, type ModuleReadme } from "../artifacts/repackage.ts";
 import { readModuleSources } from "../artifacts/module-docs-files.ts";
 import type { GitHubClient } from "../sources/github.ts";
@@ -17,16 +17,12 @@ export interface ModuleArchive {
   ref: string;
 }
 
-/** The GitHub repository a module Version comes from: moduleConfigRef.name, the module label, or the name itself. */
+/** The GitHub repository a module Version comes from: moduleConfigRef.name, the module label, repoUrl, or its name. */
 export function moduleRepository(v: VersionObject): { owner: string; repo: string } {
   const config = v.spec.moduleConfigRef;
   const owner = config?.repoOwner?.trim();
   if (!owner) throw new ModuleSpecError("moduleConfigRef.repoOwner is required to fetch the module from GitHub");
-  const suffix = `-${sanitizeVersion(v.spec.version)}`;
-  const repo =
-    config?.name?.trim() ||
-    v.metadata.labels?.[LABELS.module] ||
-    (v.metadata.name.endsWith(suffix) ? v.metadata.name.slice(0, -suffix.length) : "");
+  const repo = config?.name?.trim() || ownerNameFrom(v.metadata, LABELS.module) || inlineModuleName(config, v.metadata.name, v.spec.version) || "";
   if (!repo) throw new ModuleSpecError("moduleConfigRef.name (the GitHub repository) is required for this Version");
   if (!/^[A-Za-z0-9._-]{1,100}$/.test(repo) || !/^[A-Za-z0-9-]{1,39}$/.test(owner)) throw new ModuleSpecError(`"${owner}/${repo}" is not a valid GitHub repository`);
   return { owner, repo };

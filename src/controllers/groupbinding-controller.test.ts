@@ -30,7 +30,7 @@ async function readyOf(store: EmbeddedStore, name: string, generation: number) {
 }
 
 test("valid, invalid expression, invalid pattern; status follows edits", async () => {
-  const store = EmbeddedStore.open(":memory:");
+  const store = EmbeddedStore.open(":memory:", { namespaces: ["opendepot-system"] });
   await store.create(binding("good", '"platform-team" in groups', ["aws-*"]));
   await store.create(binding("typo", '"platform-team" in grups'));
   await store.create(binding("pattern", "true", ["[a-"]));

@@ -31,7 +31,7 @@ function elector(store: EmbeddedStore, identity: string, events: string[]) {
 
 describe("LeaderElector", () => {
   test("exactly one of two candidates leads, and the Lease says who", async () => {
-    const store = EmbeddedStore.open(":memory:");
+    const store = EmbeddedStore.open(":memory:", { namespaces: ["opendepot-system"] });
     const events: string[] = [];
     const a = elector(store, "a", events);
     const b = elector(store, "b", events);
@@ -46,7 +46,7 @@ describe("LeaderElector", () => {
   });
 
   test("a released lease is taken over at once; a dead leader's lease after it expires", async () => {
-    const store = EmbeddedStore.open(":memory:");
+    const store = EmbeddedStore.open(":memory:", { namespaces: ["opendepot-system"] });
     const events: string[] = [];
     const a = elector(store, "a", events);
     a.start();
@@ -72,7 +72,7 @@ describe("LeaderElector", () => {
   });
 
   test("a leader that cannot renew within the deadline steps down", async () => {
-    const store = EmbeddedStore.open(":memory:");
+    const store = EmbeddedStore.open(":memory:", { namespaces: ["opendepot-system"] });
     const events: string[] = [];
     const a = elector(store, "a", events);
     a.start();

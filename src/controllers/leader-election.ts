@@ -44,6 +44,7 @@ export class LeaderElector {
   private leading = false;
   private stopped = false;
   private lastRenew = 0;
+  private failure: string | undefined;
   private wake: (() => void) | undefined;
   private loop: Promise<void> | undefined;
 
@@ -62,6 +63,11 @@ export class LeaderElector {
     return this.leading;
   }
 
+  /** Why the last acquire/renew attempt failed (e.g. the Lease's namespace does not exist); undefined when it worked. */
+  get lastError(): string | undefined {
+    return this.failure;
+  }
+
   start(): void {
     this.loop ??= this.tick();
   }
@@ -70,6 +76,7 @@ export class LeaderElector {
     while (!this.stopped) {
       try {
         const held = await this.tryAcquireOrRenew();
+        this.failure = undefined;
         if (held) {
           this.lastRenew = this.now();
           if (!this.leading) {
@@ -79,6 +86,7 @@ export class LeaderElector {
           }
         } else if (this.leading) await this.lose("lease is held by another replica");
       } catch (error) {
+        this.failure = error instanceof Error ? error.message : String(error);
         this.o.log.warn("leader election attempt failed", { lease: this.o.name, error });
         if (this.leading && this.now() - this.lastRenew > this.renewDeadlineMs) await this.lose("could not renew the lease within the renew deadline");
       }

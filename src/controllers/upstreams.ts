@@ -25,6 +25,12 @@ export class Upstreams {
     this.opentofu = new OpenTofuRegistryClient({ baseUrl: options.opentofuRegistryUrl ?? process.env.OPENDEPOT_OPENTOFU_REGISTRY_URL ?? "https://registry.opentofu.org" });
   }
 
+  /** The GitHub Enterprise host, when the API base is not api.github.com (repository URLs on it are accepted). */
+  get githubHosts(): string[] {
+    const host = new URL(this.githubBase).host.toLowerCase();
+    return host === "api.github.com" ? [] : [host];
+  }
+
   private get githubBase(): string {
     return this.options.githubApiUrl ?? process.env.OPENDEPOT_GITHUB_API_URL ?? "https://api.github.com";
   }

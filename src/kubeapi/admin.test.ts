@@ -36,7 +36,7 @@ describe("admin listener", () => {
       const ca = Buffer.from(kubeconfig.clusters[0].cluster["certificate-authority-data"], "base64").toString();
       const ok = (await fetch(`${admin.url}/api/v1/namespaces`, { headers: { authorization: `Bearer ${token}` }, tls: { ca } })) as JsonResponse;
       expect(ok.status).toBe(200);
-      expect((await ok.json()).items.map((n: any) => n.metadata.name)).toEqual(["default", "opendepot-system"]);
+      expect((await ok.json()).items.map((n: any) => n.metadata.name)).toEqual(["default", "kube-node-lease", "kube-public", "kube-system", "opendepot-system"]);
       expect((await fetch(`${admin.url}/api/v1/namespaces`, { tls: { ca } })).status).toBe(401);
       await expect(fetch(`${admin.url}/healthz`)).rejects.toThrow();
     } finally {

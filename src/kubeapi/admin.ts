@@ -3,7 +3,7 @@
 // data directory (mode 0600) unless the operator supplies one, and a ready-to-use kubeconfig next to them, so that
 // `KUBECONFIG=<data-dir>/kubeconfig kubectl get modules` works.
 import { randomBytes, X509Certificate } from "node:crypto";
-import { chmod, readFile, rename, stat, writeFile } from "node:fs/promises";
+import { chmod, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { hostname as machineName } from "node:os";
 import { join } from "node:path";
 import { Namespace } from "../api/kinds.ts";
@@ -36,11 +36,27 @@ export async function loadAdminToken(dataDir: string, tokenFile: string | undefi
   return token;
 }
 
+/**
+ * Writes a 0600 file atomically, and only when its content changed: a restart on a full disk must not need space
+ * for files it already has. A failed write leaves no temp file behind and says "disk full at <path>" when it was.
+ */
 async function writeSecret(path: string, text: string): Promise<void> {
+  const existing = await readFile(path, "utf8").catch(() => undefined);
+  if (existing === text) {
+    if (((await stat(path)).mode & 0o077) !== 0) await chmod(path, 0o600);
+    return;
+  }
   const tmp = `${path}.${process.pid}.tmp`;
-  await writeFile(tmp, text, { mode: 0o600 });
-  await chmod(tmp, 0o600);
-  await rename(tmp, path);
+  try {
+    await writeFile(tmp, text, { mode: 0o600 });
+    await chmod(tmp, 0o600);
+    await rename(tmp, path);
+  } catch (e) {
+    await rm(tmp, { force: true }).catch(() => {});
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "ENOSPC" || code === "EDQUOT") throw new Error(`disk full at ${path}: ${(e as Error).message}`, { cause: e });
+    throw e;
+  }
 }
 
 export interface ServingCertificate {
@@ -143,6 +159,7 @@ export interface AdminApiOptions {
   bookmarkIntervalMs?: number;
   /** Serve Prometheus metrics at /metrics (to the admin token, or whom RBAC allows nonResourceURLs /metrics). */
   metrics?: () => Promise<Response>;
+  ownerReferencesPermissionEnforcement?: boolean;
 }
 
 const WILDCARDS = new Set(["0.0.0.0", "::", ""]);
@@ -164,11 +181,17 @@ export async function startAdminApi(options: AdminApiOptions): Promise<KubeApiLi
     tls: { cert: cert.certPem, key: cert.keyPem },
     bookmarkIntervalMs: options.bookmarkIntervalMs,
     metrics: options.metrics,
+    ownerReferencesPermissionEnforcement: options.ownerReferencesPermissionEnforcement,
   });
   // A wildcard listen address is reached through loopback by the local kubectl.
   const local = wildcard ? listener.url.replace(/\/\/[^/]*:(\d+)$/, "//127.0.0.1:$1") : listener.url;
   const kubeconfig = join(options.dataDir, "kubeconfig");
-  await writeKubeconfig(kubeconfig, local, adminToken, cert.caPem);
+  try {
+    await writeKubeconfig(kubeconfig, local, adminToken, cert.caPem);
+  } catch (e) {
+    // The API itself works without the file; a stale kubeconfig beats no API at all.
+    log.error("cannot write the kubeconfig; the API is serving anyway", { path: kubeconfig, error: e instanceof Error ? e.message : String(e) });
+  }
   log.info("Kubernetes-compatible API listening", { url: listener.url, kubeconfig });
   return { ...listener, url: local, kubeconfig, caPem: cert.caPem };
 }

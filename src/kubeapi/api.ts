@@ -10,6 +10,7 @@ import { DEFAULT_MAX_BODY_BYTES, readObject } from "./body.ts";
 import type { ApiDeps, Call } from "./call.ts";
 import { CrdRegistry, watchCrds } from "./crds.ts";
 import { apiGroupDoc, apiGroupList, apiResourceList, apiVersions, versionInfo } from "./discovery.ts";
+import { AuthFailureThrottle, type ThrottleOptions } from "./auth-throttle.ts";
 import { bearerToken, TokenAuthenticator, type UserInfo } from "./identity.ts";
 import { NamespaceLifecycle } from "./namespaces.ts";
 import { negotiate } from "./negotiate.ts";
@@ -39,6 +40,10 @@ export interface KubeApiOptions {
   namespaceGraceMs?: number;
   /** Prometheus text of the process at GET /metrics (authorised like kube-apiserver's: nonResourceURLs /metrics). */
   metrics?: () => Promise<Response>;
+  /** Turn on the OwnerReferencesPermissionEnforcement admission plugin (as OpenShift does by default). */
+  ownerReferencesPermissionEnforcement?: boolean;
+  /** Rate limit of failed authentications per client address. */
+  authThrottle?: ThrottleOptions;
 }
 
 export interface KubeApi {
@@ -51,6 +56,14 @@ export interface KubeApi {
 }
 
 const MAX_URL_LENGTH = 8192;
+
+function safePath(url: string): string {
+  try {
+    return new URL(url).pathname.slice(0, 512);
+  } catch {
+    return url.slice(0, 512);
+  }
+}
 const PUBLIC_PATHS = new Set(["/healthz", "/livez", "/readyz", "/version"]);
 
 function verbOf(method: string, name: string | undefined, watch: boolean): string | undefined {
@@ -82,9 +95,11 @@ export function createKubeApi(options: KubeApiOptions): KubeApi {
   void deps.namespaces.resume().catch((e) => log.warn("could not resume namespace deletions", { error: e }));
   const maxWatches = options.maxWatches ?? 1024;
   const authenticator = new TokenAuthenticator(options.store, options.adminToken);
+  const throttle = new AuthFailureThrottle(options.authThrottle);
   const authorizer = new PolicyAuthorizer(options.store, log);
   const crds = new CrdRegistry();
   const reviewDeps = { authenticator, authorizer, audiences: options.audiences ?? ["https://kubernetes.default.svc"] };
+  if (options.ownerReferencesPermissionEnforcement) deps.ownerReferencesAuthorize = async (call, attrs) => (await authorizer.authorize(call.user, attrs)).allowed;
 
   async function authorize(user: UserInfo, attrs: Attributes, deny: () => ApiError): Promise<void> {
     const decision = await authorizer.authorize(user, attrs);
@@ -185,26 +200,45 @@ export function createKubeApi(options: KubeApiOptions): KubeApi {
     let who = "";
     try {
       if (request.url.length > MAX_URL_LENGTH) throw new ApiError(414, "BadRequest", "the request URL is too long");
-      const url = new URL(request.url);
+      let url: URL;
+      try {
+        url = new URL(request.url);
+      } catch {
+        // Without a usable Host header Bun's request.url is the bare target.
+        throw badRequest("the request has no usable Host header or target");
+      }
       if (PUBLIC_PATHS.has(url.pathname)) {
         // What the API server lets anyone read (system:public-info-viewer): liveness and the version.
         if (request.method !== "GET" && request.method !== "HEAD") throw methodNotAllowed();
         response = url.pathname === "/version" ? jsonResponse(versionInfo(pkg.version)) : new Response("ok", { headers: { "content-type": "text/plain" } });
       } else {
+        // Calls handed in without a socket (in-process) have no address to throttle.
+        const client = server?.requestIP(request)?.address;
+        const wait = client ? throttle.retryAfter(client) : 0;
+        if (wait > 0) throw new ApiError(429, "TooManyRequests", "too many failed authentications from this address, please try again later", { retryAfterSeconds: wait });
         const token = bearerToken(request);
-        const user = token ? await authenticator.authenticate(token) : undefined;
-        if (!user) throw unauthorized();
+        const found = token ? await authenticator.authenticate(token) : undefined;
+        // A token bound to other audiences (say, the registry's) is no credential for this API.
+        const user = found && (!found.audiences || found.audiences.some((a) => reviewDeps.audiences.includes(a))) ? found : undefined;
+        if (!user) {
+          if (client) throttle.failed(client);
+          throw unauthorized();
+        }
         who = user.username;
         response = await resource(request, url, user, server);
       }
     } catch (e) {
       response = errorResponse(e, (err) => log.error("kube API request failed", { method: request.method, path: request.url.slice(0, 512), error: err }));
     }
-    const fields = { method: request.method, path: new URL(request.url).pathname.slice(0, 512), status: response.status, user: who, durationMs: Math.round((performance.now() - started) * 100) / 100 };
+    const fields = { method: request.method, path: safePath(request.url), status: response.status, user: who, durationMs: Math.round((performance.now() - started) * 100) / 100 };
     if (response.status >= 500) log.warn("kube API request", fields);
     else log.debug("kube API request", fields);
     return response;
   }
 
-  return { handle, authenticator, authorizer, maxBodyBytes: deps.maxBodyBytes, close: () => deps.namespaces.stop() };
+  return { handle, authenticator, authorizer, maxBodyBytes: deps.maxBodyBytes, close: () => {
+      deps.namespaces.stop();
+      authenticator.close();
+    },
+  };
 }

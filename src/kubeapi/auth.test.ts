@@ -83,13 +83,17 @@ describe("TokenReview", () => {
     expect(body.status.user.uid).toBeString();
   });
 
-  test("a service-account token Secret (token filled in on create) → system:serviceaccount identity; audiences echoed", async () => {
-    const body = await (await review(saToken, { audiences: ["opendepot"] })).json();
+  test("a service-account token Secret (token filled in on create) → system:serviceaccount identity; audiences as the API server answers them", async () => {
+    const body = await (await review(saToken, { audiences: ["opendepot", "https://kubernetes.default.svc"] })).json();
     expect(body.status).toMatchObject({
       authenticated: true,
       user: { username: "system:serviceaccount:default:registry", groups: ["system:serviceaccounts", "system:serviceaccounts:default", "system:authenticated"] },
-      audiences: ["opendepot"],
+      audiences: ["https://kubernetes.default.svc"],
     });
+    // A legacy (audience-agnostic) token is valid for the API server's audiences only.
+    const foreign = await (await review(saToken, { audiences: ["opendepot"] })).json();
+    expect(foreign.status.authenticated).toBeUndefined();
+    expect(foreign.status.error).toContain("is invalid for the target audiences");
   });
 
   test("the admin token → system:masters; an unknown token → not authenticated, `user: {}` like the API server", async () => {

@@ -13,6 +13,7 @@ import type { Output } from "./negotiate.ts";
 import { groupVersionOf, type ResourceInfo } from "./resources.ts";
 import { pruneUnknown, schemaOf } from "./schema.ts";
 import { badRequest, invalid } from "./status.ts";
+import type { Attributes } from "./rbac.ts";
 
 export interface ApiDeps {
   store: ResourceStore;
@@ -21,6 +22,8 @@ export interface ApiDeps {
   /** How often watches that allow bookmarks get one (the API server: about a minute). */
   bookmarkIntervalMs: number;
   namespaces: NamespaceLifecycle;
+  /** Set when the OwnerReferencesPermissionEnforcement admission plugin is on: may the caller do this? */
+  ownerReferencesAuthorize?: (call: Call, attrs: Attributes) => Promise<boolean>;
 }
 
 export interface Call {
@@ -46,6 +49,20 @@ export function fieldValidation(query: URLSearchParams): FieldValidation {
   if (v === null || v === "") return "Warn";
   if (v === "Strict" || v === "Warn" || v === "Ignore") return v;
   throw badRequest(`fieldValidation: unsupported value ${JSON.stringify(v.slice(0, 32))}: must be Ignore, Warn or Strict`);
+}
+
+/**
+ * The field manager of a write, as the API server derives it: the `fieldManager` parameter, else the User-Agent up
+ * to its first `/` (kubectl sends `kubectl-client-side-apply`, `kubectl-edit`, ... itself).
+ */
+export function fieldManagerOf(call: Pick<Call, "query" | "request">): string | undefined {
+  const explicit = call.query.get("fieldManager");
+  if (explicit !== null) {
+    if (!explicit || explicit.length > 128 || /[^\x20-\x7e]/.test(explicit)) throw badRequest("fieldManager must be 1 to 128 printable characters");
+    return explicit;
+  }
+  const agent = call.request.headers.get("user-agent")?.split("/")[0]?.replace(/[^\x20-\x7e]/g, "").slice(0, 128);
+  return agent || undefined;
 }
 
 export function isDryRun(query: URLSearchParams, options?: Record<string, unknown>): boolean {

@@ -29,9 +29,9 @@ const LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration";
 function goJson(v: unknown): string {
   const sort = (x: unknown): unknown =>
     Array.isArray(x) ? x.map(sort) : isPlainObject(x) ? Object.fromEntries(Object.keys(x).sort().map((k) => [k, sort(x[k])])) : x;
-  // Go's encoding/json escapes <, > and & (and U+2028/U+2029) in strings; kubectl compares the text.
-  const escaped = JSON.stringify(sort(v)).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
-  return `${escaped}\n`;
+  // Go's encoding/json escapes <, >, & and the JavaScript line separators; descriptions contain them.
+  const goEscapes: Record<string, string> = { "<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029" };
+  return `${JSON.stringify(sort(v)).replace(/[<>&\u2028\u2029]/g, (c) => goEscapes[c]!)}\n`;
 }
 
 /** As if `kubectl apply -f crds/` had installed them: a fresh server answers the first apply with "unchanged". */

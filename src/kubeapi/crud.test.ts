@@ -45,6 +45,9 @@ describe("create, get, list", () => {
 
   test("list: <Kind>List with resourceVersion; label and field selectors; all-namespace path", async () => {
     await t.post(MODULES, moduleManifest("labelled", { metadata: { labels: { tier: "gold" } } }));
+    // As on a real cluster, a namespace exists before anything goes into it.
+    expect((await t.post("/apis/opendepot.defdev.io/v1alpha1/namespaces/other/modules", moduleManifest("early"))).status).toBe(404);
+    expect((await t.post("/api/v1/namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name: "other" } })).status).toBe(201);
     await t.post("/apis/opendepot.defdev.io/v1alpha1/namespaces/other/modules", moduleManifest("elsewhere", { metadata: { labels: { tier: "silver" } } }));
     const list = await (await t.get(MODULES)).json();
     expect(list).toMatchObject({ kind: "ModuleList", apiVersion: "opendepot.defdev.io/v1alpha1" });

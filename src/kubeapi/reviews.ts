@@ -73,9 +73,14 @@ export async function handleReview(r: ResourceInfo, body: Json, caller: UserInfo
       if (typeof token !== "string" || !token) throw badRequest("token is required for TokenReview in authentication");
       const requested = Array.isArray(spec.audiences) ? spec.audiences.filter((a): a is string => typeof a === "string") : [];
       const user = await deps.authenticator.authenticate(token);
-      // Tokens here are not audience-bound: any requested audience is granted, as for a legacy token.
       if (!user) return reply(r, spec, { user: {} });
-      return reply(r, spec, { authenticated: true, user: userInfoJson(user), audiences: requested.length ? requested : deps.audiences });
+      // As the API server: a bound token is valid for its own audiences, an audience-agnostic (legacy) one for the
+      // API server's; the answer lists the requested audiences it is valid for, and none means not authenticated.
+      const valid = user.audiences ?? deps.audiences;
+      const target = requested.length ? requested : deps.audiences;
+      const granted = target.filter((a) => valid.includes(a));
+      if (!granted.length) return reply(r, spec, { user: {}, error: `[invalid bearer token, token audiences ${JSON.stringify(valid)} is invalid for the target audiences ${JSON.stringify(target)}]` });
+      return reply(r, spec, { authenticated: true, user: userInfoJson(user), audiences: granted });
     }
     case "selfsubjectreviews":
       return reply(r, undefined, { userInfo: userInfoJson(caller) });

@@ -74,6 +74,7 @@ export function jsonResponse(body: unknown, code = 200, headers: Record<string, 
 }
 
 export function statusResponse(e: ApiError, headers: Record<string, string> = {}): Response {
+  if (e.details?.retryAfterSeconds) headers = { "retry-after": String(e.details.retryAfterSeconds), ...headers };
   return jsonResponse(statusOf(e), e.code, e.code === 401 ? { "www-authenticate": 'Bearer realm="opendepot"', ...headers } : headers);
 }
 
@@ -117,8 +118,12 @@ export function invalid(r: ResourceInfo, name: string, errors: FieldError[], fal
 export function fromStoreError(e: unknown, r: ResourceInfo, name: string): unknown {
   if (!(e instanceof StoreError)) return e;
   switch (e.reason) {
-    case "NotFound":
+    case "NotFound": {
+      // The store refuses content of a namespace that does not exist; the API server names the namespace then.
+      const missingNamespace = /^namespaces "([^"/]+)" not found$/.exec(e.message);
+      if (missingNamespace && r.resource !== "namespaces") return new ApiError(404, "NotFound", e.message, { name: missingNamespace[1]!, kind: "namespaces" });
       return notFound(r, name);
+    }
     case "AlreadyExists":
       return alreadyExists(r, name);
     case "Conflict":

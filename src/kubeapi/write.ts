@@ -4,8 +4,9 @@
 import type { KubeObject } from "../api/meta.ts";
 import { isNotFound } from "../store/errors.ts";
 import { readObject, readOptionalObject } from "./body.ts";
-import { admit, checkIdentity, checkTypeMeta, isDryRun, type Call } from "./call.ts";
+import { admit, checkIdentity, checkTypeMeta, fieldManagerOf, isDryRun, type Call } from "./call.ts";
 import { dryRunCreate, dryRunUpdate } from "./dry-run.ts";
+import { enforceOwnerReferencePermissions } from "./owner-references.ts";
 import { SYSTEM_NAMESPACE } from "./identity.ts";
 import { renderList, renderObject } from "./output.ts";
 import { listSelected } from "./read.ts";
@@ -34,10 +35,11 @@ export async function createObject(call: Call): Promise<Response> {
 export async function create(call: Call, obj: KubeObject, extraWarnings: string[] = []): Promise<Response> {
   const warnings = [...extraWarnings, ...admit(call, obj, undefined)];
   const name = obj.metadata.name;
+  if (call.deps.ownerReferencesAuthorize) await enforceOwnerReferencePermissions(call, obj, undefined, call.deps.ownerReferencesAuthorize);
   if (call.r.namespaced && (await call.deps.namespaces.isTerminating(call.namespace))) {
     throw forbidden(call.r, name, `unable to create new content in namespace ${call.namespace} because it is being terminated`);
   }
-  const created = isDryRun(call.query) ? await dryRunCreate(call, obj) : await call.deps.store.create(obj).catch((e) => {
+  const created = isDryRun(call.query) ? await dryRunCreate(call, obj) : await call.deps.store.create(obj, { fieldManager: fieldManagerOf(call) }).catch((e) => {
     throw fromStoreError(e, call.r, name);
   });
   return renderObject(call.r, created, call.output, 201, warnings);
@@ -67,11 +69,13 @@ export async function updateObject(call: Call): Promise<Response> {
 /** Admission, dry run or the store's update/updateStatus of `next` over `stored`. */
 export async function write(call: Call, next: KubeObject, stored: KubeObject, extraWarnings: string[] = []): Promise<Response> {
   const warnings = [...extraWarnings, ...admit(call, next, stored)];
+  if (call.deps.ownerReferencesAuthorize) await enforceOwnerReferencePermissions(call, next, stored, call.deps.ownerReferencesAuthorize);
   const store = call.deps.store;
   let written: KubeObject;
   if (isDryRun(call.query)) written = dryRunUpdate(call, next, stored);
   else {
-    written = await (call.subresource === "status" ? store.updateStatus(next) : store.update(next)).catch((e) => {
+    const options = { fieldManager: fieldManagerOf(call) };
+    written = await (call.subresource === "status" ? store.updateStatus(next, options) : store.update(next, options)).catch((e) => {
       throw fromStoreError(e, call.r, call.name!);
     });
   }

@@ -10,6 +10,9 @@ import { createLogger, type Level } from "../log.ts";
 import { storageFactory } from "../storage/factory.ts";
 import { buildManager, CONTROLLER_FLAGS, CONTROLLER_NAMES, parseControllerList, type ControllerName } from "./controllers.ts";
 import { KUBE_FLAGS, kubeFromFlags, onShutdown } from "./kube-flags.ts";
+import { asFieldManager, FIELD_MANAGERS } from "../store/field-manager.ts";
+import { STORAGE_POLICY_FLAGS, storagePolicyFromFlags } from "./storage-policy.ts";
+import { startTempSweeper } from "./temp-sweeper.ts";
 import { ensureKeysSecret } from "./keys-bootstrap.ts";
 import { setLeader } from "../metrics/controllers.ts";
 import { listenMetrics, metricsHandler, metricsListenFlag, metricsPlacement } from "./metrics-listener.ts";
@@ -26,6 +29,7 @@ export const CONTROLLER_ROLE_FLAGS: FlagSpec[] = [
   { name: "health-listen", env: "OPENDEPOT_HEALTH_LISTEN", default: "0.0.0.0:8082", description: "Address of /healthz and /readyz (empty disables)", check: checks.listen(true) },
   metricsListenFlag("health", "health", "on --health-listen"),
   { name: "default-storage-dir", env: "OPENDEPOT_DEFAULT_STORAGE_DIR", description: "Filesystem storage for resources without a storageConfig" },
+  ...STORAGE_POLICY_FLAGS,
   { name: "bootstrap-keys-secret", env: "OPENDEPOT_BOOTSTRAP_KEYS_SECRET", description: "Create this Secret (URL-signing key + provider signing key) in the pod's namespace on start when it is absent; an existing one is never changed" },
   { name: "log-level", env: "OPENDEPOT_LOG_LEVEL", default: "info", description: "debug, info, warn or error", check: checks.oneOf(["debug", "info", "warn", "error"]) },
 ];
@@ -35,10 +39,13 @@ export async function runController(flags: Record<string, string | undefined>) {
   if (flags.only !== undefined && flags.controllers !== CONTROLLER_NAMES.join(",")) throw new UsageError("give one of --controllers and --only (a deprecated alias), not both");
   const names = parseControllerList(flags.only ?? flags.controllers);
   if (!names.length) throw new Error("no controllers selected");
-  const kube = kubeFromFlags(flags);
+  const kube = kubeFromFlags(flags, { role: "controller", log });
   log.info("connecting to Kubernetes", { source: kube.connection.source, server: kube.connection.server, namespaces: kube.namespaces ?? "all" });
   if (flags["bootstrap-keys-secret"]) await ensureKeysSecret(kube.store, flags["leader-election-namespace"]!, flags["bootstrap-keys-secret"], log);
-  const deps = { store: kube.store, storageFor: storageFactory({ defaultRoot: flags["default-storage-dir"] }), log, flags, namespaces: kube.namespaces };
+  const defaultRoot = flags["default-storage-dir"];
+  const policy = await storagePolicyFromFlags(flags, { kind: "kubernetes", ownNamespace: flags["leader-election-namespace"]! }, log, defaultRoot);
+  const deps = { store: kube.store, storageFor: storageFactory({ defaultRoot, policy: policy.current }), storagePolicy: policy.current, log, flags, namespaces: kube.namespaces };
+  if (names.includes("version")) startTempSweeper({ workDir: flags["work-dir"], storageRoots: [defaultRoot], log });
   const identity = `${hostname()}_${Bun.randomUUIDv7()}`;
   const groups: { name: ControllerName; manager: ControllerManager; elector?: LeaderElector; running: boolean }[] = [];
 
@@ -46,7 +53,7 @@ export async function runController(flags: Record<string, string | undefined>) {
     for (const name of names) {
       const group = { name, manager: buildManager([name], deps), running: false } as (typeof groups)[number];
       group.elector = new LeaderElector({
-        store: kube.store,
+        store: asFieldManager(kube.store, FIELD_MANAGERS.leaderElection),
         namespace: flags["leader-election-namespace"]!,
         name: `opendepot-${name}`,
         identity,
@@ -86,7 +93,12 @@ export async function runController(flags: Record<string, string | undefined>) {
           const path = new URL(req.url).pathname;
           if (path === "/healthz") return Response.json({ status: "ok" });
           if (path === "/metrics" && metricsOnHealth) return metricsOnHealth();
-          if (path === "/readyz") return Response.json({ status: "ok", leading: groups.filter((g) => g.running).map((g) => g.name) });
+          if (path === "/readyz") {
+            // A standby is ready; a replica that cannot even reach its Lease (missing namespace, RBAC) is not.
+            const failing = groups.filter((g) => g.elector?.lastError).map((g) => ({ controller: g.name, error: g.elector!.lastError }));
+            if (failing.length) return Response.json({ status: "not ready", failing }, { status: 503 });
+            return Response.json({ status: "ok", leading: groups.filter((g) => g.running).map((g) => g.name) });
+          }
           return new Response("not found", { status: 404 });
         },
       })

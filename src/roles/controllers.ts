@@ -12,7 +12,12 @@ import type { Logger } from "../log.ts";
 import { Version, type VersionObject } from "../api/kinds.ts";
 import { versionsBySyncState } from "../metrics/controllers.ts";
 import type { ResourceStore } from "../store/types.ts";
+import { asFieldManager, FIELD_MANAGERS } from "../store/field-manager.ts";
 import type { StorageFor } from "../storage/locate.ts";
+import { VersionScanner } from "../controllers/version-scan.ts";
+import { OpenTofuDocsClient } from "../sources/opentofu-docs.ts";
+import { SCAN_FLAGS, scanSettingsFromFlags } from "./scan-flags.ts";
+import type { StoragePolicy } from "../storage/policy.ts";
 
 export const CONTROLLER_NAMES = ["depot", "module", "provider", "version", "groupbinding"] as const;
 export type ControllerName = (typeof CONTROLLER_NAMES)[number];
@@ -25,6 +30,7 @@ export const CONTROLLER_FLAGS: FlagSpec[] = [
   { name: "work-dir", env: "OPENDEPOT_WORK_DIR", description: "Scratch space for downloads (default: the system temp dir)" },
   { name: "github-api-url", env: "OPENDEPOT_GITHUB_API_URL", default: "https://api.github.com", description: "GitHub (or GitHub Enterprise /api/v3) API base URL", check: checks.url },
   { name: "opentofu-registry-url", env: "OPENDEPOT_OPENTOFU_REGISTRY_URL", default: "https://registry.opentofu.org", description: "Upstream provider registry base URL", check: checks.url },
+  ...SCAN_FLAGS,
 ];
 
 export function parseControllerList(text: string | undefined): ControllerName[] {
@@ -36,6 +42,8 @@ export function parseControllerList(text: string | undefined): ControllerName[] 
 export interface ControllerDeps {
   store: ResourceStore;
   storageFor: StorageFor;
+  /** The operator's storage policy: Modules and Providers outside it report StorageNotAllowed. */
+  storagePolicy?: () => StoragePolicy;
   log: Logger;
   flags: Record<string, string | undefined>;
   namespaces?: string[];
@@ -43,7 +51,11 @@ export interface ControllerDeps {
 
 /** A manager holding the named controllers (not started). */
 export function buildManager(names: ControllerName[], deps: ControllerDeps): ControllerManager {
-  const { flags, store } = deps;
+  const { flags } = deps;
+  // Each writer under its own field manager, so managedFields tells the Depot's version additions from the
+  // controllers' and from people's edits.
+  const store = asFieldManager(deps.store, FIELD_MANAGERS.controller);
+  const depotStore = asFieldManager(deps.store, FIELD_MANAGERS.depot);
   const concurrency = Number(flags["version-concurrency"]);
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) throw new Error("--version-concurrency must be an integer from 1 to 64");
   const manager = new ControllerManager(store, {
@@ -52,11 +64,13 @@ export function buildManager(names: ControllerName[], deps: ControllerDeps): Con
     resyncMs: parseDuration(flags["resync-interval"]!),
   });
   const upstreams = new Upstreams(store, { githubApiUrl: flags["github-api-url"], opentofuRegistryUrl: flags["opentofu-registry-url"] });
-  if (names.includes("depot")) manager.add(new DepotController(store, manager, { upstreams }));
-  if (names.includes("module")) manager.add(new ModuleController(store, manager));
-  if (names.includes("provider")) manager.add(new ProviderController(store, manager));
+  if (names.includes("depot")) manager.add(new DepotController(depotStore, manager, { upstreams }));
+  if (names.includes("module")) manager.add(new ModuleController(store, manager, deps.storagePolicy));
+  if (names.includes("provider")) manager.add(new ProviderController(store, manager, deps.storagePolicy));
   if (names.includes("groupbinding")) manager.add(new GroupBindingController(store, manager));
   if (names.includes("version")) {
+    const scan = scanSettingsFromFlags(flags);
+    const docs = new OpenTofuDocsClient({ baseUrl: flags["opentofu-api-url"] });
     manager.add(
       new VersionController(store, manager, {
         storageFor: deps.storageFor,
@@ -64,6 +78,8 @@ export function buildManager(names: ControllerName[], deps: ControllerDeps): Con
         tmpDir: flags["work-dir"],
         rehashIntervalMs: parseDuration(flags["rehash-interval"]!),
         concurrency,
+        // Built even when scanning is off: it then lifts verdicts reached while it was on.
+        scanner: (publisher, versions) => new VersionScanner(scan, { store, upstreams, docs, versions, locate: (v, fileName) => publisher.locate(v, fileName) }),
       }),
     );
     const versions = manager.cache<VersionObject>(Version);

@@ -13,7 +13,7 @@ afterEach(async () => store?.close());
 
 describe("keys Secret bootstrap", () => {
   test("absent: created with a hex URL-signing key of 32 bytes and a usable RSA signing key", async () => {
-    store = EmbeddedStore.open(":memory:");
+    store = EmbeddedStore.open(":memory:", { namespaces: ["opendepot-system", "ns"] });
     expect(await ensureKeysSecret(store, "opendepot-system", "opendepot-keys", silentLogger)).toBe("created");
     const secret = (await store.get<SecretObject>(Secret, "opendepot-system", "opendepot-keys"))!;
     expect(decode(secret, URL_SIGNING_KEY).trim()).toMatch(/^[0-9a-f]{64}$/);
@@ -22,7 +22,7 @@ describe("keys Secret bootstrap", () => {
   }, 60_000);
 
   test("present: used as is, never regenerated or changed (a restart or an upgrade keeps every signature valid)", async () => {
-    store = EmbeddedStore.open(":memory:");
+    store = EmbeddedStore.open(":memory:", { namespaces: ["opendepot-system", "ns"] });
     await store.create({ apiVersion: "v1", kind: "Secret", metadata: { name: "mine", namespace: "ns" }, data: { [URL_SIGNING_KEY]: Buffer.from("operator-key").toString("base64") } });
     const before = await store.get<SecretObject>(Secret, "ns", "mine");
     let generated = 0;
@@ -33,7 +33,7 @@ describe("keys Secret bootstrap", () => {
   });
 
   test("two replicas racing on a fresh install: exactly one Secret, the first one written, and both go on", async () => {
-    store = EmbeddedStore.open(":memory:");
+    store = EmbeddedStore.open(":memory:", { namespaces: ["opendepot-system", "ns"] });
     // Both generate before either creates: the window in which the race is real.
     let arrived = 0;
     let release!: () => void;

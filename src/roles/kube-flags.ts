@@ -4,16 +4,23 @@ import { KubeClient } from "../store/kube/client.ts";
 import { resolveConnection } from "../store/kube/config.ts";
 import { KubeStore } from "../store/kube/store.ts";
 import { parseWatchNamespaces } from "../store/multi-namespace-cache.ts";
+import type { StoreLogger } from "../store/types.ts";
+import pkg from "../../package.json" with { type: "json" };
 
 export const KUBE_FLAGS: FlagSpec[] = [
   { name: "kubeconfig", env: "KUBECONFIG", description: "kubeconfig to reach the Kubernetes API (default: in-cluster, then ~/.kube/config)" },
   { name: "watch-namespace", env: "WATCH_NAMESPACE", description: "Namespace(s) to watch, comma-separated (default: all)" },
 ];
 
-export function kubeFromFlags(flags: Record<string, string | undefined>) {
+/** `opendepot/<version> (<role>)`: what the API server's audit log and `managedFields` callers see. */
+export const userAgentOf = (role: string) => `opendepot/${pkg.version} (${role}; bun ${Bun.version})`;
+
+export function kubeFromFlags(flags: Record<string, string | undefined>, options: { role: string; log?: StoreLogger }) {
   const connection = resolveConnection(flags.kubeconfig);
-  const client = new KubeClient(connection);
-  return { connection, client, store: new KubeStore(client), namespaces: parseWatchNamespaces(flags["watch-namespace"]) };
+  const client = new KubeClient(connection, { userAgent: userAgentOf(options.role), log: options.log });
+  // Writes that name no field manager (there should be none) still say which role made them.
+  const store = new KubeStore(client, { fieldManager: `opendepot-${options.role}` });
+  return { connection, client, store, namespaces: parseWatchNamespaces(flags["watch-namespace"]) };
 }
 
 /** Run until SIGTERM/SIGINT, then `stop` once and exit 0. */

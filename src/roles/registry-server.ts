@@ -1,5 +1,11 @@
 // Wiring of the registry server from its parts; used by `standalone` now and `serve` later.
-import type { ModuleObject, ProviderObject, VersionObject } from "../api/kinds.ts";
+import type { DepotObject, ModuleObject, ProviderObject, VersionObject } from "../api/kinds.ts";
+import { ConfigMap, Depot, Namespace } from "../api/kinds.ts";
+import { LABELS, type KubeObject } from "../api/meta.ts";
+import type { ConfigMapObject } from "../server/browse/catalog.ts";
+import { publicOnlyBrowse, type BrowseAuth } from "../server/browse/viewer.ts";
+import { countDownloads, createBrowse } from "../server/browse/wiring.ts";
+import { statsOff, type DownloadStats } from "../stats/types.ts";
 import { parseDuration } from "../cli/duration.ts";
 import { checks, UsageError, type FlagSpec } from "../cli/flags.ts";
 import { Module, Provider, Version } from "../api/kinds.ts";
@@ -10,7 +16,9 @@ import type { KubernetesTokenAuthorizer } from "../server/auth/kubernetes.ts";
 import { startAuth } from "../server/auth/setup.ts";
 import { ArtifactDelivery } from "../server/artifact-delivery.ts";
 import { anonymousGatekeeper, type Gatekeeper, type MirrorConfig, type ShasumsSigner } from "../server/context.ts";
+import { DEFAULT_YANK_GRACE_MS } from "../server/lifecycle.ts";
 import { RegistryIndex } from "../server/registry-index.ts";
+import { storeRepairHint } from "../server/repair-hint.ts";
 import { DEFAULT_MIRROR_HOSTNAMES, mirrorConfig } from "../server/routes-mirror.ts";
 import { listen, withRequestPolicy } from "../server/serve.ts";
 import { requestObserver } from "../server/request-metrics.ts";
@@ -28,12 +36,14 @@ export function registryServerFlags(defaults: { keysGenerated: boolean }): FlagS
     { name: "download-url-ttl", env: "OPENDEPOT_DOWNLOAD_URL_TTL", default: "15m", description: "How long signed download URLs stay valid", check: checks.duration },
     { name: "url-signing-key-file", env: "OPENDEPOT_URL_SIGNING_KEY_FILE", description: `Key for signing download URLs, the same on every replica${generated}` },
     { name: "gpg-key-file", env: "OPENDEPOT_GPG_KEY_FILE", description: `ASCII-armored private key that signs provider SHA256SUMS, or OPENDEPOT_PROVIDER_GPG_PRIVATE_KEY_BASE64${generated}` },
+    { name: "gpg-key-dir", env: "OPENDEPOT_GPG_KEY_DIR", description: "Directory of ASCII-armored private keys (*.asc, e.g. a mounted Secret): a key ring; all are published, the newest signs; re-read on change" },
     { name: "gpg-passphrase-file", env: "OPENDEPOT_GPG_PASSPHRASE_FILE", description: "File holding the passphrase of --gpg-key-file" },
     { name: "gpg-key-source-url", env: "OPENDEPOT_PROVIDER_GPG_SOURCE_URL", description: "source_url published with the signing key" },
     { name: "tls-cert-path", env: "OPENDEPOT_TLS_CERT_PATH", description: "TLS certificate (PEM); serves HTTPS with --tls-cert-key" },
     { name: "tls-cert-key", env: "OPENDEPOT_TLS_CERT_KEY", description: "TLS private key (PEM)" },
     { name: "mirror-namespace", env: "OPENDEPOT_MIRROR_NAMESPACE", description: "Kubernetes namespace whose Providers the provider network mirror (/opendepot/mirror/v1/) serves; \"off\" disables it (default: --namespace)" },
     { name: "mirror-hostnames", env: "OPENDEPOT_MIRROR_HOSTNAMES", default: DEFAULT_MIRROR_HOSTNAMES.join(","), description: "Provider source hostnames the network mirror answers for, comma-separated" },
+    { name: "yank-grace", env: "OPENDEPOT_YANK_GRACE", default: "30d", description: "How long exact downloads of a yanked version keep working after the yank was first observed, then 404 with the reason (Go duration, or whole days: 30d)" },
     { name: "log-level", env: "OPENDEPOT_LOG_LEVEL", default: "info", description: "debug, info, warn or error", check: checks.oneOf(["debug", "info", "warn", "error"]) },
   ];
 }
@@ -53,13 +63,25 @@ export function mirrorFromFlags(flags: Record<string, string | undefined>): Mirr
   }
 }
 
+export function yankGraceMs(flags: Record<string, string | undefined>): number {
+  const text = flags["yank-grace"]?.trim();
+  if (!text) return DEFAULT_YANK_GRACE_MS;
+  const days = /^(\d{1,5})d$/.exec(text);
+  try {
+    return days ? Number(days[1]) * 86_400_000 : parseDuration(text);
+  } catch (e) {
+    throw new UsageError(`--yank-grace: ${(e as Error).message}`);
+  }
+}
+
 export const urlTtlSeconds = (flags: Record<string, string | undefined>) => Math.max(1, Math.floor(parseDuration(flags["download-url-ttl"]!) / 1000));
 
 export interface RegistryServerOptions {
   store: ResourceStore;
   storageFor: StorageFor;
   signer: ShasumsSigner;
-  urlKey: Uint8Array;
+  /** URL-signing keys: the first signs, the rest (previous keys after a rotation) are accepted for one TTL. */
+  urlKey: Uint8Array | Uint8Array[];
   urlTtlSeconds: number;
   log: Logger;
   publicUrl?: string;
@@ -76,6 +98,12 @@ export interface RegistryServerOptions {
   namespaces?: string[];
   /** Record Prometheus metrics per request (served elsewhere, by the role's metrics listener). */
   metrics?: boolean;
+  /** --yank-grace (default 30 days). */
+  yankGraceMs?: number;
+  /** Download statistics (counted on delivery, read by the browse API); off when absent. */
+  stats?: DownloadStats;
+  /** Who may browse what; default: from `auth`, or public-only when a `gatekeeper` is given. */
+  browseAuth?: BrowseAuth;
 }
 
 export async function startRegistryServer(options: RegistryServerOptions) {
@@ -83,13 +111,26 @@ export async function startRegistryServer(options: RegistryServerOptions) {
   const modules = cacheFor<ModuleObject>(store, Module, options.namespaces, { log });
   const providers = cacheFor<ProviderObject>(store, Provider, options.namespaces, { log });
   const versions = cacheFor<VersionObject>(store, Version, options.namespaces, { log });
-  await Promise.all([modules.start(), providers.start(), versions.start()]);
-  const index = new RegistryIndex({ modules, providers, versions });
+  // The browse API also reads Depots, Namespaces (the public label) and the README/docs ConfigMaps of Versions.
+  const depots = cacheFor<DepotObject>(store, Depot, options.namespaces, { log });
+  const namespaceCache = cacheFor<KubeObject>(store, Namespace, undefined, { log });
+  const configMaps = cacheFor<ConfigMapObject>(store, ConfigMap, options.namespaces, { log, labelSelector: LABELS.namespace });
+  const caches = [modules, providers, versions, depots, namespaceCache, configMaps];
+  // The protocols must not wait on what only the browse API reads (e.g. RBAC without cluster-wide namespace list):
+  // those caches fill in the background, and the catalog follows them as they load.
+  const browseLoaded = Promise.all([depots, namespaceCache, configMaps].map((c) => c.start()));
+  await Promise.all([modules, providers, versions].map((c) => c.start()));
+  const browseLoading = await Promise.race([browseLoaded.then(() => false), Bun.sleep(10_000).then(() => true)]);
+  if (browseLoading) log.warn("Depots, Namespaces or README ConfigMaps are not loaded yet; the browse API shows what has loaded (check the server's RBAC: list/watch on depots, configmaps and namespaces)");
+  const lifecycle = { yankGraceMs: options.yankGraceMs ?? DEFAULT_YANK_GRACE_MS };
+  const index = new RegistryIndex({ modules, providers, versions }, lifecycle);
   const auth = options.gatekeeper ? undefined : await startAuth(options.auth ?? { mode: "anonymous", reason: "default" }, { store, log, kubernetes: options.kubernetes, namespaces: options.namespaces });
+  const stats = options.stats ?? statsOff;
+  const browse = createBrowse({ modules, providers, versions, depots, namespaces: namespaceCache, configMaps }, stats, options.browseAuth ?? auth?.browse ?? publicOnlyBrowse);
   const app = createApp(
     {
       index,
-      delivery: new ArtifactDelivery(options.storageFor, log),
+      delivery: new ArtifactDelivery(options.storageFor, log, { onDownload: countDownloads(stats), onRefused: storeRepairHint(store, log) }),
       urls: new UrlSigner(options.urlKey, options.urlTtlSeconds),
       signer: options.signer,
       gatekeeper: options.gatekeeper ?? auth?.gatekeeper ?? anonymousGatekeeper,
@@ -97,6 +138,8 @@ export async function startRegistryServer(options: RegistryServerOptions) {
       publicUrl: options.publicUrl,
       signingKeySourceUrl: options.signingKeySourceUrl,
       mirror: options.mirror,
+      lifecycle,
+      browse,
       ready: () => true,
     },
     options.discovery ?? auth?.discovery,
@@ -109,11 +152,14 @@ export async function startRegistryServer(options: RegistryServerOptions) {
   return {
     handle: withRequestPolicy(handle, log, observe),
     listen: (hostname: string, port: number, tls?: { cert: string; key: string }) => listen(handle, { hostname, port, tls, observe }, log),
-    stop() {
+    stats,
+    async stop() {
       stopIndexMetrics?.();
       index.close();
+      browse.close();
       auth?.stop();
-      for (const c of [modules, providers, versions]) c.stop();
+      for (const c of caches) c.stop();
+      await stats.close();
     },
   };
 }

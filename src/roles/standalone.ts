@@ -1,19 +1,23 @@
 // `opendepot standalone`: the embedded default. Store (bun:sqlite), filesystem storage and the registry server in
 // one process, no cluster needed. Manifests in a directory are applied like `kubectl apply` and watched.
-import { mkdir } from "node:fs/promises";
+import { mkdir, stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { checks, type FlagSpec, parseListen } from "../cli/flags.ts";
 import { createLogger, type Level } from "../log.ts";
 import { EmbeddedStore } from "../store/embedded.ts";
 import { ManifestLoader } from "../store/manifests.ts";
+import { asFieldManager, FIELD_MANAGERS } from "../store/field-manager.ts";
 import { storageFactory } from "../storage/factory.ts";
 import { loadSigningKey } from "./signing-key.ts";
-import { loadOrCreateKey, readKeyFile } from "./secrets-on-disk.ts";
-import { registryServerFlags, startRegistryServer, tlsFromFlags, urlTtlSeconds, mirrorFromFlags } from "./registry-server.ts";
+import { loadOrCreateKeyRing, readKeyRingFile } from "./secrets-on-disk.ts";
+import { registryServerFlags, startRegistryServer, tlsFromFlags, urlTtlSeconds, yankGraceMs, mirrorFromFlags } from "./registry-server.ts";
 import { CONTROLLER_FLAGS, startControllers } from "./controllers.ts";
 import { startAdminApi } from "../kubeapi/admin.ts";
 import { AUTH_FLAGS, authConfigFromFlags } from "../server/auth/config.ts";
 import { listenMetrics, metricsHandler, metricsListenFlag, metricsPlacement } from "./metrics-listener.ts";
+import { STATS_FLAGS, startStats } from "./stats-flags.ts";
+import { STORAGE_POLICY_FLAGS, storagePolicyFromFlags } from "./storage-policy.ts";
+import { startTempSweeper } from "./temp-sweeper.ts";
 
 export const STANDALONE_FLAGS: FlagSpec[] = [
   { name: "listen", env: "OPENDEPOT_LISTEN", default: "127.0.0.1:8080", description: "Address the registry listens on", check: checks.listen() },
@@ -25,7 +29,9 @@ export const STANDALONE_FLAGS: FlagSpec[] = [
   metricsListenFlag("admin", "admin", "on the --admin-listen API, to the admin token or whom RBAC allows GET /metrics"),
   { name: "admin-token-file", env: "OPENDEPOT_ADMIN_TOKEN_FILE", description: "Bearer token of the admin API (generated as <data-dir>/admin-token when unset)" },
   { name: "watch-cache-size", env: "OPENDEPOT_WATCH_CACHE_SIZE", default: "10000", description: "Changes kept for watches resuming from a resourceVersion; older ones get 410 Gone", check: checks.integer(1, 10_000_000) },
+  ...STORAGE_POLICY_FLAGS,
   ...AUTH_FLAGS,
+  ...STATS_FLAGS,
   ...CONTROLLER_FLAGS,
 ];
 
@@ -34,6 +40,9 @@ export async function runStandalone(flags: Record<string, string | undefined>) {
   const { hostname, port } = parseListen(flags.listen!);
   const dataDir = resolve(flags["data-dir"]!);
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  const dirMode = (await stat(dataDir)).mode & 0o777;
+  // A pre-created directory keeps its mode; its files are 0600 regardless, but say so loudly.
+  if (dirMode & 0o077) log.error("the data directory is accessible to other users; it holds the store (with Secrets) and private keys: chmod 700 it", { path: dataDir, mode: dirMode.toString(8) });
   const tls = tlsFromFlags(flags);
   const mirror = mirrorFromFlags(flags);
   const auth = authConfigFromFlags(flags); // anonymous unless an OIDC issuer is configured
@@ -44,31 +53,38 @@ export async function runStandalone(flags: Record<string, string | undefined>) {
   const metrics = metricsPlacement(flags["metrics-listen"], "admin");
   const metricsOnAdmin = metrics.kind === "shared" && adminListen !== undefined;
 
-  const store = EmbeddedStore.open(join(dataDir, "store.db"), { eventBufferSize: watchCacheSize });
-  const loader = flags.manifests ? new ManifestLoader(store, resolve(flags.manifests), { log, prune: flags.prune !== "false" }) : undefined;
+  // A cluster's own namespaces exist from the start, and so does the server's (tokens, RBAC policies, bindings).
+  const store = EmbeddedStore.open(join(dataDir, "store.db"), { eventBufferSize: watchCacheSize, namespaces: [flags.namespace ?? "opendepot-system"], log });
+  const loader = flags.manifests ? new ManifestLoader(asFieldManager(store, FIELD_MANAGERS.manifests), resolve(flags.manifests), { log, prune: flags.prune !== "false" }) : undefined;
   if (loader) {
     const result = await loader.start();
     log.info("manifests applied", { directory: resolve(flags.manifests!), applied: result.applied, unchanged: result.unchanged, deleted: result.deleted, keptFromElsewhere: result.keptFromElsewhere, errors: result.errors.length });
   }
-  const signer = await loadSigningKey({ keyFile: flags["gpg-key-file"], passphraseFile: flags["gpg-passphrase-file"], dataDir, log });
+  const signer = await loadSigningKey({ keyFile: flags["gpg-key-file"], keyDir: flags["gpg-key-dir"], passphraseFile: flags["gpg-passphrase-file"], dataDir, log });
   const urlKeyPath = join(dataDir, "url-signing.key");
   const urlKeyExisted = flags["url-signing-key-file"] ? true : await Bun.file(urlKeyPath).exists();
-  const urlKey = flags["url-signing-key-file"] ? await readKeyFile(flags["url-signing-key-file"]) : await loadOrCreateKey(urlKeyPath);
+  const urlKey = flags["url-signing-key-file"] ? await readKeyRingFile(flags["url-signing-key-file"]) : await loadOrCreateKeyRing(urlKeyPath);
   if (!urlKeyExisted) log.info("generated a download-URL signing key (first start)", { path: urlKeyPath });
-  const storageFor = storageFactory({ defaultRoot: join(dataDir, "artifacts") });
-  const controllers = await startControllers({ store, storageFor, log, flags });
+  const defaultRoot = join(dataDir, "artifacts");
+  const policy = await storagePolicyFromFlags(flags, { kind: "standalone", dataDir }, log, defaultRoot);
+  const storageFor = storageFactory({ defaultRoot, policy: policy.current });
+  const stats = await startStats(flags, { log, dataDir });
+  const controllers = await startControllers({ store, storageFor, storagePolicy: policy.current, log, flags });
+  const sweeper = controllers ? startTempSweeper({ workDir: flags["work-dir"], storageRoots: [defaultRoot], log }) : undefined;
   const server = await startRegistryServer({
     store,
     storageFor,
     signer,
     urlKey,
     urlTtlSeconds: urlTtlSeconds(flags),
+    yankGraceMs: yankGraceMs(flags),
     log,
     publicUrl: flags["public-url"],
     signingKeySourceUrl: flags["gpg-key-source-url"],
     auth,
     mirror,
     metrics: metricsOnAdmin || metrics.kind === "own",
+    stats,
   });
   const http = server.listen(hostname, port, tls);
   const admin = adminListen ? await startAdminApi({ store, dataDir, ...adminListen, tokenFile: flags["admin-token-file"], log, metrics: metricsOnAdmin ? metricsHandler() : undefined }) : undefined;
@@ -83,8 +99,10 @@ export async function runStandalone(flags: Record<string, string | undefined>) {
     await admin?.stop();
     await metricsServer?.stop();
     loader?.stop();
+    policy.stop();
+    sweeper?.stop();
     await controllers?.stop();
-    server.stop();
+    await server.stop();
     await store.close();
     process.exit(0);
   };

@@ -1,7 +1,8 @@
-// The registry HTTP application: discovery, module and provider protocols, provider network mirror, health. Read-only by design.
+// The registry HTTP application: discovery, module and provider protocols, provider network mirror, browse API, health. Read-only by design.
 import { Elysia } from "elysia";
 import type { ServerContext } from "./context.ts";
 import { errorResponse, json } from "./http.ts";
+import { browseRoutes } from "./browse/routes.ts";
 import { BadRequest } from "./params.ts";
 import { mirrorRoutes } from "./routes-mirror.ts";
 import { MODULES_PREFIX, moduleRoutes } from "./routes-modules.ts";
@@ -34,5 +35,5 @@ export function createApp(ctx: ServerContext, discovery: DiscoveryExtras = {}) {
   moduleRoutes(app as unknown as Elysia, ctx);
   providerRoutes(app as unknown as Elysia, ctx);
   if (ctx.mirror) mirrorRoutes(app as unknown as Elysia, ctx, ctx.mirror);
-  return app;
+  return ctx.browse ? app.use(browseRoutes(ctx.browse)) : app;
 }

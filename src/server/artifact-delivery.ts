@@ -14,6 +14,7 @@ import { locateArtifact, type StorageFor } from "../storage/locate.ts";
 import { StorageError, type ArtifactStorage, type ByteRange } from "../storage/types.ts";
 import { isHeadOnly } from "./head.ts";
 import { errorResponse } from "./http.ts";
+import type { RepairHint } from "./repair-hint.ts";
 
 interface PinRecord {
   pin: string;
@@ -74,6 +75,13 @@ function presignFailureReason(e: unknown): string {
 export interface ArtifactDeliveryOptions {
   /** Clock (tests). */
   now?: () => number;
+  /**
+   * Called once per download: when the bytes are served (a ranged GET only when it starts at byte 0) or a
+   * pre-signed redirect to them is issued; never for HEAD. Must not throw or wait (download statistics).
+   */
+  onDownload?: (version: VersionObject) => void;
+  /** Told when an artifact is refused as missing or corrupt, so that it is repaired now, not at the next resync. */
+  onRefused?: RepairHint;
 }
 
 export class ArtifactDelivery {
@@ -83,13 +91,15 @@ export class ArtifactDelivery {
   /** Backends that said they cannot pre-sign at all (filesystem): not asked again, and logged once. */
   private readonly presignUnsupported = new Map<string, unknown>();
   private readonly now: () => number;
+  private readonly onDownload: (version: VersionObject) => void;
 
   constructor(
     private readonly storageFor: StorageFor,
     private readonly log: Logger,
-    options: ArtifactDeliveryOptions = {},
+    private readonly options: ArtifactDeliveryOptions = {},
   ) {
     this.now = options.now ?? (() => Date.now());
+    this.onDownload = options.onDownload ?? (() => {});
   }
 
   /** Serve the artifact of a servable Version (checksum and file name present). Handles HEAD and single ranges. */
@@ -99,6 +109,11 @@ export class ArtifactDelivery {
     try {
       loc = locateArtifact(version, this.storageFor);
     } catch (e) {
+      if (e instanceof StorageError && e.kind === "NotAllowed") {
+        // The storage policy no longer allows where this Version lives: never contact it.
+        this.log.warn("artifact storage not allowed by the storage policy", { version: version.metadata.name, namespace: version.metadata.namespace, error: e.message });
+        return errorResponse(403, "artifact storage is not allowed by the registry's storage policy");
+      }
       this.log.error("artifact location unavailable", { version: version.metadata.name, namespace: version.metadata.namespace, error: e });
       return errorResponse(503, "artifact storage is not available", RETRY_AFTER);
     }
@@ -108,10 +123,12 @@ export class ArtifactDelivery {
     try {
       const info = await storage.head(key);
       if (!info) {
+        this.options.onRefused?.(version, "missing");
         this.log.warn("artifact missing from storage", logFields);
         return errorResponse(503, "artifact is temporarily unavailable; it will be restored", RETRY_AFTER);
       }
       if (!(await this.isVerified(storage, key, id, info.pin, checksum))) {
+        this.options.onRefused?.(version, "corrupt");
         this.log.error("artifact failed integrity verification; refusing to serve it", logFields);
         return errorResponse(503, "artifact failed integrity verification and will be restored", RETRY_AFTER);
       }
@@ -119,7 +136,11 @@ export class ArtifactDelivery {
       // fail there; the verified size and checksum are what a HEAD asks for anyway.
       if (storageConfig?.presign?.enabled && !isHeadOnly(request)) {
         const redirect = await this.presigned(storage, key, storageConfig.presign, request, logFields);
-        if (redirect) return redirect;
+        if (redirect) {
+          const range = parseRange(request.headers.get("range"), info.size);
+          if (redirect.status === 307 && (range === undefined || (range !== "unsatisfiable" && range.start === 0))) this.onDownload(version);
+          return redirect;
+        }
       }
       const range = parseRange(request.headers.get("range"), info.size);
       if (range === "unsatisfiable") {
@@ -145,8 +166,11 @@ export class ArtifactDelivery {
       if (got.range) {
         headers["content-range"] = `bytes ${got.range.start}-${got.range.end}/${got.size}`;
         headers["content-length"] = String(got.range.end - got.range.start + 1);
+        // A resumed download (a range from the middle) is the same download again: count only its first part.
+        if (got.range.start === 0) this.onDownload(version);
         return new Response(got.body, { status: 206, headers });
       }
+      this.onDownload(version);
       headers["content-length"] = String(got.size);
       return new Response(got.body, { status: 200, headers });
     } catch (e) {

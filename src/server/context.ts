@@ -1,6 +1,8 @@
 // Everything the routes need, wired once by main.ts (or a test).
 import type { Logger } from "../log.ts";
 import type { ArtifactDelivery } from "./artifact-delivery.ts";
+import { DEFAULT_YANK_GRACE_MS, type LifecyclePolicy } from "./lifecycle.ts";
+import type { BrowseDeps } from "./browse/routes.ts";
 import type { RegistryIndex } from "./registry-index.ts";
 import type { UrlSigner } from "./url-signer.ts";
 
@@ -25,6 +27,10 @@ export interface ShasumsSigner {
   readonly keyId: string;
   readonly publicKeyArmored: string;
   sign(data: string | Uint8Array): Promise<Uint8Array>;
+  /** Every active public key (the signing one included), for `signing_keys.gpg_public_keys`; just this key when absent. */
+  readonly activeKeys?: readonly { keyId: string; publicKeyArmored: string }[];
+  /** Sign with the named active key if it is still held (see artifacts/key-ring.ts), else with the signing key. */
+  signWith?(keyId: string | undefined, data: string | Uint8Array): Promise<Uint8Array>;
 }
 
 /** What the provider network mirror serves (see routes-mirror.ts); the mirror is off when absent. */
@@ -48,10 +54,18 @@ export interface ServerContext {
   signingKeySourceUrl?: string;
   /** Provider network mirror; not served when absent. */
   mirror?: MirrorConfig;
+  /** How long exact downloads of a yanked version keep working (default 30 days). */
+  lifecycle?: LifecyclePolicy;
+  /** The browse API (/opendepot/ui/v1); not served when absent. */
+  browse?: BrowseDeps;
   /** Readiness: true once the caches have loaded. */
   ready: () => boolean;
 }
 
 export function absolute(ctx: ServerContext, path: string): string {
   return ctx.publicUrl ? `${ctx.publicUrl.replace(/\/+$/, "")}${path}` : path;
+}
+
+export function lifecyclePolicy(ctx: ServerContext): LifecyclePolicy {
+  return ctx.lifecycle ?? { yankGraceMs: DEFAULT_YANK_GRACE_MS };
 }

@@ -11,7 +11,7 @@ import { EmbeddedStore } from "../store/embedded.ts";
 import { KubeClient } from "../store/kube/client.ts";
 import { kubeconfigConnection } from "../store/kube/config.ts";
 import { KubernetesGatekeeper, tokenFromKubeconfig } from "./kube-gatekeeper.ts";
-import { KubeTokenReviewer } from "./kube-reviews.ts";
+import { KubeTokenReviewer, parseTokenAudiences } from "./kube-reviews.ts";
 
 const ALICE = "alice-token-0123456789abcdef";
 const BOB = "bob-token-0123456789abcdefgh";
@@ -112,5 +112,52 @@ describe("kubeconfig mode", () => {
 
   test("tokenFromKubeconfig bounds its input", () => {
     expect(tokenFromKubeconfig("A".repeat(70_000))).toEqual({ error: "kubeconfig credential is too large" });
+  });
+});
+
+describe("TokenReview audiences and 401 bodies", () => {
+  const REGISTRY = "https://registry.example.com";
+  const CAROL = "carol-token-for-the-registry-0123";
+  const logs: Record<string, unknown>[] = [];
+  const log = { ...silentLogger, warn: (msg: string, fields?: Record<string, unknown>) => void logs.push({ msg, ...fields }), child: () => log } as unknown as typeof silentLogger;
+
+  beforeAll(async () => {
+    // Like a projected service-account token with `audience: <registry URL>`: valid for the registry only.
+    await backing.create({ apiVersion: "v1", kind: "Secret", metadata: { name: "carol", namespace: "opendepot-system" }, type: "opendepot.defdev.io/user-token", data: { token: b64(CAROL), username: b64("alice"), audiences: b64(REGISTRY) } });
+  });
+
+  test("a token minted for the registry's audience is accepted, and is no credential for the Kubernetes API itself", async () => {
+    const client = new KubeClient(kubeconfigConnection(admin.kubeconfig));
+    const ownOnly = new KubernetesGatekeeper("bearer-token", new KubeTokenReviewer(client, 0, Date.now, { audiences: [REGISTRY], apiServer: false }), log);
+    expect(await ownOnly.authorize(request(`Bearer ${CAROL}`), target)).toBeUndefined();
+    // The API-server-audience token (ALICE) is refused when the registry accepts only its own audience...
+    expect((await ownOnly.authorize(request(`Bearer ${ALICE}`), target))!.status).toBe(401);
+    // ...and accepted again with api-server compatibility, which is the default.
+    const both = new KubernetesGatekeeper("bearer-token", new KubeTokenReviewer(client, 0, Date.now, parseTokenAudiences(undefined, REGISTRY)), log);
+    expect(await both.authorize(request(`Bearer ${ALICE}`), target)).toBeUndefined();
+    expect(await both.authorize(request(`Bearer ${CAROL}`), target)).toBeUndefined();
+    // Without audiences (v0.9's TokenReview) the registry-bound token is refused, as the API server refuses it.
+    const legacy = new KubernetesGatekeeper("bearer-token", new KubeTokenReviewer(client, 0), log);
+    expect((await legacy.authorize(request(`Bearer ${CAROL}`), target))!.status).toBe(401);
+    const direct = await fetch(`${admin.url}/api/v1/namespaces`, { headers: { authorization: `Bearer ${CAROL}` }, tls: { ca: admin.caPem } });
+    expect(direct.status).toBe(401);
+  });
+
+  test("401 bodies say only 'invalid or expired token'; the API server's reason goes to the log", async () => {
+    const client = new KubeClient(kubeconfigConnection(admin.kubeconfig));
+    const gate = new KubernetesGatekeeper("bearer-token", new KubeTokenReviewer(client, 0, Date.now, { audiences: [REGISTRY], apiServer: false }), log);
+    const r = (await gate.authorize(request(`Bearer ${ALICE}`), target))!;
+    const body = JSON.stringify(await r.json());
+    expect(body).toContain("invalid or expired token");
+    expect(body).not.toContain("audiences");
+    expect(r.headers.get("www-authenticate")).not.toContain("audiences");
+    expect(JSON.stringify(logs)).toContain("is invalid for the target audiences");
+  });
+
+  test("--token-audiences: default the registry URL plus the API server's; api-server alone; nonsense refused", () => {
+    expect(parseTokenAudiences(undefined, REGISTRY)).toEqual({ audiences: [REGISTRY], apiServer: true });
+    expect(parseTokenAudiences(undefined, undefined)).toEqual({ audiences: [], apiServer: true });
+    expect(parseTokenAudiences(`${REGISTRY},sts.example`, undefined)).toEqual({ audiences: [REGISTRY, "sts.example"], apiServer: false });
+    expect(() => parseTokenAudiences(",", undefined)).toThrow("at least one");
   });
 });

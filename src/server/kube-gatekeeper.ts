@@ -10,10 +10,16 @@ import type { Logger } from "../log.ts";
 import { attributesFor, type KubernetesTokenAuthorizer } from "./auth/kubernetes.ts";
 import { forbidden, unauthorized, unavailable } from "./auth/responses.ts";
 import type { Gatekeeper, RegistryTarget } from "./context.ts";
+import { BoundedMemo } from "./http.ts";
+import { shapeProblem } from "../store/document-shape.ts";
 
 export type KubeAuthMode = "bearer-token" | "kubeconfig";
 
-const MAX_CREDENTIAL = 64 * 1024;
+/** A kubeconfig with a token and a CA is a few KiB; base64 adds a third. */
+const MAX_CREDENTIAL = 16 * 1024;
+/** A YAML anchor or alias: a kubeconfig never needs one, and aliases are how a small document gets expensive. */
+const YAML_ANCHOR_OR_ALIAS = /(^|[\s[\]{},:-])[&*][^\s[\]{},]/m;
+const NEGATIVE_TTL_MS = 30_000;
 
 const normalizeServer = (url: string) => {
   try {
@@ -28,11 +34,14 @@ const normalizeServer = (url: string) => {
 export function tokenFromKubeconfig(encoded: string, allowedServers: string[] = []): { token: string } | { error: string } {
   if (encoded.length > MAX_CREDENTIAL) return { error: "kubeconfig credential is too large" };
   let doc: Record<string, unknown> | null;
+  const text = Buffer.from(encoded, "base64").toString("utf8");
+  if (YAML_ANCHOR_OR_ALIAS.test(text)) return { error: "kubeconfig credentials with YAML anchors or aliases are not accepted" };
   try {
-    doc = Bun.YAML.parse(Buffer.from(encoded, "base64").toString("utf8")) as Record<string, unknown> | null;
+    doc = Bun.YAML.parse(text) as Record<string, unknown> | null;
   } catch {
     return { error: "credential is not a base64-encoded kubeconfig" };
   }
+  if (shapeProblem(doc, { maxNodes: 10_000, maxDepth: 16, maxAliases: 0 })) return { error: "credential is not a base64-encoded kubeconfig" };
   if (!doc || typeof doc !== "object" || !Array.isArray(doc.users)) return { error: "credential is not a base64-encoded kubeconfig" };
   const contexts = Array.isArray(doc.contexts) ? (doc.contexts as { name?: string; context?: { user?: string; cluster?: string } }[]) : [];
   const context = contexts.find((c) => c?.name === doc["current-context"])?.context;
@@ -54,7 +63,13 @@ export function tokenFromKubeconfig(encoded: string, allowedServers: string[] = 
   return { token: user.token };
 }
 
+/** All an anonymous caller learns about a refused token. */
+export const INVALID_TOKEN = "invalid or expired token";
+
 export class KubernetesGatekeeper implements Gatekeeper {
+  /** Refused kubeconfig credentials, by hash, for a short while: a repeated bad value costs a lookup, not a parse. */
+  private readonly refused = new BoundedMemo<{ error: string; until: number }>(4096);
+
   constructor(
     private readonly mode: KubeAuthMode,
     private readonly authorizer: KubernetesTokenAuthorizer,
@@ -70,8 +85,12 @@ export class KubernetesGatekeeper implements Gatekeeper {
     if (!m) return unauthorized("expected a bearer token", true);
     let token = m[1]!;
     if (this.mode === "kubeconfig") {
-      const parsed = tokenFromKubeconfig(token, this.allowedServers);
+      const key = new Bun.CryptoHasher("sha256").update(token).digest("base64");
+      const remembered = this.refused.get(key);
+      const known = remembered && remembered.until > Date.now() ? remembered : undefined;
+      const parsed = known ? { error: known.error } : tokenFromKubeconfig(token, this.allowedServers);
       if ("error" in parsed) {
+        if (!known) this.refused.set(key, { error: parsed.error, until: Date.now() + NEGATIVE_TTL_MS });
         this.log.warn("access denied", { reason: parsed.error, ...target });
         return unauthorized(parsed.error, true);
       }
@@ -85,8 +104,9 @@ export class KubernetesGatekeeper implements Gatekeeper {
       return unavailable("authorization service unavailable");
     }
     if (decision.outcome === "unauthenticated") {
+      // The API server's reason (e.g. `serviceaccounts "reader" not found`) goes to the log, never to the caller.
       this.log.warn("access denied", { reason: decision.reason, ...target });
-      return unauthorized(decision.reason, true);
+      return unauthorized(INVALID_TOKEN, true);
     }
     if (decision.outcome === "denied") {
       this.log.warn("access denied", { subject: decision.user, reason: decision.reason, ...target });

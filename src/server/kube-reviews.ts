@@ -9,8 +9,29 @@ import { BoundedMemo } from "./http.ts";
 
 interface TokenReviewStatus {
   authenticated?: boolean;
+  audiences?: string[];
   user?: { username?: string; uid?: string; groups?: string[]; extra?: Record<string, string[]> };
   error?: string;
+}
+
+/**
+ * Which token audiences the registry accepts (`--token-audiences`): its own (the registry URL), so that clients
+ * can hand it a token minted for the registry rather than one that also works against the Kubernetes API; and,
+ * with `apiServer`, also tokens the API server accepts for its own audiences (compatibility with v0.9 clients).
+ */
+export interface TokenAudiences {
+  audiences: string[];
+  apiServer: boolean;
+}
+
+/** `--token-audiences`: a comma-separated list; `api-server` stands for the API server's own audiences. */
+export function parseTokenAudiences(value: string | undefined, publicUrl: string | undefined): TokenAudiences {
+  const items = (value ?? [publicUrl, "api-server"].filter(Boolean).join(",")).split(",").map((s) => s.trim()).filter(Boolean);
+  const audiences = [...new Set(items.filter((a) => a !== "api-server"))];
+  for (const a of audiences) if (a.length > 1024 || /[\s"]/.test(a)) throw new Error(`--token-audiences: invalid audience "${a.slice(0, 64)}"`);
+  const apiServer = items.includes("api-server");
+  if (!audiences.length && !apiServer) throw new Error("--token-audiences: name at least one audience (or api-server)");
+  return { audiences, apiServer };
 }
 
 export class KubeTokenReviewer implements KubernetesTokenAuthorizer {
@@ -20,7 +41,21 @@ export class KubeTokenReviewer implements KubernetesTokenAuthorizer {
     private readonly client: KubeClient,
     private readonly ttlMs = 10_000,
     private readonly now: () => number = Date.now,
+    private readonly tokenAudiences: TokenAudiences = { audiences: [], apiServer: true },
   ) {}
+
+  /** One TokenReview; with `audiences`, the token must be valid for one of them (checked on the answer too). */
+  private async tokenReview(token: string, audiences: string[] | undefined): Promise<TokenReviewStatus> {
+    const review = await this.client.request<{ status?: TokenReviewStatus }>("POST", "/apis/authentication.k8s.io/v1/tokenreviews", {
+      body: { apiVersion: "authentication.k8s.io/v1", kind: "TokenReview", spec: { token, ...(audiences ? { audiences } : {}) } },
+    });
+    const status = review.status ?? {};
+    // As client-go's webhook authenticator: an answer for none of the audiences asked for is no authentication.
+    if (status.authenticated && audiences && !(status.audiences ?? []).some((a) => audiences.includes(a))) {
+      return { authenticated: false, error: `token is valid for ${JSON.stringify(status.audiences ?? [])}, not for ${JSON.stringify(audiences)}` };
+    }
+    return status;
+  }
 
   async review(token: string, attributes: ResourceAttributes): Promise<KubernetesDecision> {
     const key = `${createHash("sha256").update(token).digest("base64url")}|${attributes.resource}|${attributes.namespace}|${attributes.name}`;
@@ -32,10 +67,9 @@ export class KubeTokenReviewer implements KubernetesTokenAuthorizer {
   }
 
   private async decide(token: string, a: ResourceAttributes): Promise<KubernetesDecision> {
-    const review = await this.client.request<{ status?: TokenReviewStatus }>("POST", "/apis/authentication.k8s.io/v1/tokenreviews", {
-      body: { apiVersion: "authentication.k8s.io/v1", kind: "TokenReview", spec: { token } },
-    });
-    const status = review.status ?? {};
+    const { audiences, apiServer } = this.tokenAudiences;
+    let status = audiences.length ? await this.tokenReview(token, audiences) : { authenticated: false };
+    if (!status.authenticated && apiServer) status = await this.tokenReview(token, undefined);
     if (!status.authenticated || !status.user?.username) return { outcome: "unauthenticated", reason: status.error ? `token rejected: ${status.error}` : "token not recognised by Kubernetes" };
     const user = { ...status.user, username: status.user.username };
     const sar = await this.client.request<{ status?: { allowed?: boolean; denied?: boolean; reason?: string } }>("POST", "/apis/authorization.k8s.io/v1/subjectaccessreviews", {

@@ -2,18 +2,20 @@
 // versions documents are serialised once per change, not per request.
 import type { ModuleObject, ProviderObject, VersionObject } from "../api/kinds.ts";
 import { LABELS } from "../api/meta.ts";
-import { isArtifactFileName, protocolVersion } from "../api/naming.ts";
+import { inlineModuleName, isArtifactFileName, ownerNameFrom, protocolVersion } from "../api/naming.ts";
 import type { ObjectFeed } from "./feed.ts";
+import { DEFAULT_YANK_GRACE_MS, deprecationWarning, listedVersions, yankWarning, type LifecyclePolicy } from "./lifecycle.ts";
 import { isSemver } from "./params.ts";
 import { compareSemverDesc } from "./semver-order.ts";
 
 type OwnerKind = "Module" | "Provider";
 const DEFAULT_PROTOCOLS = ["5.0"];
 
-/** A Version the protocols may hand out: synced, checksummed, with an artifact file name we issued. */
+/** A Version the protocols may hand out: synced, checksummed, with an artifact file name we issued, not held by a scan. */
 export function isServable(v: VersionObject): boolean {
   return (
     v.status?.synced === true &&
+    v.status.scanVerdict?.blocked !== true &&
     typeof v.status.checksum === "string" &&
     v.status.checksum.length > 0 &&
     typeof v.spec.fileName === "string" &&
@@ -23,13 +25,17 @@ export function isServable(v: VersionObject): boolean {
   );
 }
 
-/** The Module or Provider a Version belongs to: its label, else its controller owner, else its config ref. */
+/**
+ * The Module or Provider a Version belongs to: its label (full name from the annotation when cut), else its
+ * controller owner, else its config ref; a module Version with none of these (the runbook's inline Version) is
+ * served under the repository it is fetched from.
+ */
 export function ownerNameOf(v: VersionObject): string | undefined {
   const label = v.spec.type === "Module" ? LABELS.module : LABELS.provider;
   return (
-    v.metadata.labels?.[label] ??
+    ownerNameFrom(v.metadata, label) ??
     v.metadata.ownerReferences?.find((o) => o.controller && o.kind === v.spec.type)?.name ??
-    (v.spec.type === "Module" ? v.spec.moduleConfigRef?.name : v.spec.providerConfigRef?.name)
+    (v.spec.type === "Module" ? inlineModuleName(v.spec.moduleConfigRef, v.metadata.name, v.spec.version) : v.spec.providerConfigRef?.name)
   );
 }
 
@@ -60,6 +66,8 @@ interface OwnerEntry {
   body?: string;
   /** Memoised network-mirror `index.json` document (providers only); cleared with `body`. */
   mirrorBody?: string;
+  /** The memoised documents go stale by themselves at this time (a listed yanked version's grace ends). */
+  staleAt?: number;
 }
 
 export class RegistryIndex {
@@ -71,7 +79,10 @@ export class RegistryIndex {
   private readonly versionsByName = new Map<string, VersionObject>();
   private readonly unsubscribe: (() => void)[] = [];
 
-  constructor(feeds: { modules: ObjectFeed<ModuleObject>; providers: ObjectFeed<ProviderObject>; versions: ObjectFeed<VersionObject> }) {
+  constructor(
+    feeds: { modules: ObjectFeed<ModuleObject>; providers: ObjectFeed<ProviderObject>; versions: ObjectFeed<VersionObject> },
+    private readonly lifecycle: LifecyclePolicy = { yankGraceMs: DEFAULT_YANK_GRACE_MS },
+  ) {
     for (const m of feeds.modules.list()) this.putModule(m);
     for (const p of feeds.providers.list()) this.putProvider(p);
     for (const v of feeds.versions.list()) this.putVersion(v);
@@ -94,7 +105,7 @@ export class RegistryIndex {
   }
   private invalidate(key: string): void {
     const e = this.owners.get(key);
-    if (e) e.body = e.mirrorBody = undefined;
+    if (e) e.body = e.mirrorBody = e.staleAt = undefined;
   }
   private putModule(m: ModuleObject): void {
     const ns = m.metadata.namespace ?? "default";
@@ -147,7 +158,7 @@ export class RegistryIndex {
     if (!key) return;
     const e = this.entry(key);
     e.versions.set(v.metadata.name, v);
-    e.body = e.mirrorBody = undefined;
+    e.body = e.mirrorBody = e.staleAt = undefined;
   }
   private dropVersion(v: VersionObject): void {
     const ns = v.metadata.namespace ?? "default";
@@ -159,7 +170,7 @@ export class RegistryIndex {
     const e = this.owners.get(key);
     if (!e) return;
     e.versions.delete(v.metadata.name);
-    e.body = e.mirrorBody = undefined;
+    e.body = e.mirrorBody = e.staleAt = undefined;
     if (e.versions.size === 0 && !this.hasOwnerObject(key)) this.owners.delete(key);
   }
   private hasOwnerObject(key: string): boolean {
@@ -191,7 +202,22 @@ export class RegistryIndex {
     return e ? [...e.versions.values()].filter(isServable) : [];
   }
 
-  /** A servable module Version for a protocol version (`1.2.3`, no `v`). */
+  /** What versions lists and the mirror index offer: servable, and yanked ones only as lifecycle.ts allows. */
+  private listable(kind: OwnerKind, ns: string, name: string): VersionObject[] {
+    const { listed, changesAt } = listedVersions(this.servable(kind, ns, name), this.lifecycle);
+    const e = this.entry(ownerKey(kind, ns, name));
+    if (changesAt !== undefined) e.staleAt = Math.min(e.staleAt ?? Infinity, changesAt);
+    return listed;
+  }
+
+  /** The owner's memoised documents, dropped first when time alone has made them stale. */
+  private fresh(kind: OwnerKind, ns: string, name: string): OwnerEntry {
+    const e = this.entry(ownerKey(kind, ns, name));
+    if (e.staleAt !== undefined && (this.lifecycle.now ?? Date.now)() >= e.staleAt) e.body = e.mirrorBody = e.staleAt = undefined;
+    return e;
+  }
+
+  /** A servable module Version for a protocol version (`1.2.3`, no `v`); yanked ones too (see lifecycle.ts). */
   moduleVersion(ns: string, name: string, version: string): VersionObject | undefined {
     return this.servable("Module", ns, name).find((v) => protocolVersion(v.spec.version) === version);
   }
@@ -203,26 +229,34 @@ export class RegistryIndex {
     );
   }
 
+  /** Every servable build of one provider version (all platforms), for OpenTofu's `packages` map. */
+  providerBuilds(ns: string, name: string, version: string): VersionObject[] {
+    return this.servable("Provider", ns, name).filter((v) => protocolVersion(v.spec.version) === version && !!v.spec.operatingSystem && !!v.spec.architecture);
+  }
+
   /** `{"modules":[{"versions":[{"version":"1.2.3"}]}]}`, servable versions only, newest first. */
   moduleVersionsBody(ns: string, name: string): string {
-    const e = this.entry(ownerKey("Module", ns, name));
+    const e = this.fresh("Module", ns, name);
     if (e.body === undefined) {
-      const versions = [...new Set(this.servable("Module", ns, name).map((v) => protocolVersion(v.spec.version)))].sort(compareSemverDesc);
+      const versions = [...new Set(this.listable("Module", ns, name).map((v) => protocolVersion(v.spec.version)))].sort(compareSemverDesc);
       e.body = JSON.stringify({ modules: [{ versions: versions.map((version) => ({ version })) }] });
     }
     return e.body;
   }
 
-  /** `{"versions":[{"version","protocols","platforms"}]}`, servable builds only, newest first. */
+  /** `{"versions":[{"version","protocols","platforms"}]}`, listable builds only, newest first; `warnings` for deprecated ones. */
   providerVersionsBody(ns: string, name: string): string {
-    const e = this.entry(ownerKey("Provider", ns, name));
+    const e = this.fresh("Provider", ns, name);
     if (e.body === undefined) {
       const byVersion = new Map<string, { protocols: Set<string>; platforms: Map<string, { os: string; arch: string }> }>();
-      for (const v of this.servable("Provider", ns, name)) {
+      const warnings = new Map<string, string>();
+      for (const v of this.listable("Provider", ns, name)) {
         const os = v.spec.operatingSystem;
         const arch = v.spec.architecture;
         if (!os || !arch) continue;
         const version = protocolVersion(v.spec.version);
+        const warning = yankWarning(v, this.lifecycle) ?? deprecationWarning(v);
+        if (warning && !warnings.has(version)) warnings.set(version, warning);
         let slot = byVersion.get(version);
         if (!slot) byVersion.set(version, (slot = { protocols: new Set(), platforms: new Map() }));
         for (const p of v.status?.protocols?.length ? v.status.protocols : DEFAULT_PROTOCOLS) slot.protocols.add(p);
@@ -236,7 +270,8 @@ export class RegistryIndex {
           platforms: [...slot.platforms.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([, p]) => p),
         };
       });
-      e.body = JSON.stringify({ versions });
+      const warned = [...warnings.keys()].sort(compareSemverDesc).map((version) => warnings.get(version)!);
+      e.body = JSON.stringify({ versions, ...(warned.length ? { warnings: warned } : {}) });
     }
     return e.body;
   }
@@ -261,9 +296,9 @@ export class RegistryIndex {
 
   /** Network-mirror `index.json`: `{"versions":{"1.2.3":{}}}`, versions with at least one mirrorable build. */
   mirrorVersionsBody(ns: string, name: string): string {
-    const e = this.entry(ownerKey("Provider", ns, name));
+    const e = this.fresh("Provider", ns, name);
     if (e.mirrorBody === undefined) {
-      const versions = [...new Set(this.servable("Provider", ns, name).filter(isMirrorable).map((v) => protocolVersion(v.spec.version)))].sort(compareSemverDesc);
+      const versions = [...new Set(this.listable("Provider", ns, name).filter(isMirrorable).map((v) => protocolVersion(v.spec.version)))].sort(compareSemverDesc);
       e.mirrorBody = JSON.stringify({ versions: Object.fromEntries(versions.map((v) => [v, {}])) });
     }
     return e.mirrorBody;

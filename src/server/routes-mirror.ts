@@ -11,8 +11,9 @@
 // Hashes: only `h1:` (status.h1). Terraform rejects a mirror answer carrying `zh:` hashes (hashicorp/terraform#27984),
 // and a build without a recorded h1 is left out of the mirror altogether rather than served unverified.
 import type { Elysia } from "elysia";
-import type { MirrorConfig, ServerContext } from "./context.ts";
-import { BoundedMemo, jsonText, notFound } from "./http.ts";
+import { lifecyclePolicy, type MirrorConfig, type ServerContext } from "./context.ts";
+import { yankRefusal } from "./lifecycle.ts";
+import { BoundedMemo, errorResponse, jsonText, notFound } from "./http.ts";
 import { hostnameParam, nameParam, namespaceParam, versionParam } from "./params.ts";
 import { signedZipUrl } from "./routes-providers.ts";
 
@@ -50,8 +51,11 @@ export function mirrorRoutes(app: Elysia, ctx: ServerContext, mirror: MirrorConf
 
     if (version === undefined) return jsonText(index.mirrorVersionsBody(mirror.namespace, name));
 
-    const builds = index.mirrorBuilds(mirror.namespace, name, version);
-    if (builds.length === 0) return notFound(`provider ${address} version ${version}`);
+    const found = index.mirrorBuilds(mirror.namespace, name, version);
+    if (found.length === 0) return notFound(`provider ${address} version ${version}`);
+    const refusal = yankRefusal(found[0]!, lifecyclePolicy(ctx));
+    const builds = found.filter((v) => !yankRefusal(v, lifecyclePolicy(ctx)));
+    if (builds.length === 0) return errorResponse(404, `provider ${address} ${refusal}`);
     const expires = ctx.urls.expiresAt();
     const memoKey = `${mirror.namespace}/${name}/${version}/${expires}/${builds.map((v) => `${v.metadata.name}@${v.metadata.resourceVersion}:${v.status!.checksum}:${v.status!.h1}`).sort().join(",")}`;
     const memoised = memo.get(memoKey);

@@ -1,13 +1,31 @@
 // Module registry protocol (modules.v1): versions list, download redirect, and the signed archive download.
 import type { Elysia } from "elysia";
 import { errorResponse, jsonText, notFound } from "./http.ts";
-import { absolute, type ServerContext } from "./context.ts";
+import { absolute, lifecyclePolicy, type ServerContext } from "./context.ts";
+import { yankRefusal } from "./lifecycle.ts";
 import { nameParam, namespaceParam, systemParam, versionParam } from "./params.ts";
 
 export const MODULES_PREFIX = "/opendepot/modules/v1";
 
 const archivePath = (ns: string, name: string, system: string, version: string, fileName: string) =>
   `${MODULES_PREFIX}/${ns}/${name}/${system}/${version}/archive/${fileName}`;
+
+/**
+ * OpenTofu (User-Agent `OpenTofu/…`) gets its direct-install answer: `200` with `{"location", "use_registry_credentials":
+ * false}` (the URL is signed, so no token is needed or sent) plus the header; everyone else the classic `204` + header,
+ * which every Terraform and OpenTofu version understands (peers.md §4.2).
+ */
+export function isOpenTofu(request: Request): boolean {
+  return /^opentofu\//i.test(request.headers.get("user-agent") ?? "");
+}
+
+function downloadAnswer(request: Request, location: string): Response {
+  if (!isOpenTofu(request)) return new Response(null, { status: 204, headers: { "x-terraform-get": location } });
+  return new Response(JSON.stringify({ location, use_registry_credentials: false }), {
+    status: 200,
+    headers: { "content-type": "application/json", "x-terraform-get": location, "cache-control": "private, no-store" },
+  });
+}
 
 const contentTypeOf = (fileName: string) => (fileName.endsWith(".zip") ? "application/zip" : "application/gzip");
 
@@ -56,9 +74,10 @@ export function moduleRoutes(app: Elysia, ctx: ServerContext) {
       if (!knownModule(ns, name, system)) return notFound(`module ${ns}/${name}/${system}`);
       const v = index.moduleVersion(ns, name, version);
       if (!v) return notFound(`module ${ns}/${name}/${system} version ${version}`);
+      const refusal = yankRefusal(v, lifecyclePolicy(ctx));
+      if (refusal) return errorResponse(404, `module ${ns}/${name}/${system} ${refusal}`);
       const path = archivePath(ns, name, system, version, v.spec.fileName!);
-      const location = absolute(ctx, ctx.urls.sign(path, v.status!.checksum!));
-      return new Response(null, { status: 204, headers: { "x-terraform-get": location } });
+      return downloadAnswer(request, absolute(ctx, ctx.urls.sign(path, v.status!.checksum!)));
     })
     .get(archiveRoute, archive);
 }

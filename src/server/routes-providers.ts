@@ -4,8 +4,9 @@ import type { Elysia } from "elysia";
 import type { VersionObject } from "../api/kinds.ts";
 import { protocolVersion } from "../api/naming.ts";
 import { base64ToHex } from "../artifacts/hash.ts";
-import { absolute, type ServerContext } from "./context.ts";
+import { absolute, lifecyclePolicy, type ServerContext } from "./context.ts";
 import { BoundedMemo, errorResponse, jsonText, notFound } from "./http.ts";
+import { yankRefusal } from "./lifecycle.ts";
 import { nameParam, namespaceParam, platformParam, versionParam } from "./params.ts";
 
 export const PROVIDERS_PREFIX = "/opendepot/providers/v1";
@@ -25,6 +26,19 @@ export function signedZipUrl(ctx: ServerContext, ns: string, type: string, v: Ve
 
 export function shasumsOf(v: VersionObject): string {
   return `${base64ToHex(v.status!.checksum!)}  ${v.spec.fileName}\n`;
+}
+
+/**
+ * OpenTofu's optional `packages` map: every servable platform of the version with its `h1:` (status.h1) and `zh:`
+ * (the zip's SHA-256, as in SHA256SUMS) hashes, so one `tofu init` locks all platforms. Terraform ignores it.
+ */
+export function packagesOf(builds: VersionObject[]): Record<string, { hashes: string[]; package_size?: number }> {
+  const out: Record<string, { hashes: string[]; package_size?: number }> = {};
+  for (const b of [...builds].sort((x, y) => `${x.spec.operatingSystem}_${x.spec.architecture}`.localeCompare(`${y.spec.operatingSystem}_${y.spec.architecture}`))) {
+    const hashes = [...(b.status?.h1?.startsWith("h1:") ? [b.status.h1] : []), `zh:${base64ToHex(b.status!.checksum!)}`];
+    out[`${b.spec.operatingSystem}_${b.spec.architecture}`] = { hashes, ...(typeof b.status?.archiveSizeBytes === "number" ? { package_size: b.status.archiveSizeBytes } : {}) };
+  }
+  return out;
 }
 
 export function providerRoutes(app: Elysia, ctx: ServerContext) {
@@ -73,10 +87,14 @@ export function providerRoutes(app: Elysia, ctx: ServerContext) {
       if (!index.hasProvider(ns, type)) return notFound(`provider ${ns}/${type}`);
       const v = index.providerBuild(ns, type, version, os, arch);
       if (!v) return notFound(`provider ${ns}/${type} version ${version} for ${os}_${arch}`);
+      const refusal = yankRefusal(v, lifecyclePolicy(ctx));
+      if (refusal) return errorResponse(404, `provider ${ns}/${type} ${refusal}`);
       const checksum = v.status!.checksum!;
       const fileName = v.spec.fileName!;
       const expires = ctx.urls.expiresAt();
-      const memoKey = `${ns}/${v.metadata.name}/${v.metadata.resourceVersion}/${expires}`;
+      const builds = index.providerBuilds(ns, type, version);
+      const keys = ctx.signer.activeKeys ?? [ctx.signer];
+      const memoKey = `${ns}/${v.metadata.name}/${expires}/${builds.map((b) => `${b.metadata.name}@${b.metadata.resourceVersion}`).join(",")}/${keys.map((k) => k.keyId).join(",")}`;
       const memoised = metadataMemo.get(memoKey);
       if (memoised) return jsonText(memoised);
       const signed = (path: string) => absolute(ctx, ctx.urls.sign(path, checksum, expires));
@@ -87,17 +105,17 @@ export function providerRoutes(app: Elysia, ctx: ServerContext) {
         filename: fileName,
         download_url: signedZipUrl(ctx, ns, type, v, expires),
         shasums_url: signed(shasumsPath(ns, type, version, os, arch)),
-        shasums_signature_url: signed(signaturePath(ns, type, version, os, arch)),
+        // Names the signing key this document chose, so a replica with an older or newer ring signs with a listed key.
+        shasums_signature_url: `${signed(signaturePath(ns, type, version, os, arch))}&key=${ctx.signer.keyId}`,
         shasum: base64ToHex(checksum),
         signing_keys: {
-          gpg_public_keys: [
-            {
-              key_id: ctx.signer.keyId,
-              ascii_armor: ctx.signer.publicKeyArmored,
-              ...(ctx.signingKeySourceUrl ? { source_url: ctx.signingKeySourceUrl } : {}),
-            },
-          ],
+          gpg_public_keys: keys.map((k) => ({
+            key_id: k.keyId,
+            ascii_armor: k.publicKeyArmored,
+            ...(ctx.signingKeySourceUrl ? { source_url: ctx.signingKeySourceUrl } : {}),
+          })),
         },
+        packages: packagesOf(builds),
       });
       metadataMemo.set(memoKey, body);
       return jsonText(body);
@@ -110,7 +128,8 @@ export function providerRoutes(app: Elysia, ctx: ServerContext) {
     .get(`${PROVIDERS_PREFIX}/:namespace/:type/:version/SHA256SUMS.sig/:os/:arch`, async ({ params, request }) => {
       const r = signedBuild(params, request, (c) => signaturePath(c.ns, c.type, c.version, c.os, c.arch));
       if (r.denied) return r.denied;
-      const signature = await ctx.signer.sign(shasumsOf(r.v));
+      const keyId = new URL(request.url).searchParams.get("key") ?? undefined;
+      const signature = await (ctx.signer.signWith && keyId && /^[0-9A-Fa-f]{16}$/.test(keyId) ? ctx.signer.signWith(keyId, shasumsOf(r.v)) : ctx.signer.sign(shasumsOf(r.v)));
       return new Response(signature, { headers: { "content-type": "application/octet-stream", "cache-control": "private, no-store" } });
     })
     .get(zipRoute, zip);

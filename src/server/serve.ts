@@ -3,6 +3,7 @@ import type { Logger } from "../log.ts";
 import { asHeadOnlyGet, withoutBody } from "./head.ts";
 import { errorResponse } from "./http.ts";
 import type { RequestObserver } from "./request-metrics.ts";
+import { normaliseRequest } from "./request-line.ts";
 
 export interface ListenOptions {
   hostname: string;
@@ -27,15 +28,21 @@ export function withRequestPolicy(handle: Handler, log: Logger, observe?: Reques
     const started = performance.now();
     const incoming = request.headers.get("x-request-id");
     const requestId = incoming && REQUEST_ID.test(incoming) ? incoming : Bun.randomUUIDv7();
-    const url = new URL(request.url);
+    let path = request.url.slice(0, 512);
     let response: Response;
     try {
       if (request.url.length > MAX_URL_LENGTH) response = errorResponse(414, "request URL too long");
       else if (request.method === "OPTIONS") response = new Response(null, { status: 204, headers: { allow: "GET, HEAD, OPTIONS" } });
       else if (request.method !== "GET" && request.method !== "HEAD") {
         response = errorResponse(405, `method ${request.method.slice(0, 16)} not allowed`, { allow: "GET, HEAD, OPTIONS" });
-      } else if (request.method === "HEAD") response = await withoutBody(await handle(asHeadOnlyGet(request)));
-      else response = await handle(request);
+      } else {
+        // Malformed Host or URL: a 400 with the reason (logged at info below), never an exception.
+        const n = normaliseRequest(request);
+        path = n.path;
+        if ("problem" in n) response = errorResponse(400, n.problem);
+        else if (request.method === "HEAD") response = await withoutBody(await handle(asHeadOnlyGet(n.request)));
+        else response = await handle(n.request);
+      }
     } catch (error) {
       log.error("request failed", { requestId, error });
       response = errorResponse(500, "internal error");
@@ -45,7 +52,7 @@ export function withRequestPolicy(handle: Handler, log: Logger, observe?: Reques
     log.info("request", {
       requestId,
       method: request.method,
-      path: url.pathname.slice(0, 512),
+      path: path.slice(0, 512),
       status: response.status,
       durationMs: Math.round((performance.now() - started) * 100) / 100,
     });

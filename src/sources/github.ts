@@ -154,6 +154,15 @@ export class GitHubClient {
     return undefined;
   }
 
+  /** One file of a ref (raw bytes, at most `limit`), or undefined when the ref has no such file. */
+  async getFile(owner: string, repo: string, path: string, ref: string, limit = README_LIMIT): Promise<Uint8Array | undefined> {
+    if (!/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/.test(path) || path.split("/").includes("..")) throw this.http.error("Invalid", this.baseUrl, `invalid repository path ${JSON.stringify(path)}`);
+    const url = `${this.repoUrl(owner, repo)}/contents/${path}?ref=${encodeURIComponent(ref)}`;
+    const headers = { ...(await this.headers()), accept: "application/vnd.github.raw" };
+    const { bytes, response } = await this.http.bytes(url, { headers, allowStatus: [404] }, limit);
+    return response.status === 404 ? undefined : bytes;
+  }
+
   private repoUrl(owner: string, repo: string): string {
     if (!owner || !repo) throw this.http.error("Invalid", this.baseUrl, "repository owner and name are required");
     return `${this.baseUrl}/repos/${encodeURIComponent(owner)}/${encodeURIComponent(repo)}`;

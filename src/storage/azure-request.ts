@@ -2,6 +2,7 @@
 // the shared timeout/retry policy and the service's error codes mapped to StorageError kinds.
 import { AZURE_API_VERSION, sharedKeyAuthorization } from "./azure-sign.ts";
 import type { AzureCredential } from "./credentials/azure.ts";
+import { assertEndpointAllowed, NO_REDIRECTS, sameOriginGuard, type EndpointGuard, type GuardedClientOptions } from "./endpoint-guard.ts";
 import { encodeKeyPath, fetchForStream, kindForStatus, networkError, readBoundedText, resolvePolicy, withRetries, type HttpPolicy, type ResolvedPolicy } from "./http.ts";
 import { StorageError, type StorageErrorKind } from "./types.ts";
 import { xmlText } from "./xml.ts";
@@ -35,7 +36,7 @@ const CODE_KINDS: Record<string, StorageErrorKind> = {
   InvalidBlockList: "Invalid",
 };
 
-export interface AzureTransportOptions extends HttpPolicy {
+export interface AzureTransportOptions extends HttpPolicy, GuardedClientOptions {
   /** e.g. https://acct.blob.core.windows.net or http://127.0.0.1:10000/devstoreaccount1 */
   accountUrl: string;
   accountName: string;
@@ -47,6 +48,7 @@ export class AzureTransport {
   readonly policy: ResolvedPolicy;
   readonly base: string;
   readonly description: string;
+  readonly guard: EndpointGuard;
 
   constructor(readonly options: AzureTransportOptions) {
     let u: URL;
@@ -60,6 +62,7 @@ export class AzureTransport {
     if (!/^[a-z0-9]{3,24}$/.test(options.accountName)) throw new StorageError("Invalid", `invalid Azure storage account name ${JSON.stringify(options.accountName)}`);
     if (!/^[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9])){2,62}$/.test(options.container)) throw new StorageError("Invalid", `invalid Azure container name ${JSON.stringify(options.container)}`);
     this.base = `${u.origin}${u.pathname.replace(/\/+$/, "")}`;
+    this.guard = options.endpointGuard ?? sameOriginGuard(u);
     this.policy = resolvePolicy(options);
     this.description = `azure://${options.accountName}/${options.container}`;
   }
@@ -71,8 +74,9 @@ export class AzureTransport {
     return u;
   }
 
-  private async authorize(call: AzureCall): Promise<{ url: URL; headers: Headers }> {
+  private async authorize(call: AzureCall, what: string): Promise<{ url: URL; headers: Headers }> {
     const url = this.url(call);
+    assertEndpointAllowed(this.guard, url, what);
     const headers = new Headers(call.headers);
     headers.set("x-ms-date", new Date().toUTCString());
     headers.set("x-ms-version", AZURE_API_VERSION);
@@ -99,8 +103,8 @@ export class AzureTransport {
   private exchange(what: string, call: AzureCall, stream: boolean): Promise<{ res: Response; controller: AbortController }> {
     const label = `${what} (${this.description})`;
     return withRetries(this.policy, call.idempotent, async () => {
-      const { url, headers } = await this.authorize(call);
-      const init: RequestInit = { method: call.method, headers, body: call.body };
+      const { url, headers } = await this.authorize(call, label);
+      const init: RequestInit = { method: call.method, headers, body: call.body, ...NO_REDIRECTS };
       let res: Response;
       let controller = new AbortController();
       if (stream) {

@@ -3,6 +3,7 @@
 // committed with Put Block List, which is atomic: readers see the old blob or the new one, never a partial one.
 import { AZURE_API_VERSION, serviceSas, userDelegationSas, type UserDelegationKey } from "./azure-sign.ts";
 import { AzureTransport } from "./azure-request.ts";
+import { assertEndpointAllowed, type GuardedClientOptions } from "./endpoint-guard.ts";
 import { MiB, PartReader, isBase64Sha256 } from "./chunks.ts";
 import { azureCredentialFromEnv, type AzureCredential } from "./credentials/azure.ts";
 import type { Env } from "./credentials/http.ts";
@@ -11,7 +12,7 @@ import { assertSafeKey } from "./keys.ts";
 import { StorageError, type ArtifactStorage, type ByteRange, type GetResult, type ObjectInfo, type PutOptions, type PutResult } from "./types.ts";
 import { xmlText } from "./xml.ts";
 
-export interface AzureBlobOptions extends HttpPolicy {
+export interface AzureBlobOptions extends HttpPolicy, GuardedClientOptions {
   accountUrl: string;
   accountName: string;
   /** Container holding this config's artifacts (default "opendepot"); created if missing. */
@@ -170,6 +171,7 @@ export class AzureBlobStorage implements ArtifactStorage {
     if (!Number.isInteger(ttlSeconds) || ttlSeconds < 1 || ttlSeconds > 7 * 86400) {
       throw new StorageError("Invalid", `Azure SAS lifetime must be 1..604800 s, got ${ttlSeconds}`);
     }
+    assertEndpointAllowed(this.transport.guard, this.transport.url({ blob: key }), `presign ${key} (${this.description})`);
     const now = Date.now();
     const o = this.transport.options;
     const input = {

@@ -9,6 +9,8 @@ import { GcsStorage } from "./gcs.ts";
 import type { HttpPolicy } from "./http.ts";
 import { normalizePrefix } from "./keys.ts";
 import type { StorageFor } from "./locate.ts";
+import type { EndpointGuard } from "./endpoint-guard.ts";
+import type { StoragePolicy } from "./policy.ts";
 import { S3Storage } from "./s3.ts";
 import { StorageError, type ArtifactStorage } from "./types.ts";
 
@@ -21,6 +23,11 @@ export interface StorageFactoryOptions {
   http?: HttpPolicy;
   /** Azure container holding the artifacts of every Azure config (default "opendepot"). */
   azureContainer?: string;
+  /**
+   * The operator's storage policy (a getter: the policy can be reloaded). Without one every config is built as
+   * given, and each client may reach only its configured endpoint.
+   */
+  policy?: StoragePolicy | (() => StoragePolicy);
 }
 
 export type BackendName = "fileSystem" | "s3" | "azureStorage" | "gcs";
@@ -41,12 +48,12 @@ export function prefixFor(config: StorageConfig | undefined): string {
   return config && !config.fileSystem && config.s3 ? normalizePrefix(config.s3.key) : "";
 }
 
-function build(config: StorageConfig | undefined, o: StorageFactoryOptions): ArtifactStorage {
+function build(config: StorageConfig | undefined, o: StorageFactoryOptions, endpointGuard?: EndpointGuard): ArtifactStorage {
   if (!config) {
     if (!o.defaultRoot) throw new StorageError("Invalid", `${NO_BACKEND} (no storageConfig and no default directory)`);
     return new FilesystemStorage(o.defaultRoot);
   }
-  const http = o.http ?? {};
+  const http = { ...o.http, ...(endpointGuard ? { endpointGuard } : {}) };
   switch (backendOf(config)) {
     case "fileSystem": {
       const root = config.fileSystem?.directoryPath || o.defaultRoot;
@@ -68,21 +75,32 @@ function build(config: StorageConfig | undefined, o: StorageFactoryOptions): Art
   }
 }
 
-/** Only the selected backend's fields identify an instance (presign settings and unused backends do not). */
-function cacheKey(config: StorageConfig | undefined): string {
+/**
+ * Only the selected backend's fields identify an instance (presign settings and unused backends do not). Under a
+ * policy the namespace is part of the key too: each client's HTTP-layer guard is that namespace's.
+ */
+function cacheKey(config: StorageConfig | undefined, namespace: string | undefined, policed: boolean): string {
   if (!config) return "default";
   const backend = backendOf(config);
-  return JSON.stringify([backend, config[backend]]);
+  return JSON.stringify([backend, config[backend], ...(policed ? [namespace ?? null] : [])]);
 }
 
-/** A StorageFor with its own instance cache. Construction errors are thrown on each call, never cached. */
+/**
+ * A StorageFor with its own instance cache. The policy is checked on every call, before the cache: a config
+ * outside it throws StorageNotAllowedError and no client (nor credential chain) is ever built for it.
+ * Construction errors are thrown on each call, never cached.
+ */
 export function storageFactory(options: StorageFactoryOptions = {}): StorageFor {
   const cache = new Map<string, ArtifactStorage>();
-  return (config) => {
-    const key = cacheKey(config);
+  const current = typeof options.policy === "function" ? options.policy : options.policy ? () => options.policy as StoragePolicy : undefined;
+  return (config, namespace) => {
+    const violation = current?.().check(namespace, config);
+    if (violation) throw violation;
+    const key = cacheKey(config, namespace, current !== undefined);
     let storage = cache.get(key);
     if (!storage) {
-      storage = build(config, options);
+      const guard: EndpointGuard | undefined = current && config ? (url) => current().endpointGuard(namespace, config)(url) : undefined;
+      storage = build(config, options, guard);
       cache.set(key, storage);
     }
     return storage;
@@ -96,9 +114,9 @@ const defaults = new Map<string, StorageFor>();
  * The storage for a config, cached per (config, options): callers that pass the same options object, or options
  * that only name a default root, share instances.
  */
-export function storageFor(config: StorageConfig | undefined, options: StorageFactoryOptions = {}): ArtifactStorage {
+export function storageFor(config: StorageConfig | undefined, options: StorageFactoryOptions = {}, namespace?: string): ArtifactStorage {
   let factory: StorageFor | undefined;
-  if (!options.env && !options.http) {
+  if (!options.env && !options.http && !options.policy) {
     const k = JSON.stringify([options.defaultRoot ?? null, options.azureContainer ?? null]);
     factory = defaults.get(k);
     if (!factory) defaults.set(k, (factory = storageFactory(options)));
@@ -106,5 +124,5 @@ export function storageFor(config: StorageConfig | undefined, options: StorageFa
     factory = shared.get(options);
     if (!factory) shared.set(options, (factory = storageFactory(options)));
   }
-  return factory(config);
+  return factory(config, namespace);
 }

@@ -57,18 +57,19 @@ export class FilesystemStorage implements ArtifactStorage {
       }
       await fh.chmod(FILE_MODE); // the umask filtered open()'s mode
       await fh.sync();
+      await rename(tmp, target);
+      tmp = undefined;
+      // Stat the inode after the rename, through our descriptor: the rename moves its ctime, which is in the pin.
       const st = await fh.stat({ bigint: true });
       await fh.close();
       fh = undefined;
-      await rename(tmp, target);
-      tmp = undefined;
       await syncDir(dirname(target));
       return { ...infoOf(st), sha256 };
     } catch (e) {
       if (!sourceFailed) reader.cancel(e).catch(() => {});
       if (sourceFailed || e instanceof StorageError) throw e;
       if (isErrno(e) && (e.code === "EISDIR" || e.code === "ENOTDIR")) throw new StorageError("Invalid", `${key}: a directory is in the way`, { cause: e });
-      throw fsError(e, key);
+      throw fsError(e, key, this.root);
     } finally {
       reader.releaseLock();
       if (fh) await fh.close().catch(() => {});
@@ -182,7 +183,7 @@ export class FilesystemStorage implements ArtifactStorage {
           await mkdir(dir, { mode: DIR_MODE });
           await chmod(dir, DIR_MODE);
         } catch (e) {
-          if (!isErrno(e) || e.code !== "EEXIST") throw fsError(e, key);
+          if (!isErrno(e) || e.code !== "EEXIST") throw fsError(e, key, this.root);
           st = await lstat(dir, { bigint: true }); // lost a race with another writer: check what it made
         }
       }
@@ -211,8 +212,10 @@ export class FilesystemStorage implements ArtifactStorage {
 }
 
 function infoOf(st: BigIntStats): ObjectInfo {
-  // inode + size + mtime (ns): a rename-replace changes the inode, an in-place rewrite the mtime or size.
-  return { size: Number(st.size), pin: `${st.ino}-${st.size}-${st.mtimeNs}`, lastModified: new Date(Number(st.mtimeMs)) };
+  // inode + size + mtime + ctime (ns): a rename-replace changes the inode, an in-place rewrite the mtime or size,
+  // and a rewrite whose mtime was put back (`dd conv=notrunc` + `touch -d`) still moves the ctime, which no
+  // unprivileged call can set.
+  return { size: Number(st.size), pin: `${st.ino}-${st.size}-${st.mtimeNs}-${st.ctimeNs}`, lastModified: new Date(Number(st.mtimeMs)) };
 }
 
 function clampRange(range: ByteRange, size: number, key: string): { start: number; end: number } {
@@ -291,7 +294,7 @@ const isErrno = (e: unknown): e is NodeJS.ErrnoException => e instanceof Error &
 const notFound = (key: string) => new StorageError("NotFound", `object ${key} not found`);
 const escape = (key: string) => new StorageError("Denied", `object key ${JSON.stringify(key)} leads outside the storage root (symlink)`);
 
-function fsError(e: unknown, key: string): StorageError {
+function fsError(e: unknown, key: string, root?: string): StorageError {
   const code = isErrno(e) ? e.code : undefined;
   const cause = { cause: e };
   switch (code) {
@@ -305,6 +308,9 @@ function fsError(e: unknown, key: string): StorageError {
     case "EPERM":
     case "EROFS":
       return new StorageError("Denied", `filesystem storage: permission denied for ${key}: ${(e as Error).message}`, cause);
+    case "ENOSPC":
+    case "EDQUOT":
+      return new StorageError("Transient", `disk full at ${root ?? "the storage directory"}: cannot write ${key}`, cause);
     default:
       return new StorageError("Transient", `filesystem storage error for ${key}: ${(e as Error)?.message ?? String(e)}`, cause);
   }

@@ -1,6 +1,7 @@
 // Authenticated GCS JSON-API requests (OAuth bearer token), with the shared timeout/retry policy and Google's JSON
 // error shape ({"error": {"code", "message", "errors": [{"reason"}]}}) mapped to StorageError kinds.
 import type { GcpCredentials } from "./credentials/gcp.ts";
+import { assertEndpointAllowed, NO_REDIRECTS, sameOriginGuard, type EndpointGuard, type GuardedClientOptions } from "./endpoint-guard.ts";
 import { fetchForStream, kindForStatus, networkError, readBoundedText, resolvePolicy, withRetries, type HttpPolicy, type ResolvedPolicy } from "./http.ts";
 import { StorageError, type StorageErrorKind } from "./types.ts";
 
@@ -30,7 +31,7 @@ const REASON_KINDS: Record<string, StorageErrorKind> = {
   requestedRangeNotSatisfiable: "Invalid",
 };
 
-export interface GcsTransportOptions extends HttpPolicy {
+export interface GcsTransportOptions extends HttpPolicy, GuardedClientOptions {
   bucket: string;
   /** JSON API base, default https://storage.googleapis.com (emulators and fakes: http://127.0.0.1:PORT). */
   endpoint?: string;
@@ -41,6 +42,7 @@ export class GcsTransport {
   readonly policy: ResolvedPolicy;
   readonly base: URL;
   readonly description: string;
+  readonly guard: EndpointGuard;
 
   constructor(readonly options: GcsTransportOptions) {
     if (!/^[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]$/.test(options.bucket)) throw new StorageError("Invalid", `invalid GCS bucket name ${JSON.stringify(options.bucket)}`);
@@ -52,6 +54,7 @@ export class GcsTransport {
     }
     if (base.protocol !== "https:" && base.protocol !== "http:") throw new StorageError("Invalid", `GCS endpoint must be http(s): ${options.endpoint}`);
     this.base = base;
+    this.guard = options.endpointGuard ?? sameOriginGuard(base);
     this.policy = resolvePolicy(options);
     this.description = `gs://${options.bucket}${options.endpoint ? ` at ${options.endpoint}` : ""}`;
   }
@@ -95,10 +98,11 @@ export class GcsTransport {
   private exchange(what: string, call: GcsCall, stream: boolean): Promise<{ res: Response; controller: AbortController }> {
     const label = `${what} (${this.description})`;
     return withRetries(this.policy, call.idempotent, async () => {
+      assertEndpointAllowed(this.guard, call.url, label);
       const { token } = await this.options.credentials.token();
       const headers = new Headers(call.headers);
       headers.set("authorization", `Bearer ${token}`);
-      const init: RequestInit = { method: call.method, headers, body: call.body };
+      const init: RequestInit = { method: call.method, headers, body: call.body, ...NO_REDIRECTS };
       let res: Response;
       let controller = new AbortController();
       if (stream) {

@@ -3,6 +3,7 @@
 import { MiB, PartReader, isBase64Sha256 } from "./chunks.ts";
 import { gcpCredentialChain, type GcpCredentials } from "./credentials/gcp.ts";
 import type { Env } from "./credentials/http.ts";
+import { assertEndpointAllowed, type GuardedClientOptions } from "./endpoint-guard.ts";
 import { GcsTransport } from "./gcs-request.ts";
 import { signedUrlV4 } from "./gcs-sign.ts";
 import { CHUNK_QUANTUM, multipartUpload, parseObjectResource, resumableUpload, type ObjectResource } from "./gcs-upload.ts";
@@ -10,7 +11,7 @@ import { contentTypeFor, parseLength, rangeHeader, readBoundedText, type HttpPol
 import { assertSafeKey } from "./keys.ts";
 import { StorageError, type ArtifactStorage, type ByteRange, type GetResult, type ObjectInfo, type PutOptions, type PutResult } from "./types.ts";
 
-export interface GcsStorageOptions extends HttpPolicy {
+export interface GcsStorageOptions extends HttpPolicy, GuardedClientOptions {
   bucket: string;
   /** Custom JSON API endpoint (emulators, the test fake). Signed URLs are then made for that host too. */
   endpoint?: string;
@@ -130,6 +131,8 @@ export class GcsStorage implements ArtifactStorage {
     if (!Number.isInteger(ttlSeconds) || ttlSeconds < 1 || ttlSeconds > 604_800) {
       throw new StorageError("Invalid", `GCS signed URL lifetime must be 1..604800 s, got ${ttlSeconds}`);
     }
+    // A signed URL carries the signer's identity to its host: only hosts this client may reach get one.
+    assertEndpointAllowed(this.transport.guard, this.transport.objectUrl(key), `presign ${key} (${this.description})`);
     const signer = await this.transport.options.credentials.signer();
     const endpoint = this.transport.options.endpoint;
     try {

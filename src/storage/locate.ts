@@ -1,7 +1,9 @@
 // Where a Version's artifact lives: which storage backend (from the storageConfig the Version carries) and which key.
 // Controllers write there and the server reads there, so both call this one function.
 import type { VersionObject } from "../api/kinds.ts";
+import { canonicalStorageConfig } from "../api/storage-aliases.ts";
 import type { StorageConfig } from "../api/types.ts";
+import { StorageNotAllowedError } from "./endpoint-guard.ts";
 import { objectKey } from "./keys.ts";
 import { StorageError, type ArtifactStorage } from "./types.ts";
 
@@ -11,23 +13,35 @@ export interface ArtifactLocation {
   storageConfig: StorageConfig | undefined;
 }
 
-/** Builds (and caches) a backend for a storage config; undefined config = the process's default storage. */
-export type StorageFor = (config: StorageConfig | undefined) => ArtifactStorage;
+/**
+ * Builds (and caches) a backend for a storage config used by a resource of `namespace`; undefined config = the
+ * process's default storage. Throws StorageNotAllowedError when the storage policy refuses the config.
+ */
+export type StorageFor = (config: StorageConfig | undefined, namespace?: string) => ArtifactStorage;
 
+/** The Version's storageConfig with the blog's aliases (azureBlob, filesystem.path) folded into canonical fields. */
 export function storageConfigOf(v: VersionObject): StorageConfig | undefined {
-  return v.spec.type === "Module" ? v.spec.moduleConfigRef?.storageConfig : v.spec.providerConfigRef?.storageConfig;
+  return canonicalStorageConfig(v.spec.type === "Module" ? v.spec.moduleConfigRef?.storageConfig : v.spec.providerConfigRef?.storageConfig);
 }
 
 export function locateArtifact(v: VersionObject, storageFor: StorageFor): ArtifactLocation {
   const fileName = v.spec.fileName;
   if (!fileName) throw new StorageError("Invalid", `Version ${v.metadata.name} has no file name yet`);
   const storageConfig = storageConfigOf(v);
+  const namespace = v.metadata.namespace ?? "default";
   const key = objectKey({
     prefix: storageConfig?.s3?.key,
-    namespace: v.metadata.namespace ?? "default",
+    namespace,
     kind: v.spec.type,
     name: v.metadata.name,
     fileName,
   });
-  return { storage: storageFor(storageConfig), key, storageConfig };
+  let storage: ArtifactStorage;
+  try {
+    storage = storageFor(storageConfig, namespace);
+  } catch (e) {
+    if (e instanceof StorageNotAllowedError) throw e.under(v.spec.type === "Module" ? "spec.moduleConfigRef.storageConfig" : "spec.providerConfigRef.storageConfig");
+    throw e;
+  }
+  return { storage, key, storageConfig };
 }

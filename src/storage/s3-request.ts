@@ -3,6 +3,7 @@
 import { AwsV4Signer } from "aws4fetch";
 import { awsCredentialChain, type AwsCredentialProvider, type AwsCredentials } from "./credentials/aws.ts";
 import type { Env } from "./credentials/http.ts";
+import { assertEndpointAllowed, NO_REDIRECTS, sameOriginGuard, type EndpointGuard, type GuardedClientOptions } from "./endpoint-guard.ts";
 import { encodeKeyPath, fetchForStream, networkError, readBoundedText, resolvePolicy, withRetries, kindForStatus, type HttpPolicy, type ResolvedPolicy } from "./http.ts";
 import { StorageError, type StorageErrorKind } from "./types.ts";
 import { xmlText } from "./xml.ts";
@@ -15,7 +16,7 @@ export interface S3Location {
   forcePathStyle?: boolean;
 }
 
-export interface S3TransportOptions extends S3Location, HttpPolicy {
+export interface S3TransportOptions extends S3Location, HttpPolicy, GuardedClientOptions {
   credentials?: AwsCredentialProvider;
   env?: Env;
 }
@@ -66,6 +67,7 @@ export class S3Transport {
   readonly basePath: string;
   readonly pathStyle: boolean;
   readonly description: string;
+  private readonly guard: EndpointGuard;
   private readonly keyCache = new Map<string, ArrayBuffer>();
 
   constructor(readonly options: S3TransportOptions) {
@@ -86,6 +88,7 @@ export class S3Transport {
     this.base = endpoint;
     this.basePath = endpoint.pathname.replace(/\/+$/, "");
     this.description = `s3://${options.bucket}${options.endpoint ? ` at ${options.endpoint}` : ""}`;
+    this.guard = options.endpointGuard ?? sameOriginGuard(endpoint);
   }
 
   url(key?: string, query?: Record<string, string>): URL {
@@ -131,9 +134,11 @@ export class S3Transport {
 
   private exchange(what: string, call: S3Call, stream: boolean): Promise<{ res: Response; controller: AbortController }> {
     return withRetries(this.policy, call.idempotent, async () => {
+      assertEndpointAllowed(this.guard, this.url(call.key, call.query), `${what} (${this.description})`);
       const creds = await this.credentials.get();
       const { url, headers } = await this.sign(call, creds);
-      const init: RequestInit = { method: call.method, headers, body: call.body };
+      assertEndpointAllowed(this.guard, url, `${what} (${this.description})`);
+      const init: RequestInit = { method: call.method, headers, body: call.body, ...NO_REDIRECTS };
       let res: Response;
       let controller = new AbortController();
       if (stream) {
@@ -171,8 +176,9 @@ export class S3Transport {
     if (!Number.isInteger(ttlSeconds) || ttlSeconds < 1 || ttlSeconds > 604_800) {
       throw new StorageError("Invalid", `S3 pre-signed URL lifetime must be 1..604800 s, got ${ttlSeconds}`);
     }
-    const creds = await this.credentials.get();
     const url = this.url(key, { "X-Amz-Expires": String(ttlSeconds) });
+    assertEndpointAllowed(this.guard, url, `presign ${key} (${this.description})`);
+    const creds = await this.credentials.get();
     return (await this.signer("GET", url, creds, datetime, { signQuery: true }).sign()).url.toString();
   }
 }

@@ -7,9 +7,10 @@ import { bareEtag, contentTypeFor, discardBody, parseDate, parseLength, rangeHea
 import { assertSafeKey } from "./keys.ts";
 import { listMultipartUploads, multipartUpload } from "./s3-multipart.ts";
 import { S3Transport, type S3Location } from "./s3-request.ts";
+import type { GuardedClientOptions } from "./endpoint-guard.ts";
 import { StorageError, type ArtifactStorage, type ByteRange, type GetResult, type ObjectInfo, type PutOptions, type PutResult } from "./types.ts";
 
-export interface S3StorageOptions extends S3Location, HttpPolicy {
+export interface S3StorageOptions extends S3Location, HttpPolicy, GuardedClientOptions {
   /** Explicit credentials; the AWS default chain (env, web identity, container, IMDS) otherwise. */
   credentials?: AwsCredentialProvider;
   env?: Env;

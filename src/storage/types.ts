@@ -55,7 +55,8 @@ export interface ArtifactStorage {
   presign(key: string, ttlSeconds: number): Promise<string>;
 }
 
-export type StorageErrorKind = "NotFound" | "Denied" | "Transient" | "Invalid" | "Unsupported" | "Credentials";
+/** NotAllowed: outside the operator's storage policy (nothing was contacted). */
+export type StorageErrorKind = "NotFound" | "Denied" | "Transient" | "Invalid" | "Unsupported" | "Credentials" | "NotAllowed";
 
 export class StorageError extends Error {
   constructor(

@@ -58,7 +58,7 @@ class FlakyStore implements ResourceStore {
 }
 
 function setup(eventBufferSize?: number) {
-  const store = EmbeddedStore.open(":memory:", { eventBufferSize, log: quiet });
+  const store = EmbeddedStore.open(":memory:", { eventBufferSize, log: quiet, requireNamespaces: false });
   const flaky = new FlakyStore(store);
   cleanup.push(() => store.close());
   return { store, flaky };

@@ -14,7 +14,7 @@ afterEach(async () => {
 const logged: string[] = [];
 const log: StoreLogger = { info: () => {}, warn: () => {}, error: (msg, f) => logged.push(`${msg} ${JSON.stringify(f)}`) };
 function open(eventBufferSize?: number) {
-  const s = EmbeddedStore.open(":memory:", { eventBufferSize, log });
+  const s = EmbeddedStore.open(":memory:", { eventBufferSize, log, requireNamespaces: false });
   stores.push(s);
   return s;
 }

@@ -14,7 +14,7 @@ afterEach(async () => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 function open(path: string = ":memory:", eventBufferSize?: number) {
-  const s = EmbeddedStore.open(path, { eventBufferSize });
+  const s = EmbeddedStore.open(path, { eventBufferSize, requireNamespaces: false });
   stores.push(s);
   return s;
 }
@@ -78,9 +78,9 @@ describe("create and get", () => {
     delete m.metadata.namespace;
     expect((await s.create(m)).metadata.namespace).toBe("default");
     expect(await s.get(Module, undefined, "vpc")).toBeDefined();
-    const ns = await s.create({ apiVersion: "v1", kind: "Namespace", metadata: { name: "team", namespace: "ignored" } });
+    const ns = await s.create({ apiVersion: "v1", kind: "Namespace", metadata: { name: "fresh", namespace: "ignored" } });
     expect(ns.metadata.namespace).toBeUndefined();
-    expect((await s.get(Namespace, undefined, "team"))?.metadata.name).toBe("team");
+    expect((await s.get(Namespace, undefined, "fresh"))?.metadata.name).toBe("fresh");
   });
 
   test("create of an existing object is AlreadyExists", async () => {
@@ -206,7 +206,7 @@ describe("update, status and patch", () => {
       patch: [
         { op: "test", path: "/metadata/resourceVersion", value: rv },
         { op: "add", path: "/spec/versions/-", value: { version: "2.0.0" } },
-        { op: "add", path: "/metadata/labels", value: { "a~b": "c" } },
+        { op: "add", path: "/metadata/labels", value: { "a.b": "c" } },
       ],
     });
     expect(p.spec.versions.map((v) => v.version)).toEqual(["1.0.0", "2.0.0"]);
@@ -275,7 +275,7 @@ describe("persistence", () => {
     const dir = mkdtempSync(join(tmpdir(), "opendepot-store-"));
     dirs.push(dir);
     const path = join(dir, "store.db");
-    const first = EmbeddedStore.open(path);
+    const first = EmbeddedStore.open(path, { requireNamespaces: false });
     const created = await first.create(moduleObj("vpc"));
     await first.updateStatus({ ...created, status: { synced: true } });
     await first.create(moduleObj("gone"));
@@ -296,5 +296,40 @@ describe("persistence", () => {
     // History before the restart is not replayable: watching from before it is Gone.
     const w = second.watch(Module, { resourceVersion: "2" }, () => {});
     expect(await reason(w.done)).toBe("Gone");
+  });
+});
+
+describe("what the API server refuses", () => {
+  const strict = () => {
+    const s = EmbeddedStore.open(":memory:");
+    stores.push(s);
+    return s;
+  };
+
+  test("a cluster's namespaces exist from the start; objects in a missing namespace are NotFound", async () => {
+    const s = strict();
+    expect((await s.list(Namespace)).items.map((n) => n.metadata.name)).toEqual(["default", "kube-node-lease", "kube-public", "kube-system"]);
+    const e = await s.create(moduleObj("vpc")).catch((x: StoreError) => x);
+    expect(e).toMatchObject({ reason: "NotFound", message: 'namespaces "team" not found' });
+    await s.create({ apiVersion: "v1", kind: "Namespace", metadata: { name: "team" } });
+    expect((await s.create(moduleObj("vpc"))).metadata.namespace).toBe("team");
+    expect((await s.create<ModuleObject>({ ...moduleObj("x"), metadata: { name: "x" } })).metadata.namespace).toBe("default");
+  });
+
+  test("label values over 63 characters, bad label keys, oversized annotations and ConfigMaps are Invalid", async () => {
+    const s = EmbeddedStore.open(":memory:", { namespaces: ["team"] });
+    stores.push(s);
+    const bad = async (o: KubeObject) => (await s.create(o).catch((x: StoreError) => x)) as StoreError;
+    const e1 = await bad(moduleObj("a", { labels: { "opendepot.defdev.io/module": "m".repeat(64) } }));
+    expect(e1.reason).toBe("Invalid");
+    expect(e1.message).toContain("must be no more than 63 characters");
+    expect((await bad(moduleObj("b", { labels: { "Bad_Prefix/x": "y" } }))).reason).toBe("Invalid");
+    expect((await bad(moduleObj("c", { labels: { ok: "-starts-with-dash" } }))).reason).toBe("Invalid");
+    expect((await bad(moduleObj("d", { annotations: { big: "x".repeat(256 * 1024) } }))).message).toContain("metadata.annotations: Too long");
+    const cm = (data: Record<string, string>, extra: Record<string, unknown> = {}) => ({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "cm", namespace: "team" }, data, ...extra }) as KubeObject;
+    expect((await bad(cm({ a: "x".repeat(1024 * 1024 + 1) }))).message).toContain("[]: Too long: must have at most 1048576 bytes");
+    expect((await bad(cm({}, { binaryData: { a: Buffer.alloc(1024 * 1024 + 1).toString("base64") } }))).reason).toBe("Invalid");
+    expect((await s.create(cm({ a: "x".repeat(1000 * 1024) }))).metadata.name).toBe("cm");
+    expect((await s.create(moduleObj("ok", { labels: { "opendepot.defdev.io/module": "m".repeat(63) } }))).metadata.name).toBe("ok");
   });
 });

@@ -3,20 +3,38 @@
 // keep growing across restarts. All writes run synchronously inside one sqlite transaction each, which serializes
 // them; events are published only after commit.
 import { Database } from "bun:sqlite";
-import { ALL_KINDS, kindFor, type KindDescriptor } from "../api/kinds.ts";
+import { ALL_KINDS, kindFor, Namespace, type KindDescriptor } from "../api/kinds.ts";
 import type { KubeObject } from "../api/meta.ts";
 import { applyDefaults, validateMetadata, validateSpec, validateStatus, type FieldError } from "../api/validate.ts";
 import { StoreError, alreadyExists, conflict, invalid, notFound } from "./errors.ts";
 import { WatchHub, type StoredEvent } from "./embedded-watch.ts";
 import { deepEqual, applyPatch, isPlainObject } from "./patch.ts";
 import { parseSelector } from "./selector.ts";
-import { consoleStoreLogger, type ListOptions, type ListResult, type Patch, type ResourceStore, type StoreLogger, type Watch, type WatchHandler, type WatchOptions } from "./types.ts";
+import { recordUpdate } from "./managed-fields.ts";
+import { diskFull, isDiskFull, openSqliteFile } from "./sqlite-file.ts";
+import { consoleStoreLogger, type WriteOptions, type ListOptions, type ListResult, type Patch, type ResourceStore, type StoreLogger, type Watch, type WatchHandler, type WatchOptions } from "./types.ts";
 
 export interface EmbeddedStoreOptions {
   /** How many recent events are kept for watches that resume from a resourceVersion (default 10 000). */
   eventBufferSize?: number;
   log?: StoreLogger;
+  /**
+   * Namespaces to create at open besides those every cluster has (CLUSTER_NAMESPACES), e.g. the server's own.
+   * Like the API server, the store refuses namespaced objects in a namespace that does not exist.
+   */
+  namespaces?: string[];
+  /**
+   * false: no cluster namespaces at open and no namespace check, for tests of the store's own mechanics that
+   * count revisions from an empty store. Everything else runs with the API server's rule (the default).
+   */
+  requireNamespaces?: boolean;
 }
+
+/** The namespaces a new Kubernetes cluster starts with. */
+export const CLUSTER_NAMESPACES = ["default", "kube-system", "kube-public", "kube-node-lease"] as const;
+
+/** etcd's default request limit (--max-request-bytes 1.5 MiB): no object can be larger. */
+export const MAX_OBJECT_BYTES = 1.5 * 1024 * 1024;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS objects (
@@ -51,6 +69,7 @@ export class EmbeddedStore implements ResourceStore {
   private closed = false;
   private readonly hub: WatchHub;
   private readonly q;
+  private readonly requireNamespaces: boolean;
 
   private constructor(private readonly db: Database, options: EmbeddedStoreOptions) {
     db.exec(SCHEMA);
@@ -69,15 +88,32 @@ export class EmbeddedStore implements ResourceStore {
     };
     this.rev = Number(this.q.getRev.get()?.value ?? 0);
     this.hub = new WatchHub(options.eventBufferSize ?? 10_000, this.rev, options.log ?? consoleStoreLogger);
+    this.requireNamespaces = options.requireNamespaces !== false;
+    if (this.requireNamespaces) for (const name of new Set([...CLUSTER_NAMESPACES, ...(options.namespaces ?? [])])) this.ensureNamespace(name);
+  }
+
+  /** Create Namespace `name` unless it exists (Active, labelled as the API server labels every Namespace). */
+  private ensureNamespace(name: string): void {
+    if (this.read(Namespace, "", name)) return;
+    const ns: KubeObject = { apiVersion: "v1", kind: "Namespace", metadata: { name, labels: { "kubernetes.io/metadata.name": name } }, spec: { finalizers: ["kubernetes"] }, status: { phase: "Active" } };
+    this.validate(ns, Namespace);
+    this.write((tx) => {
+      ns.metadata.uid = crypto.randomUUID();
+      ns.metadata.creationTimestamp = now();
+      ns.metadata.generation = 1;
+      this.put(tx, Namespace, ns, undefined);
+    });
   }
 
   /** Open (creating if needed) the store in a sqlite file, or a throwaway one with ":memory:". One process per file. */
   static open(path: string | ":memory:", options: EmbeddedStoreOptions = {}): EmbeddedStore {
-    const db = new Database(path, { create: true });
     // WAL: readers never block the writer; NORMAL sync is durable across process crashes (not power loss).
-    db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;");
-    return new EmbeddedStore(db, options);
+    const store = new EmbeddedStore(openSqliteFile(path, options.log ?? consoleStoreLogger), options);
+    store.path = path;
+    return store;
   }
+
+  private path = ":memory:";
 
   /** The latest committed revision. */
   get resourceVersion(): string {
@@ -105,7 +141,7 @@ export class EmbeddedStore implements ResourceStore {
     return this.hub.open({ kindKey: kindKey(kind), descriptor: kind, options, snapshot: () => this.scan(kind, options.namespace) }, handler);
   }
 
-  async create<T extends KubeObject>(input: T): Promise<T> {
+  async create<T extends KubeObject>(input: T, options: WriteOptions = {}): Promise<T> {
     const d = this.descriptorOf(input);
     const obj = structuredClone(input) as KubeObject;
     const meta = obj.metadata;
@@ -117,16 +153,18 @@ export class EmbeddedStore implements ResourceStore {
     if (d.status) delete obj.status;
     this.validate(obj, d);
     return this.write((tx) => {
+      if (d.namespaced && this.requireNamespaces && !this.read(Namespace, "", ns)) throw notFound("Namespace", undefined, ns);
       if (this.read(d, ns, meta.name)) throw alreadyExists(d.kind, ns || undefined, meta.name);
       meta.uid = crypto.randomUUID();
       meta.creationTimestamp = now();
       meta.generation = 1;
+      if (options.fieldManager && meta.managedFields === undefined) meta.managedFields = recordUpdate(undefined, obj, options.fieldManager, !!d.status, meta.creationTimestamp);
       this.put(tx, d, obj, undefined);
       return structuredClone(obj) as T;
     });
   }
 
-  async update<T extends KubeObject>(input: T): Promise<T> {
+  async update<T extends KubeObject>(input: T, options: WriteOptions = {}): Promise<T> {
     const d = this.descriptorOf(input);
     const next = structuredClone(input) as KubeObject;
     const ns = this.nsOf(d, next.metadata.namespace);
@@ -135,22 +173,22 @@ export class EmbeddedStore implements ResourceStore {
       this.checkPreconditions(d, stored, next);
       copyMeta(stored, next, [...SERVER_FIELDS, "name", "namespace"]);
       if (d.status) keepStatus(next, stored);
-      return this.replace(tx, d, stored, next) as T;
+      return this.replace(tx, d, stored, next, options.fieldManager) as T;
     });
   }
 
-  async updateStatus<T extends KubeObject>(input: T): Promise<T> {
+  async updateStatus<T extends KubeObject>(input: T, options: WriteOptions = {}): Promise<T> {
     const d = this.descriptorOf(input);
     if (!d.status) throw new StoreError("Invalid", `${d.kind} has no status subresource`);
     const ns = this.nsOf(d, input.metadata.namespace);
     return this.write((tx) => {
       const stored = this.mustRead(d, ns, input.metadata.name);
       this.checkPreconditions(d, stored, input);
-      return this.replaceStatus(tx, d, stored, input.status) as T;
+      return this.replaceStatus(tx, d, stored, input.status, options.fieldManager) as T;
     });
   }
 
-  async patch<T extends KubeObject>(kind: KindDescriptor, namespace: string | undefined, name: string, patch: Patch, options: { subresource?: "status" } = {}): Promise<T> {
+  async patch<T extends KubeObject>(kind: KindDescriptor, namespace: string | undefined, name: string, patch: Patch, options: { subresource?: "status" } & WriteOptions = {}): Promise<T> {
     if (options.subresource === "status" && !kind.status) throw new StoreError("Invalid", `${kind.kind} has no status subresource`);
     const ns = this.nsOf(kind, namespace);
     return this.write((tx) => {
@@ -163,12 +201,12 @@ export class EmbeddedStore implements ResourceStore {
       if (next.metadata.name !== stored.metadata.name || (next.metadata.namespace ?? "") !== (stored.metadata.namespace ?? "")) {
         throw invalid(kind.kind, name, [{ field: "metadata.name", message: "name and namespace cannot be changed" }]);
       }
-      if (options.subresource === "status") return this.replaceStatus(tx, kind, stored, next.status) as T;
+      if (options.subresource === "status") return this.replaceStatus(tx, kind, stored, next.status, options.fieldManager) as T;
       next.apiVersion = stored.apiVersion;
       next.kind = stored.kind;
       copyMeta(stored, next, SERVER_FIELDS);
       if (kind.status) keepStatus(next, stored);
-      return this.replace(tx, kind, stored, next) as T;
+      return this.replace(tx, kind, stored, next, options.fieldManager) as T;
     });
   }
 
@@ -193,11 +231,17 @@ export class EmbeddedStore implements ResourceStore {
   private write<R>(fn: (tx: Tx) => R): R {
     this.ensureOpen();
     const tx: Tx = { rev: this.rev, events: [] };
-    const result = this.db.transaction(() => {
-      const r = fn(tx);
-      if (tx.rev !== this.rev) this.q.setRev.run(String(tx.rev));
-      return r;
-    })();
+    let result: R;
+    try {
+      result = this.db.transaction(() => {
+        const r = fn(tx);
+        if (tx.rev !== this.rev) this.q.setRev.run(String(tx.rev));
+        return r;
+      })();
+    } catch (e) {
+      if (isDiskFull(e)) throw diskFull(this.path, e);
+      throw e;
+    }
     this.rev = tx.rev;
     this.hub.publish(tx.events);
     return result;
@@ -216,7 +260,7 @@ export class EmbeddedStore implements ResourceStore {
   }
 
   /** Commit an update: bump generation on spec change, skip no-ops, finish a deletion whose last finalizer went. */
-  private replace(tx: Tx, d: KindDescriptor, stored: KubeObject, next: KubeObject): KubeObject {
+  private replace(tx: Tx, d: KindDescriptor, stored: KubeObject, next: KubeObject, manager?: string): KubeObject {
     this.validate(next, d);
     const finalizers = next.metadata.finalizers ?? [];
     if (stored.metadata.deletionTimestamp) {
@@ -225,6 +269,12 @@ export class EmbeddedStore implements ResourceStore {
     }
     if (!deepEqual(stored.spec, next.spec)) next.metadata.generation = (stored.metadata.generation ?? 0) + 1;
     next.metadata.resourceVersion = stored.metadata.resourceVersion;
+    // managedFields the writer set itself (server-side apply) are kept; otherwise the writer owns what it changed.
+    if (manager && deepEqual(next.metadata.managedFields, stored.metadata.managedFields)) {
+      const recorded = recordUpdate(stored, next, manager, !!d.status, now());
+      if (recorded === undefined) delete next.metadata.managedFields;
+      else next.metadata.managedFields = recorded;
+    }
     // Like the API server: an update that changes nothing writes nothing and keeps the resourceVersion.
     if (deepEqual(stored, next)) return stored;
     if (next.metadata.deletionTimestamp && finalizers.length === 0) return structuredClone(this.remove(tx, d, next));
@@ -232,10 +282,14 @@ export class EmbeddedStore implements ResourceStore {
     return structuredClone(next);
   }
 
-  private replaceStatus(tx: Tx, d: KindDescriptor, stored: KubeObject, status: unknown): KubeObject {
+  private replaceStatus(tx: Tx, d: KindDescriptor, stored: KubeObject, status: unknown, manager?: string): KubeObject {
     const next = structuredClone(stored);
     if (status === undefined) delete next.status;
     else next.status = structuredClone(status);
+    if (manager) {
+      const recorded = recordUpdate(stored, next, manager, !!d.status, now());
+      if (recorded !== undefined) next.metadata.managedFields = recorded;
+    }
     const errors = validateStatus(next, d);
     if (errors.length) throw invalid(d.kind, stored.metadata.name, errors);
     if (deepEqual(stored, next)) return stored;
@@ -302,6 +356,7 @@ export class EmbeddedStore implements ResourceStore {
     errors.push(...validateSpec(obj, d), ...validateStatus(obj, d));
     if (errors.length) throw invalid(d.kind, String(obj.metadata?.name ?? ""), errors);
     applyDefaults(obj, d);
+    if (Buffer.byteLength(JSON.stringify(obj)) > MAX_OBJECT_BYTES) throw new StoreError("Invalid", `${d.kind} "${obj.metadata.name}": etcdserver: request is too large`);
   }
 
   private descriptorOf(obj: KubeObject): KindDescriptor {

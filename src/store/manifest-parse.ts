@@ -6,8 +6,12 @@ import { join } from "node:path";
 import { ConfigMap, Namespace, OUR_KINDS, Secret, kindFor, type KindDescriptor } from "../api/kinds.ts";
 import { APPLIED_FROM_ANNOTATION, type KubeObject } from "../api/meta.ts";
 import { applyDefaults, validateObject } from "../api/validate.ts";
+import { shapeProblem } from "./document-shape.ts";
 import { isPlainObject } from "./patch.ts";
 import { yamlErrorAt } from "./yaml-position.ts";
+
+/** Largest manifest file read (the admin API's default body limit). */
+export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
 
 /** The kinds a manifests directory may hold. */
 export const MANIFEST_KINDS: readonly KindDescriptor[] = [...OUR_KINDS, Namespace, Secret, ConfigMap];
@@ -101,6 +105,9 @@ function splitDocumentsAt(text: string): { source: string; firstLine: number }[]
 export function parseManifestFile(display: string, rel: string, text: string): { documents: ManifestDocument[]; issues: ManifestIssue[] } {
   const documents: ManifestDocument[] = [];
   const issues: ManifestIssue[] = [];
+  // The admin API's body limits apply to files too: a manifest is input like any other.
+  const bytes = Buffer.byteLength(text);
+  if (bytes > MAX_MANIFEST_BYTES) return { documents, issues: [issue(display, undefined, undefined, `file is ${bytes} bytes, more than the limit of ${MAX_MANIFEST_BYTES}; nothing in it was applied`)] };
   splitDocumentsAt(text).forEach(({ source, firstLine }, i) => {
     const doc = i + 1;
     let value: unknown;
@@ -113,6 +120,11 @@ export function parseManifestFile(display: string, rel: string, text: string): {
       return;
     }
     if (value === null || value === undefined) return;
+    const shape = shapeProblem(value);
+    if (shape) {
+      issues.push(issue(display, doc, undefined, `document refused: ${shape}`));
+      return;
+    }
     if (!isPlainObject(value)) {
       issues.push(issue(display, doc, undefined, "a manifest must be a YAML mapping (an object with apiVersion, kind and metadata)"));
       return;

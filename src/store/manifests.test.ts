@@ -18,9 +18,9 @@ afterEach(async () => {
   for (const f of cleanup.splice(0).reverse()) await f();
 });
 
-function setup(options: ManifestLoaderOptions = {}, storeOverride?: (s: EmbeddedStore) => ResourceStore) {
+function setup(options: ManifestLoaderOptions = {}, storeOverride?: (s: EmbeddedStore) => ResourceStore, namespaces = ["team"]) {
   const dir = mkdtempSync(join(tmpdir(), "opendepot-manifests-"));
-  const store = EmbeddedStore.open(":memory:", { log: quiet });
+  const store = EmbeddedStore.open(":memory:", { log: quiet, namespaces });
   const reported: ManifestIssue[] = [];
   const write = (rel: string, text: string) => {
     mkdirSync(join(dir, rel, ".."), { recursive: true });
@@ -58,7 +58,7 @@ test("splitDocuments: --- lines only, leading comment block is not a document", 
 
 describe("ManifestLoader", () => {
   test("applies multi-document files, namespaces first, recording where each object came from", async () => {
-    const t = setup();
+    const t = setup({}, undefined, []);
     t.write(
       "registry.yaml",
       `# the registry\n---\n${moduleYaml("vpc")}---\n# an empty document\n---\napiVersion: opendepot.defdev.io/v1alpha1\nkind: Depot\nmetadata:\n  name: main\nspec:\n  pollingIntervalMinutes: 5\n`,
@@ -68,8 +68,9 @@ describe("ManifestLoader", () => {
     t.write(".hidden.yaml", moduleYaml("hidden"));
     t.write("notes.txt", "not yaml");
     const created: string[] = [];
-    t.store.watch(Namespace, {}, (e) => created.push(`${e.object.kind}`));
-    t.store.watch(Module, {}, (e) => created.push(`${e.object.kind}`));
+    const since = t.store.resourceVersion;
+    t.store.watch(Namespace, { resourceVersion: since }, (e) => created.push(`${e.object.kind}`));
+    t.store.watch(Module, { resourceVersion: since }, (e) => created.push(`${e.object.kind}`));
     const result = await t.loader().start();
     expect(result).toEqual({ applied: 4, unchanged: 0, deleted: 0, keptFromElsewhere: 0, errors: [] });
     const vpc = (await t.store.get<ModuleObject>(Module, "team", "vpc"))!;

@@ -11,7 +11,7 @@ import { join, resolve } from "node:path";
 import { APPLIED_FROM_ANNOTATION, type KubeObject } from "../api/meta.ts";
 import { APPLIED_FROM_DIRECTORY_ANNOTATION, CONTROLLER_OWNED } from "../api/ownership.ts";
 import { isAlreadyExists, isConflict, isNotFound, StoreError } from "./errors.ts";
-import { MANIFEST_KINDS, issue, listManifestFiles, objectKey, objectRef, parseManifestFile, type ManifestDocument, type ManifestFile, type ManifestIssue } from "./manifest-parse.ts";
+import { MANIFEST_KINDS, MAX_MANIFEST_BYTES, issue, listManifestFiles, objectKey, objectRef, parseManifestFile, type ManifestDocument, type ManifestFile, type ManifestIssue } from "./manifest-parse.ts";
 import { deepEqual } from "./patch.ts";
 import { consoleStoreLogger, type ResourceStore, type StoreLogger } from "./types.ts";
 
@@ -151,6 +151,11 @@ export class ManifestLoader {
     const desired = new Map<string, ManifestDocument>();
     for (const f of files) {
       const display = join(this.directory, f.rel);
+      // Refused before it is read: a 50 MB manifest must not cost 50 MB (or a gigabyte once parsed) of memory.
+      if (f.size > MAX_MANIFEST_BYTES) {
+        fail(f.rel, issue(display, undefined, undefined, `file is ${f.size} bytes, more than the limit of ${MAX_MANIFEST_BYTES}; nothing in it was applied`));
+        continue;
+      }
       let text: string;
       try {
         text = await readFile(f.path, "utf8");

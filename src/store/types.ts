@@ -66,20 +66,25 @@ export const consoleStoreLogger: StoreLogger = {
   error: (msg, fields) => console.error(JSON.stringify({ time: new Date().toISOString(), level: "error", msg, ...fields })),
 };
 
+/** Who writes: recorded in metadata.managedFields (the API server's `fieldManager` query parameter). */
+export interface WriteOptions {
+  fieldManager?: string;
+}
+
 export interface ResourceStore {
   get<T extends KubeObject>(kind: KindDescriptor, namespace: string | undefined, name: string): Promise<T | undefined>;
   list<T extends KubeObject>(kind: KindDescriptor, options?: ListOptions): Promise<ListResult<T>>;
   watch<T extends KubeObject>(kind: KindDescriptor, options: WatchOptions, handler: WatchHandler<T>): Watch;
   /** Creates the object; status in the input is ignored for kinds with a status subresource. */
-  create<T extends KubeObject>(obj: T): Promise<T>;
+  create<T extends KubeObject>(obj: T, options?: WriteOptions): Promise<T>;
   /**
    * Replaces spec/metadata (labels, annotations, finalizers, ownerReferences). `metadata.resourceVersion`, when
    * set, must equal the stored one (else Conflict). Status is kept as stored. Bumps `generation` on spec change.
    */
-  update<T extends KubeObject>(obj: T): Promise<T>;
+  update<T extends KubeObject>(obj: T, options?: WriteOptions): Promise<T>;
   /** Replaces only status (the `/status` subresource). Same optimistic concurrency as update. */
-  updateStatus<T extends KubeObject>(obj: T): Promise<T>;
-  patch<T extends KubeObject>(kind: KindDescriptor, namespace: string | undefined, name: string, patch: Patch, options?: { subresource?: "status" }): Promise<T>;
+  updateStatus<T extends KubeObject>(obj: T, options?: WriteOptions): Promise<T>;
+  patch<T extends KubeObject>(kind: KindDescriptor, namespace: string | undefined, name: string, patch: Patch, options?: { subresource?: "status" } & WriteOptions): Promise<T>;
   /** Deletes, or marks for deletion (deletionTimestamp) while finalizers remain. */
   delete(kind: KindDescriptor, namespace: string | undefined, name: string, options?: { resourceVersion?: string }): Promise<void>;
   close(): Promise<void>;

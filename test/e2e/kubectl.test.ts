@@ -144,6 +144,28 @@ spec: { type: Provider, version: 2.1.0, operatingSystem: linux, architecture: am
     expect(obj.metadata.annotations["kubectl.kubernetes.io/last-applied-configuration"]).toContain('"azurerm"');
   });
 
+  test("kubectl explain documents every field (descriptions from src/api/types.ts)", async () => {
+    const spec = await ok("explain", "module.spec");
+    expect(spec).toContain("A module the registry serves, from a GitHub repository.");
+    expect(spec).toContain("moduleConfig");
+    expect(spec).toContain("Versions to serve");
+    expect(spec).not.toContain("<no description>");
+    const nested = await ok("explain", "module.spec.moduleConfig.storageConfig.s3");
+    expect(nested).toContain("Bucket name.");
+    expect(nested).not.toContain("<no description>");
+    const recursive = await ok("explain", "depots", "--recursive");
+    expect(recursive).toContain("pollingIntervalMinutes");
+    for (const kind of ["module", "provider", "version", "depot", "groupbinding"]) {
+      expect(await ok("explain", `${kind}.status.conditions`)).not.toContain("<no description>");
+    }
+  });
+
+  test("kubectl get --show-managed-fields names who wrote what: kubectl's own field managers", async () => {
+    const yaml = await ok("get", "module", "network", "-n", "team-a", "-o", "yaml", "--show-managed-fields");
+    expect(yaml).toContain("manager: kubectl-client-side-apply");
+    expect(yaml).toContain("operation: Update");
+  });
+
   test("kubectl patch --type merge and --type json", async () => {
     expect(await ok("patch", "module", "network", "-n", "team-a", "--type", "merge", "-p", '{"spec":{"forceSync":true}}')).toContain("module.opendepot.defdev.io/network patched");
     expect(await ok("get", "module", "network", "-n", "team-a", "-o", "jsonpath={.spec.forceSync}")).toBe("true");

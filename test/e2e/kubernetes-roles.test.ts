@@ -48,19 +48,21 @@ async function kubectl(...args: string[]): Promise<string> {
   return out;
 }
 
-function startController(): RoleProcess {
-  const healthPort = freePort();
+/** The controllers' namespace, created by the test as `helm install --create-namespace` would on a real cluster. */
+const LEASE_NS = "opendepot";
+
+function startController(healthPort = freePort()): RoleProcess {
   const c = startRole(
     "controller",
     ["--kubeconfig", api.kubeconfig!, "--default-storage-dir", join(root, "artifacts"), "--lease-duration", "4s", "--renew-deadline", "3s", "--retry-period", "300ms", "--resync-interval", "2s", "--health-listen", `127.0.0.1:${healthPort}`, "--log-level", "debug"],
-    { ...upstreams.env, POD_NAMESPACE: "opendepot-system" },
+    { ...upstreams.env, POD_NAMESPACE: LEASE_NS },
   );
   controllers.push(c);
   healthUrls.set(c, `http://127.0.0.1:${healthPort}`);
   return c;
 }
 
-const leads = (c: RoleProcess, lease: string) => c.logs().some((l) => l.msg === "became leader" && l.lease === `opendepot-system/${lease}`);
+const leads = (c: RoleProcess, lease: string) => c.logs().some((l) => l.msg === "became leader" && l.lease === `${LEASE_NS}/${lease}`);
 const synced = (c: RoleProcess) => c.logs().filter((l) => l.msg === "version synced").map((l) => String(l.name));
 
 beforeAll(async () => {
@@ -76,7 +78,17 @@ beforeAll(async () => {
   const keygen = startRole("keygen", ["--out-dir", keys]);
   expect(await keygen.exited).toBe(0);
   await writeFile(join(keys, "url.key"), "ab".repeat(32));
-  startController();
+  // Before its namespace exists the controller cannot write its Leases, and says so on /readyz.
+  const healthPort = freePort();
+  startController(healthPort);
+  const readyz = () => fetch(`http://127.0.0.1:${healthPort}/readyz`).then(async (r) => ({ status: r.status, body: await r.text() }), () => undefined);
+  const notReady = await waitFor(async () => {
+    const r = await readyz();
+    return r?.status === 503 ? r : undefined;
+  }, 20_000, "controller /readyz to fail while its namespace is missing");
+  expect(JSON.parse(notReady.body).failing[0].error).toContain(`namespaces "${LEASE_NS}" not found`);
+  await kubectl("create", "namespace", LEASE_NS);
+  await waitFor(async () => (await readyz())?.status === 200, 20_000, "controller /readyz once the namespace exists");
   startController();
   const port = freePort();
   serveUrl = `http://127.0.0.1:${port}`;

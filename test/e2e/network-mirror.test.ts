@@ -43,7 +43,7 @@ beforeAll(async () => {
   await mkdir(dataDir, { recursive: true });
   await mkdir(manifests, { recursive: true });
   await writeFile(join(manifests, "provider.yaml"), PROVIDER_MANIFEST);
-  const store = EmbeddedStore.open(join(dataDir, "store.db"));
+  const store = EmbeddedStore.open(join(dataDir, "store.db"), { namespaces: ["opendepot-system"] });
   const storageFor = storageFactory({ defaultRoot: join(dataDir, "artifacts") });
   linux = await publishProvider(store, storageFor, { namespace: MIRROR_NS, provider: "widget", version: VERSION, os: "linux", arch: "amd64", binary: "#!/bin/sh\necho widget\n" });
   await publishProvider(store, storageFor, { namespace: MIRROR_NS, provider: "widget", version: VERSION, os: "darwin", arch: "arm64", binary: "#!/bin/sh\necho widget darwin\n" });

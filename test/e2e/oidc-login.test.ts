@@ -65,7 +65,7 @@ beforeAll(async () => {
   const fixture = await createFixtureRegistry();
   await writeFile(join(fixture.manifests, "bindings.yaml"), BINDINGS);
   await writeFile(join(fixture.manifests, "vault.yaml"), VAULT_MODULE);
-  const store = EmbeddedStore.open(join(fixture.dataDir, "store.db"));
+  const store = EmbeddedStore.open(join(fixture.dataDir, "store.db"), { namespaces: ["opendepot-system"] });
   await publishModule(store, fixture.storageFor, { namespace: "default", module: "vault", version: "1.0.0", files: MODULE_FILES });
   await store.close();
   const certs = await makeCertificates(join(fixture.root, "tls"));

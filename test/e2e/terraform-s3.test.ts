@@ -53,7 +53,7 @@ beforeAll(async () => {
   // The registry reads its S3 credentials from the environment (the first source of the AWS chain).
   const env = { AWS_ACCESS_KEY_ID: swift.accessKeyId, AWS_SECRET_ACCESS_KEY: swift.secretAccessKey };
   const s3 = { bucket: swift.bucket, region: "us-east-1", endpoint: swift.endpoint, forcePathStyle: true };
-  const store = EmbeddedStore.open(join(dataDir, "store.db"));
+  const store = EmbeddedStore.open(join(dataDir, "store.db"), { namespaces: ["proxied", "presigned"] });
   storageFor = storageFactory({ env });
   for (const [namespace, storageConfig] of [
     ["proxied", { s3 }],
@@ -63,7 +63,8 @@ beforeAll(async () => {
     published[namespace] = await publishSampleRegistry(store, storageFor, { namespace, storageConfig });
   }
   await store.close();
-  server = await startStandalone({ dataDir, extra: ["--controllers", ""], env });
+  // Swift on loopback is a custom endpoint: the operator lists it in the storage policy.
+  server = await startStandalone({ dataDir, extra: ["--controllers", "", "--storage-allowed-endpoints", swift.endpoint], env });
 }, 120_000);
 
 afterAll(async () => {

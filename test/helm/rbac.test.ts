@@ -160,7 +160,8 @@ async function scenario(options: { values: Record<string, unknown>; contentNames
   const secret = await waitFor(() => cluster.json("get", "secret", "-n", NAMESPACE, `${FULLNAME}-keys`).catch(() => undefined), 60_000, "the controller to bootstrap the keys Secret");
   const keys = join(cluster.root, "keys");
   await mkdir(keys);
-  for (const k of ["url-signing.key", "signing-key.asc"]) await writeFile(join(keys, k), Buffer.from(secret.data[k], "base64"));
+  // The chart mounts the whole Secret (a key ring directory): every entry becomes a file.
+  for (const [k, v] of Object.entries(secret.data as Record<string, string>)) await writeFile(join(keys, k), Buffer.from(v, "base64"));
 
   const idp = options.oidc ? await FixtureOidcProvider.start({ user: { sub: "alice", groups: ["dev"] }, clients: [{ id: "opendepot", redirectUris: "loopback" }] }) : undefined;
   cleanup.push(() => idp?.stop?.());
@@ -174,7 +175,7 @@ async function scenario(options: { values: Record<string, unknown>; contentNames
         listen: `127.0.0.1:${port}`,
         "metrics-listen": `127.0.0.1:${freePort()}`,
         "url-signing-key-file": join(keys, "url-signing.key"),
-        "gpg-key-file": join(keys, "signing-key.asc"),
+        "gpg-key-dir": keys,
         "default-storage-dir": artifacts,
         ...(idp ? { "oidc-issuer-url": idp.issuer } : {}),
       },

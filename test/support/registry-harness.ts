@@ -12,6 +12,7 @@ import { createLogger, silentLogger, type Logger } from "../../src/log.ts";
 import { CONTROLLER_FLAGS, startControllers } from "../../src/roles/controllers.ts";
 import { startRegistryServer } from "../../src/roles/registry-server.ts";
 import { EmbeddedStore } from "../../src/store/embedded.ts";
+import type { ResourceStore } from "../../src/store/types.ts";
 import { storageFactory } from "../../src/storage/factory.ts";
 import { waitFor } from "./ports.ts";
 
@@ -31,14 +32,14 @@ export interface Harness {
   stop(): Promise<void>;
 }
 
-export async function startHarness(options: { env: Record<string, string>; flags?: string[]; verbose?: boolean }): Promise<Harness> {
+export async function startHarness(options: { env: Record<string, string>; flags?: string[]; verbose?: boolean; namespaces?: string[]; controllerStore?: (store: EmbeddedStore) => ResourceStore }): Promise<Harness> {
   const root = await mkdtemp(join(tmpdir(), "opendepot-harness-"));
-  const store = EmbeddedStore.open(join(root, "store.db"));
+  const store = EmbeddedStore.open(join(root, "store.db"), { namespaces: options.namespaces });
   const storageFor = storageFactory({ defaultRoot: join(root, "artifacts") });
   const logs: Record<string, unknown>[] = [];
   const log: Logger = options.verbose ? createLogger({ level: "debug" }) : createLogger({ level: "debug", write: (l) => logs.push(JSON.parse(l)) });
   const flags = parseFlags(CONTROLLER_FLAGS, ["--resync-interval", "1s", ...(options.flags ?? [])], options.env);
-  const manager = (await startControllers({ store, storageFor, log, flags }))!;
+  const manager = (await startControllers({ store: options.controllerStore?.(store) ?? store, storageFor, log, flags }))!;
   const server = await startRegistryServer({ store, storageFor, signer: await signingKey(), urlKey: new Uint8Array(32).fill(9), urlTtlSeconds: 900, log: silentLogger });
   const http = server.listen("127.0.0.1", 0);
   const get = <T extends KubeObject>(kind: KindDescriptor, name: string, namespace = "default") => store.get<T>(kind, namespace, name);

@@ -12,6 +12,9 @@ export interface TerraformRun {
   stderr: string;
 }
 
+const cliConfigFor = (baseUrl: string) =>
+  `host "${REGISTRY_HOST}" {\n  services = {\n    "modules.v1"   = "${baseUrl}/opendepot/modules/v1/"\n    "providers.v1" = "${baseUrl}/opendepot/providers/v1/"\n  }\n}\n`;
+
 export class TerraformWorkspace {
   private constructor(
     readonly dir: string,
@@ -22,10 +25,7 @@ export class TerraformWorkspace {
   static async create(baseUrl: string, files: Record<string, string>): Promise<TerraformWorkspace> {
     const dir = await mkdtemp(join(tmpdir(), "opendepot-tf-"));
     const cliConfig = join(dir, ".terraformrc");
-    await writeFile(
-      cliConfig,
-      `host "${REGISTRY_HOST}" {\n  services = {\n    "modules.v1"   = "${baseUrl}/opendepot/modules/v1/"\n    "providers.v1" = "${baseUrl}/opendepot/providers/v1/"\n  }\n}\n`,
-    );
+    await writeFile(cliConfig, cliConfigFor(baseUrl));
     for (const [name, content] of Object.entries(files)) await writeFile(join(dir, name), content);
     const env = {
       PATH: process.env.PATH ?? "/usr/bin:/bin",
@@ -46,6 +46,11 @@ export class TerraformWorkspace {
     });
     const [stdout, stderr, exitCode] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
     return { exitCode, stdout, stderr };
+  }
+
+  /** Re-point registry.local at another registry URL (e.g. after a restart on a new port). */
+  async pointAt(baseUrl: string): Promise<void> {
+    await writeFile(this.env.TF_CLI_CONFIG_FILE!, cliConfigFor(baseUrl));
   }
 
   async write(name: string, content: string): Promise<void> {

@@ -1,9 +1,9 @@
 // The `login.v1` service of the discovery document, which `terraform login` / `tofu login` read.
-// grant_types is ["authz_code"] only: it is the one grant both CLIs implement for a non-HCP host (the disco
-// library ignores names it doesn't know, and "password" is honoured only for app.terraform.io), and login.v1 has
-// no field for a device authorization endpoint, so advertising "device_code" as v0.9 does would send a client
-// that trusted it to POST a device request to the authorization endpoint. Headless machines use client
-// credentials (or a TF_TOKEN_<host> variable) instead.
+// grant_types always has "authz_code", the one grant both CLIs implement for a non-HCP host. "device_code" is added
+// (as v0.9 and the seeds do) only when the issuer's discovery document has a device_authorization_endpoint, so the
+// advertisement is true: a client that speaks the device flow finds the endpoint in the issuer's own discovery
+// (login.v1 has no field for it), and Terraform and OpenTofu ignore grant names they don't know. Headless machines
+// can equally use client credentials (or a TF_TOKEN_<host> variable).
 import type { OidcDiscovery } from "./oidc-discovery.ts";
 
 /** The loopback ports the CLI may listen on for the redirect; register http://localhost:10000-10010/login at the IdP. */
@@ -12,7 +12,7 @@ export const DEFAULT_LOGIN_SCOPES = ["openid", "profile", "email", "groups"];
 
 export interface LoginDocumentOptions {
   clientId: string;
-  discovery: Pick<OidcDiscovery, "authorizationEndpoint" | "tokenEndpoint">;
+  discovery: Pick<OidcDiscovery, "authorizationEndpoint" | "tokenEndpoint" | "deviceAuthorizationEndpoint">;
   authzUrl?: string;
   tokenUrl?: string;
   scopes?: string[];
@@ -21,7 +21,7 @@ export interface LoginDocumentOptions {
 export function loginDocument(options: LoginDocumentOptions): Record<string, unknown> {
   return {
     client: options.clientId,
-    grant_types: ["authz_code"],
+    grant_types: options.discovery.deviceAuthorizationEndpoint ? ["authz_code", "device_code"] : ["authz_code"],
     authz: options.authzUrl ?? options.discovery.authorizationEndpoint,
     token: options.tokenUrl ?? options.discovery.tokenEndpoint,
     ports: LOGIN_PORTS,

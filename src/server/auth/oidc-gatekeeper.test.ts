@@ -87,7 +87,7 @@ describe("OIDC gatekeeper", () => {
     const get = await app();
     expect((await (await get("/.well-known/terraform.json")).json())["login.v1"]).toEqual({
       client: "terraform-cli",
-      grant_types: ["authz_code"],
+      grant_types: ["authz_code", "device_code"], // the fixture IdP, like Dex, has a device_authorization_endpoint
       authz: `${idp.issuer}/auth`,
       token: `${idp.issuer}/token`,
       ports: [10000, 10010],

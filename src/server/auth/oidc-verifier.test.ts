@@ -118,6 +118,8 @@ describe("OidcVerifier", () => {
     const v = await verifier();
     expect((await v.verify(await idp.mint(user({ groups: Array.from({ length: 1001 }, (_, i) => `g${i}`) })))).groupsProblem).toContain("1001 groups");
     expect((await v.verify(await idp.mint(user({ groups: ["x".repeat(2000)] })))).groupsProblem).toContain("longer than");
+    // NUL joined group names once made ["a\u0000b"] and ["a","b"] share a cached decision.
+    for (const g of ["a\u0000b", "tab\there", "bell\u0007"]) expect((await v.verify(await idp.mint(user({ groups: ["dev", g] })))).groupsProblem).toContain("control characters");
   });
 
   test("an expired token stays refused even after it was memoised as valid", async () => {

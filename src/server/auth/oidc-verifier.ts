@@ -131,9 +131,14 @@ export class OidcVerifier {
     const groups = typeof raw === "string" ? [raw] : Array.isArray(raw) ? raw.filter((g): g is string => typeof g === "string") : [];
     if (groups.length > MAX_GROUPS) return { groups: [], groupsProblem: `token carries ${groups.length} groups (more than ${MAX_GROUPS})` };
     if (groups.some((g) => g.length > MAX_GROUP_LENGTH)) return { groups: [], groupsProblem: `token carries a group name longer than ${MAX_GROUP_LENGTH} characters` };
+    // Control characters have no place in a group name and are how cache keys and log lines get confused.
+    if (groups.some(hasControlCharacter)) return { groups: [], groupsProblem: "token carries a group name with control characters" };
     return { groups };
   }
 }
+
+// eslint-disable-next-line no-control-regex
+export const hasControlCharacter = (s: string) => /[\u0000-\u001f\u007f-\u009f]/.test(s);
 
 function describeJoseError(e: unknown): string {
   if (e instanceof errors.JWTExpired) return "token has expired";

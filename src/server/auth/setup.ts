@@ -6,6 +6,7 @@ import type { Logger } from "../../log.ts";
 import { cacheFor, type ObjectCache } from "../../store/multi-namespace-cache.ts";
 import type { ResourceStore } from "../../store/types.ts";
 import type { DiscoveryExtras } from "../app.ts";
+import { anonymousBrowse, OidcBrowseAuth, type BrowseAuth } from "../browse/viewer.ts";
 import { anonymousGatekeeper, type Gatekeeper } from "../context.ts";
 import type { ObjectFeed } from "../feed.ts";
 import { BindingIndex } from "./binding-index.ts";
@@ -19,6 +20,8 @@ import { OidcVerifier } from "./oidc-verifier.ts";
 
 export interface Auth {
   gatekeeper: Gatekeeper;
+  /** Who browses (/opendepot/ui/v1): everyone sees everything when anonymous; OIDC users per GroupBinding. */
+  browse: BrowseAuth;
   discovery: DiscoveryExtras;
   stop(): void;
 }
@@ -40,7 +43,7 @@ export async function startAuth(config: AuthConfig, deps: AuthDependencies): Pro
   const log = deps.log.child({ component: "auth" });
   if (config.mode === "anonymous") {
     log.info(config.reason === "flag" ? "anonymous access (--anonymous-auth)" : "anonymous access: no OIDC issuer configured");
-    return { gatekeeper: anonymousGatekeeper, discovery: {}, stop() {} };
+    return { gatekeeper: anonymousGatekeeper, browse: anonymousBrowse, discovery: {}, stop() {} };
   }
   if (config.saFallback && !deps.kubernetes) throw new Error("--oidc-allow-sa-fallback needs the Kubernetes API, which this role does not use");
 
@@ -92,6 +95,7 @@ export async function startAuth(config: AuthConfig, deps: AuthDependencies): Pro
   }
   return {
     gatekeeper,
+    browse: new OidcBrowseAuth(verifier, bindings),
     discovery: { login },
     stop() {
       bindings.close();

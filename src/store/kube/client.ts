@@ -2,6 +2,7 @@
 // 2.x loses under Bun): JSON requests with timeouts, Status errors mapped onto StoreError, and watch streams read as
 // newline-delimited JSON.
 import { StoreError, type StoreErrorReason } from "../errors.ts";
+import { consoleStoreLogger, type StoreLogger } from "../types.ts";
 import type { KubeConnection } from "./config.ts";
 
 export interface KubeStatus {
@@ -32,15 +33,52 @@ export interface RequestOptions {
   signal?: AbortSignal;
 }
 
-export class KubeClient {
-  constructor(readonly connection: KubeConnection) {}
+export interface KubeClientOptions {
+  /** Sent on every request, like kubectl's and client-go's (`opendepot/0.1.0 (controller)`). */
+  userAgent?: string;
+  /** Where `Warning` response headers go: each distinct text once. */
+  log?: StoreLogger;
+}
 
-  private init(method: string, o: RequestOptions): RequestInit & { tls: object } {
+/** The text of each `Warning: 299 - "text"` value of a response (RFC 7234 warn-value, as the API server sends). */
+export function warningTexts(header: string | null): string[] {
+  if (!header) return [];
+  const out: string[] = [];
+  const re = /(\d{3})\s+\S+\s+"((?:[^"\\]|\\.)*)"/g;
+  for (let m = re.exec(header); m; m = re.exec(header)) out.push(m[2]!.replace(/\\(.)/g, "$1"));
+  return out;
+}
+
+const MAX_REMEMBERED_WARNINGS = 1000;
+
+export class KubeClient {
+  private readonly seenWarnings = new Set<string>();
+
+  constructor(
+    readonly connection: KubeConnection,
+    private readonly options: KubeClientOptions = {},
+  ) {}
+
+  /** Log each distinct API warning once (e.g. field-validation warnings, deprecations), not on every request. */
+  private noteWarnings(res: Response, method: string, path: string): void {
+    for (const text of warningTexts(res.headers.get("warning"))) {
+      if (this.seenWarnings.has(text)) continue;
+      if (this.seenWarnings.size >= MAX_REMEMBERED_WARNINGS) this.seenWarnings.clear();
+      this.seenWarnings.add(text);
+      (this.options.log ?? consoleStoreLogger).warn("Kubernetes API warning", { warning: text.slice(0, 1024), method, path: path.slice(0, 256) });
+    }
+  }
+
+  private async init(method: string, o: RequestOptions): Promise<RequestInit & { tls: object }> {
     const headers: Record<string, string> = { accept: "application/json" };
-    const token = this.connection.token?.();
+    if (this.options.userAgent) headers["user-agent"] = this.options.userAgent;
+    const credentials = await this.connection.credentials?.();
+    const token = credentials?.token ?? this.connection.token?.();
     if (token) headers.authorization = `Bearer ${token}`;
     if (o.body !== undefined) headers["content-type"] = o.contentType ?? "application/json";
-    const { ca, cert, key, rejectUnauthorized } = this.connection.tls;
+    const { ca, rejectUnauthorized } = this.connection.tls;
+    const cert = credentials?.cert ?? this.connection.tls.cert;
+    const key = credentials?.key ?? this.connection.tls.key;
     return {
       method,
       headers,
@@ -59,10 +97,13 @@ export class KubeClient {
   async request<T>(method: string, path: string, o: RequestOptions = {}): Promise<T> {
     let res: Response;
     try {
-      res = await fetch(this.url(path, o.query), this.init(method, o));
+      res = await fetch(this.url(path, o.query), await this.init(method, o));
     } catch (e) {
+      if (e instanceof StoreError) throw e;
       throw new StoreError("Unavailable", `${method} ${path}: ${(e as Error).message}`);
     }
+    this.noteWarnings(res, method, path);
+    if (res.status === 401) this.connection.invalidate?.();
     const text = await readBounded(res);
     let body: unknown;
     try {
@@ -78,11 +119,14 @@ export class KubeClient {
   async *watch(path: string, query: Record<string, string | undefined>, signal: AbortSignal): AsyncGenerator<{ type: string; object: Record<string, unknown> }> {
     let res: Response;
     try {
-      res = await fetch(this.url(path, { ...query, watch: "true" }), this.init("GET", { signal }));
+      res = await fetch(this.url(path, { ...query, watch: "true" }), await this.init("GET", { signal }));
     } catch (e) {
       if (signal.aborted) return;
+      if (e instanceof StoreError) throw e;
       throw new StoreError("Unavailable", `watch ${path}: ${(e as Error).message}`);
     }
+    this.noteWarnings(res, "WATCH", path);
+    if (res.status === 401) this.connection.invalidate?.();
     if (!res.ok || !res.body) {
       const text = await readBounded(res).catch(() => "");
       let body: KubeStatus | undefined;

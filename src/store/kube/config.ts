@@ -1,16 +1,24 @@
 // Where the Kubernetes API is and how to authenticate to it: in-cluster (service-account token, re-read on every
 // request because kubelet rotates it, and the cluster CA) or a kubeconfig's current context (token or client
-// certificate, CA). Exec plugins and auth-provider helpers are not run: this is the registry's own trusted config,
-// and we keep the image free of cloud CLIs; use a token or certificate.
+// certificate, CA, or an exec credential plugin: this is the registry's own trusted config, so its plugin runs, as
+// with every Kubernetes tool; see exec-credential.ts). Legacy auth-provider helpers are refused.
 import { existsSync, readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, isAbsolute, join } from "node:path";
+import { execCredentialProvider, type ExecConfig } from "./exec-credential.ts";
 
 export interface KubeConnection {
   server: string;
   /** Bearer token, or a function that reads it fresh (rotated service-account tokens). */
   token?: () => string | undefined;
   tls: { ca?: string; cert?: string; key?: string; rejectUnauthorized: boolean };
+  /**
+   * Credentials that come and go (an exec credential plugin's token or client certificate), fetched before each
+   * request and cached by their provider; they take precedence over `token` and the TLS client certificate.
+   */
+  credentials?: () => Promise<{ token?: string; cert?: string; key?: string } | undefined>;
+  /** Forget cached credentials (after a 401, as client-go does for exec plugins). */
+  invalidate?: () => void;
   /** The namespace the kubeconfig context or the pod runs in. */
   namespace?: string;
   source: string;
@@ -63,14 +71,23 @@ export function kubeconfigConnection(path: string, contextName?: string): KubeCo
   const ctx = pick<{ cluster?: string; user?: string; namespace?: string }>(doc.contexts, ctxName, "context", "context");
   const cluster = pick<Record<string, unknown>>(doc.clusters, ctx.cluster, "cluster", "cluster");
   const user = ctx.user ? pick<Record<string, unknown>>(doc.users, ctx.user, "user", "user") : {};
-  if (user.exec || user["auth-provider"]) {
-    throw new KubeConfigError(`kubeconfig user "${ctx.user}" uses an exec plugin or auth provider, which opendepot does not run: use a token or client certificate`);
+  if (user["auth-provider"]) {
+    throw new KubeConfigError(`kubeconfig user "${ctx.user}" uses an auth provider, which Kubernetes itself removed: use an exec plugin, a token or a client certificate`);
   }
   const server = cluster.server;
   if (typeof server !== "string" || !/^https?:\/\//.test(server)) throw new KubeConfigError(`kubeconfig cluster "${ctx.cluster}" has no valid server URL`);
   const tokenFile = user.tokenFile as string | undefined;
   const staticToken = user.token as string | undefined;
+  let exec: ReturnType<typeof execCredentialProvider> | undefined;
+  if (user.exec) {
+    try {
+      exec = execCredentialProvider(user.exec as ExecConfig, { kubeconfigPath: path, cluster: { ...(cluster as { "certificate-authority-data"?: string; "insecure-skip-tls-verify"?: boolean }), server } });
+    } catch (e) {
+      throw new KubeConfigError(`kubeconfig user "${ctx.user}": ${(e as Error).message}`);
+    }
+  }
   return {
+    ...(exec ? { credentials: exec.get, invalidate: exec.invalidate } : {}),
     server: server.replace(/\/+$/, ""),
     token: staticToken ? () => staticToken : tokenFile ? () => readFileSync(isAbsolute(tokenFile) ? tokenFile : join(base, tokenFile), "utf8").trim() : undefined,
     tls: {

@@ -1,9 +1,9 @@
 // The kube ResourceStore against the Kubernetes-compatible API over TLS, authenticated with the kubeconfig that
 // standalone writes: the same semantics a controller relies on, from the client side.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtemp } from "node:fs/promises";
+import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { ConfigMap, Module, type ModuleObject } from "../../api/kinds.ts";
 import { API_VERSION, type KubeObject } from "../../api/meta.ts";
 import { startAdminApi } from "../../kubeapi/admin.ts";
@@ -13,10 +13,12 @@ import { ResourceCache } from "../cache.ts";
 import { EmbeddedStore } from "../embedded.ts";
 import { StoreError } from "../errors.ts";
 import type { WatchEvent } from "../types.ts";
-import { KubeClient } from "./client.ts";
+import { FieldManagedStore } from "../field-manager.ts";
+import { KubeClient, warningTexts } from "./client.ts";
 import { kubeconfigConnection } from "./config.ts";
 import { KubeStore } from "./store.ts";
 
+const dataDirOf = (kubeconfig: string) => dirname(kubeconfig);
 let backing: EmbeddedStore;
 let admin: Awaited<ReturnType<typeof startAdminApi>>;
 let store: KubeStore;
@@ -100,5 +102,88 @@ describe("KubeStore over the Kubernetes API", () => {
     await backing.delete(Module, "default", "while-cut");
     await waitFor(() => !cache.get("default", "while-cut"), 10_000, "deletion seen after relist");
     cache.stop();
+  });
+});
+
+describe("what a real API server sees from the kube store", () => {
+  test("every write names its field manager; the embedded store records who owns what in managedFields", async () => {
+    const depot = new FieldManagedStore(store, "opendepot-depot");
+    const controller = new FieldManagedStore(store, "opendepot-controller");
+    const created = await depot.create(module("owned"));
+    const entries = () => backing.get<ModuleObject>(Module, "default", "owned").then((m) => (m!.metadata.managedFields ?? []) as { manager: string; operation: string; fieldsV1: Record<string, any>; subresource?: string }[]);
+    expect((await entries()).map((e) => [e.manager, e.operation])).toEqual([["opendepot-depot", "Update"]]);
+    expect((await entries())[0]!.fieldsV1["f:spec"]["f:versions"]).toEqual({});
+    await controller.patch(Module, "default", "owned", { type: "merge", patch: { spec: { forceSync: true } } });
+    await controller.patch(Module, "default", "owned", { type: "merge", patch: { status: { synced: false } } }, { subresource: "status" });
+    const after = await entries();
+    const byManager = (m: string, sub?: string) => after.find((e) => e.manager === m && e.subresource === sub)!;
+    expect(byManager("opendepot-controller").fieldsV1["f:spec"]).toEqual({ "f:forceSync": {} });
+    expect(byManager("opendepot-controller", "status").fieldsV1).toEqual({ "f:status": { "f:synced": {} } });
+    expect(byManager("opendepot-depot").fieldsV1["f:spec"]["f:versions"]).toEqual({});
+    // The Depot adds a version: spec.versions stays its own.
+    await depot.update({ ...(await store.get<ModuleObject>(Module, "default", "owned"))!, spec: { ...created.spec, versions: [{ version: "1.0.0" }, { version: "1.1.0" }], forceSync: true } });
+    expect((await entries()).find((e) => e.manager === "opendepot-depot")!.fieldsV1["f:spec"]["f:versions"]).toEqual({});
+    // Without a field manager the API server names the User-Agent's product: ours says opendepot.
+    const agent = new KubeStore(new KubeClient(kubeconfigConnection(admin.kubeconfig), { userAgent: "opendepot/0.1.0 (test)" }));
+    await agent.patch(Module, "default", "owned", { type: "merge", patch: { metadata: { labels: { by: "agent" } } } });
+    expect((await entries()).some((e) => e.manager === "opendepot" && e.fieldsV1["f:metadata"]?.["f:labels"]?.["f:by"])).toBe(true);
+  });
+
+  test("watches ask for bookmarks, so a quiet watch's resourceVersion keeps moving", async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), "opendepot-bookmarks-"));
+    const quick = await startAdminApi({ store: backing, dataDir, hostname: "127.0.0.1", port: 0, log: silentLogger, bookmarkIntervalMs: 50 });
+    try {
+      const s = new KubeStore(new KubeClient(kubeconfigConnection(quick.kubeconfig)));
+      const events: WatchEvent[] = [];
+      const w = s.watch(ConfigMap, { namespace: "kube-public" }, (e) => events.push(e));
+      await waitFor(() => events.filter((e) => e.type === "BOOKMARK").length >= 2, 10_000, "two bookmarks");
+      w.stop();
+      await w.done;
+    } finally {
+      await quick.stop();
+    }
+  });
+
+  test("Warning headers are logged once per distinct text", async () => {
+    const warnings: unknown[] = [];
+    const log = { info() {}, error() {}, warn: (msg: string, fields?: Record<string, unknown>) => warnings.push({ msg, ...fields }) };
+    const s = new KubeStore(new KubeClient(kubeconfigConnection(admin.kubeconfig), { log }));
+    const withUnknown = (name: string) => ({ ...module(name), spec: { ...module(name).spec, bogus: 1 } }) as unknown as ModuleObject;
+    await s.create(withUnknown("warned-1"));
+    await s.create(withUnknown("warned-2"));
+    expect(warnings).toHaveLength(1);
+    expect(JSON.stringify(warnings[0])).toContain("bogus");
+    expect(warningTexts('299 - "a \\"quoted\\" text", 299 - "second"')).toEqual(['a "quoted" text', "second"]);
+  });
+
+  test("a kubeconfig with an exec credential plugin: run once, cached until expirationTimestamp, with KUBERNETES_EXEC_INFO", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "opendepot-exec-"));
+    const token = (await Bun.file(join(dataDirOf(admin.kubeconfig), "admin-token")).text()).trim();
+    const plugin = join(dir, "plugin.sh");
+    const writePlugin = (expiry: string) =>
+      writeFile(plugin, `#!/bin/sh\necho run >> "${dir}/runs"\nprintf '%s' "$KUBERNETES_EXEC_INFO" > "${dir}/info.json"\nprintf '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"%s","expirationTimestamp":"${expiry}"}}' "$PLUGIN_TOKEN"\n`, { mode: 0o755 });
+    const doc = Bun.YAML.parse(await Bun.file(admin.kubeconfig).text()) as any;
+    doc.users[0].user = { exec: { apiVersion: "client.authentication.k8s.io/v1", command: "./plugin.sh", env: [{ name: "PLUGIN_TOKEN", value: token }], interactiveMode: "Never", provideClusterInfo: true } };
+    const kubeconfig = join(dir, "kubeconfig");
+    await writeFile(kubeconfig, JSON.stringify(doc));
+    const runs = async () => (await Bun.file(join(dir, "runs")).text().catch(() => "")).split("\n").filter(Boolean).length;
+
+    await writePlugin("2999-01-01T00:00:00Z");
+    const s = new KubeStore(new KubeClient(kubeconfigConnection(kubeconfig)));
+    for (let i = 0; i < 5; i++) expect(await s.get(Module, "default", "vpc")).toBeDefined();
+    expect(await runs()).toBe(1);
+    const info = JSON.parse(await Bun.file(join(dir, "info.json")).text());
+    expect(info).toMatchObject({ apiVersion: "client.authentication.k8s.io/v1", kind: "ExecCredential", spec: { interactive: false, cluster: { server: doc.clusters[0].cluster.server } } });
+
+    await writePlugin("2000-01-01T00:00:00Z"); // already expired: every request asks again
+    const expiring = new KubeStore(new KubeClient(kubeconfigConnection(kubeconfig)));
+    for (let i = 0; i < 3; i++) await expiring.get(Module, "default", "vpc");
+    expect(await runs()).toBe(4);
+
+    await writeFile(plugin, "#!/bin/sh\necho 'no credentials for you' >&2\nexit 3\n", { mode: 0o755 });
+    const failing = new KubeStore(new KubeClient(kubeconfigConnection(kubeconfig)));
+    const error = await failing.get(Module, "default", "vpc").catch((e: StoreError) => e);
+    expect(error).toMatchObject({ reason: "Unavailable" });
+    expect((error as StoreError).message).toContain("no credentials for you");
   });
 });

@@ -3,7 +3,7 @@
 import { ALL_KINDS, apiVersionOf, type KindDescriptor } from "../../api/kinds.ts";
 import type { KubeObject } from "../../api/meta.ts";
 import { gone, StoreError } from "../errors.ts";
-import type { ListOptions, ListResult, Patch, ResourceStore, Watch, WatchEvent, WatchHandler, WatchOptions } from "../types.ts";
+import type { ListOptions, ListResult, Patch, ResourceStore, Watch, WatchEvent, WatchHandler, WatchOptions, WriteOptions } from "../types.ts";
 import type { KubeClient, KubeStatus } from "./client.ts";
 
 const PATCH_TYPES = { merge: "application/merge-patch+json", json: "application/json-patch+json" } as const;
@@ -18,8 +18,16 @@ export function objectPath(kind: KindDescriptor, namespace: string | undefined, 
   return `${collectionPath(kind, namespace)}/${encodeURIComponent(name)}${subresource ? `/${subresource}` : ""}`;
 }
 
+export interface KubeStoreOptions {
+  /** Field manager of writes that name none (FieldManagedStore names one per role). */
+  fieldManager?: string;
+}
+
 export class KubeStore implements ResourceStore {
-  constructor(private readonly client: KubeClient) {}
+  constructor(
+    private readonly client: KubeClient,
+    private readonly options: KubeStoreOptions = {},
+  ) {}
 
   private withType<T extends KubeObject>(kind: KindDescriptor, obj: T): T {
     return { ...obj, apiVersion: apiVersionOf(kind), kind: kind.kind };
@@ -54,7 +62,9 @@ export class KubeStore implements ResourceStore {
       const query = {
         resourceVersion: rv,
         labelSelector: options.labelSelector,
-        allowWatchBookmarks: options.bookmarkIntervalMs ? "true" : undefined,
+        // Always: bookmarks keep a quiet resource's resourceVersion fresh, so a reconnect after compaction
+        // resumes instead of relisting (the server sends them about once a minute; they are cheap).
+        allowWatchBookmarks: "true",
         timeoutSeconds: "1800",
       };
       for await (const event of this.client.watch(collectionPath(kind, options.namespace), query, controller.signal)) {
@@ -75,23 +85,29 @@ export class KubeStore implements ResourceStore {
     return { stop: () => controller.abort(), done };
   }
 
-  async create<T extends KubeObject>(obj: T): Promise<T> {
-    const kind = this.kindOf(obj);
-    return this.withType(kind, await this.client.request<T>("POST", collectionPath(kind, obj.metadata.namespace ?? (kind.namespaced ? "default" : undefined)), { body: obj }));
+  /** Every write names its field manager (the store's default, or the caller's), as kubectl and client-go do. */
+  private writeQuery(options: WriteOptions | undefined) {
+    const fieldManager = options?.fieldManager ?? this.options.fieldManager;
+    return fieldManager ? { fieldManager } : {};
   }
 
-  async update<T extends KubeObject>(obj: T): Promise<T> {
+  async create<T extends KubeObject>(obj: T, options?: WriteOptions): Promise<T> {
     const kind = this.kindOf(obj);
-    return this.withType(kind, await this.client.request<T>("PUT", objectPath(kind, obj.metadata.namespace, obj.metadata.name), { body: obj }));
+    return this.withType(kind, await this.client.request<T>("POST", collectionPath(kind, obj.metadata.namespace ?? (kind.namespaced ? "default" : undefined)), { body: obj, query: this.writeQuery(options) }));
   }
 
-  async updateStatus<T extends KubeObject>(obj: T): Promise<T> {
+  async update<T extends KubeObject>(obj: T, options?: WriteOptions): Promise<T> {
     const kind = this.kindOf(obj);
-    return this.withType(kind, await this.client.request<T>("PUT", objectPath(kind, obj.metadata.namespace, obj.metadata.name, "status"), { body: obj }));
+    return this.withType(kind, await this.client.request<T>("PUT", objectPath(kind, obj.metadata.namespace, obj.metadata.name), { body: obj, query: this.writeQuery(options) }));
   }
 
-  async patch<T extends KubeObject>(kind: KindDescriptor, namespace: string | undefined, name: string, patch: Patch, options: { subresource?: "status" } = {}): Promise<T> {
-    return this.withType(kind, await this.client.request<T>("PATCH", objectPath(kind, namespace, name, options.subresource), { body: patch.patch, contentType: PATCH_TYPES[patch.type] }));
+  async updateStatus<T extends KubeObject>(obj: T, options?: WriteOptions): Promise<T> {
+    const kind = this.kindOf(obj);
+    return this.withType(kind, await this.client.request<T>("PUT", objectPath(kind, obj.metadata.namespace, obj.metadata.name, "status"), { body: obj, query: this.writeQuery(options) }));
+  }
+
+  async patch<T extends KubeObject>(kind: KindDescriptor, namespace: string | undefined, name: string, patch: Patch, options: { subresource?: "status" } & WriteOptions = {}): Promise<T> {
+    return this.withType(kind, await this.client.request<T>("PATCH", objectPath(kind, namespace, name, options.subresource), { body: patch.patch, contentType: PATCH_TYPES[patch.type], query: this.writeQuery(options) }));
   }
 
   async delete(kind: KindDescriptor, namespace: string | undefined, name: string, options: { resourceVersion?: string } = {}): Promise<void> {
