@@ -24,7 +24,7 @@ const MODULES = arg("modules", 100);
 const VERSIONS = arg("versions", 20);
 
 async function populate(dataDir: string) {
-  const store = EmbeddedStore.open(join(dataDir, "store.db"));
+  const store = EmbeddedStore.open(join(dataDir, "store.db"), { namespaces: ["bench"] }); // namespaces must exist before anything goes in
   for (let m = 0; m < MODULES; m++) {
     const name = `module-${m}`;
     await store.create<ModuleObject>({ apiVersion: API_VERSION, kind: "Module", metadata: { name, namespace: "bench" }, spec: { moduleConfig: { provider: "aws", repoOwner: "acme" }, versions: [] } });

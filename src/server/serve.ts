@@ -2,6 +2,7 @@
 import type { Logger } from "../log.ts";
 import { asHeadOnlyGet, withoutBody } from "./head.ts";
 import { errorResponse } from "./http.ts";
+import { logRequest, nextRequestId } from "./access-log.ts";
 import type { RequestObserver } from "./request-metrics.ts";
 import { normaliseRequest } from "./request-line.ts";
 
@@ -27,7 +28,7 @@ export function withRequestPolicy(handle: Handler, log: Logger, observe?: Reques
   return async (request) => {
     const started = performance.now();
     const incoming = request.headers.get("x-request-id");
-    const requestId = incoming && REQUEST_ID.test(incoming) ? incoming : Bun.randomUUIDv7();
+    const requestId = incoming && REQUEST_ID.test(incoming) ? incoming : nextRequestId();
     let path = request.url.slice(0, 512);
     let response: Response;
     try {
@@ -47,15 +48,10 @@ export function withRequestPolicy(handle: Handler, log: Logger, observe?: Reques
       log.error("request failed", { requestId, error });
       response = errorResponse(500, "internal error");
     }
-    for (const [k, v] of Object.entries(SECURITY_HEADERS)) if (!response.headers.has(k)) response.headers.set(k, v);
-    response.headers.set("x-request-id", requestId);
-    log.info("request", {
-      requestId,
-      method: request.method,
-      path: path.slice(0, 512),
-      status: response.status,
-      durationMs: Math.round((performance.now() - started) * 100) / 100,
-    });
+    const headers = response.headers;
+    for (const k in SECURITY_HEADERS) if (!headers.has(k)) headers.set(k, SECURITY_HEADERS[k]!);
+    headers.set("x-request-id", requestId);
+    logRequest(log, requestId, request.method, path.slice(0, 512), response.status, Math.round((performance.now() - started) * 100) / 100);
     observe?.(request, response, (performance.now() - started) / 1000);
     return response;
   };
