@@ -2,10 +2,12 @@
 // ConfigMap `<version>-docs` under key `docs.json` and read by the browse API. The ConfigMap name and key and this
 // shape are a contract between the controller and the server; fields are only ever added.
 import { Type, type Static } from "@sinclair/typebox";
+import { derivedName } from "./naming.ts";
 
 export const MODULE_DOCS_SCHEMA_VERSION = 1;
 export const MODULE_DOCS_KEY = "docs.json";
-export const moduleDocsConfigMapName = (versionName: string) => `${versionName}-docs`;
+/** `<version>-docs`, cut with a hash when a long Version name would push it past 253 characters (naming.ts). */
+export const moduleDocsConfigMapName = (versionName: string) => derivedName(versionName, "docs");
 
 const d = (description: string) => ({ description });
 

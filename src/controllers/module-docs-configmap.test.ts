@@ -3,7 +3,7 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { ConfigMap, Version, type VersionObject } from "../api/kinds.ts";
 import { API_VERSION, LABELS, type KubeObject } from "../api/meta.ts";
-import { MODULE_DOCS_KEY, type ModuleDocs } from "../api/module-docs.ts";
+import { MODULE_DOCS_KEY, moduleDocsConfigMapName, type ModuleDocs } from "../api/module-docs.ts";
 import { silentLogger } from "../log.ts";
 import { EmbeddedStore } from "../store/embedded.ts";
 import type { ResourceStore } from "../store/types.ts";
@@ -53,12 +53,17 @@ describe("the docs ConfigMap", () => {
     expect((await configMap(`${name}-docs`))!.metadata.labels).toEqual({ [LABELS.module]: "network", [LABELS.namespace]: "default" });
   });
 
-  test("a Version name that leaves no room for the -docs suffix is reported, not shortened into another name", async () => {
-    const name = `n${"x".repeat(250)}`;
-    const v = await version(name);
-    const condition = await documentModuleVersion(store, v, sources({ "main.tf": 'variable "a" {}\n' }), silentLogger);
-    expect(condition).toMatchObject({ type: DOCS_CONDITION, status: "False", reason: "DocsNotStored" });
-    expect(condition.message).toContain("would exceed 253 characters");
+  test("a Version name that leaves no room for the -docs suffix gets a hash-cut name (like its README ConfigMap), distinct per Version", async () => {
+    const a = await version(`n${"x".repeat(250)}`);
+    const b = await version(`n${"x".repeat(249)}y`);
+    for (const v of [a, b]) expect(await documentModuleVersion(store, v, sources({ "main.tf": 'variable "a" {}\n' }), silentLogger)).toMatchObject({ type: DOCS_CONDITION, status: "True" });
+    const [na, nb] = [moduleDocsConfigMapName(a.metadata.name), moduleDocsConfigMapName(b.metadata.name)];
+    expect(na).not.toBe(nb);
+    for (const n of [na, nb]) {
+      expect(n.length).toBeLessThanOrEqual(253);
+      expect(n.endsWith("-docs")).toBe(true);
+      expect(await store.get(ConfigMap, "default", n)).toBeDefined();
+    }
   });
 
   test("a store that refuses the write gives DocsNotStored, not a failed sync", async () => {

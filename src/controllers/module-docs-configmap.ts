@@ -22,10 +22,8 @@ export type { ModuleSources } from "../artifacts/module-docs-files.ts";
 
 /** Extracts, stores, and says how it went as the Version's DocsExtracted condition. */
 export async function documentModuleVersion(store: ResourceStore, v: VersionObject, sources: ModuleSources, log: Logger): Promise<ConditionInput> {
+  // Always a valid name: cut with a hash like the README ConfigMap's when the Version name is long (api/naming.ts).
   const name = moduleDocsConfigMapName(v.metadata.name);
-  if (name.length > 253) {
-    return { type: DOCS_CONDITION, status: "False", reason: "DocsNotStored", message: `ConfigMap name ${name.slice(0, 60)}… would exceed 253 characters` };
-  }
   let docs: ModuleDocs;
   try {
     docs = await extractModuleDocs(sources.files, {}, sources.skipped);

@@ -27,6 +27,8 @@ import { UrlSigner } from "../server/url-signer.ts";
 import { cacheFor } from "../store/multi-namespace-cache.ts";
 import type { ResourceStore } from "../store/types.ts";
 import type { StorageFor } from "../storage/locate.ts";
+import { createExplorer } from "../ui/explorer.ts";
+import { UI_FLAGS, type UiSettings } from "../ui/flags.ts";
 
 /** Flags of every role that serves the registry (standalone, serve). Key files default differently per role. */
 export function registryServerFlags(defaults: { keysGenerated: boolean }): FlagSpec[] {
@@ -45,6 +47,7 @@ export function registryServerFlags(defaults: { keysGenerated: boolean }): FlagS
     { name: "mirror-hostnames", env: "OPENDEPOT_MIRROR_HOSTNAMES", default: DEFAULT_MIRROR_HOSTNAMES.join(","), description: "Provider source hostnames the network mirror answers for, comma-separated" },
     { name: "yank-grace", env: "OPENDEPOT_YANK_GRACE", default: "30d", description: "How long exact downloads of a yanked version keep working after the yank was first observed, then 404 with the reason (Go duration, or whole days: 30d)" },
     { name: "log-level", env: "OPENDEPOT_LOG_LEVEL", default: "info", description: "debug, info, warn or error", check: checks.oneOf(["debug", "info", "warn", "error"]) },
+    ...UI_FLAGS,
   ];
 }
 
@@ -104,6 +107,8 @@ export interface RegistryServerOptions {
   stats?: DownloadStats;
   /** Who may browse what; default: from `auth`, or public-only when a `gatekeeper` is given. */
   browseAuth?: BrowseAuth;
+  /** The Registry Explorer web UI; off when absent. */
+  ui?: UiSettings;
 }
 
 export async function startRegistryServer(options: RegistryServerOptions) {
@@ -126,7 +131,7 @@ export async function startRegistryServer(options: RegistryServerOptions) {
   const index = new RegistryIndex({ modules, providers, versions }, lifecycle);
   const auth = options.gatekeeper ? undefined : await startAuth(options.auth ?? { mode: "anonymous", reason: "default" }, { store, log, kubernetes: options.kubernetes, namespaces: options.namespaces });
   const stats = options.stats ?? statsOff;
-  const browse = createBrowse({ modules, providers, versions, depots, namespaces: namespaceCache, configMaps }, stats, options.browseAuth ?? auth?.browse ?? publicOnlyBrowse);
+  const browse = createBrowse({ modules, providers, versions, depots, namespaces: namespaceCache, configMaps }, stats, options.browseAuth ?? auth?.browse ?? publicOnlyBrowse, lifecycle);
   const app = createApp(
     {
       index,
@@ -144,8 +149,12 @@ export async function startRegistryServer(options: RegistryServerOptions) {
     },
     options.discovery ?? auth?.discovery,
   );
-  const handle = (request: Request) => app.handle(request);
-  const observe = options.metrics ? requestObserver(() => app.routes.map((r) => r.path)) : undefined;
+  const appHandle = (request: Request) => app.handle(request);
+  const explorer = options.ui ? await createExplorer({ browse, urlKey: currentUrlKey(options.urlKey), log, publicUrl: options.publicUrl, settings: options.ui, login: (options.discovery ?? auth?.discovery)?.login }) : undefined;
+  const handle = explorer ? explorer.around(appHandle) : appHandle;
+  // The Explorer's pages (src/ui/explorer.ts) sit in front of the app's routes; their shapes, for the metrics labels.
+  const explorerTemplates = explorer ? ["/", "/depots", "/stats", "/auth/*", "/_ui/*", "/:namespace/:kind/:name"] : [];
+  const observe = options.metrics ? requestObserver(() => [...app.routes.map((r) => r.path), ...explorerTemplates]) : undefined;
   const stopIndexMetrics = options.metrics
     ? indexObjects.add(() => [[{ kind: "Module" }, modules.list().length], [{ kind: "Provider" }, providers.list().length], [{ kind: "Version" }, versions.list().length]])
     : undefined;
@@ -163,3 +172,6 @@ export async function startRegistryServer(options: RegistryServerOptions) {
     },
   };
 }
+
+/** The key that signs now (the first of a ring): UI sessions are sealed with a key derived from it. */
+const currentUrlKey = (key: Uint8Array | Uint8Array[]): Uint8Array => (Array.isArray(key) ? key[0]! : key);

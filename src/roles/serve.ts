@@ -14,6 +14,7 @@ import { readKeyRingFile } from "./secrets-on-disk.ts";
 import { loadSigningKey } from "./signing-key.ts";
 import { listenMetrics, metricsListenFlag, metricsPlacement } from "./metrics-listener.ts";
 import { STATS_FLAGS, startStats } from "./stats-flags.ts";
+import { uiFromFlags } from "../ui/flags.ts";
 
 export const SERVE_FLAGS: FlagSpec[] = [
   { name: "listen", env: "OPENDEPOT_LISTEN", default: "0.0.0.0:8080", description: "Address the registry listens on", check: checks.listen() },
@@ -66,6 +67,7 @@ export async function runServe(flags: Record<string, string | undefined>) {
     namespaces: kube.namespaces,
     metrics: metrics.kind === "own",
     stats,
+    ui: await uiFromFlags(flags),
     ...(kubeMode ? { gatekeeper: new KubernetesGatekeeper(kubeMode, reviewer, log.child({ component: "auth" }), [kube.connection.server, ...(flags["kubeconfig-allowed-servers"] ?? "").split(",").map((s) => s.trim()).filter(Boolean)]) } : {}),
   });
   log.info("authentication", { mode: kubeMode ?? auth.mode });

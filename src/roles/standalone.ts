@@ -18,6 +18,7 @@ import { listenMetrics, metricsHandler, metricsListenFlag, metricsPlacement } fr
 import { STATS_FLAGS, startStats } from "./stats-flags.ts";
 import { STORAGE_POLICY_FLAGS, storagePolicyFromFlags } from "./storage-policy.ts";
 import { startTempSweeper } from "./temp-sweeper.ts";
+import { uiFromFlags } from "../ui/flags.ts";
 
 export const STANDALONE_FLAGS: FlagSpec[] = [
   { name: "listen", env: "OPENDEPOT_LISTEN", default: "127.0.0.1:8080", description: "Address the registry listens on", check: checks.listen() },
@@ -85,6 +86,7 @@ export async function runStandalone(flags: Record<string, string | undefined>) {
     mirror,
     metrics: metricsOnAdmin || metrics.kind === "own",
     stats,
+    ui: await uiFromFlags(flags),
   });
   const http = server.listen(hostname, port, tls);
   const admin = adminListen ? await startAdminApi({ store, dataDir, ...adminListen, tokenFile: flags["admin-token-file"], log, metrics: metricsOnAdmin ? metricsHandler() : undefined }) : undefined;

@@ -33,6 +33,9 @@ export function normaliseRequest(request: Request): Normalised {
   } catch {
     return { problem: "the request URL has an invalid percent-encoding", path: shownPath };
   }
-  const routed = new Request(`${ROUTING_ORIGIN}${url.pathname}${url.search}`, { method: request.method, headers: request.headers, signal: request.signal });
+  // A Request built in process carries its host only in its URL: keep it as the Host header, as a client sends it.
+  const headers = host === null ? new Headers(request.headers) : request.headers;
+  if (host === null) headers.set("host", url.host);
+  const routed = new Request(`${ROUTING_ORIGIN}${url.pathname}${url.search}`, { method: request.method, headers, signal: request.signal });
   return { request: routed, path: url.pathname };
 }

@@ -116,8 +116,9 @@ export class BufferedStats implements DownloadStats {
     try {
       outcome = await withTimeout(this.backend.write(batch), this.writeTimeoutMs);
     } catch (e) {
-      this.lostEvents += batch.events;
+      // The outage starts before this batch is counted lost: the write that found it is part of what it cost.
       this.unreachable(e);
+      this.lostEvents += batch.events;
       return;
     }
     if (outcome === "unsent") {

@@ -40,11 +40,12 @@ export class EmbeddedCounters implements CounterBackend {
   readonly description: string;
   private readonly db: Database;
 
-  constructor(readonly path: string) {
+  constructor(
+    readonly path: string,
+    log?: Logger,
+  ) {
     this.description = `embedded ${path}`;
-    this.db = new Database(path, { create: true });
-    this.db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;");
-    this.db.exec(SCHEMA);
+    this.db = openCounters(path, log);
   }
 
   async write(batch: Batch): Promise<WriteOutcome> {
@@ -89,13 +90,40 @@ export class EmbeddedCounters implements CounterBackend {
   }
 }
 
+const PRAGMAS = "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;";
+
+/**
+ * The counters' database. A full disk must not stop a restart (downloads matter more than their counts): when WAL's
+ * shared-memory file cannot be made the file is opened in exclusive locking mode, and when even that cannot hold
+ * the schema the counts of this run are kept in memory, said loudly once.
+ */
+function openCounters(path: string, log?: Logger): Database {
+  let failure: unknown;
+  for (const pragmas of [PRAGMAS, `PRAGMA locking_mode = EXCLUSIVE; ${PRAGMAS}`]) {
+    const db = new Database(path, { create: true });
+    try {
+      db.exec(pragmas);
+      db.exec(SCHEMA);
+      return db;
+    } catch (e) {
+      db.close();
+      if (!/disk I\/O error|SQLITE_IOERR|SQLITE_FULL|database or disk is full|ENOSPC/i.test(String((e as Error)?.message ?? e))) throw e;
+      failure = e;
+    }
+  }
+  log?.error("download statistics cannot be written to disk; this run counts in memory only", { path, error: String((failure as Error)?.message ?? failure) });
+  const memory = new Database(":memory:");
+  memory.exec(SCHEMA);
+  return memory;
+}
+
 export interface EmbeddedStatsOptions extends Omit<BufferedStatsOptions, "log" | "refreshIntervalMs"> {
   log: Logger;
 }
 
 /** Statistics in `<path>` (created when missing), loaded before the first request. */
 export async function embeddedStats(path: string, options: EmbeddedStatsOptions): Promise<BufferedStats> {
-  const stats = new BufferedStats(new EmbeddedCounters(path), options);
+  const stats = new BufferedStats(new EmbeddedCounters(path, options.log), options);
   await stats.refresh();
   return stats;
 }

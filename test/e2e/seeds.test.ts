@@ -3,7 +3,8 @@
 // a manifests directory and with the real kubectl, and every object reaches Ready against the fake upstreams — or
 // fails only because it stores into a real cloud bucket (no cloud here). The fakes are given what the seeds name
 // (their GitHub repositories and public providers, and the GitHub App Secret the seeds tell users to create), so a
-// failure can only be the bucket. Filesystem paths from the seeds (/data/…) are placed under a temporary directory.
+// failure can only be the bucket. Filesystem paths from the seeds (/data/…) are placed under a temporary directory,
+// which the operator allows with --storage-filesystem-roots (the storage policy keeps tenants inside allowed roots).
 // The runbook's inline Version ("create a Version directly") is then installed with the real Terraform CLI.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
@@ -175,7 +176,7 @@ async function withRegistry<T>(name: string, run: (server: StandaloneProcess, da
     await mkdir(manifestsDir, { recursive: true });
     for (const [file, text] of Object.entries(options.manifests)) await writeFile(join(manifestsDir, file), text);
   }
-  const server = await startStandalone({ dataDir, admin: true, env: env(), extra: ["--resync-interval", "2s"], ...(manifestsDir ? { manifests: manifestsDir } : {}) });
+  const server = await startStandalone({ dataDir, admin: true, env: env(), extra: ["--resync-interval", "2s", "--storage-filesystem-roots", join(root, "data")], ...(manifestsDir ? { manifests: manifestsDir } : {}) });
   try {
     return await run(server, dataDir, manifestsDir);
   } finally {

@@ -3,12 +3,14 @@
 // once per change; a request only filters, sorts and slices what is already here.
 import type { DepotObject, ModuleObject, ProviderObject, VersionObject } from "../../api/kinds.ts";
 import { LABELS, type KubeObject } from "../../api/meta.ts";
+import { moduleDocsConfigMapName } from "../../api/module-docs.ts";
+import { README_GZIP_KEY, readmeFromConfigMap } from "../../api/readme-configmap.ts";
 import type { ObjectFeed } from "../feed.ts";
 import { ownerNameOf } from "../registry-index.ts";
 import { summarise, type ResourceSummary } from "./summary.ts";
 import type { BrowseKind } from "./types.ts";
 
-export type ConfigMapObject = KubeObject & { data?: Record<string, string> };
+export type ConfigMapObject = KubeObject & { data?: Record<string, string>; binaryData?: Record<string, string> };
 
 /** The module documentation contract: ConfigMap `<version>-docs`, key docs.json, a JSON object of at most 512 KiB. */
 export const DOCS_SUFFIX = "-docs";
@@ -105,7 +107,7 @@ export class BrowseCatalog {
   }
   /** The documentation JSON of a module Version; null when absent or unusable. */
   docsOf(v: VersionObject): unknown {
-    return this.docs.get(`${nsOf(v)}/${v.metadata.name}${DOCS_SUFFIX}`) ?? null;
+    return this.docs.get(`${nsOf(v)}/${moduleDocsConfigMapName(v.metadata.name)}`) ?? null;
   }
 
   // ---- maintenance ----
@@ -173,8 +175,10 @@ export class BrowseCatalog {
     const key = `${nsOf(c)}/${c.metadata.name}`;
     this.dropConfigMap(c);
     if (c.metadata.name.endsWith(README_SUFFIX)) {
+      // Large READMEs are stored gzipped in binaryData (api/readme-configmap.ts); v0.9's layout is base64 in data.
       const raw = c.data?.[README_KEY];
-      if (typeof raw === "string") this.readmes.set(key, decodeReadme(raw));
+      const content = c.binaryData?.[README_GZIP_KEY] !== undefined ? readmeFromConfigMap(c)?.content : typeof raw === "string" ? decodeReadme(raw) : undefined;
+      if (content !== undefined) this.readmes.set(key, content);
     } else if (c.metadata.name.endsWith(DOCS_SUFFIX)) {
       this.docs.set(key, parseDocs(c.data?.[DOCS_KEY]));
     }

@@ -6,6 +6,7 @@ import { protocolVersion } from "../../api/naming.ts";
 import type { SecurityFinding } from "../../api/types.ts";
 import { dayOf, EMPTY_SNAPSHOT, lastDays, type StatsSnapshot } from "../../stats/types.ts";
 import { BoundedMemo } from "../http.ts";
+import { DEFAULT_YANK_GRACE_MS, lifecycleOf, type LifecyclePolicy } from "../lifecycle.ts";
 import { compareSemverDesc } from "../semver-order.ts";
 import type { BrowseCatalog } from "./catalog.ts";
 import { DepotViews } from "./depots.ts";
@@ -73,12 +74,15 @@ export class BrowseReadModel {
   private readonly visibleMemo = new BoundedMemo<{ generation: string; list: ResourceSummary[] }>(1_000);
   private readonly statsMemo = new BoundedMemo<{ generation: string; body: BrowseStats }>(1_000);
 
+  private readonly lifecycle: LifecyclePolicy;
+
   constructor(
     private readonly catalog: BrowseCatalog,
     private readonly stats: () => StatsSnapshot = () => EMPTY_SNAPSHOT,
-    options: { now?: () => number } = {},
+    options: { now?: () => number; lifecycle?: LifecyclePolicy } = {},
   ) {
     this.now = options.now ?? Date.now;
+    this.lifecycle = options.lifecycle ?? { yankGraceMs: DEFAULT_YANK_GRACE_MS, now: this.now };
     this.depotViews = new DepotViews(catalog, this.now, (vis) => this.visible(vis));
   }
 
@@ -340,6 +344,7 @@ export class BrowseReadModel {
       ...(downloads?.count ? { downloadCount: downloads.count } : {}),
       ...(downloads?.lastAt ? { lastDownloadedAt: downloads.lastAt } : {}),
       ...(v.status?.archiveSizeBytes ? { archiveSizeBytes: v.status.archiveSizeBytes } : {}),
+      ...definedOnly(lifecycleOf(v, this.lifecycle)),
     };
   }
 
@@ -380,12 +385,18 @@ export function series(perDay: ReadonlyMap<string, number> | undefined, days: nu
   return lastDays(days, nowMs).map((date) => ({ date, count: perDay?.get(date) ?? 0 }));
 }
 
+/**
+ * Names, namespaces and timestamps are ASCII (Kubernetes names, RFC 3339): code-unit order is their order, and it is
+ * several times cheaper than localeCompare, which dominated an Explorer page over 1,000 resources.
+ */
+const byText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
 function sorter(key: SortKey): (a: BrowseResource, b: BrowseResource) => number {
   switch (key) {
     case "name":
-      return (a, b) => a.name.localeCompare(b.name);
+      return (a, b) => byText(a.name, b.name);
     case "namespace":
-      return (a, b) => a.namespace.localeCompare(b.namespace);
+      return (a, b) => byText(a.namespace, b.namespace);
     case "latest_version":
       // Semver precedence, ascending (v0.9 compared the strings).
       return (a, b) => -compareSemverDesc(protocolVersion(a.latestVersion ?? ""), protocolVersion(b.latestVersion ?? ""));
@@ -394,9 +405,14 @@ function sorter(key: SortKey): (a: BrowseResource, b: BrowseResource) => number 
     case "severity":
       return (a, b) => highestRank(a.scanCounts) - highestRank(b.scanCounts) || severityWeight(a.scanCounts) - severityWeight(b.scanCounts);
     case "last_scanned":
-      return (a, b) => (a.lastScanned ?? "").localeCompare(b.lastScanned ?? "");
+      return (a, b) => byText(a.lastScanned ?? "", b.lastScanned ?? "");
   }
 }
 
 const severityWeight = (c: ScanCounts | undefined) => (c ? c.critical * 1e9 + c.high * 1e6 + c.medium * 1e3 + c.low : 0);
-const tieBreak = (a: BrowseResource, b: BrowseResource) => a.kind.localeCompare(b.kind) || a.namespace.localeCompare(b.namespace) || a.name.localeCompare(b.name);
+const tieBreak = (a: BrowseResource, b: BrowseResource) => byText(a.kind, b.kind) || byText(a.namespace, b.namespace) || byText(a.name, b.name);
+
+/** `{ deprecated, yanked }` without the keys that are undefined (the JSON stays v0.9's shape for other versions). */
+function definedOnly<T extends Record<string, unknown>>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

@@ -56,6 +56,10 @@ export interface BrowseVersionSummary {
   downloadCount?: number;
   lastDownloadedAt?: string;
   archiveSizeBytes?: number;
+  /** Additive: the version is deprecated (still served) with this message. */
+  deprecated?: { message: string; link?: string };
+  /** Additive: the version is yanked; `downloadable` while exact pinned downloads still work (--yank-grace). */
+  yanked?: { reason: string; yankedAt?: string; graceEndsAt?: string; downloadable: boolean };
 }
 
 export interface BrowseStorageConfig {

@@ -3,15 +3,16 @@
 import type { VersionObject } from "../../api/kinds.ts";
 import { protocolVersion } from "../../api/naming.ts";
 import type { DownloadStats } from "../../stats/types.ts";
+import type { LifecyclePolicy } from "../lifecycle.ts";
 import { ownerNameOf } from "../registry-index.ts";
 import { BrowseCatalog, type CatalogFeeds } from "./catalog.ts";
 import { BrowseReadModel } from "./read-model.ts";
 import type { BrowseDeps } from "./routes.ts";
 import type { BrowseAuth } from "./viewer.ts";
 
-export function createBrowse(feeds: CatalogFeeds, stats: DownloadStats, auth: BrowseAuth): BrowseDeps & { close(): void } {
+export function createBrowse(feeds: CatalogFeeds, stats: DownloadStats, auth: BrowseAuth, lifecycle?: LifecyclePolicy): BrowseDeps & { close(): void } {
   const catalog = new BrowseCatalog(feeds);
-  const model = new BrowseReadModel(catalog, () => stats.snapshot());
+  const model = new BrowseReadModel(catalog, () => stats.snapshot(), { lifecycle });
   stats.setTargets(() =>
     catalog.summaries().map((s) => ({ namespace: s.namespace, kind: s.kind, name: s.name, versions: s.statsVersions })),
   );
