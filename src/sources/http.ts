@@ -1,6 +1,7 @@
 // Shared fetch for upstream services (GitHub, OpenTofu registry): timeouts, bounded retries of idempotent requests,
 // manual redirects that never carry credentials to another origin, bounded body reads, and one typed error whose
 // `kind` tells the controller what to do (requeue at `retryAt`, back off, or report a user-fixable problem).
+import { recordUpstreamBytes, recordUpstreamRateLimited, recordUpstreamRequest } from "../metrics/controllers.ts";
 
 export type UpstreamErrorKind = "NotFound" | "RateLimited" | "Unauthorized" | "Transient" | "Invalid";
 
@@ -178,7 +179,7 @@ export class UpstreamHttp {
       try {
         const response = await this.send(url, opts, AbortSignal.any([signal, abort.signal]));
         if (!response.body) return response;
-        return new Response(idleGuard(response.body, this.idleTimeoutMs, abort, () =>
+        return new Response(idleGuard(response.body, this.idleTimeoutMs, abort, (n) => recordUpstreamBytes(this.service, n), () =>
           this.error("Transient", url, `${redactUrl(url)}: download stalled for ${this.idleTimeoutMs} ms`)), {
           status: response.status,
           statusText: response.statusText,
@@ -223,7 +224,11 @@ export class UpstreamHttp {
     let body = opts.body;
     const origin = new URL(url).origin;
     for (let hop = 0; ; hop++) {
-      const res = await this.fetchImpl(current, { method, headers, body, signal, redirect: "manual" });
+      const res = await this.fetchImpl(current, { method, headers, body, signal, redirect: "manual" }).catch((e: unknown) => {
+        recordUpstreamRequest(current, undefined);
+        throw e;
+      });
+      recordUpstreamRequest(current, res.status);
       if (res.status >= 300 && res.status < 400 && res.headers.get("location") && !opts.allowStatus?.includes(res.status)) {
         await res.body?.cancel().catch(() => {});
         if (hop >= this.maxRedirects) throw this.error("Invalid", current, `too many redirects from ${redactUrl(url)}`, res.status);
@@ -262,6 +267,7 @@ export class UpstreamHttp {
     // GitHub's secondary limits are 403s that only say so in the message; its docs say to wait at least a minute.
     const secondary = s === 403 && /rate limit/i.test(detail);
     if (s === 429 || (s === 403 && (reset || secondary))) {
+      recordUpstreamRateLimited(this.service);
       return this.error("RateLimited", url, `rate limited (${what})`, s, reset ?? new Date(this.now() + 60_000));
     }
     if (s === 404 || s === 410) return this.error("NotFound", url, what, s);
@@ -280,7 +286,7 @@ function withoutCredentials(headers: Record<string, string>): Record<string, str
 }
 
 /** Re-arms a timer on every chunk; when it fires the underlying request is aborted and the stream errors. */
-function idleGuard(body: ReadableStream<Uint8Array>, idleMs: number, abort: AbortController, timeoutError: () => Error): ReadableStream<Uint8Array> {
+function idleGuard(body: ReadableStream<Uint8Array>, idleMs: number, abort: AbortController, counted: (bytes: number) => void, timeoutError: () => Error): ReadableStream<Uint8Array> {
   const reader = body.getReader();
   let timer: ReturnType<typeof setTimeout> | undefined;
   let stalled: Error | undefined;
@@ -295,7 +301,10 @@ function idleGuard(body: ReadableStream<Uint8Array>, idleMs: number, abort: Abor
         const { done, value } = await reader.read();
         if (stalled) controller.error(stalled);
         else if (done) controller.close();
-        else controller.enqueue(value);
+        else {
+          counted(value.byteLength);
+          controller.enqueue(value);
+        }
       } catch (err) {
         controller.error(stalled ?? err);
       } finally {
