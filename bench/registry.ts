@@ -24,7 +24,7 @@ const VERSIONS = arg("versions", 20);
 const checksum = (seed: string) => new Bun.CryptoHasher("sha256").update(seed).digest("base64");
 
 async function populate(dataDir: string) {
-  const store = EmbeddedStore.open(join(dataDir, "store.db"));
+  const store = EmbeddedStore.open(join(dataDir, "store.db"), { namespaces: ["bench"] }); // namespaces must exist before anything goes in
   const ns = "bench";
   for (let m = 0; m < MODULES; m++) {
     const name = `module-${m}`;

@@ -9,6 +9,7 @@ import { artifactFileName } from "../api/naming.ts";
 import { hexToBase64, sha256OfStream } from "../artifacts/hash.ts";
 import { toBase64 } from "../kits/encoding.ts";
 import type { Logger } from "../log.ts";
+import { recordStoredBytes } from "../metrics/controllers.ts";
 import { locateArtifact, type ArtifactLocation, type StorageFor } from "../storage/locate.ts";
 import { StorageError, type PutResult } from "../storage/types.ts";
 import { fetchModuleArchive } from "./fetch-module.ts";
@@ -79,6 +80,7 @@ export class ArtifactPublisher {
     const fileName = direct ? v.spec.fileName! : artifactFileName(artifactExtension(v));
     const target = this.locate(v, fileName);
     const fetched = await this.fetchInto(v, target, fileName, signal);
+    recordStoredBytes(v.spec.type, fetched.put.size);
     const newChecksum = fetched.put.sha256;
     if (direct) return { kind: "published", fetched, checksum: newChecksum };
 

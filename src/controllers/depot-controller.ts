@@ -17,6 +17,7 @@ import type { ObjectCache } from "../store/multi-namespace-cache.ts";
 import type { ResourceStore } from "../store/types.ts";
 import { describeError, readiness, setConditions } from "./conditions.ts";
 import { applyEntry, releaseManaged } from "./depot-apply.ts";
+import { recordDepotPoll } from "../metrics/controllers.ts";
 import { classifyFailure, discoverModule, discoverProvider, type Discovery } from "./depot-discovery.ts";
 import { entryKey, resolveEntries, type DepotEntry, type InvalidEntry } from "./depot-entries.ts";
 import type { Controller, ControllerManager, ObjectKey, ReconcileContext, ReconcileResult } from "./manager.ts";
@@ -155,8 +156,10 @@ export class DepotController implements Controller {
             versionsFound: discovery.found,
             versionsMatched: discovery.matched.length,
           });
+          recordDepotPoll(entry.kind, "Discovered");
         } catch (e) {
           const failure = classifyFailure(e);
+          recordDepotPoll(entry.kind, failure.reason);
           if (failure.retryAt) limited.set(client, failure.retryAt);
           log.warn("depot entry poll failed", { entry: entryKey(entry), reason: failure.reason, error: failure.message });
           out.set(entryKey(entry), this.failed(entry, prev, now, intervalMs, failure));

@@ -5,6 +5,7 @@
 import type { KindDescriptor } from "../api/kinds.ts";
 import type { KubeObject } from "../api/meta.ts";
 import type { Logger } from "../log.ts";
+import { queueDepth, queueInFlight, recordRateLimitWait, recordReconcile, recordRetry } from "../metrics/controllers.ts";
 import { cacheFor, type ObjectCache } from "../store/multi-namespace-cache.ts";
 import type { ResourceStore } from "../store/types.ts";
 import { WorkQueue, type BackoffOptions } from "./workqueue.ts";
@@ -111,6 +112,7 @@ export class ControllerManager {
         this.cleanups.push(() => clearInterval(timer));
       }
       for (let i = 0; i < (controller.concurrency ?? 1); i++) entry.workers.push(this.work(controller, queue));
+      this.cleanups.push(queueDepth.add(() => [[{ controller: controller.name }, queue.length]]), queueInFlight.add(() => [[{ controller: controller.name }, queue.inFlight]]));
     }
     this.options.log.info("controllers started", { controllers: this.controllers.map((c) => c.controller.name) });
   }
@@ -125,23 +127,32 @@ export class ControllerManager {
       try {
         const result = await controller.reconcile(key, { log: log.child({ namespace: key.namespace, name: key.name }), signal: this.abort.signal });
         queue.forget(raw);
+        recordReconcile(controller.name, "success", (performance.now() - started) / 1000);
         if (result?.requeueAfterMs !== undefined) queue.addAfter(raw, result.requeueAfterMs);
         log.debug("reconciled", { namespace: key.namespace, name: key.name, durationMs: Math.round(performance.now() - started) });
       } catch (error) {
+        recordReconcile(controller.name, this.abort.signal.aborted ? "abandoned" : hasRetryAt(error) ? "deferred" : "error", (performance.now() - started) / 1000);
         if (this.abort.signal.aborted) {
           log.warn("reconcile abandoned at shutdown", { namespace: key.namespace, name: key.name });
         } else if (hasRetryAt(error)) {
           const delay = Math.max(0, error.retryAt.getTime() - Date.now());
           queue.addAfter(raw, delay);
+          recordRateLimitWait(controller.name, delay);
           log.warn("reconcile deferred", { namespace: key.namespace, name: key.name, retryInMs: delay, error });
         } else {
           const delay = queue.addRateLimited(raw);
+          recordRetry(controller.name);
           log.error("reconcile failed", { namespace: key.namespace, name: key.name, retryInMs: delay, failures: queue.failureCount(raw), error });
         }
       } finally {
         queue.done(raw);
       }
     }
+  }
+
+  /** Run `cleanup` when the manager stops (e.g. to stop reporting metrics read from its caches). */
+  onStop(cleanup: () => void): void {
+    this.cleanups.push(cleanup);
   }
 
   /** Stop taking work, wait up to the grace period for in-flight reconciles, then abort what's left. */

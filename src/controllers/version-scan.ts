@@ -8,6 +8,7 @@
 // under a block policy, bytes not yet served and never scanned successfully are held; a rescan that fails keeps
 // the last successful results of the same bytes, and bytes served before they could be scanned stay served (an
 // outage never unserves).
+import { recordScanResult } from "../metrics/controllers.ts";
 import type { VersionObject } from "../api/kinds.ts";
 import type { ScanResult, ScanVerdict, SecurityFinding } from "../api/types.ts";
 import type { Logger } from "../log.ts";
@@ -135,6 +136,7 @@ export class VersionScanner {
     if (verdict.blocked && !prior?.blocked) ctx.log.warn("version blocked by the scan policy; it is not served", { message: verdict.message });
     else if (!verdict.blocked && prior?.blocked) ctx.log.info("version passes the scan policy; it is served", { message: verdict.message });
     status.scanVerdict = verdict;
+    recordScanResult(verdict.blocked ? "blocked" : "passed");
     return { status, blocked: verdict.blocked, message: verdict.message ?? "", conditions: conditionsFor(verdict, policy), requeueAfterMs };
   }
 
@@ -165,6 +167,7 @@ export class VersionScanner {
 
   private failed(v: VersionObject, checksum: string, policy: ScanPolicy, fingerprint: string, error: unknown, log: Logger): Omit<ScanReview, "error"> {
     const reason = describeError(error);
+    recordScanResult("failed");
     log.warn("scan failed", { error: reason, stderr: (error as { stderr?: string }).stderr?.slice(-2000) });
     // The last successful results still say what is in the artifact (if they are about these bytes, not ones the
     // new fetch replaces); judge them under the current policy.

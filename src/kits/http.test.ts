@@ -124,8 +124,10 @@ describe("idle timeouts", () => {
 
   test("a moving body is never cut off by the idle timer", async () => {
     const res = await fetch(url("/small"));
-    const guarded = idleGuard(res.body!, { idleMs: 10_000, onIdle: () => new Error("stalled") });
+    let counted = 0;
+    const guarded = idleGuard(res.body!, { idleMs: 10_000, onIdle: () => new Error("stalled"), onChunk: (n) => (counted += n) });
     expect((await new Response(guarded).arrayBuffer()).byteLength).toBe(1000);
+    expect(counted).toBe(1000);
   });
 
   test("OIDC fetches time out on an idle upstream (the timeout covers the body)", async () => {

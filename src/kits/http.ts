@@ -86,6 +86,8 @@ export interface IdleGuardOptions {
   abort?: AbortController;
   /** Maps any other read failure (reset, abort) to the caller's error; the default passes it through. */
   onError?: (e: unknown) => Error;
+  /** Told the size of every chunk handed on (e.g. a bytes-received metric). */
+  onChunk?: (bytes: number) => void;
 }
 
 /**
@@ -108,7 +110,10 @@ export function idleGuard(body: ReadableStream<Uint8Array>, o: IdleGuardOptions)
           const { done, value } = await reader.read();
           if (stalled) controller.error(stalled);
           else if (done) controller.close();
-          else controller.enqueue(value);
+          else {
+            o.onChunk?.(value.byteLength);
+            controller.enqueue(value);
+          }
         } catch (err) {
           controller.error(stalled ?? (o.onError ? o.onError(err) : err));
         } finally {

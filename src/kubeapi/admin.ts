@@ -157,6 +157,8 @@ export interface AdminApiOptions {
   tokenFile?: string;
   log: Logger;
   bookmarkIntervalMs?: number;
+  /** Serve Prometheus metrics at /metrics (to the admin token, or whom RBAC allows nonResourceURLs /metrics). */
+  metrics?: () => Promise<Response>;
   ownerReferencesPermissionEnforcement?: boolean;
 }
 
@@ -178,6 +180,7 @@ export async function startAdminApi(options: AdminApiOptions): Promise<KubeApiLi
     port: options.port,
     tls: { cert: cert.certPem, key: cert.keyPem },
     bookmarkIntervalMs: options.bookmarkIntervalMs,
+    metrics: options.metrics,
     ownerReferencesPermissionEnforcement: options.ownerReferencesPermissionEnforcement,
   });
   // A wildcard listen address is reached through loopback by the local kubectl.

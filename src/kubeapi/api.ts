@@ -38,6 +38,8 @@ export interface KubeApiOptions {
   maxWatches?: number;
   /** How long a deleted Namespace stays Terminating before its contents go (default 2 s). */
   namespaceGraceMs?: number;
+  /** Prometheus text of the process at GET /metrics (authorised like kube-apiserver's: nonResourceURLs /metrics). */
+  metrics?: () => Promise<Response>;
   /** Turn on the OwnerReferencesPermissionEnforcement admission plugin (as OpenShift does by default). */
   ownerReferencesPermissionEnforcement?: boolean;
   /** Rate limit of failed authentications per client address. */
@@ -108,6 +110,7 @@ export function createKubeApi(options: KubeApiOptions): KubeApi {
     if (request.method !== "GET") throw methodNotAllowed();
     const attrs: Attributes = { nonResource: { verb: "get", path } };
     await authorize(user, attrs, () => forbidden(undefined, undefined, denialMessage(user, attrs)));
+    if (path === "/metrics" && options.metrics) return options.metrics();
     const parts = path.split("/").filter(Boolean);
     let body: unknown;
     if (path === "/api") body = apiVersions(url.host);

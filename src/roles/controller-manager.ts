@@ -10,6 +10,8 @@ import { ProviderController } from "../controllers/provider-controller.ts";
 import { Upstreams } from "../controllers/upstreams.ts";
 import { VersionController } from "../controllers/version-controller.ts";
 import type { Logger } from "../log.ts";
+import { Version, type VersionObject } from "../api/kinds.ts";
+import { versionsBySyncState } from "../metrics/controllers.ts";
 import type { ResourceStore } from "../store/types.ts";
 import { asFieldManager, FIELD_MANAGERS } from "../store/field-manager.ts";
 import type { StorageFor } from "../storage/locate.ts";
@@ -81,8 +83,25 @@ export function buildManager(names: ControllerName[], deps: ControllerDeps): Con
         scanner: (publisher, versions) => new VersionScanner(scan, { store, upstreams, docs, versions, locate: (v, fileName) => publisher.locate(v, fileName) }),
       }),
     );
+    const versions = manager.cache<VersionObject>(Version);
+    manager.onStop(versionsBySyncState.add(() => countBySyncState(versions.list())));
   }
   return manager;
+}
+
+/** Versions by type and sync state, from the Synced condition (v0.9's `synced` flag when there is none yet). */
+export function countBySyncState(versions: VersionObject[]): [{ type: string; state: string }, number][] {
+  const counts = new Map<string, number>();
+  for (const v of versions) {
+    const synced = v.status?.conditions?.find((c) => c.type === "Synced")?.status;
+    const state = synced === "True" || (synced === undefined && v.status?.synced === true) ? "synced" : synced === "False" ? "failed" : "pending";
+    const key = `${v.spec.type}/${state}`;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  return [...counts].map(([key, n]) => {
+    const [type, state] = key.split("/") as [string, string];
+    return [{ type, state }, n];
+  });
 }
 
 /** Every enabled controller in one manager, started (standalone: one process, no election needed). */

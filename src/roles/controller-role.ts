@@ -14,6 +14,8 @@ import { asFieldManager, FIELD_MANAGERS } from "../store/field-manager.ts";
 import { STORAGE_POLICY_FLAGS, storagePolicyFromFlags } from "./storage-policy.ts";
 import { startTempSweeper } from "./temp-sweeper.ts";
 import { ensureKeysSecret } from "./keys-bootstrap.ts";
+import { setLeader } from "../metrics/controllers.ts";
+import { listenMetrics, metricsHandler, metricsListenFlag, metricsPlacement } from "./metrics-listener.ts";
 
 export const CONTROLLER_ROLE_FLAGS: FlagSpec[] = [
   ...KUBE_FLAGS,
@@ -25,6 +27,7 @@ export const CONTROLLER_ROLE_FLAGS: FlagSpec[] = [
   { name: "renew-deadline", env: "OPENDEPOT_RENEW_DEADLINE", default: "10s", description: "How long the leader keeps trying to renew before giving up", check: checks.duration },
   { name: "retry-period", env: "OPENDEPOT_RETRY_PERIOD", default: "2s", description: "Interval between acquire/renew attempts", check: checks.duration },
   { name: "health-listen", env: "OPENDEPOT_HEALTH_LISTEN", default: "0.0.0.0:8082", description: "Address of /healthz and /readyz (empty disables)", check: checks.listen(true) },
+  metricsListenFlag("health", "health", "on --health-listen"),
   { name: "default-storage-dir", env: "OPENDEPOT_DEFAULT_STORAGE_DIR", description: "Filesystem storage for resources without a storageConfig" },
   ...STORAGE_POLICY_FLAGS,
   { name: "bootstrap-keys-secret", env: "OPENDEPOT_BOOTSTRAP_KEYS_SECRET", description: "Create this Secret (URL-signing key + provider signing key) in the pod's namespace on start when it is absent; an existing one is never changed" },
@@ -61,12 +64,15 @@ export async function runController(flags: Record<string, string | undefined>) {
         onStartedLeading: async () => {
           await group.manager.start();
           group.running = true;
+          setLeader(name, true);
         },
         onStoppedLeading: () => {
+          setLeader(name, false);
           log.error("exiting after losing leadership", { controller: name });
           process.exit(1);
         },
       });
+      setLeader(name, false);
       group.elector.start();
       groups.push(group);
     }
@@ -76,12 +82,17 @@ export async function runController(flags: Record<string, string | undefined>) {
     groups.push({ name: names[0]!, manager, running: true });
   }
 
+  const metrics = metricsPlacement(flags["metrics-listen"], "health");
+  const metricsOnHealth = metrics.kind === "shared" && flags["health-listen"] ? metricsHandler() : undefined;
+  const metricsServer = metrics.kind === "own" ? listenMetrics(metrics, log) : undefined;
+
   const health = flags["health-listen"]
     ? Bun.serve({
         ...parseListen(flags["health-listen"]),
         fetch: (req) => {
           const path = new URL(req.url).pathname;
           if (path === "/healthz") return Response.json({ status: "ok" });
+          if (path === "/metrics" && metricsOnHealth) return metricsOnHealth();
           if (path === "/readyz") {
             // A standby is ready; a replica that cannot even reach its Lease (missing namespace, RBAC) is not.
             const failing = groups.filter((g) => g.elector?.lastError).map((g) => ({ controller: g.name, error: g.elector!.lastError }));
@@ -97,6 +108,7 @@ export async function runController(flags: Record<string, string | undefined>) {
   onShutdown(async (signal) => {
     log.info("shutting down", { signal });
     await health?.stop();
+    await metricsServer?.stop();
     // Finish in-flight work first, then hand the leases over so a standby starts at once.
     await Promise.all(groups.map((g) => (g.running ? g.manager.stop() : undefined)));
     await Promise.all(groups.map((g) => g.elector?.stop()));

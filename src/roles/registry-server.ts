@@ -21,6 +21,8 @@ import { RegistryIndex } from "../server/registry-index.ts";
 import { storeRepairHint } from "../server/repair-hint.ts";
 import { DEFAULT_MIRROR_HOSTNAMES, mirrorConfig } from "../server/routes-mirror.ts";
 import { listen, withRequestPolicy } from "../server/serve.ts";
+import { requestObserver } from "../server/request-metrics.ts";
+import { indexObjects } from "../metrics/server.ts";
 import { UrlSigner } from "../server/url-signer.ts";
 import { cacheFor } from "../store/multi-namespace-cache.ts";
 import type { ResourceStore } from "../store/types.ts";
@@ -98,6 +100,8 @@ export interface RegistryServerOptions {
   mirror?: MirrorConfig;
   /** Namespaces served (WATCH_NAMESPACE); all when absent. */
   namespaces?: string[];
+  /** Record Prometheus metrics per request (served elsewhere, by the role's metrics listener). */
+  metrics?: boolean;
   /** --yank-grace (default 30 days). */
   yankGraceMs?: number;
   /** Download statistics (counted on delivery, read by the browse API); off when absent. */
@@ -149,11 +153,18 @@ export async function startRegistryServer(options: RegistryServerOptions) {
   const appHandle = (request: Request) => app.handle(request);
   const explorer = options.ui ? await createExplorer({ browse, urlKey: currentUrlKey(options.urlKey), log, publicUrl: options.publicUrl, settings: options.ui, login: (options.discovery ?? auth?.discovery)?.login }) : undefined;
   const handle = explorer ? explorer.around(appHandle) : appHandle;
+  // The Explorer's pages (src/ui/explorer.ts) sit in front of the app's routes; their shapes, for the metrics labels.
+  const explorerTemplates = explorer ? ["/", "/depots", "/stats", "/auth/*", "/_ui/*", "/:namespace/:kind/:name"] : [];
+  const observe = options.metrics ? requestObserver(() => [...app.routes.map((r) => r.path), ...explorerTemplates]) : undefined;
+  const stopIndexMetrics = options.metrics
+    ? indexObjects.add(() => [[{ kind: "Module" }, modules.list().length], [{ kind: "Provider" }, providers.list().length], [{ kind: "Version" }, versions.list().length]])
+    : undefined;
   return {
-    handle: withRequestPolicy(handle, log),
-    listen: (hostname: string, port: number, tls?: { cert: string; key: string }) => listen(handle, { hostname, port, tls }, log),
+    handle: withRequestPolicy(handle, log, observe),
+    listen: (hostname: string, port: number, tls?: { cert: string; key: string }) => listen(handle, { hostname, port, tls, observe }, log),
     stats,
     async stop() {
+      stopIndexMetrics?.();
       index.close();
       browse.close();
       auth?.stop();

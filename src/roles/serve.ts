@@ -13,6 +13,7 @@ import { STORAGE_POLICY_FLAGS, storagePolicyFromFlags } from "./storage-policy.t
 import { registryServerFlags, startRegistryServer, tlsFromFlags, urlTtlSeconds, yankGraceMs, mirrorFromFlags } from "./registry-server.ts";
 import { readKeyRingFile } from "./secrets-on-disk.ts";
 import { loadSigningKey } from "./signing-key.ts";
+import { listenMetrics, metricsListenFlag, metricsPlacement } from "./metrics-listener.ts";
 import { STATS_FLAGS, startStats } from "./stats-flags.ts";
 import { uiFromFlags } from "./ui-flags.ts";
 
@@ -24,6 +25,7 @@ export const SERVE_FLAGS: FlagSpec[] = [
   { name: "token-audiences", env: "OPENDEPOT_TOKEN_AUDIENCES", description: "Audiences a Kubernetes token may be for (TokenReview spec.audiences), comma-separated; api-server also accepts tokens for the API server's own audiences (default: --public-url,api-server)" },
   { name: "kubeconfig-allowed-servers", env: "OPENDEPOT_KUBECONFIG_ALLOWED_SERVERS", description: "Kubeconfig mode: API server URLs callers' kubeconfigs may name besides the one the server uses (comma-separated)" },
   { name: "default-storage-dir", env: "OPENDEPOT_DEFAULT_STORAGE_DIR", description: "Filesystem storage for resources without a storageConfig" },
+  metricsListenFlag("0.0.0.0:8082", undefined, ""),
   ...STORAGE_POLICY_FLAGS,
   ...AUTH_FLAGS,
   ...STATS_FLAGS,
@@ -37,6 +39,7 @@ export async function runServe(flags: Record<string, string | undefined>) {
   const mirror = mirrorFromFlags(flags);
   const auth = authConfigFromFlags(flags);
   const kube = kubeFromFlags(flags, { role: "serve", log });
+  const metrics = metricsPlacement(flags["metrics-listen"], undefined);
   log.info("connecting to Kubernetes", { source: kube.connection.source, server: kube.connection.server, namespaces: kube.namespaces ?? "all" });
   let tokenAudiences;
   try {
@@ -63,15 +66,18 @@ export async function runServe(flags: Record<string, string | undefined>) {
     auth,
     kubernetes: reviewer,
     namespaces: kube.namespaces,
+    metrics: metrics.kind === "own",
     stats,
     ui: await uiFromFlags(flags),
     ...(kubeMode ? { gatekeeper: new KubernetesGatekeeper(kubeMode, reviewer, log.child({ component: "auth" }), [kube.connection.server, ...(flags["kubeconfig-allowed-servers"] ?? "").split(",").map((s) => s.trim()).filter(Boolean)]) } : {}),
   });
   log.info("authentication", { mode: kubeMode ?? auth.mode });
   const http = server.listen(hostname, port, tls);
+  const metricsServer = metrics.kind === "own" ? listenMetrics(metrics, log) : undefined;
   onShutdown(async (signal) => {
     log.info("shutting down", { signal });
     await http.stop();
+    await metricsServer?.stop();
     await server.stop();
   });
   return { url: http.url };

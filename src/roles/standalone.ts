@@ -14,6 +14,7 @@ import { registryServerFlags, startRegistryServer, tlsFromFlags, urlTtlSeconds, 
 import { CONTROLLER_FLAGS, startControllers } from "./controller-manager.ts";
 import { startAdminApi } from "../kubeapi/admin.ts";
 import { AUTH_FLAGS, authConfigFromFlags } from "./auth-flags.ts";
+import { listenMetrics, metricsHandler, metricsListenFlag, metricsPlacement } from "./metrics-listener.ts";
 import { STATS_FLAGS, startStats } from "./stats-flags.ts";
 import { STORAGE_POLICY_FLAGS, storagePolicyFromFlags } from "./storage-policy.ts";
 import { startTempSweeper } from "./temp-sweeper.ts";
@@ -26,6 +27,7 @@ export const STANDALONE_FLAGS: FlagSpec[] = [
   { name: "prune", env: "OPENDEPOT_PRUNE", default: "true", boolean: true, description: "Delete objects the --manifests directory applied and no longer declares (never objects from another directory or the API)" },
   ...registryServerFlags({ keysGenerated: true }),
   { name: "admin-listen", env: "OPENDEPOT_ADMIN_LISTEN", default: "127.0.0.1:8081", description: "Address of the Kubernetes-compatible admin API (kubectl); empty or \"off\" disables it", check: checks.listen(true) },
+  metricsListenFlag("admin", "admin", "on the --admin-listen API, to the admin token or whom RBAC allows GET /metrics"),
   { name: "admin-token-file", env: "OPENDEPOT_ADMIN_TOKEN_FILE", description: "Bearer token of the admin API (generated as <data-dir>/admin-token when unset)" },
   { name: "watch-cache-size", env: "OPENDEPOT_WATCH_CACHE_SIZE", default: "10000", description: "Changes kept for watches resuming from a resourceVersion; older ones get 410 Gone", check: checks.integer(1, 10_000_000) },
   ...STORAGE_POLICY_FLAGS,
@@ -49,6 +51,8 @@ export async function runStandalone(flags: Record<string, string | undefined>) {
   const watchCacheSize = Number(flags["watch-cache-size"]);
   if (!Number.isInteger(watchCacheSize) || watchCacheSize < 1) throw new Error(`--watch-cache-size must be a positive integer, got "${flags["watch-cache-size"]}"`);
   const adminListen = flags["admin-listen"] && flags["admin-listen"] !== "off" ? parseListen(flags["admin-listen"]) : undefined;
+  const metrics = metricsPlacement(flags["metrics-listen"], "admin");
+  const metricsOnAdmin = metrics.kind === "shared" && adminListen !== undefined;
 
   // A cluster's own namespaces exist from the start, and so does the server's (tokens, RBAC policies, bindings).
   const store = EmbeddedStore.open(join(dataDir, "store.db"), { eventBufferSize: watchCacheSize, namespaces: [flags.namespace ?? "opendepot-system"], log });
@@ -80,11 +84,13 @@ export async function runStandalone(flags: Record<string, string | undefined>) {
     signingKeySourceUrl: flags["gpg-key-source-url"],
     auth,
     mirror,
+    metrics: metricsOnAdmin || metrics.kind === "own",
     stats,
     ui: await uiFromFlags(flags),
   });
   const http = server.listen(hostname, port, tls);
-  const admin = adminListen ? await startAdminApi({ store, dataDir, ...adminListen, tokenFile: flags["admin-token-file"], log }) : undefined;
+  const admin = adminListen ? await startAdminApi({ store, dataDir, ...adminListen, tokenFile: flags["admin-token-file"], log, metrics: metricsOnAdmin ? metricsHandler() : undefined }) : undefined;
+  const metricsServer = metrics.kind === "own" ? listenMetrics(metrics, log) : undefined;
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -93,6 +99,7 @@ export async function runStandalone(flags: Record<string, string | undefined>) {
     log.info("shutting down", { signal });
     await http.stop();
     await admin?.stop();
+    await metricsServer?.stop();
     loader?.stop();
     policy.stop();
     sweeper?.stop();
@@ -103,5 +110,5 @@ export async function runStandalone(flags: Record<string, string | undefined>) {
   };
   process.on("SIGTERM", () => void stop("SIGTERM"));
   process.on("SIGINT", () => void stop("SIGINT"));
-  return { url: http.url, adminUrl: admin?.url, stop };
+  return { url: http.url, adminUrl: admin?.url, metricsUrl: metricsServer ? `${metricsServer.url.toString()}metrics` : metricsOnAdmin ? `${admin!.url}/metrics` : undefined, stop };
 }

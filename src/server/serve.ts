@@ -2,12 +2,16 @@
 import type { Logger } from "../log.ts";
 import { asHeadOnlyGet, withoutBody } from "./head.ts";
 import { errorResponse } from "./http.ts";
+import { logRequest, nextRequestId } from "./access-log.ts";
+import type { RequestObserver } from "./request-metrics.ts";
 import { normaliseRequest } from "./request-line.ts";
 
 export interface ListenOptions {
   hostname: string;
   port: number;
   tls?: { cert: string; key: string };
+  /** Called once per answered request (Prometheus metrics); absent when metrics are off. */
+  observe?: RequestObserver;
 }
 
 const MAX_URL_LENGTH = 4096;
@@ -20,11 +24,11 @@ const SECURITY_HEADERS: Record<string, string> = {
 export type Handler = (request: Request) => Response | Promise<Response>;
 
 /** Wraps a handler with the listener-level policy; exported separately so tests can drive it without a socket. */
-export function withRequestPolicy(handle: Handler, log: Logger): Handler {
+export function withRequestPolicy(handle: Handler, log: Logger, observe?: RequestObserver): Handler {
   return async (request) => {
     const started = performance.now();
     const incoming = request.headers.get("x-request-id");
-    const requestId = incoming && REQUEST_ID.test(incoming) ? incoming : Bun.randomUUIDv7();
+    const requestId = incoming && REQUEST_ID.test(incoming) ? incoming : nextRequestId();
     let path = request.url.slice(0, 512);
     let response: Response;
     try {
@@ -44,15 +48,11 @@ export function withRequestPolicy(handle: Handler, log: Logger): Handler {
       log.error("request failed", { requestId, error });
       response = errorResponse(500, "internal error");
     }
-    for (const [k, v] of Object.entries(SECURITY_HEADERS)) if (!response.headers.has(k)) response.headers.set(k, v);
-    response.headers.set("x-request-id", requestId);
-    log.info("request", {
-      requestId,
-      method: request.method,
-      path: path.slice(0, 512),
-      status: response.status,
-      durationMs: Math.round((performance.now() - started) * 100) / 100,
-    });
+    const headers = response.headers;
+    for (const k in SECURITY_HEADERS) if (!headers.has(k)) headers.set(k, SECURITY_HEADERS[k]!);
+    headers.set("x-request-id", requestId);
+    logRequest(log, requestId, request.method, path.slice(0, 512), response.status, Math.round((performance.now() - started) * 100) / 100);
+    observe?.(request, response, (performance.now() - started) / 1000);
     return response;
   };
 }
@@ -61,7 +61,7 @@ export function listen(handle: Handler, options: ListenOptions, log: Logger) {
   const server = Bun.serve({
     hostname: options.hostname,
     port: options.port,
-    fetch: withRequestPolicy(handle, log),
+    fetch: withRequestPolicy(handle, log, options.observe),
     maxRequestBodySize: 64 * 1024,
     idleTimeout: 60,
     ...(options.tls ? { tls: { cert: Bun.file(options.tls.cert), key: Bun.file(options.tls.key) } } : {}),

@@ -4,6 +4,14 @@
 // Rotation: the first key signs; the previous keys (the rest of the key file) are still accepted for one TTL after
 // the signer was created, which is as long as any URL they signed can live, and never after.
 import { createHmac, timingSafeEqual } from "node:crypto";
+import { recordSignedUrlRefusal, type UrlRefusal } from "../metrics/server.ts";
+
+const REFUSALS: Record<UrlRefusal, string> = {
+  unsigned: "download URL is not signed",
+  malformed: "download URL signature is malformed",
+  invalid: "download URL signature is invalid",
+  expired: "download URL has expired",
+};
 
 export class UrlSigner {
   private readonly key: Uint8Array;
@@ -48,18 +56,25 @@ export class UrlSigner {
 
   /** Why the URL is not acceptable, or undefined when it is. */
   check(path: string, query: URLSearchParams, binding: string): string | undefined {
+    const refusal = this.refusal(path, query, binding);
+    if (!refusal) return undefined;
+    recordSignedUrlRefusal(refusal);
+    return REFUSALS[refusal];
+  }
+
+  private refusal(path: string, query: URLSearchParams, binding: string): UrlRefusal | undefined {
     const expiresText = query.get("expires");
     const signature = query.get("signature");
-    if (!expiresText || !signature) return "download URL is not signed";
-    if (!/^\d{1,12}$/.test(expiresText) || signature.length > 128) return "download URL signature is malformed";
+    if (!expiresText || !signature) return "unsigned";
+    if (!/^\d{1,12}$/.test(expiresText) || signature.length > 128) return "malformed";
     const given = Buffer.from(signature);
     const matches = (key: Uint8Array) => {
       const expected = Buffer.from(this.mac(path, Number(expiresText), binding, key));
       return given.length === expected.length && timingSafeEqual(given, expected);
     };
     const previousOk = this.now() < this.previousAcceptedUntil && this.previous.some(matches);
-    if (!matches(this.key) && !previousOk) return "download URL signature is invalid";
-    if (Number(expiresText) * 1000 < this.now()) return "download URL has expired";
+    if (!matches(this.key) && !previousOk) return "invalid";
+    if (Number(expiresText) * 1000 < this.now()) return "expired";
     return undefined;
   }
 }

@@ -5,6 +5,7 @@
 import { backoffDelay, idleGuard, readBounded, redactUrl } from "../kits/http.ts";
 
 export { readBounded, redactUrl } from "../kits/http.ts"; // moved: import from src/kits/http.ts
+import { recordUpstreamBytes, recordUpstreamRateLimited, recordUpstreamRequest } from "../metrics/controllers.ts";
 
 export type UpstreamErrorKind = "NotFound" | "RateLimited" | "Unauthorized" | "Transient" | "Invalid";
 
@@ -136,7 +137,7 @@ export class UpstreamHttp {
         const response = await this.send(url, opts, AbortSignal.any([signal, abort.signal]));
         if (!response.body) return response;
         const onIdle = () => this.error("Transient", url, `${redactUrl(url)}: download stalled for ${this.idleTimeoutMs} ms`);
-        return new Response(idleGuard(response.body, { idleMs: this.idleTimeoutMs, abort, onIdle }), {
+        return new Response(idleGuard(response.body, { idleMs: this.idleTimeoutMs, abort, onIdle, onChunk: (n) => recordUpstreamBytes(this.service, n) }), {
           status: response.status,
           statusText: response.statusText,
           headers: response.headers,
@@ -178,7 +179,11 @@ export class UpstreamHttp {
     let body = opts.body;
     const origin = new URL(url).origin;
     for (let hop = 0; ; hop++) {
-      const res = await this.fetchImpl(current, { method, headers, body, signal, redirect: "manual" });
+      const res = await this.fetchImpl(current, { method, headers, body, signal, redirect: "manual" }).catch((e: unknown) => {
+        recordUpstreamRequest(current, undefined);
+        throw e;
+      });
+      recordUpstreamRequest(current, res.status);
       if (res.status >= 300 && res.status < 400 && res.headers.get("location") && !opts.allowStatus?.includes(res.status)) {
         await res.body?.cancel().catch(() => {});
         if (hop >= this.maxRedirects) throw this.error("Invalid", current, `too many redirects from ${redactUrl(url)}`, res.status);
@@ -217,6 +222,7 @@ export class UpstreamHttp {
     // GitHub's secondary limits are 403s that only say so in the message; its docs say to wait at least a minute.
     const secondary = s === 403 && /rate limit/i.test(detail);
     if (s === 429 || (s === 403 && (reset || secondary))) {
+      recordUpstreamRateLimited(this.service);
       return this.error("RateLimited", url, `rate limited (${what})`, s, reset ?? new Date(this.now() + 60_000));
     }
     if (s === 404 || s === 410) return this.error("NotFound", url, what, s);

@@ -10,6 +10,7 @@ import { freePort, waitFor, waitForChild } from "../support/ports.ts";
 import { startRole, type RoleProcess } from "../support/role-process.ts";
 import { startStandalone, type StandaloneProcess } from "../support/standalone-process.ts";
 import { TerraformWorkspace } from "../support/terraform.ts";
+import { parsePrometheusText, sumOf } from "../support/prometheus-text.ts";
 
 const ROOT = join(import.meta.dir, "..", "..");
 let upstreams: SampleUpstreams;
@@ -18,6 +19,8 @@ let root: string;
 let serve: RoleProcess;
 let serveUrl: string;
 const controllers: RoleProcess[] = [];
+const healthUrls = new Map<RoleProcess, string>();
+let serveMetricsUrl: string;
 
 const MANIFESTS = `apiVersion: v1
 kind: Namespace
@@ -55,6 +58,7 @@ function startController(healthPort = freePort()): RoleProcess {
     { ...upstreams.env, POD_NAMESPACE: LEASE_NS },
   );
   controllers.push(c);
+  healthUrls.set(c, `http://127.0.0.1:${healthPort}`);
   return c;
 }
 
@@ -88,7 +92,9 @@ beforeAll(async () => {
   startController();
   const port = freePort();
   serveUrl = `http://127.0.0.1:${port}`;
-  serve = startRole("serve", ["--kubeconfig", api.kubeconfig!, "--listen", `127.0.0.1:${port}`, "--url-signing-key-file", join(keys, "url.key"), "--gpg-key-file", join(keys, "signing-key.asc"), "--anonymous-auth", "--default-storage-dir", join(root, "artifacts")]);
+  const metricsPort = freePort();
+  serveMetricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
+  serve = startRole("serve", ["--kubeconfig", api.kubeconfig!, "--listen", `127.0.0.1:${port}`, "--metrics-listen", `127.0.0.1:${metricsPort}`, "--url-signing-key-file", join(keys, "url.key"), "--gpg-key-file", join(keys, "signing-key.asc"), "--anonymous-auth", "--default-storage-dir", join(root, "artifacts")]);
   await waitForChild(serve, async () => (await fetch(`${serveUrl}/readyz`).catch(() => undefined))?.ok, 20_000, "serve to be ready").catch((e) => {
     throw new Error(`${(e as Error).message}\nlogs: ${JSON.stringify(serve.logs().slice(-10))}`);
   });
@@ -122,6 +128,16 @@ describe("controller + serve on the Kubernetes API", () => {
     const other = controllers.find((c) => c !== versionLeader)!;
     expect(synced(versionLeader).length).toBe(3);
     expect(synced(other)).toEqual([]);
+  });
+
+  test("metrics: serve counts requests and its index on its own listener; each controller reports its leases and reconciles on the health listener", async () => {
+    const served = parsePrometheusText(await (await fetch(serveMetricsUrl)).text());
+    expect(sumOf(served, "opendepot_http_requests_total", { route: "/opendepot/modules/v1/:namespace/:name/:system/versions", status_class: "2xx" })).toBeGreaterThanOrEqual(1);
+    expect(sumOf(served, "opendepot_index_objects", { kind: "Version" })).toBeGreaterThanOrEqual(3);
+    expect((await fetch(serveUrl + "/metrics")).status).toBe(404); // never on the public registry listener
+    const scraped = await Promise.all(controllers.map(async (c) => parsePrometheusText(await (await fetch(`${healthUrls.get(c)}/metrics`)).text())));
+    for (const group of ["version", "module", "provider"]) expect(scraped.reduce((n, m) => n + sumOf(m, "opendepot_leader", { group }), 0)).toBe(1);
+    expect(scraped.reduce((n, m) => n + sumOf(m, "opendepot_reconciles_total", { controller: "version", result: "success" }), 0)).toBeGreaterThanOrEqual(3);
   });
 
   test("kill -9 of the leader: the standby takes over within the lease duration; SIGTERM: at once; nothing synced twice, nothing lost", async () => {

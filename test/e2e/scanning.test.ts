@@ -1,6 +1,7 @@
 // Acceptance for scanning and the publish gate, end to end: Modules and Providers synced from the fake upstreams,
 // scanned by the stand-in `trivy` (fixtures/trivy, replaying real Trivy reports chosen by a marker in the content),
 // and the real Terraform CLI refused or served accordingly.
+import { metricsResponse } from "../../src/metrics/registry.ts";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -61,6 +62,12 @@ afterAll(async () => {
   if (cacheDir) await rm(cacheDir, { recursive: true, force: true });
 });
 
+/** `opendepot_scans_total{result=…}` as this process's /metrics exposes it. */
+async function scansCounted(result: string): Promise<number> {
+  const text = await (await metricsResponse()).text();
+  return Number(new RegExp(`^opendepot_scans_total\\{result="${result}"\\} (\\d+)`, "m").exec(text)?.[1] ?? 0);
+}
+
 describe("module IaC scan and the publish gate", () => {
   test("a CRITICAL misconfiguration with blockOnCritical is never installable; its findings stay in status", async () => {
     await h.store.create(moduleObject("critical-blocked", "terraform-aws-critical", { blockOnCritical: true }));
@@ -83,6 +90,8 @@ describe("module IaC scan and the publish gate", () => {
     const init = await terraformInit("critical-blocked");
     expect(init.exitCode).not.toBe(0);
     expect(init.out).toContain("Module has no versions");
+    // The block is counted in the controllers' metrics (the registry is per process; the harness runs in this one).
+    expect(await scansCounted("blocked")).toBeGreaterThan(0);
 
     // Not re-downloaded in a loop: the archive was fetched once, and later reconciles only look at the verdict.
     const archives = upstreams.github.stats.archivesServed;

@@ -91,6 +91,8 @@ export const MATRIX: Record<string, Record<string, unknown>> = {
   "ingress with tls": { ingress: { enabled: true, className: "nginx", hosts: [{ host: "registry.example.com", paths: [{ path: "/", pathType: "Prefix" }] }], tls: [{ secretName: "registry-tls", hosts: ["registry.example.com"] }] } },
   httproute: { httpRoute: { enabled: true, parentRefs: [{ name: "public", namespace: "gateway-system", sectionName: "https" }], hostnames: ["registry.example.com"] }, dex: { enabled: true, enablePasswordDB: true, staticPasswords: [{ email: "admin@example.com", hash: "$2a$10$2b2cU8CPhOTaGrs1HRQuAueS7JTT5ZHsHSzYiFPm1leZck7Mc8T4W", username: "admin", userID: "08a8684b" }] } },
   "watch namespaces a,b": { watchNamespaces: "a,b", server: { oidc: { enabled: true, issuerUrl: "https://login.example.com" } } },
+  "metrics off": { metrics: { enabled: false } },
+  "service monitor": { metrics: { podAnnotations: false, serviceMonitor: { enabled: true, interval: "15s", labels: { release: "kube-prometheus-stack" }, relabelings: [{ action: "replace", targetLabel: "cluster", replacement: "eu-1" }], metricRelabelings: [{ action: "drop", sourceLabels: ["__name__"], regex: "process_.*" }] } } },
   "valkey disabled": { valkey: { enabled: false } },
   "valkey external": { valkey: { enabled: false, external: { url: "rediss://valkey.example.com:6380", existingSecret: "valkey-password" } } },
   "valkey persistent with existing password": { valkey: { persistence: { enabled: true, size: "2Gi" }, auth: { existingSecret: "my-valkey", existingSecretKey: "pw" } } },

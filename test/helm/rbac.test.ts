@@ -217,6 +217,7 @@ async function scenario(options: { values: Record<string, unknown>; contentNames
       s,
       {
         listen: `127.0.0.1:${port}`,
+        "metrics-listen": `127.0.0.1:${freePort()}`,
         "url-signing-key-file": join(keys, "url-signing.key"),
         "gpg-key-dir": keys,
         "default-storage-dir": artifacts,

@@ -258,6 +258,40 @@ describe("what the combinations turn on", () => {
     const gb = find(name, "Role").find((d) => d.metadata.name.endsWith("server-groupbindings")) as any;
     expect(gb.rules).toEqual([{ apiGroups: ["opendepot.defdev.io"], resources: ["groupbindings"], verbs: ["list", "watch"] }]);
   });
+  test("metrics: on by default (server port 8082, controller health port) with scrape annotations; off passes --metrics-listen=off; no ServiceMonitor unless asked", () => {
+    const deployment = (name: string, component: string) => find(name, "Deployment").find((d) => d.metadata.name === `${FULLNAME}-${component}`)!.spec as any;
+    const server = deployment("defaults", "server").template;
+    expect(server.spec.containers[0].args).toContain("--metrics-listen=0.0.0.0:8082");
+    expect(server.spec.containers[0].ports).toContainEqual({ name: "metrics", containerPort: 8082, protocol: "TCP" });
+    expect(server.metadata.annotations).toMatchObject({ "prometheus.io/scrape": "true", "prometheus.io/port": "8082", "prometheus.io/path": "/metrics" });
+    const controller = deployment("defaults", "controller").template;
+    expect(controller.spec.containers[0].args).toContain("--metrics-listen=health");
+    expect(controller.metadata.annotations?.["prometheus.io/port"]).toBe("8082");
+    for (const name of Object.keys(MATRIX)) expect({ name, monitors: find(name, "ServiceMonitor").length }).toEqual({ name, monitors: name === "service monitor" ? 1 : 0 });
+    const off = deployment("metrics off", "server").template;
+    expect(off.spec.containers[0].args).toContain("--metrics-listen=off");
+    expect(off.spec.containers[0].ports.map((p: any) => p.name)).toEqual(["http"]);
+    expect(off.metadata.annotations?.["prometheus.io/scrape"]).toBeUndefined();
+    expect(deployment("metrics off", "controller").template.spec.containers[0].args).toContain("--metrics-listen=off");
+  });
+  test("service monitor: selects exactly the server's and the controller's metrics Services, whose port reaches the container port that serves /metrics", () => {
+    const name = "service monitor";
+    const [monitor] = find(name, "ServiceMonitor") as any[];
+    expect(monitor.metadata.labels.release).toBe("kube-prometheus-stack");
+    expect(monitor.spec.endpoints).toEqual([{ port: "metrics", path: "/metrics", scheme: "http", interval: "15s", scrapeTimeout: "10s", relabelings: [{ action: "replace", targetLabel: "cluster", replacement: "eu-1" }], metricRelabelings: [{ action: "drop", sourceLabels: ["__name__"], regex: "process_.*" }] }]);
+    const selected = find(name, "Service").filter((s) => Object.entries(monitor.spec.selector.matchLabels).every(([k, v]) => s.metadata.labels?.[k] === v));
+    expect(selected.map((s) => s.metadata.name).sort()).toEqual([`${FULLNAME}-controller-metrics`, `${FULLNAME}-server-metrics`]);
+    for (const svc of selected as any[]) {
+      const port = svc.spec.ports.find((p: any) => p.name === "metrics");
+      const pod = find(name, "Deployment").find((d: any) => Object.entries(svc.spec.selector).every(([k, v]) => d.spec.template.metadata.labels[k] === v)) as any;
+      const container = pod.spec.template.spec.containers[0];
+      const target = container.ports.find((p: any) => p.name === port.targetPort);
+      expect(target.containerPort).toBe(8082);
+      const { flags } = roleFlags(container);
+      expect(flags["metrics-listen"]).toBe(container.args[0] === "serve" ? "0.0.0.0:8082" : "health");
+      expect(pod.spec.template.metadata.annotations?.["prometheus.io/scrape"]).toBeUndefined(); // podAnnotations: false
+    }
+  });
   test("azure workload identity: the pod label and the client-id annotation", () => {
     const name = "storage azure with workload identity";
     for (const d of find(name, "Deployment")) expect((d.spec as any).template.metadata.labels["azure.workload.identity/use"]).toBe("true");
@@ -419,6 +453,16 @@ describe("the schema validator itself refuses what the API server refuses", () =
     const np = of("NetworkPolicy");
     np.spec.egress[0].ports[0].port = [53];
     expect(schemas.validate(np)).not.toEqual([]);
+  });
+
+  test("ServiceMonitor is checked against our own subset schema (test/helm/servicemonitor-subset.crd.yaml)", () => {
+    const monitor = structuredClone(rendered.get("helm3|service monitor")!.find((d) => d.kind === "ServiceMonitor")!) as any;
+    expect(schemas.validate(monitor)).toEqual([]);
+    monitor.spec.endpoints[0].intervall = "30s";
+    monitor.spec.endpoints[0].scheme = "ftp";
+    const problems = schemas.validate(monitor).join("\n");
+    expect(problems).toContain("intervall");
+    expect(problems).toContain("scheme");
   });
   test("HTTPRoute is checked against the Gateway API CRD", () => {
     const route = structuredClone(rendered.get("helm3|httproute")!.find((d) => d.kind === "HTTPRoute")!) as any;

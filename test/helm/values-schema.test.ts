@@ -36,6 +36,8 @@ const REFUSED: { name: string; values: Record<string, unknown>; message: RegExp 
   { name: "an unknown storagePolicy key", values: { storagePolicy: { retain: true } }, message: /retain/ },
   { name: "a Valkey CA without an external rediss:// URL", values: { valkey: { enabled: false, external: { url: "redis://v:6379", caSecret: "ca" } } }, message: /rediss/ },
   { name: "a token audience with a comma", values: { server: { tokenAudiences: ["a,b"] } }, message: /tokenAudiences/ },
+  { name: "a ServiceMonitor interval without a unit", values: { metrics: { serviceMonitor: { enabled: true, interval: "30" } } }, message: /metrics[./]serviceMonitor[./]interval/ },
+  { name: "an unknown metrics key", values: { metrics: { port: 9090 } }, message: /port/ },
   { name: "a shared filesystem that cannot be shared", values: { storage: { filesystem: { enabled: true, accessModes: ["ReadWriteOnce"] } } }, message: /ReadWriteMany/ },
 ];
 
@@ -51,8 +53,8 @@ for (const helm of HELMS) {
   });
 
   describe(`${helm.name}: accepted`, () => {
-    test("the reserved sections of parallel work (ui, metrics.serviceMonitor)", async () => {
-      const r = await template(helm, { ui: { enabled: true }, metrics: { serviceMonitor: { enabled: true } } });
+    test("the reserved section of parallel work (ui) next to scanning and metrics.serviceMonitor", async () => {
+      const r = await template(helm, { scanning: { enabled: true, blockOnCritical: true }, ui: { enabled: true }, metrics: { serviceMonitor: { enabled: true } } });
       expect(r.ok ? "rendered" : r.error).toBe("rendered");
     }, 30_000);
     test("a controller-less install with a Secret of your own", async () => {

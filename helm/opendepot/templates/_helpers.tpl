@@ -112,10 +112,16 @@ labels:
   {{- include "opendepot.selector" . | nindent 2 }}
   {{- with .extraLabels }}{{ toYaml . | nindent 2 }}{{ end }}
   {{- with .v.podLabels }}{{ toYaml . | nindent 2 }}{{ end }}
-{{- if or .v.podAnnotations .checksum }}
+{{- $scrape := and .metricsPort .root.Values.metrics.enabled .root.Values.metrics.podAnnotations }}
+{{- if or .v.podAnnotations .checksum $scrape }}
 annotations:
   {{- with .checksum }}
   checksum/config: {{ . }}
+  {{- end }}
+  {{- if $scrape }}
+  prometheus.io/scrape: "true"
+  prometheus.io/port: {{ .metricsPort | quote }}
+  prometheus.io/path: /metrics
   {{- end }}
   {{- with .v.podAnnotations }}{{ toYaml . | nindent 2 }}{{ end }}
 {{- end }}
