@@ -99,10 +99,11 @@ registry's CLI client or to a declared one, or a client of its own), as JSON: (d
 {{- end }}
 {{- end -}}
 
-{{- /* Only the one key is projected, so nothing else of a shared Secret lands in the pod. */ -}}
+{{- /* Only the one key is projected, so nothing else of a shared Secret lands in the pod. defaultMode 288 is 0440 in
+decimal: YAML 1.1 and 1.2 read a leading-zero number differently. */ -}}
 {{- define "opendepot.uiVolumes" -}}
 {{- if and (include "opendepot.uiSignIn" .) (include "opendepot.uiSecretName" .) }}
 - name: ui-oidc
-  secret: { secretName: {{ include "opendepot.uiSecretName" . }}, items: [{ key: {{ .Values.ui.oidc.clientSecret.key }}, path: {{ .Values.ui.oidc.clientSecret.key }} }], defaultMode: 0440 }
+  secret: { secretName: {{ include "opendepot.uiSecretName" . }}, items: [{ key: {{ .Values.ui.oidc.clientSecret.key }}, path: {{ .Values.ui.oidc.clientSecret.key }} }], defaultMode: 288 }
 {{- end }}
 {{- end -}}
