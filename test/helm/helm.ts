@@ -119,6 +119,18 @@ export const MATRIX: Record<string, Record<string, unknown>> = {
     },
   },
   "token audiences": { server: { publicUrl: "https://registry.example.com", tokenAudiences: ["https://registry.example.com", "opendepot"] } },
+  // The Registry Explorer (README "Install on Kubernetes"): off; its own client at an external IdP with your Secret;
+  // its own confidential client in the bundled Dex, the secret given as a value (the chart's Secret).
+  "ui off": { ui: { enabled: false } },
+  "ui with its own oidc client and existing secret": {
+    server: { publicUrl: "https://registry.example.com", oidc: { enabled: true, issuerUrl: "https://login.example.com/realms/eng", clientId: "terraform", extraAudiences: ["other"] } },
+    ui: { oidc: { clientId: "explorer", clientSecret: { existingSecret: "explorer-oidc", key: "secret" }, scopes: ["openid", "email", "groups"] } },
+  },
+  "ui with dex": {
+    dex: { enabled: true, enablePasswordDB: true, staticPasswords: [{ email: "admin@example.com", hash: "$2a$10$2b2cU8CPhOTaGrs1HRQuAueS7JTT5ZHsHSzYiFPm1leZck7Mc8T4W", username: "admin", userID: "08a8684b" }] },
+    ingress: { enabled: true, hosts: [{ host: "registry.example.com" }], tls: [{ secretName: "registry-tls" }] },
+    ui: { oidc: { clientId: "explorer", clientSecret: { value: "s3cr3t-explorer-value" } } },
+  },
   "ha replicas 3": {
     server: { replicaCount: 3, topologySpreadConstraints: [{ maxSkew: 1, topologyKey: "topology.kubernetes.io/zone", whenUnsatisfiable: "ScheduleAnyway", labelSelector: { matchLabels: { "app.kubernetes.io/component": "server" } } }], podDisruptionBudget: { enabled: true, minAvailable: 2 } },
     controller: { replicaCount: 3, podDisruptionBudget: { enabled: true, minAvailable: 1 } },

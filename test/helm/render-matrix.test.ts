@@ -14,6 +14,7 @@ import { scanSettingsFromFlags } from "../../src/roles/scan-flags.ts";
 import { policyDocument } from "../../src/roles/storage-policy.ts";
 import { parseTokenAudiences } from "../../src/server/kube-reviews.ts";
 import { parsePolicyDocument } from "../../src/storage/policy-document.ts";
+import { UI_FLAGS, uiFromFlags } from "../../src/ui/flags.ts";
 import { HELMS, keyOf, lint, MATRIX, NAMESPACE, podSpecs, RELEASE, requireHelm, template, type K8sObject } from "./helm.ts";
 import { KubeSchemas } from "./kube-schema.ts";
 
@@ -116,7 +117,7 @@ for (const helm of HELMS) {
           expect(new Set(keys).size).toBe(keys.length);
         });
 
-        test("every opendepot container's args parse with the project's flag parser and pass the role's own checks", () => {
+        test("every opendepot container's args parse with the project's flag parser and pass the role's own checks", async () => {
           const containers = podSpecs(docs()).flatMap((p) => p.spec.containers).filter((c: any) => c.image.startsWith("ghcr.io/opendepot/opendepot:"));
           expect(containers.map((c: any) => c.args[0]).sort()).toEqual([...((values as any).controller?.enabled === false ? [] : ["controller"]), ...((values as any).server?.enabled === false ? [] : ["serve"])]);
           for (const c of containers) {
@@ -143,6 +144,27 @@ for (const helm of HELMS) {
               const valkey = v.valkey?.enabled !== false || !!v.valkey?.external?.url;
               expect(flags.stats ?? "on").toBe(valkey ? "on" : "off");
               expect(flags["stats-url"] !== undefined).toBe(valkey);
+              // The Registry Explorer: on unless ui.enabled=false; its sign-in flags only with OIDC; its own client
+              // accepted as an audience; the secret a file on a read-only mount of exactly that Secret key.
+              const ui = v.ui ?? {};
+              expect(flags.ui).toBe(ui.enabled === false ? "off" : "on");
+              const settings = await uiFromFlags({ ...flags, "ui-oidc-client-secret-file": undefined });
+              expect(settings === undefined).toBe(ui.enabled === false);
+              if (settings) expect(settings.scopes).toEqual(ui.oidc?.scopes ?? ["openid", "profile", "email", "groups"]);
+              expect(flags["ui-oidc-client-id"]).toBe(ui.oidc?.clientId);
+              if (auth.mode === "oidc" && ui.oidc?.clientId && ui.oidc.clientId !== auth.clientId) expect(auth.extraAudiences).toEqual([...(v.server?.oidc?.extraAudiences ?? []), ui.oidc.clientId]);
+              const secretFile = flags["ui-oidc-client-secret-file"];
+              const secret = ui.oidc?.clientSecret;
+              expect(secretFile !== undefined).toBe(!!(secret?.existingSecret || secret?.value));
+              if (secretFile) {
+                const mount = (c.volumeMounts as any[]).find((m) => secretFile.startsWith(`${m.mountPath}/`));
+                expect(mount?.readOnly).toBe(true);
+                const volume = podSpecs(docs()).find((p) => p.spec.containers.includes(c))!.spec.volumes.find((x: any) => x.name === mount.name);
+                const key = secretFile.slice(mount.mountPath.length + 1);
+                expect(volume.secret).toEqual({ secretName: secret.existingSecret || `${FULLNAME}-ui-oidc`, items: [{ key, path: key }], defaultMode: 0o440 });
+                expect(key).toBe(secret.key ?? "client-secret");
+              }
+              if (secret?.value) expect(JSON.stringify(c)).not.toContain(secret.value);
             } else {
               expect(parseControllerList(flags.only ?? flags.controllers).length).toBeGreaterThan(0);
               parseListen(flags["health-listen"]!);
@@ -244,7 +266,9 @@ describe("what the combinations turn on", () => {
     expect(config.issuer).toBe("https://registry.example.com/dex");
     const cli = config.staticClients.find((c: any) => c.id === "opendepot");
     expect(cli.public).toBe(true);
-    expect(cli.redirectURIs).toEqual(Array.from({ length: 11 }, (_, i) => `http://localhost:${10000 + i}/login`));
+    // The Explorer signs in with the same (public) client by default: its callback is registered on it too.
+    expect(cli.redirectURIs).toEqual([...Array.from({ length: 11 }, (_, i) => `http://localhost:${10000 + i}/login`), "https://registry.example.com/auth/callback"]);
+    expect(config.staticClients.map((c: any) => c.id)).toEqual(["opendepot"]);
     expect(config.connectors[0].id).toBe("github");
     const paths = (find("oidc with dex", "Ingress")[0]!.spec as any).rules[0].http.paths;
     expect(paths.map((p: any) => `${p.path}->${p.backend.service.name}`)).toEqual([`/dex->${FULLNAME}-dex`, `/->${FULLNAME}-server`]);
@@ -304,6 +328,44 @@ describe("what the combinations turn on", () => {
     const mounts = Object.fromEntries(find("storage filesystem", "Deployment").map((d: any) => [d.metadata.name, d.spec.template.spec.containers[0].volumeMounts.find((m: any) => m.name === "modules")]));
     expect(mounts[`${FULLNAME}-server`].readOnly).toBe(true);
     expect(mounts[`${FULLNAME}-controller`].readOnly).toBe(false);
+  });
+});
+
+describe("the Registry Explorer (ui.*)", () => {
+  const docs = (name: string) => rendered.get(`helm3|${name}`)!;
+  const one = (name: string, kind: string, suffix: string) => docs(name).find((d) => d.kind === kind && d.metadata.name.endsWith(suffix)) as any;
+  const dexConfig = (name: string) => Bun.YAML.parse(one(name, "Secret", "-dex").stringData["config.yaml"]) as any;
+
+  test("the serve role registers every UI flag the chart passes", () => {
+    for (const f of UI_FLAGS) expect(SERVE_FLAGS.map((s) => s.name)).toContain(f.name);
+  });
+
+  test("ui off: --ui=off and no sign-in wiring; defaults: --ui=on", () => {
+    const args = (name: string) => one(name, "Deployment", "-server").spec.template.spec.containers[0].args as string[];
+    expect(args("ui off").filter((a) => a.startsWith("--ui"))).toEqual(["--ui=off"]);
+    expect(args("defaults").filter((a) => a.startsWith("--ui"))).toEqual(["--ui=on"]);
+  });
+
+  test("its own client at an external IdP: the client id, the scopes, your Secret mounted, no chart Secret", () => {
+    const name = "ui with its own oidc client and existing secret";
+    const args = one(name, "Deployment", "-server").spec.template.spec.containers[0].args as string[];
+    expect(args).toEqual(expect.arrayContaining(["--oidc-extra-audiences=other,explorer", "--ui=on", "--ui-oidc-client-id=explorer", "--ui-oidc-client-secret-file=/etc/opendepot/ui-oidc/secret", "--ui-oidc-scopes=openid,email,groups"]));
+    expect(docs(name).filter((d) => d.kind === "Secret" && d.metadata.name.includes("ui"))).toEqual([]);
+  });
+
+  test("with Dex: a confidential client of its own with the callback, its secret from the chart's Secret via secretEnv", () => {
+    const name = "ui with dex";
+    const config = dexConfig(name);
+    expect(config.staticClients.map((c: any) => c.id)).toEqual(["opendepot", "explorer"]);
+    expect(config.staticClients[0].redirectURIs).not.toContain("https://registry.example.com/auth/callback");
+    expect(config.staticClients[1]).toEqual({ id: "explorer", name: "OpenDepot Registry Explorer", redirectURIs: ["https://registry.example.com/auth/callback"], secretEnv: "OPENDEPOT_UI_OIDC_CLIENT_SECRET" });
+    expect(JSON.stringify(config)).not.toContain("s3cr3t-explorer-value");
+    const secret = one(name, "Secret", "-ui-oidc");
+    expect(secret.stringData).toEqual({ "client-secret": "s3cr3t-explorer-value" });
+    const dexEnv = one(name, "Deployment", "-dex").spec.template.spec.containers[0].env;
+    expect(dexEnv).toContainEqual({ name: "OPENDEPOT_UI_OIDC_CLIENT_SECRET", valueFrom: { secretKeyRef: { name: `${FULLNAME}-ui-oidc`, key: "client-secret" } } });
+    const args = one(name, "Deployment", "-server").spec.template.spec.containers[0].args as string[];
+    expect(args).toEqual(expect.arrayContaining(["--oidc-client-id=opendepot", "--oidc-extra-audiences=explorer", "--ui-oidc-client-id=explorer", "--ui-oidc-client-secret-file=/etc/opendepot/ui-oidc/client-secret"]));
   });
 });
 

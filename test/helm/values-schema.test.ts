@@ -39,6 +39,18 @@ const REFUSED: { name: string; values: Record<string, unknown>; message: RegExp 
   { name: "a ServiceMonitor interval without a unit", values: { metrics: { serviceMonitor: { enabled: true, interval: "30" } } }, message: /metrics[./]serviceMonitor[./]interval/ },
   { name: "an unknown metrics key", values: { metrics: { port: 9090 } }, message: /port/ },
   { name: "a shared filesystem that cannot be shared", values: { storage: { filesystem: { enabled: true, accessModes: ["ReadWriteOnce"] } } }, message: /ReadWriteMany/ },
+  { name: "an unknown ui key (a typo)", values: { ui: { enable: false } }, message: /enable/ },
+  { name: "an unknown ui.oidc key", values: { ui: { oidc: { clientID: "x" } } }, message: /clientID/ },
+  { name: "a string for ui.enabled", values: { ui: { enabled: "off" } }, message: /ui[./]enabled/ },
+  { name: "a UI client id with a comma (it joins --oidc-extra-audiences)", values: { server: { oidc: { enabled: true, issuerUrl: "https://idp.example.com" } }, ui: { oidc: { clientId: "a,b" } } }, message: /clientId/ },
+  { name: "a UI scope with a space", values: { server: { oidc: { enabled: true, issuerUrl: "https://idp.example.com" } }, ui: { oidc: { scopes: ["openid email"] } } }, message: /scopes/ },
+  { name: "a UI secret key that is not a Secret key", values: { server: { oidc: { enabled: true, issuerUrl: "https://idp.example.com" } }, ui: { oidc: { clientSecret: { existingSecret: "s", key: "a/b" } } } }, message: /key/ },
+  { name: "a UI client secret without OIDC", values: { ui: { oidc: { clientSecret: { existingSecret: "explorer-oidc" } } } }, message: /server\.oidc\.enabled=true/ },
+  { name: "a UI client id with anonymous auth", values: { server: { anonymousAuth: true }, ui: { oidc: { clientId: "explorer" } } }, message: /needs OIDC/ },
+  { name: "UI sign-in settings with the UI off", values: { server: { oidc: { enabled: true, issuerUrl: "https://idp.example.com" } }, ui: { enabled: false, oidc: { scopes: ["openid"] } } }, message: /ui\.enabled=false/ },
+  { name: "a UI secret both existing and as a value", values: { server: { oidc: { enabled: true, issuerUrl: "https://idp.example.com" } }, ui: { oidc: { clientId: "x", clientSecret: { existingSecret: "s", value: "v" } } } }, message: /not both/ },
+  { name: "a UI secret on Dex's public CLI client", values: { dex: { enabled: true, enablePasswordDB: true }, server: { publicUrl: "https://r.example.com" }, ui: { oidc: { clientSecret: { value: "v" } } } }, message: /ui\.oidc\.clientId/ },
+  { name: "a Dex client for the UI without a public URL for its redirect URI", values: { dex: { enabled: true, enablePasswordDB: true }, ui: { oidc: { clientId: "explorer" } } }, message: /public URL/ },
 ];
 
 for (const helm of HELMS) {
@@ -53,9 +65,20 @@ for (const helm of HELMS) {
   });
 
   describe(`${helm.name}: accepted`, () => {
-    test("the reserved section of parallel work (ui) next to scanning and metrics.serviceMonitor", async () => {
+    test("ui, scanning and metrics.serviceMonitor together", async () => {
       const r = await template(helm, { scanning: { enabled: true, blockOnCritical: true }, ui: { enabled: true }, metrics: { serviceMonitor: { enabled: true } } });
       expect(r.ok ? "rendered" : r.error).toBe("rendered");
+    }, 30_000);
+    test("the Explorer's own confidential client in a Dex client you declared (the chart adds only its callback)", async () => {
+      const r = await template(helm, { dex: { enabled: true, enablePasswordDB: true, staticClients: [{ id: "explorer", name: "Explorer", secretEnv: "EXPLORER_SECRET", redirectURIs: ["https://other.example.com/cb"] }] }, server: { publicUrl: "https://r.example.com" }, ui: { oidc: { clientId: "explorer", clientSecret: { existingSecret: "explorer-oidc" } } } });
+      if (!r.ok) throw new Error(r.error);
+      const secret = r.docs.find((d) => d.kind === "Secret" && d.metadata.name.endsWith("-dex")) as any;
+      const clients = (Bun.YAML.parse(secret.stringData["config.yaml"]) as any).staticClients;
+      expect(clients.map((c: any) => c.id)).toEqual(["opendepot", "explorer"]);
+      expect(clients[1]).toEqual({ id: "explorer", name: "Explorer", secretEnv: "EXPLORER_SECRET", redirectURIs: ["https://other.example.com/cb", "https://r.example.com/auth/callback"] });
+      // Yours: the chart neither injects a secret env into Dex nor touches the declared entry's secret.
+      const dex = r.docs.find((d) => d.kind === "Deployment" && d.metadata.name.endsWith("-dex")) as any;
+      expect(dex.spec.template.spec.containers[0].env).toBeUndefined();
     }, 30_000);
     test("a controller-less install with a Secret of your own", async () => {
       const r = await template(helm, { controller: { enabled: false }, keys: { existingSecret: "mine" } });
