@@ -14,7 +14,7 @@ import { scanSettingsFromFlags } from "../../src/roles/scan-flags.ts";
 import { policyDocument } from "../../src/roles/storage-policy.ts";
 import { parseTokenAudiences } from "../../src/server/kube-reviews.ts";
 import { parsePolicyDocument } from "../../src/storage/policy-document.ts";
-import { UI_FLAGS, uiFromFlags } from "../../src/ui/flags.ts";
+import { UI_FLAGS, uiFromFlags } from "../../src/roles/ui-flags.ts";
 import { HELMS, keyOf, lint, MATRIX, NAMESPACE, podSpecs, RELEASE, requireHelm, template, type K8sObject } from "./helm.ts";
 import { KubeSchemas } from "./kube-schema.ts";
 
