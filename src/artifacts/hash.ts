@@ -3,7 +3,6 @@
 // multi-GB artifacts never sit in memory.
 import { fromBase64, fromHex, toBase64, toHex } from "../kits/encoding.ts";
 
-export { fromBase64, fromHex, toBase64, toHex }; // moved: import from src/kits/encoding.ts
 
 export interface HashingStream {
   /** Pass-through transform that hashes every chunk on its way. */

@@ -3,7 +3,6 @@
 import { isNamespaceName, isObjectName } from "../api/naming.ts";
 import { isSemver } from "../api/version.ts";
 
-export { isSemver } from "../api/version.ts"; // moved: import from src/api/version.ts
 
 export class BadRequest extends Error {}
 

@@ -7,7 +7,6 @@ import { errorResponse, jsonText, notFound, Refusal } from "./http.ts";
 import { lifecyclePolicy, type ServerContext } from "./context.ts";
 import { yankRefusal } from "./lifecycle.ts";
 
-export { MODULES_PREFIX } from "./artifact-urls.ts"; // moved: import from src/server/artifact-urls.ts
 
 /**
  * OpenTofu (User-Agent `OpenTofu/…`) gets its direct-install answer: `200` with `{"location", "use_registry_credentials":

@@ -10,7 +10,6 @@ import { BoundedMemo, errorResponse, jsonText, notFound, Refusal } from "./http.
 import { yankRefusal } from "./lifecycle.ts";
 import { namespaceParam, nameParam } from "./params.ts";
 
-export { PROVIDERS_PREFIX, shasumsOf, signedZipUrl } from "./artifact-urls.ts"; // moved: import from src/server/artifact-urls.ts
 
 const DEFAULT_PROTOCOLS = ["5.0"];
 

@@ -13,7 +13,6 @@
 
 import { compareVersions, DECLARED_VERSION, formatVersion, parseVersion, VersionError, versionFromMatch, type Version } from "../api/version.ts";
 
-export { compareVersions, formatVersion, normalizeVersion, parseVersion, type Version } from "../api/version.ts"; // moved: import from src/api/version.ts
 
 export type Operator = "=" | "!=" | ">" | ">=" | "<" | "<=" | "~>";
 

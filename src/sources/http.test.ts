@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { rateLimitResetFrom, redactUrl, UpstreamError, UpstreamHttp } from "./http.ts";
+import { redactUrl } from "../kits/http.ts";
+import { rateLimitResetFrom, UpstreamError, UpstreamHttp } from "./http.ts";
 
 let hits = new Map<string, number>();
 const seenAuth: Record<string, string | null> = {};

@@ -4,7 +4,6 @@
 // Body limits, idle timeouts, jitter and URL redaction are the outbound HTTP kit's (src/kits/http.ts).
 import { backoffDelay, idleGuard, readBounded, redactUrl } from "../kits/http.ts";
 
-export { readBounded, redactUrl } from "../kits/http.ts"; // moved: import from src/kits/http.ts
 import { recordUpstreamBytes, recordUpstreamRateLimited, recordUpstreamRequest } from "../metrics/controllers.ts";
 
 export type UpstreamErrorKind = "NotFound" | "RateLimited" | "Unauthorized" | "Transient" | "Invalid";

@@ -5,7 +5,6 @@ import { StoreError } from "./errors.ts";
 import type { JsonPatchOp, Patch } from "./types.ts";
 import { deepEqual, isPlainObject } from "../kits/json.ts";
 
-export { deepEqual, isPlainObject }; // moved: import from src/kits/json.ts
 
 type Json = unknown;
 type JsonObject = Record<string, unknown>;

@@ -13,7 +13,7 @@ import { EmbeddedStore } from "../store/embedded.ts";
 import { publishSampleRegistry } from "../../test/support/sample-registry.ts";
 import { ASSETS } from "./assets.ts";
 import { CONTENT_SECURITY_POLICY } from "./explorer.ts";
-import { uiFromFlags } from "./flags.ts";
+import { uiFromFlags } from "../roles/ui-flags.ts";
 
 type Server = Awaited<ReturnType<typeof startRegistryServer>>;
 let store: EmbeddedStore;

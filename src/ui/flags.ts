@@ -1,5 +1,4 @@
 // What the Registry Explorer is configured with (read from the role's flags by src/roles/ui-flags.ts).
-export { UI_FLAGS, uiFromFlags } from "../roles/ui-flags.ts"; // moved: import from src/roles/ui-flags.ts
 
 export interface UiSettings {
   clientId?: string;

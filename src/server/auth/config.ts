@@ -1,6 +1,5 @@
 // What the registry server needs to know about authentication, decided once at start from the role's flags
 // (`src/roles/auth-flags.ts` reads and validates them).
-export { AUTH_FLAGS, authConfigFromFlags } from "../../roles/auth-flags.ts"; // moved: import from src/roles/auth-flags.ts
 
 export type AuthConfig =
   | { mode: "anonymous"; reason: "flag" | "default" }

@@ -13,7 +13,7 @@ import { createApp } from "../app.ts";
 import { ArtifactDelivery } from "../artifact-delivery.ts";
 import { RegistryIndex } from "../registry-index.ts";
 import { UrlSigner } from "../url-signer.ts";
-import { authConfigFromFlags } from "./config.ts";
+import { authConfigFromFlags } from "../../roles/auth-flags.ts";
 import type { KubernetesDecision, KubernetesTokenAuthorizer, ResourceAttributes } from "./kubernetes.ts";
 import { startAuth, type Auth } from "./setup.ts";
 
