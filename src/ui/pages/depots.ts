@@ -14,6 +14,7 @@ const NODE_W = 190;
 const NODE_H = 34;
 const GAP = 12;
 const COLS = [10, 240, 470];
+const LANE = 16;
 
 interface Node {
   id: string;
@@ -40,7 +41,8 @@ export function layoutGraph(g: DepotGraph): { nodes: Node[]; edges: { from: Node
     return from && to ? [{ from, to }] : [];
   });
   const rows = Math.max(1, ...shown.map((c) => c.length));
-  return { nodes: shown.flat(), edges, width: COLS[2]! + NODE_W + 20, height: 40 + rows * (NODE_H + GAP), truncated };
+  // Depot → provider edges skip the module column: they run in a lane below it (LANE), never through a module box.
+  return { nodes: shown.flat(), edges, width: COLS[2]! + NODE_W + 20, height: 40 + rows * (NODE_H + GAP) + LANE, truncated };
 }
 
 function graphSvg(g: DepotGraph, url: URL, focus: string | undefined): Html {
@@ -54,6 +56,13 @@ ${l.edges.map(({ from, to }) => {
     const x2 = to.x;
     const y2 = to.y + NODE_H / 2;
     const mid = (x1 + x2) / 2;
+    if (from.kind === "depot" && to.kind === "provider") {
+      // Down into the lane under the modules, across, and up to the provider.
+      const lane = l.height - LANE / 2;
+      const inX = COLS[1]! - 15;
+      const outX = COLS[1]! + NODE_W + 15;
+      return html`<path class="edge" d="M${x1} ${y1} C${inX} ${y1} ${x1} ${lane} ${inX} ${lane} L${outX} ${lane} C${x2} ${lane} ${outX} ${y2} ${x2} ${y2}" aria-hidden="true"/>`;
+    }
     return html`<path class="edge" d="M${x1} ${y1} C${mid} ${y1} ${mid} ${y2} ${x2} ${y2}" aria-hidden="true"/>`;
   })}
 ${l.nodes.map((n) => html`<a class="node ${n.kind}${n.id === focus ? " selected" : ""}" href="${withParams(url, { focus: n.id })}" data-node="${n.id}"><rect x="${n.x}" y="${n.y}" width="${NODE_W}" height="${NODE_H}" rx="6"/><text x="${n.x + 8}" y="${n.y + 15}">${trim(n.label, 28)}</text><text x="${n.x + 8}" y="${n.y + 28}" font-size="10">${trim(n.sub, 34)}</text></a>`)}
