@@ -160,6 +160,9 @@ describe("controller + serve on the Kubernetes API", () => {
     // A change made now is synced by the new leader, exactly once across all replicas.
     await kubectl("patch", "module", "terraform-aws-vpc", "-n", "team-a", "--type", "json", "-p", '[{"op":"add","path":"/spec/versions/-","value":{"version":"2.0.0"}}]');
     await waitFor(async () => (await (await fetch(`${serveUrl}/opendepot/modules/v1/team-a/terraform-aws-vpc/aws/versions`)).text()).includes("2.0.0"), 30_000, "new version served");
+    // The status (what serve reads) is written before the controller logs "version synced", and logs are written in
+    // batches: wait for the line, then check it appeared exactly once across every replica.
+    await waitFor(() => controllers.flatMap(synced).includes("terraform-aws-vpc-2-0-0"), 10_000, "the sync logged");
     const all = controllers.flatMap(synced);
     expect(all.filter((n) => n === "terraform-aws-vpc-2-0-0")).toHaveLength(1);
     expect(new Set(all).size).toBe(all.length);
