@@ -18,12 +18,8 @@ import { OidcVerifier } from "../src/server/auth/oidc-verifier.ts";
 import { EmbeddedStore } from "../src/store/embedded.ts";
 import { freePort, waitFor } from "../test/support/ports.ts";
 import { StaticFeed } from "../test/support/static-feed.ts";
-import { summarize, table, wrk, type WrkResult } from "./support.ts";
+import { summarize, table, wrk, type WrkResult, numberArg as arg } from "./support.ts";
 
-const arg = (name: string, fallback: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-};
 const SECONDS = arg("seconds", 8);
 const CONNECTIONS = arg("connections", 32);
 const BINDINGS = 100;

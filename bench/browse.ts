@@ -13,12 +13,8 @@ import { artifactFileName, moduleVersionName } from "../src/api/naming.ts";
 import { EmbeddedStore } from "../src/store/embedded.ts";
 import { FixtureOidcProvider } from "../fixtures/oidc-provider.ts";
 import { freePort, waitFor } from "../test/support/ports.ts";
-import { rssMiB, table, wrk } from "./support.ts";
+import { rssMiB, table, wrk, numberArg as arg } from "./support.ts";
 
-const arg = (name: string, fallback: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-};
 const SECONDS = arg("seconds", 8);
 const CONNECTIONS = arg("connections", 32);
 const MODULES = arg("modules", 1000);

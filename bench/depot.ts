@@ -14,12 +14,8 @@ import { Upstreams } from "../src/controllers/upstreams.ts";
 import { silentLogger } from "../src/log.ts";
 import { GitHubClient } from "../src/sources/github.ts";
 import { EmbeddedStore } from "../src/store/embedded.ts";
-import { table } from "./support.ts";
+import { table, numberArg as arg } from "./support.ts";
 
-const arg = (name: string, fallback: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-};
 const RELEASES = arg("releases", 1000);
 const RUNS = arg("runs", 5);
 const NS = "bench";

@@ -7,12 +7,8 @@ import { API_VERSION, LABELS } from "../src/api/meta.ts";
 import { artifactFileName, providerVersionName } from "../src/api/naming.ts";
 import { RegistryIndex } from "../src/server/registry-index.ts";
 import { StaticFeed } from "../test/support/static-feed.ts";
-import { table } from "./support.ts";
+import { table, numberArg as arg } from "./support.ts";
 
-const arg = (name: string, fallback: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-};
 const VERSIONS = arg("versions", 500);
 const ROUNDS = arg("rounds", 50);
 const PLATFORMS = [["linux", "amd64"], ["linux", "arm64"], ["darwin", "amd64"], ["darwin", "arm64"]] as const;

@@ -11,12 +11,8 @@ import { API_VERSION, LABELS } from "../src/api/meta.ts";
 import { artifactFileName, moduleVersionName } from "../src/api/naming.ts";
 import { EmbeddedStore } from "../src/store/embedded.ts";
 import { freePort, waitFor } from "../test/support/ports.ts";
-import { median, type RatioRow, summarize, table, wrk, wrkWithCpu } from "./support.ts";
+import { median, type RatioRow, summarize, table, wrk, wrkWithCpu, numberArg as arg } from "./support.ts";
 
-const arg = (name: string, fallback: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-};
 const SECONDS = arg("seconds", 8);
 const CONNECTIONS = arg("connections", 32);
 const ROUNDS = arg("rounds", 3);

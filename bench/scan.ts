@@ -12,12 +12,8 @@ import { seedStandInDb, STANDIN_TRIVY } from "../fixtures/trivy/standin-db.ts";
 import { extractModuleArchive } from "../src/artifacts/extract.ts";
 import { parseTrivyReport } from "../src/scan/report.ts";
 import { runTrivy } from "../src/scan/runner.ts";
-import { table } from "./support.ts";
+import { table, numberArg as arg } from "./support.ts";
 
-const arg = (name: string, fallback: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-};
 const FILES = arg("files", 500);
 const RUNS = arg("runs", 7);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;

@@ -6,12 +6,8 @@ import { createLogger } from "../src/log.ts";
 import { valkeyStats } from "../src/stats/valkey.ts";
 import { startValkey } from "../test/peers/valkey.ts";
 import { waitFor } from "../test/support/ports.ts";
-import { table } from "./support.ts";
+import { table, numberArg as arg } from "./support.ts";
 
-const arg = (name: string, fallback: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-};
 const MODULES = arg("modules", 1000);
 const VERSIONS = arg("versions", 20);
 const EVENTS = arg("events", 200_000);

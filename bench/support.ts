@@ -4,6 +4,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort, waitFor } from "../test/support/ports.ts";
 
+/** `--name N` from the command line, else `fallback` (every bench takes its sizes this way). */
+export function numberArg(name: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : fallback;
+}
+
 export interface WrkResult {
   requestsPerSec: number;
   /** Requests completed over the whole run (wrk's "N requests in"). */

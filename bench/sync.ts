@@ -8,12 +8,8 @@ import { GitHubFake } from "../fixtures/github-fake.ts";
 import { OpenTofuRegistryFake } from "../fixtures/opentofu-registry-fake.ts";
 import { sampleModuleFiles } from "../fixtures/upstream-fakes.ts";
 import { freePort, waitFor } from "../test/support/ports.ts";
-import { rssMiB, table } from "./support.ts";
+import { rssMiB, table, numberArg as arg } from "./support.ts";
 
-const arg = (name: string, fallback: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-};
 const MODULES = 10;
 const VERSIONS_PER_MODULE = 20;
 const PROVIDER_VERSIONS = 10;

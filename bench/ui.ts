@@ -15,12 +15,8 @@ import { storageFactory } from "../src/storage/factory.ts";
 import { EmbeddedStore } from "../src/store/embedded.ts";
 import { uiFromFlags } from "../src/roles/ui-flags.ts";
 import { launchChromium } from "../test/ui/browser.ts";
-import { table } from "./support.ts";
+import { table, numberArg as arg } from "./support.ts";
 
-const arg = (name: string, fallback: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-};
 const MODULES = arg("modules", 1000);
 const VERSIONS = arg("versions", 5);
 const REQUESTS = arg("requests", 2000);
