@@ -1,6 +1,7 @@
 // Streaming SHA-256 and the two encodings the project uses for it: `status.checksum` is base64 (std, padded) of the
 // raw digest; the provider protocol's `shasum` and SHA256SUMS use lowercase hex. Everything hashes while streaming so
 // multi-GB artifacts never sit in memory.
+import { createHash } from "node:crypto";
 import { fromBase64, fromHex, toBase64, toHex } from "../kits/encoding.ts";
 
 
@@ -14,7 +15,7 @@ export interface HashingStream {
 }
 
 export function hashingStream(): HashingStream {
-  const hasher = new Bun.CryptoHasher("sha256");
+  const hasher = createHash("sha256");
   let size = 0;
   let resolve!: (d: Uint8Array) => void;
   let reject!: (e: unknown) => void;
@@ -56,7 +57,7 @@ export interface StreamDigest {
 
 /** Consumes the stream entirely. */
 export async function sha256OfStream(body: ReadableStream<Uint8Array>): Promise<StreamDigest> {
-  const hasher = new Bun.CryptoHasher("sha256");
+  const hasher = createHash("sha256");
   let size = 0;
   for await (const chunk of body) {
     hasher.update(chunk);
@@ -71,7 +72,7 @@ export async function sha256OfFile(path: string): Promise<StreamDigest> {
 }
 
 export function sha256Bytes(data: string | Uint8Array): Uint8Array {
-  return new Uint8Array(new Bun.CryptoHasher("sha256").update(data).digest());
+  return new Uint8Array(createHash("sha256").update(data).digest());
 }
 
 /** Lowercase hex SHA-256 (protocol `shasum`) → base64 (`status.checksum`). Throws on anything but 64 hex digits. */

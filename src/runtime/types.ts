@@ -14,7 +14,7 @@ export type ResponseBody = NonNullable<ConstructorParameters<typeof Response>[0]
 export type SqlValue = string | number | bigint | null | Uint8Array;
 
 /** A prepared statement (bun:sqlite `Statement`, node:sqlite `StatementSync`). Rows are plain objects by column name. */
-export interface SqlStatement<Row = Record<string, unknown>, Params extends SqlValue[] = SqlValue[]> {
+export interface SqlStatement<Row = unknown, Params extends SqlValue[] = SqlValue[]> {
   /** The first row, or undefined when there is none (never null). */
   get(...params: Params): Row | undefined;
   all(...params: Params): Row[];
@@ -25,7 +25,7 @@ export interface SqlStatement<Row = Record<string, unknown>, Params extends SqlV
 export interface SqlDatabase {
   /** Runs one or more `;`-separated statements without results (schema, PRAGMAs). */
   exec(sql: string): void;
-  prepare<Row = Record<string, unknown>, Params extends SqlValue[] = SqlValue[]>(sql: string): SqlStatement<Row, Params>;
+  prepare<Row = unknown, Params extends SqlValue[] = SqlValue[]>(sql: string): SqlStatement<Row, Params>;
   /** Runs `fn` inside BEGIN … COMMIT (ROLLBACK and rethrow when it throws); returns what `fn` returns. Synchronous. */
   transaction<R>(fn: () => R): R;
   close(): void;
