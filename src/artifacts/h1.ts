@@ -15,6 +15,7 @@
 //   (measured on the 90 MB terraform binary), with output in bounded 64 KB chunks even for zip bombs.
 import { createHash } from "node:crypto";
 import { toBase64, toHex } from "../kits/encoding.ts";
+import { runtime } from "../runtime/index.ts";
 
 export interface ProviderZipHashes {
   /** `h1:<base64>`: the package hash of the unpacked contents. */
@@ -41,7 +42,7 @@ const SIG_END64 = 0x06064b50;
 
 /** All hashes of a provider zip in one streaming pass. */
 export async function hashProviderZip(source: ZipSource): Promise<ProviderZipHashes> {
-  const body: ReadableStream<Uint8Array> = typeof source === "string" ? Bun.file(source).stream() : source;
+  const body: ReadableStream<Uint8Array> = typeof source === "string" ? runtime.readStream(source) : source;
   const zipHasher = createHash("sha256");
   const reader = new ByteReader(body.getReader(), (chunk) => zipHasher.update(chunk));
   try {
@@ -276,7 +277,7 @@ class EntrySink {
 
   private consume(data: Uint8Array): void {
     this.hasher.update(data);
-    this.crc = Bun.hash.crc32(data, this.crc);
+    this.crc = runtime.crc32(data, this.crc);
     this.size += data.length;
   }
 

@@ -3,6 +3,7 @@
 // multi-GB artifacts never sit in memory.
 import { createHash } from "node:crypto";
 import { fromBase64, fromHex, toBase64, toHex } from "../kits/encoding.ts";
+import { runtime } from "../runtime/index.ts";
 
 
 export interface HashingStream {
@@ -66,9 +67,9 @@ export async function sha256OfStream(body: ReadableStream<Uint8Array>): Promise<
   return { bytes: new Uint8Array(hasher.digest()), size };
 }
 
-/** Streams the file from disk (Bun.file reads in chunks), so memory stays flat whatever its size. */
+/** Streams the file from disk in chunks, so memory stays flat whatever its size. */
 export async function sha256OfFile(path: string): Promise<StreamDigest> {
-  return sha256OfStream(Bun.file(path).stream());
+  return sha256OfStream(runtime.readStream(path));
 }
 
 export function sha256Bytes(data: string | Uint8Array): Uint8Array {

@@ -8,6 +8,7 @@
 // `with { type: "file" }` import embeds the wasm in a compiled binary and resolves to node_modules otherwise.
 import { gunzipSync } from "node:zlib";
 import wasmGzPath from "@cdktf/hcl2json/main.wasm.gz" with { type: "file" };
+import { runtime } from "../runtime/index.ts";
 import "@cdktf/hcl2json/wasm/wasm_exec.js";
 
 declare const self: Worker;
@@ -39,7 +40,7 @@ const lastGoLine = () => goOutput.split("\n").find((l) => l.trim() !== "")?.trim
 async function start(): Promise<void> {
   const Go = (globalThis as unknown as { Go: new () => GoRuntime }).Go;
   const go = new Go();
-  const wasm = gunzipSync(await Bun.file(wasmGzPath).bytes());
+  const wasm = gunzipSync(await runtime.readBytes(wasmGzPath));
   const { instance } = await WebAssembly.instantiate(wasm, go.importObject as never);
   // The Go side registers its functions on this global (its name is fixed in the package's Go code).
   (globalThis as Record<string, unknown>).__parse_terraform_config_wasm__ = exportsRoot;

@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { extractModuleArchive, extractProviderBinary } from "../artifacts/extract.ts";
 import { toBase64 } from "../kits/encoding.ts";
+import { runtime } from "../runtime/index.ts";
 import type { ArtifactLocation } from "../storage/locate.ts";
 
 export class ScanInputError extends Error {
@@ -27,7 +28,7 @@ export async function withTempDir<T>(what: string, base: string | undefined, use
 export async function spoolVerified(location: ArtifactLocation, expectedChecksum: string, path: string): Promise<void> {
   const got = await location.storage.get(location.key);
   const hasher = createHash("sha256");
-  const sink = Bun.file(path).writer();
+  const sink = runtime.fileWriter(path);
   try {
     for await (const chunk of got.body) {
       hasher.update(chunk);
