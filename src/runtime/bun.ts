@@ -1,6 +1,7 @@
 // The Bun implementation of the runtime adapter (the default): the fast Bun APIs, each behind one small method.
 // The only production file of src/ that may name `Bun.*` or `bun:*` (see test/structure/runtime-neutral.test.ts).
 import { Database, type Statement } from "bun:sqlite";
+import hclWasmGz from "@cdktf/hcl2json/main.wasm.gz" with { type: "file" };
 import type { ChildProcess, FileWriter, Runtime, Served, ServeContext, ServeOptions, SpawnOptions, SqlDatabase, SqlStatement, SqlValue } from "./types.ts";
 
 function statement<Row, Params extends SqlValue[]>(s: Statement<Row, SqlValue[]>): SqlStatement<Row, Params> {
@@ -107,6 +108,8 @@ export const runtime: Runtime = {
   openDatabase: (path) => database(new Database(path, { create: true })),
 
   serve,
+
+  files: { hclWasmGz },
 
   gc: () => Bun.gc(true),
 };

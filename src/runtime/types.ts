@@ -144,6 +144,15 @@ export interface Runtime {
   /** Listens and serves `fetch` until stopped. */
   serve(options: ServeOptions): Served;
 
+  /**
+   * Package files read at run time that a single-file build must carry: paths on disk (Bun: `with { type: "file" }`
+   * imports, which `bun build --compile` embeds; elsewhere the file in node_modules).
+   */
+  readonly files: {
+    /** HashiCorp's HCL parser as gzipped WebAssembly (`@cdktf/hcl2json/main.wasm.gz`), for artifacts/hcl-worker.ts. */
+    readonly hclWasmGz: string;
+  };
+
   /** A full garbage collection, when the runtime offers one (a no-op otherwise). */
   gc(): void;
 }
