@@ -8,8 +8,8 @@ function statement<Row, Params extends SqlValue[]>(s: Statement<Row, SqlValue[]>
   return {
     // bun:sqlite answers null for "no row"; the interface promises undefined (node:sqlite's answer).
     get: (...params) => s.get(...params) ?? undefined,
-    all: (...params) => s.all(...params),
-    run: (...params) => void s.run(...params),
+    all: s.all.bind(s),
+    run: s.run.bind(s) as (...params: Params) => void,
   };
 }
 
