@@ -97,6 +97,8 @@ export const runtime: Runtime = {
   writeFile: async (path, data) => void (await Bun.write(path, data)),
   fileWriter: writer,
 
+  fetch: (input, init) => fetch(input, init),
+
   crc32: (data, seed = 0) => Bun.hash.crc32(data, seed),
 
   spawn,

@@ -135,7 +135,7 @@ describe("runtime", () => {
     await expect(fetch(served.url)).rejects.toThrow();
   });
 
-  test("serves HTTPS from PEM texts and from PEM files", async () => {
+  test("serves HTTPS from PEM texts and from PEM files; fetches with per-request TLS settings", async () => {
     const key = join(dir, "tls.key");
     const cert = join(dir, "tls.crt");
     const openssl = runtime.spawn(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", key, "-out", cert]);
@@ -156,6 +156,10 @@ describe("runtime", () => {
       try {
         expect(served.url.protocol).toBe("https:");
         expect(await get(served.port)).toBe("/tls");
+        const url = new URL("/fetch", served.url);
+        expect(await (await runtime.fetch(url, { tls: { ca } })).text()).toBe("/fetch");
+        expect(await (await runtime.fetch(url, { tls: { rejectUnauthorized: false } })).text()).toBe("/fetch");
+        await expect(runtime.fetch(url)).rejects.toThrow(); // self-signed: not trusted without the CA
       } finally {
         await served.stop(true);
       }
