@@ -1,0 +1,35 @@
+// A protocol document serialised once per change: its text, its UTF-8 bytes (what goes on the wire, so no response
+// re-encodes it) and a strong ETag derived from those bytes, so clients that revalidate get a 304 with no body.
+// Documents are only ever answered after the caller was authorized for the resource they describe, so an ETag
+// never tells anyone about a resource they may not see.
+import { createHash } from "node:crypto";
+
+export interface ProtocolDocument {
+  readonly text: string;
+  readonly bytes: Uint8Array;
+  /** A strong entity tag, quoted (`"…"`): 128 bits of the SHA-256 of `bytes`. */
+  readonly etag: string;
+}
+
+const encoder = new TextEncoder();
+
+export function documentOf(text: string): ProtocolDocument {
+  const bytes = encoder.encode(text);
+  const etag = `"${createHash("sha256").update(bytes).digest("base64url").slice(0, 22)}"`;
+  return { text, bytes, etag };
+}
+
+/**
+ * Whether an If-None-Match header value matches `etag` (RFC 9110 §13.1.2: weak comparison, `*` matches any current
+ * representation, a list of tags separated by commas). Bounded: a header over 8 KiB never matches.
+ */
+export function noneMatch(header: string | null, etag: string): boolean {
+  if (header === null || header.length > 8192) return false;
+  if (header === etag) return true;
+  if (header.trim() === "*") return true;
+  for (const part of header.split(",")) {
+    const tag = part.trim();
+    if (tag === etag || (tag.startsWith("W/") && tag.slice(2) === etag)) return true;
+  }
+  return false;
+}
