@@ -65,17 +65,30 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   };
 }
 
-// Lines are collected and written once per event-loop turn: one write syscall for many request logs.
+// Lines are collected and written every few milliseconds, or sooner once many are waiting: one write for hundreds
+// of request logs under load. Whatever is pending when the process exits is written then (synchronously).
+const FLUSH_AFTER_MS = 5;
+const FLUSH_AT_LINES = 512;
 let pending: string[] = [];
+let timer: ReturnType<typeof setTimeout> | undefined;
 function flush() {
+  if (timer !== undefined) clearTimeout(timer);
+  timer = undefined;
+  if (pending.length === 0) return;
   const lines = pending;
   pending = [];
   process.stdout.write(`${lines.join("\n")}\n`);
 }
 function batchedStdout(line: string) {
-  if (pending.push(line) === 1) setImmediate(flush);
+  const waiting = pending.push(line);
+  if (waiting >= FLUSH_AT_LINES) flush();
+  else if (waiting === 1) {
+    timer = setTimeout(flush, FLUSH_AFTER_MS);
+    // A pending log line is no reason to keep the process alive: the exit hook writes it.
+    (timer as { unref?: () => void }).unref?.();
+  }
 }
-process.on("exit", () => pending.length && flush());
+process.on("exit", flush);
 
 /** A logger that drops everything (tests that don't look at logs). */
 export const silentLogger: Logger = createLogger({ write: () => {} });

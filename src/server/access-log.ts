@@ -16,8 +16,13 @@ export function nextRequestId(): string {
   return prefix + counter.toString(16).padStart(12, "0");
 }
 
+// Characters a JSON string may hold as they are: printable ASCII but `"` and `\`. Protocol paths and methods are made
+// of these, so their quoting needs no JSON.stringify.
+const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+const quoted = (text: string) => (PLAIN.test(text) ? `"${text}"` : JSON.stringify(text));
+
 /** One access-log line (msg "request"): the fields and their order are those of the JSON log's other lines. */
 export function logRequest(log: Logger, requestId: string, method: string, path: string, status: number, durationMs: number): void {
   // requestId is either ours or passed REQUEST_ID's character check, so it needs no escaping; method and path do.
-  log.raw("info", "request", `"requestId":"${requestId}","method":${JSON.stringify(method)},"path":${JSON.stringify(path)},"status":${status},"durationMs":${durationMs}`);
+  log.raw("info", "request", `"requestId":"${requestId}","method":${quoted(method)},"path":${quoted(path)},"status":${status},"durationMs":${durationMs}`);
 }

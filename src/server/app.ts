@@ -7,12 +7,27 @@ import { BadRequest } from "./params.ts";
 import { mirrorRoutes } from "./routes-mirror.ts";
 import { moduleRoutes } from "./routes-modules.ts";
 import { providerRoutes } from "./routes-providers.ts";
+import type { ProtocolDocument } from "./document.ts";
+import { createFastPath, type FastPath } from "./fast-path.ts";
 import { discoveryDocument, documentResponse, type DiscoveryExtras } from "./protocol-answers.ts";
 
 export type { DiscoveryExtras } from "./protocol-answers.ts";
 
+const fastPaths = new WeakMap<object, FastPath>();
+
+/** The fast path (fast-path.ts) over the same context and answers as an app createApp made; for the listener. */
+export function fastPathOf(app: object): FastPath | undefined {
+  return fastPaths.get(app);
+}
+
 export function createApp(ctx: ServerContext, discovery: DiscoveryExtras = {}) {
   const discoveryDoc = discoveryDocument(discovery);
+  const app = createRoutes(ctx, discoveryDoc);
+  fastPaths.set(app, createFastPath(ctx, discovery));
+  return app;
+}
+
+function createRoutes(ctx: ServerContext, discoveryDoc: ProtocolDocument) {
 
   return new Elysia({ strictPath: false })
     .onError(({ code, error }) => {

@@ -3,12 +3,18 @@
 // Documents are only ever answered after the caller was authorized for the resource they describe, so an ETag
 // never tells anyone about a resource they may not see.
 import { createHash } from "node:crypto";
+import { SECURITY_HEADERS } from "./http.ts";
 
 export interface ProtocolDocument {
   readonly text: string;
   readonly bytes: Uint8Array;
   /** A strong entity tag, quoted (`"…"`): 128 bits of the SHA-256 of `bytes`. */
   readonly etag: string;
+  /**
+   * The headers of a 200 with this document: content type, ETag and the listener's security headers. A template
+   * only: responses get a copy (copying a Headers is cheaper than building one from a record), never this object.
+   */
+  readonly headers: Headers;
 }
 
 const encoder = new TextEncoder();
@@ -16,7 +22,7 @@ const encoder = new TextEncoder();
 export function documentOf(text: string): ProtocolDocument {
   const bytes = encoder.encode(text);
   const etag = `"${createHash("sha256").update(bytes).digest("base64url").slice(0, 22)}"`;
-  return { text, bytes, etag };
+  return { text, bytes, etag, headers: new Headers({ "content-type": "application/json", etag, ...SECURITY_HEADERS }) };
 }
 
 /**

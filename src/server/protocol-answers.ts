@@ -9,7 +9,7 @@ import { MODULES_PREFIX, PROVIDERS_PREFIX, ArtifactUrls, type BuildAddress, type
 import { lifecyclePolicy, type RegistryTarget, type ServerContext } from "./context.ts";
 import { documentOf, noneMatch, type ProtocolDocument } from "./document.ts";
 import { isHeadOnly } from "./head.ts";
-import { errorResponse, notFound } from "./http.ts";
+import { errorResponse, notFound, SECURITY_HEADERS } from "./http.ts";
 import { yankRefusal } from "./lifecycle.ts";
 
 export type Answer = Response | Promise<Response>;
@@ -55,21 +55,19 @@ export function isOpenTofu(request: Request): boolean {
   return agent !== null && /^opentofu\//i.test(agent);
 }
 
-/** A document as a response: 304 when the client holds it already, the bytes otherwise (none for HEAD, but their length). */
+/**
+ * A document as a response: 304 when the client holds it already, else the bytes (none for HEAD, but their length).
+ * With a request id, every header the listener would add is on it already (see serve.ts).
+ */
 export function documentResponse(doc: ProtocolDocument, request: Request, requestId?: string): Response {
   if (noneMatch(request.headers.get("if-none-match"), doc.etag)) {
-    return new Response(null, {
-      status: 304,
-      headers: requestId === undefined ? { etag: doc.etag } : { etag: doc.etag, "x-content-type-options": "nosniff", "referrer-policy": "no-referrer", "x-request-id": requestId },
-    });
+    return new Response(null, { status: 304, headers: requestId === undefined ? { etag: doc.etag } : { etag: doc.etag, ...SECURITY_HEADERS, "x-request-id": requestId } });
   }
-  const head = isHeadOnly(request);
-  const headers: Record<string, string> =
-    requestId === undefined
-      ? { "content-type": "application/json", etag: doc.etag }
-      : { "content-type": "application/json", etag: doc.etag, "x-content-type-options": "nosniff", "referrer-policy": "no-referrer", "x-request-id": requestId };
-  if (head) headers["content-length"] = String(doc.bytes.length);
-  return new Response(head ? null : doc.bytes, { headers });
+  const headers = new Headers(doc.headers);
+  if (requestId !== undefined) headers.set("x-request-id", requestId);
+  if (!isHeadOnly(request)) return new Response(doc.bytes, { headers });
+  headers.set("content-length", String(doc.bytes.length));
+  return new Response(null, { headers });
 }
 
 /** The metadata document of one build, for one URL-expiry window and one set of signing keys. */
@@ -101,9 +99,10 @@ export class ProtocolAnswers {
   /** A module is addressed as ns/name/system; a Module that declares its system must be asked for by it. */
   private knownModule(ns: string, name: string, system: string): boolean {
     const { index } = this.ctx;
-    if (!index.hasModule(ns, name)) return false;
-    const declared = index.module(ns, name)?.spec.moduleConfig.provider;
-    return !declared || declared.toLowerCase() === system;
+    const declared = index.module(ns, name);
+    if (!declared) return index.hasModule(ns, name); // inline Versions: no Module, so no declared system
+    const provider = declared.spec.moduleConfig.provider;
+    return !provider || provider.toLowerCase() === system;
   }
 
   private module(request: Request, m: Omit<ModuleAddress, "version">, next: () => Answer): Answer {
@@ -129,7 +128,7 @@ export class ProtocolAnswers {
       const refusal = yankRefusal(v, lifecyclePolicy(this.ctx));
       if (refusal) return errorResponse(404, `module ${m.ns}/${m.name}/${m.system} ${refusal}`);
       const location = this.links.moduleArchive(m, v);
-      const policy: Record<string, string> = requestId === undefined ? {} : { "x-content-type-options": "nosniff", "referrer-policy": "no-referrer", "x-request-id": requestId };
+      const policy: Record<string, string> = requestId === undefined ? {} : { ...SECURITY_HEADERS, "x-request-id": requestId };
       if (!isOpenTofu(request)) return new Response(null, { status: 204, headers: { "x-terraform-get": location, ...policy } });
       return new Response(JSON.stringify({ location, use_registry_credentials: false }), {
         status: 200,
