@@ -29,8 +29,8 @@ export function fastRoute(path: string): Route | undefined {
   if (path === "/.well-known/terraform.json") return { kind: "discovery" };
   if (!path.startsWith("/opendepot/") || path.includes("/.") || path.includes("//") || path.includes("%") || path.endsWith("/")) return undefined;
   const s = path.split("/");
-  // s[0] is "" (before the leading slash), s[1] "opendepot".
-  if (s[3] !== "v1" || !isNamespaceName(s[4]!)) return undefined;
+  // s[0] is "" (before the leading slash), s[1] "opendepot"; the shortest route has 7 segments, the longest 10.
+  if (s.length < 7 || s.length > 10 || s[3] !== "v1" || !isNamespaceName(s[4]!)) return undefined;
   if (s[2] === "modules") {
     if (!name(s[5]!) || !system(s[6]!)) return undefined;
     if (s.length === 8 && s[7] === "versions") return { kind: "moduleVersions", module: { ns: s[4]!, name: s[5]!, system: s[6]! } };

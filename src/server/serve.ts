@@ -83,7 +83,12 @@ export function withRequestPolicy(handle: Handler, log: Logger, observe?: Reques
     const method = request.method;
     if (fast !== undefined && (method === "GET" || method === "HEAD") && request.url.length <= MAX_URL_LENGTH) {
       const path = fastRequestPath(request);
-      const answer = path === undefined ? undefined : fast(request, path, requestId);
+      let answer: Response | Promise<Response> | undefined;
+      try {
+        answer = path === undefined ? undefined : fast(request, path, requestId);
+      } catch (error) {
+        answer = failed(error, requestId);
+      }
       if (answer !== undefined) {
         if (answer instanceof Promise || (method === "HEAD" && answer.body !== null)) return fastFinish(request, Promise.resolve(answer), path!, requestId, started);
         return finish(request, answer, path!, requestId, started);
