@@ -8,7 +8,7 @@ import { SECURITY_HEADERS } from "./http.ts";
 export interface ProtocolDocument {
   readonly text: string;
   readonly bytes: Uint8Array;
-  /** A strong entity tag, quoted (`"…"`): 128 bits of the SHA-256 of `bytes`. */
+  /** A strong entity tag, quoted (`"…"`): 128 bits of the SHA-256 of the resource's name and `bytes`. */
   readonly etag: string;
   /**
    * The headers of a 200 with this document: content type, ETag and the listener's security headers. A template
@@ -19,9 +19,14 @@ export interface ProtocolDocument {
 
 const encoder = new TextEncoder();
 
-export function documentOf(text: string): ProtocolDocument {
+/**
+ * `resource` names what the document describes (`module/ns/name`, …) and goes into the ETag with the bytes: two
+ * resources with identical bodies still have different tags, so a tag learnt for one resource never validates
+ * another (whoever may see one of them).
+ */
+export function documentOf(text: string, resource: string): ProtocolDocument {
   const bytes = encoder.encode(text);
-  const etag = `"${createHash("sha256").update(bytes).digest("base64url").slice(0, 22)}"`;
+  const etag = `"${createHash("sha256").update(resource).update("\u0000").update(bytes).digest("base64url").slice(0, 22)}"`;
   return { text, bytes, etag, headers: new Headers({ "content-type": "application/json", etag, ...SECURITY_HEADERS }) };
 }
 

@@ -27,6 +27,7 @@ export function discoveryDocument(extras: DiscoveryExtras = {}): ProtocolDocumen
       "providers.v1": `${PROVIDERS_PREFIX}/`,
       ...(extras.login ? { "login.v1": extras.login } : {}),
     }),
+    "discovery",
   );
 }
 
@@ -183,6 +184,7 @@ export class ProtocolAnswers {
         },
         packages: packagesOf(builds),
       }),
+      `metadata/${build.ns}/${build.type}/${build.version}/${build.os}/${build.arch}`,
     );
     platforms.set(platform, { expires, keyIds, doc });
     return doc;

@@ -289,7 +289,7 @@ export class RegistryIndex {
     const e = this.fresh("Module", ns, name);
     if (e.body === undefined) {
       const versions = [...new Set(this.listable("Module", ns, name).map((v) => protocolVersion(v.spec.version)))].sort(compareNewestFirst);
-      e.body = documentOf(JSON.stringify({ modules: [{ versions: versions.map((version) => ({ version })) }] }));
+      e.body = documentOf(JSON.stringify({ modules: [{ versions: versions.map((version) => ({ version })) }] }), `module/${ns}/${name}`);
     }
     return e.body;
   }
@@ -326,7 +326,7 @@ export class RegistryIndex {
         };
       });
       const warned = [...warnings.keys()].sort(compareNewestFirst).map((version) => warnings.get(version)!);
-      e.body = documentOf(JSON.stringify({ versions, ...(warned.length ? { warnings: warned } : {}) }));
+      e.body = documentOf(JSON.stringify({ versions, ...(warned.length ? { warnings: warned } : {}) }), `provider/${ns}/${name}`);
     }
     return e.body;
   }
