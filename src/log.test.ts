@@ -7,18 +7,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 const child = `
-import { createLogger } from ${JSON.stringify(join(import.meta.dir, "log.ts"))};
+import { createLogger, stdoutBatchesWritten } from ${JSON.stringify(join(import.meta.dir, "log.ts"))};
 const log = createLogger();
-let writes = 0;
-const write = process.stdout.write.bind(process.stdout);
-process.stdout.write = ((chunk: string) => { writes++; return write(chunk); }) as typeof process.stdout.write;
 const [n, mode] = [Number(process.argv[2]), process.argv[3]];
 const burst = () => { for (let i = 0; i < n; i++) log.raw("info", "request", \`"i":\${i}\`); };
 process.on("SIGTERM", () => { burst(); process.exit(0); });
 if (mode === "signal") { process.stderr.write("ready\\n"); setInterval(() => {}, 1000); }
 else {
   burst();
-  process.stderr.write(\`writes \${writes}\\n\`);
+  process.stderr.write(\`writes \${stdoutBatchesWritten()}\\n\`);
   if (mode === "exit") process.exit(0);
   if (mode === "throw") throw new Error("boom");
 }

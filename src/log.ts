@@ -1,4 +1,5 @@
 // Structured JSON logging: one line per event on stdout, machine-readable, never containing secrets.
+import { writeSync } from "node:fs";
 export type Level = "debug" | "info" | "warn" | "error";
 const ORDER: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
@@ -45,6 +46,10 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   const write = options.write ?? batchedStdout;
   const base = options.fields ?? {};
   let baseMembers: string | undefined;
+  let rawHead = "";
+  let rawTime = "";
+  let rawLevel = "";
+  let rawMsg = "";
   const emit = (level: Level, msg: string, fields?: Record<string, unknown>) => {
     if (ORDER[level] < min) return;
     const record: Record<string, unknown> = { time: isoNow(), level, msg, ...base };
@@ -59,8 +64,16 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     child: (fields) => createLogger({ ...options, fields: { ...base, ...fields } }),
     raw: (level, msg, members) => {
       if (ORDER[level] < min) return;
-      baseMembers ??= Object.keys(base).length ? `,${JSON.stringify(base).slice(1, -1)}` : "";
-      write(`{"time":"${isoNow()}","level":"${level}","msg":${JSON.stringify(msg)}${baseMembers}${members ? `,${members}` : ""}}`);
+      // Everything before the members is the same for every line of one millisecond, level and message: built once.
+      const time = isoNow();
+      if (time !== rawTime || level !== rawLevel || msg !== rawMsg) {
+        baseMembers ??= Object.keys(base).length ? `,${JSON.stringify(base).slice(1, -1)}` : "";
+        rawHead = `{"time":"${time}","level":"${level}","msg":${JSON.stringify(msg)}${baseMembers}`;
+        rawTime = time;
+        rawLevel = level;
+        rawMsg = msg;
+      }
+      write(members ? `${rawHead},${members}}` : `${rawHead}}`);
     },
   };
 }
@@ -70,6 +83,9 @@ export function createLogger(options: LoggerOptions = {}): Logger {
 const FLUSH_AFTER_MS = 5;
 const FLUSH_AT_LINES = 512;
 let pending: string[] = [];
+let batchesWritten = 0;
+/** How many batches the stdout log has written (tests check that lines really are batched). */
+export const stdoutBatchesWritten = () => batchesWritten;
 let timer: ReturnType<typeof setTimeout> | undefined;
 function flush() {
   if (timer !== undefined) clearTimeout(timer);
@@ -77,7 +93,27 @@ function flush() {
   if (pending.length === 0) return;
   const lines = pending;
   pending = [];
-  process.stdout.write(`${lines.join("\n")}\n`);
+  writeOut(Buffer.from(`${lines.join("\n")}\n`));
+}
+
+/**
+ * Writes all of `bytes` to stdout before returning. process.stdout.write queues what the pipe does not take at once
+ * and that queue is dropped when the process exits (a 128 KiB batch was cut short at exit), so lines are written
+ * synchronously, as Node writes to pipes on Linux. A stdout that is non-blocking is retried, then left to the stream.
+ */
+function writeOut(bytes: Buffer): void {
+  batchesWritten++;
+  let offset = 0;
+  for (let attempts = 0; offset < bytes.length; ) {
+    try {
+      offset += writeSync(1, bytes, offset, bytes.length - offset);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EAGAIN" || ++attempts > 10_000) {
+        process.stdout.write(bytes.subarray(offset));
+        return;
+      }
+    }
+  }
 }
 function batchedStdout(line: string) {
   const waiting = pending.push(line);

@@ -9,11 +9,16 @@ const prefix = (() => {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-`;
 })();
 let counter = 0;
+// The id is the prefix, the counter's upper 40 bits (10 hex digits, rebuilt every 256 ids) and its lowest byte.
+const LOW_BYTE = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
+let head = "";
 
 /** A fresh request id: `xxxxxxxx-xxxx-xxxx-xxxx-<12 hex digits of a per-process counter>`. */
 export function nextRequestId(): string {
   counter = (counter + 1) % 0x1000000000000;
-  return prefix + counter.toString(16).padStart(12, "0");
+  const low = counter & 0xff;
+  if (low === 0 || head === "") head = prefix + Math.floor(counter / 256).toString(16).padStart(10, "0");
+  return head + LOW_BYTE[low]!;
 }
 
 // Characters a JSON string may hold as they are: printable ASCII but `"` and `\`. Protocol paths and methods are made
