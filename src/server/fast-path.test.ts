@@ -22,7 +22,7 @@ import { buildAddressOf, moduleAddressOf } from "./artifact-urls.ts";
 import { nameParam, namespaceParam } from "./params.ts";
 import { forbidden, unauthorized } from "./auth/responses.ts";
 import { RegistryIndex } from "./registry-index.ts";
-import { listen } from "./serve.ts";
+import { listen, withRequestPolicy } from "./serve.ts";
 import { UrlSigner } from "./url-signer.ts";
 import { rawHttp, type RawAnswer } from "../../test/support/raw-http.ts";
 
@@ -303,5 +303,51 @@ describe("what the fast path answers", () => {
     expect(header(get, "x-content-type-options")).toBe("nosniff");
     expect(header(get, "referrer-policy")).toBe("no-referrer");
     expect(JSON.parse(new TextDecoder().decode(get.body))).toEqual({ modules: [{ versions: [{ version: "2.0.0-rc.1" }, { version: "1.1.0" }, { version: "1.0.0" }] }] });
+  });
+});
+
+describe("answers the fast path remembers per address", () => {
+  test("a versions list follows index changes and the end of a yank's grace period, with the same address object", async () => {
+    let clock = Date.parse("2026-06-01T00:00:00Z");
+    const root = await mkdtemp(join(tmpdir(), "opendepot-fast-memo-"));
+    const storage = new FilesystemStorage(root);
+    const versions = new StaticFeed<VersionObject>();
+    const store = feedStore(versions);
+    const modules = new StaticFeed<ModuleObject>([moduleObject("vpc", "aws")]);
+    const lifecycle = { yankGraceMs: 60_000, now: () => clock };
+    const index = new RegistryIndex({ modules, providers: new StaticFeed<ProviderObject>(), versions }, lifecycle);
+    const app = createApp({
+      index,
+      delivery: new ArtifactDelivery(() => storage, silentLogger),
+      urls: new UrlSigner(new Uint8Array(32).fill(7), 600, () => clock),
+      signer,
+      gatekeeper: testGatekeeper(false),
+      log: silentLogger,
+      lifecycle,
+      ready: () => true,
+    });
+    const handle = withRequestPolicy((r) => app.handle(r), silentLogger, undefined, fastPathOf(app));
+    const list = async () => {
+      const r = await handle(new Request(`http://registry.test${M}/vpc/aws/versions`, { headers: { host: "registry.test" } }));
+      return r.status === 200 ? ((await r.json()) as { modules: { versions: { version: string }[] }[] }).modules[0]!.versions.map((v) => v.version) : r.status;
+    };
+    expect(await list()).toEqual([]);
+    const old = await publishModule(store, () => storage, { namespace: "team", module: "vpc", version: "1.0.0", files: { "main.tf": "" } });
+    expect(await list()).toEqual(["1.0.0"]);
+    await publishModule(store, () => storage, { namespace: "team", module: "vpc", version: "1.0.1", files: { "main.tf": "" } });
+    expect(await list()).toEqual(["1.0.1", "1.0.0"]);
+    // Yanked, with a newer patch listed: still listed during the grace period, gone once it ends (time alone).
+    versions.put({ ...old, spec: { ...old.spec, yanked: { reason: "CVE" } }, status: { ...old.status, yankedAt: new Date(clock).toISOString() } });
+    expect(await list()).toEqual(["1.0.1", "1.0.0"]);
+    clock += 59_000;
+    expect(await list()).toEqual(["1.0.1", "1.0.0"]);
+    clock += 2_000;
+    expect(await list()).toEqual(["1.0.1"]);
+    // The module itself going away: a 404 from then on, and back when it returns.
+    modules.remove(modules.list()[0]!);
+    for (const v of versions.list()) versions.remove(v);
+    expect(await list()).toBe(404);
+    modules.put(moduleObject("vpc", "aws"));
+    expect(await list()).toEqual([]);
   });
 });

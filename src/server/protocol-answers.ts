@@ -89,6 +89,8 @@ export class ProtocolAnswers {
    */
   private readonly metadata = new WeakMap<readonly VersionObject[], Map<string, MetadataEntry>>();
 
+  private readonly versionsMemo = new WeakMap<object, { changes: number; until: number | undefined; doc: ProtocolDocument | undefined }>();
+
   constructor(private readonly ctx: ServerContext) {
     this.links = new ArtifactUrls(ctx);
   }
@@ -119,7 +121,25 @@ export class ProtocolAnswers {
   }
 
   moduleVersions(request: Request, m: Omit<ModuleAddress, "version">, requestId?: string): Answer {
-    return this.module(request, m, () => documentResponse(this.ctx.index.moduleVersionsDocument(m.ns, m.name), request, requestId));
+    return then(this.authorize(request, { kind: "module", namespace: m.ns, name: m.name }), () => {
+      const doc = this.moduleVersionsOf(m);
+      return doc ? documentResponse(doc, request, requestId) : notFound(`module ${m.ns}/${m.name}/${m.system}`);
+    });
+  }
+
+  /**
+   * The versions document of a module address, or undefined for no such module. The fast path hands in the same
+   * address object for the same path, so the answer is remembered on it (no key strings built, no map lookups by
+   * them) for as long as the index has not changed and time has not made the document stale.
+   */
+  private moduleVersionsOf(m: Omit<ModuleAddress, "version">): ProtocolDocument | undefined {
+    const { index } = this.ctx;
+    const known = this.versionsMemo.get(m);
+    if (known && known.changes === index.changes && (known.until === undefined || index.now() < known.until)) return known.doc;
+    const changes = index.changes;
+    const doc = this.knownModule(m.ns, m.name, m.system) ? index.moduleVersionsDocument(m.ns, m.name) : undefined;
+    this.versionsMemo.set(m, { changes, until: doc && index.staleAt("Module", m.ns, m.name), doc });
+    return doc;
   }
 
   moduleDownload(request: Request, m: ModuleAddress, requestId?: string): Answer {

@@ -119,6 +119,8 @@ export class RegistryIndex {
   private readonly providersByUpstream = new Map<string, Set<string>>();
   private readonly versionsByName = new Map<string, VersionObject>();
   private readonly unsubscribe: (() => void)[] = [];
+  /** Bumped on every change the index takes in: answers derived from it stay right while it holds (and until staleAt). */
+  changes = 0;
 
   constructor(
     feeds: { modules: ObjectFeed<ModuleObject>; providers: ObjectFeed<ProviderObject>; versions: ObjectFeed<VersionObject> },
@@ -149,16 +151,19 @@ export class RegistryIndex {
     if (e) changed(e);
   }
   private putModule(m: ModuleObject): void {
+    this.changes++;
     const ns = m.metadata.namespace ?? "default";
     this.modules.set(`${ns}/${m.metadata.name}`, m);
     this.invalidate(ownerKey("Module", ns, m.metadata.name));
   }
   private dropModule(m: ModuleObject): void {
+    this.changes++;
     const ns = m.metadata.namespace ?? "default";
     this.modules.delete(`${ns}/${m.metadata.name}`);
     this.invalidate(ownerKey("Module", ns, m.metadata.name));
   }
   private putProvider(p: ProviderObject): void {
+    this.changes++;
     const ns = p.metadata.namespace ?? "default";
     const old = this.providers.get(`${ns}/${p.metadata.name}`);
     if (old) this.unlinkUpstream(ns, old);
@@ -178,6 +183,7 @@ export class RegistryIndex {
     if (names?.size === 0) this.providersByUpstream.delete(key);
   }
   private dropProvider(p: ProviderObject): void {
+    this.changes++;
     const ns = p.metadata.namespace ?? "default";
     const stored = this.providers.get(`${ns}/${p.metadata.name}`);
     if (stored) this.unlinkUpstream(ns, stored);
@@ -190,6 +196,7 @@ export class RegistryIndex {
     return ownerKey(v.spec.type, v.metadata.namespace ?? "default", owner);
   }
   private putVersion(v: VersionObject): void {
+    this.changes++;
     const ns = v.metadata.namespace ?? "default";
     const byName = `${ns}/${v.metadata.name}`;
     const old = this.versionsByName.get(byName);
@@ -202,6 +209,7 @@ export class RegistryIndex {
     changed(e);
   }
   private dropVersion(v: VersionObject): void {
+    this.changes++;
     const ns = v.metadata.namespace ?? "default";
     const byName = `${ns}/${v.metadata.name}`;
     const stored = this.versionsByName.get(byName) ?? v;
@@ -220,6 +228,15 @@ export class RegistryIndex {
   }
 
   // ---- reads ----
+  /** The clock the index's lifecycle decisions use. */
+  now(): number {
+    return (this.lifecycle.now ?? Date.now)();
+  }
+  /** When an owner's memoised documents go stale by time alone (a listed yanked version's grace ends), if ever. */
+  staleAt(kind: OwnerKind, ns: string, name: string): number | undefined {
+    return this.owners.get(ownerKey(kind, ns, name))?.staleAt;
+  }
+
   module(ns: string, name: string): ModuleObject | undefined {
     return this.modules.get(`${ns}/${name}`);
   }
