@@ -351,3 +351,34 @@ describe("answers the fast path remembers per address", () => {
     expect(await list()).toEqual([]);
   });
 });
+
+test("provider metadata remembered per address follows new builds, the URL-expiry window and yanks", async () => {
+  let clock = Date.parse("2026-06-01T00:00:00Z");
+  const root = await mkdtemp(join(tmpdir(), "opendepot-fast-meta-"));
+  const storage = new FilesystemStorage(root);
+  const versions = new StaticFeed<VersionObject>();
+  const store = feedStore(versions);
+  const lifecycle = { yankGraceMs: 60_000, now: () => clock };
+  const index = new RegistryIndex({ modules: new StaticFeed<ModuleObject>(), providers: new StaticFeed<ProviderObject>([providerObject("widget")]), versions }, lifecycle);
+  const app = createApp({ index, delivery: new ArtifactDelivery(() => storage, silentLogger), urls: new UrlSigner(new Uint8Array(32).fill(7), 600, () => clock), signer, gatekeeper: testGatekeeper(false), log: silentLogger, lifecycle, ready: () => true });
+  const handle = withRequestPolicy((r) => app.handle(r), silentLogger, undefined, fastPathOf(app));
+  const metadata = async () => {
+    const r = await handle(new Request(`http://registry.test${P}/widget/1.0.0/download/linux/amd64`, { headers: { host: "registry.test" } }));
+    return r.status === 200 ? ((await r.json()) as { download_url: string; packages: Record<string, unknown> }) : r.status;
+  };
+  expect(await metadata()).toBe(404);
+  const linux = await publishProvider(store, () => storage, { namespace: "team", provider: "widget", version: "1.0.0", os: "linux", arch: "amd64", binary: "l" });
+  const first = (await metadata()) as { download_url: string; packages: Record<string, unknown> };
+  expect(Object.keys(first.packages)).toEqual(["linux_amd64"]);
+  await publishProvider(store, () => storage, { namespace: "team", provider: "widget", version: "1.0.0", os: "darwin", arch: "arm64", binary: "d" });
+  const second = (await metadata()) as typeof first;
+  expect(Object.keys(second.packages)).toEqual(["darwin_arm64", "linux_amd64"]);
+  expect(second.download_url).toBe(first.download_url);
+  clock += 120_000; // the next expiry window: freshly signed URLs
+  const third = (await metadata()) as typeof first;
+  expect(third.download_url).not.toBe(first.download_url);
+  versions.put({ ...linux, spec: { ...linux.spec, yanked: { reason: "CVE" } }, status: { ...linux.status, yankedAt: new Date(clock).toISOString() } });
+  expect(typeof (await metadata())).toBe("object");
+  clock += 61_000; // grace over: refused by time alone
+  expect(await metadata()).toBe(404);
+});

@@ -89,6 +89,7 @@ export class ProtocolAnswers {
    */
   private readonly metadata = new WeakMap<readonly VersionObject[], Map<string, MetadataEntry>>();
 
+  private readonly metadataByAddress = new WeakMap<object, { changes: number; expires: number; keyIds: string; v: VersionObject; doc: ProtocolDocument }>();
   private readonly versionsMemo = new WeakMap<object, { changes: number; until: number | undefined; doc: ProtocolDocument | undefined }>();
 
   constructor(private readonly ctx: ServerContext) {
@@ -164,21 +165,37 @@ export class ProtocolAnswers {
 
   providerMetadata(request: Request, build: BuildAddress, requestId?: string): Answer {
     const { ns, type, version, os, arch } = build;
-    return this.provider(request, ns, type, () => {
-      const v = this.ctx.index.providerBuild(ns, type, version, os, arch);
-      if (!v) return notFound(`provider ${ns}/${type} version ${version} for ${os}_${arch}`);
-      const refusal = yankRefusal(v, lifecyclePolicy(this.ctx));
+    return then(this.authorize(request, { kind: "provider", namespace: ns, name: type }), () => {
+      const { index } = this.ctx;
+      // The fast path hands in the same address object for the same path: its last answer holds while nothing
+      // changed (index, URL-expiry window, signing keys); the yank check is made every time (it depends on time).
+      const expires = this.links.expiresAt();
+      const keyIds = this.keyIds();
+      const known = this.metadataByAddress.get(build);
+      let found = known && known.changes === index.changes && known.expires === expires && known.keyIds === keyIds ? known : undefined;
+      if (!found) {
+        const changes = index.changes;
+        if (!index.hasProvider(ns, type)) return notFound(`provider ${ns}/${type}`);
+        const v = index.providerBuild(ns, type, version, os, arch);
+        if (!v) return notFound(`provider ${ns}/${type} version ${version} for ${os}_${arch}`);
+        found = { changes, expires, keyIds, v, doc: this.metadataDocument(build, v, expires, keyIds) };
+        this.metadataByAddress.set(build, found);
+      }
+      const refusal = yankRefusal(found.v, lifecyclePolicy(this.ctx));
       if (refusal) return errorResponse(404, `provider ${ns}/${type} ${refusal}`);
-      return documentResponse(this.metadataDocument(build, v), request, requestId);
+      return documentResponse(found.doc, request, requestId);
     });
   }
 
-  private metadataDocument(build: BuildAddress, v: VersionObject): ProtocolDocument {
+  private keyIds(): string {
+    const { signer } = this.ctx;
+    return `${signer.keyId}:${(signer.activeKeys ?? [signer]).map((k) => k.keyId).join(",")}`;
+  }
+
+  private metadataDocument(build: BuildAddress, v: VersionObject, expires: number, keyIds: string): ProtocolDocument {
     const { ctx, links } = this;
     const builds = ctx.index.providerBuilds(build.ns, build.type, build.version);
-    const expires = links.expiresAt();
     const keys = ctx.signer.activeKeys ?? [ctx.signer];
-    const keyIds = `${ctx.signer.keyId}:${keys.map((k) => k.keyId).join(",")}`;
     let platforms = this.metadata.get(builds);
     if (!platforms) this.metadata.set(builds, (platforms = new Map()));
     const platform = `${build.os}_${build.arch}`;
