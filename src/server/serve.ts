@@ -26,10 +26,10 @@ export type Handler = (request: Request) => Response | Promise<Response>;
 /** Wraps a handler with the listener-level policy; exported separately so tests can drive it without a socket. */
 export function withRequestPolicy(handle: Handler, log: Logger, observe?: RequestObserver, fast?: FastPath): Handler {
   /** Headers, access log and metrics of an answered request. */
-  const finish = (request: Request, response: Response, path: string, requestId: string, started: number): Response => {
+  const finish = (request: Request, response: Response, path: string, requestId: string, started: number, fastPath = false): Response => {
     const headers = response.headers;
-    // Responses the fast path built carry every header already; refusals and the app's answers get them here.
-    if (!headers.has("x-request-id")) {
+    // Responses the fast path built carry every header already (its refusals do not); the app's answers get them here.
+    if (!fastPath || !headers.has("x-request-id")) {
       for (const k in SECURITY_HEADERS) if (!headers.has(k)) headers.set(k, SECURITY_HEADERS[k]!);
       headers.set("x-request-id", requestId);
     }
@@ -73,7 +73,7 @@ export function withRequestPolicy(handle: Handler, log: Logger, observe?: Reques
     } catch (error) {
       response = failed(error, requestId);
     }
-    return finish(request, response, path, requestId, started);
+    return finish(request, response, path, requestId, started, true);
   };
 
   return (request) => {
@@ -91,7 +91,7 @@ export function withRequestPolicy(handle: Handler, log: Logger, observe?: Reques
       }
       if (answer !== undefined) {
         if (answer instanceof Promise || (method === "HEAD" && answer.body !== null)) return fastFinish(request, Promise.resolve(answer), path!, requestId, started);
-        return finish(request, answer, path!, requestId, started);
+        return finish(request, answer, path!, requestId, started, true);
       }
     }
     return full(request, requestId, started);
