@@ -1,4 +1,5 @@
 // Structured JSON logging: one line per event on stdout, machine-readable, never containing secrets.
+import { writeSync } from "node:fs";
 export type Level = "debug" | "info" | "warn" | "error";
 const ORDER: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
@@ -45,6 +46,10 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   const write = options.write ?? batchedStdout;
   const base = options.fields ?? {};
   let baseMembers: string | undefined;
+  let rawHead = "";
+  let rawTime = "";
+  let rawLevel = "";
+  let rawMsg = "";
   const emit = (level: Level, msg: string, fields?: Record<string, unknown>) => {
     if (ORDER[level] < min) return;
     const record: Record<string, unknown> = { time: isoNow(), level, msg, ...base };
@@ -59,23 +64,67 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     child: (fields) => createLogger({ ...options, fields: { ...base, ...fields } }),
     raw: (level, msg, members) => {
       if (ORDER[level] < min) return;
-      baseMembers ??= Object.keys(base).length ? `,${JSON.stringify(base).slice(1, -1)}` : "";
-      write(`{"time":"${isoNow()}","level":"${level}","msg":${JSON.stringify(msg)}${baseMembers}${members ? `,${members}` : ""}}`);
+      // Everything before the members is the same for every line of one millisecond, level and message: built once.
+      const time = isoNow();
+      if (time !== rawTime || level !== rawLevel || msg !== rawMsg) {
+        baseMembers ??= Object.keys(base).length ? `,${JSON.stringify(base).slice(1, -1)}` : "";
+        rawHead = `{"time":"${time}","level":"${level}","msg":${JSON.stringify(msg)}${baseMembers}`;
+        rawTime = time;
+        rawLevel = level;
+        rawMsg = msg;
+      }
+      write(members ? `${rawHead},${members}}` : `${rawHead}}`);
     },
   };
 }
 
-// Lines are collected and written once per event-loop turn: one write syscall for many request logs.
+// Lines are collected and written every few milliseconds, or sooner once many are waiting: one write for hundreds
+// of request logs under load. Whatever is pending when the process exits is written then (synchronously).
+const FLUSH_AFTER_MS = 5;
+const FLUSH_AT_LINES = 512;
 let pending: string[] = [];
+let batchesWritten = 0;
+/** How many batches the stdout log has written (tests check that lines really are batched). */
+export const stdoutBatchesWritten = () => batchesWritten;
+let timer: ReturnType<typeof setTimeout> | undefined;
 function flush() {
+  if (timer !== undefined) clearTimeout(timer);
+  timer = undefined;
+  if (pending.length === 0) return;
   const lines = pending;
   pending = [];
-  process.stdout.write(`${lines.join("\n")}\n`);
+  writeOut(Buffer.from(`${lines.join("\n")}\n`));
+}
+
+/**
+ * Writes all of `bytes` to stdout before returning. process.stdout.write queues what the pipe does not take at once
+ * and that queue is dropped when the process exits (a 128 KiB batch was cut short at exit), so lines are written
+ * synchronously, as Node writes to pipes on Linux. A stdout that is non-blocking is retried, then left to the stream.
+ */
+function writeOut(bytes: Buffer): void {
+  batchesWritten++;
+  let offset = 0;
+  for (let attempts = 0; offset < bytes.length; ) {
+    try {
+      offset += writeSync(1, bytes, offset, bytes.length - offset);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EAGAIN" || ++attempts > 10_000) {
+        process.stdout.write(bytes.subarray(offset));
+        return;
+      }
+    }
+  }
 }
 function batchedStdout(line: string) {
-  if (pending.push(line) === 1) setImmediate(flush);
+  const waiting = pending.push(line);
+  if (waiting >= FLUSH_AT_LINES) flush();
+  else if (waiting === 1) {
+    timer = setTimeout(flush, FLUSH_AFTER_MS);
+    // A pending log line is no reason to keep the process alive: the exit hook writes it.
+    (timer as { unref?: () => void }).unref?.();
+  }
 }
-process.on("exit", () => pending.length && flush());
+process.on("exit", flush);
 
 /** A logger that drops everything (tests that don't look at logs). */
 export const silentLogger: Logger = createLogger({ write: () => {} });

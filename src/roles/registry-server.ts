@@ -11,7 +11,7 @@ import { parseDuration } from "../kits/duration.ts";
 import { checks, UsageError, type FlagSpec } from "../cli/flags.ts";
 import { Module, Provider, Version } from "../api/kinds.ts";
 import type { Logger } from "../log.ts";
-import { createApp, type DiscoveryExtras } from "../server/app.ts";
+import { createApp, fastPathOf, type DiscoveryExtras } from "../server/app.ts";
 import type { AuthConfig } from "../server/auth/config.ts";
 import type { KubernetesTokenAuthorizer } from "../server/auth/kubernetes.ts";
 import { startAuth } from "../server/auth/setup.ts";
@@ -161,8 +161,9 @@ export async function startRegistryServer(options: RegistryServerOptions) {
     ? indexObjects.add(() => [[{ kind: "Module" }, modules.list().length], [{ kind: "Provider" }, providers.list().length], [{ kind: "Version" }, versions.list().length]])
     : undefined;
   return {
-    handle: withRequestPolicy(handle, log, observe),
-    listen: (hostname: string, port: number, tls?: { cert: string; key: string }) => listen(handle, { hostname, port, tls, observe }, log),
+    // The fixed protocol GETs are answered ahead of the app (and of the Explorer, which never serves their paths).
+    handle: withRequestPolicy(handle, log, observe, fastPathOf(app)),
+    listen: (hostname: string, port: number, tls?: { cert: string; key: string }) => listen(handle, { hostname, port, tls, observe, fast: fastPathOf(app) }, log),
     stats,
     async stop() {
       stopIndexMetrics?.();

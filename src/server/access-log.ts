@@ -9,15 +9,25 @@ const prefix = (() => {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-`;
 })();
 let counter = 0;
+// The id is the prefix, the counter's upper 40 bits (10 hex digits, rebuilt every 256 ids) and its lowest byte.
+const LOW_BYTE = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
+let head = "";
 
 /** A fresh request id: `xxxxxxxx-xxxx-xxxx-xxxx-<12 hex digits of a per-process counter>`. */
 export function nextRequestId(): string {
   counter = (counter + 1) % 0x1000000000000;
-  return prefix + counter.toString(16).padStart(12, "0");
+  const low = counter & 0xff;
+  if (low === 0 || head === "") head = prefix + Math.floor(counter / 256).toString(16).padStart(10, "0");
+  return head + LOW_BYTE[low]!;
 }
+
+// Characters a JSON string may hold as they are: printable ASCII but `"` and `\`. Protocol paths and methods are made
+// of these, so their quoting needs no JSON.stringify.
+const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+const quoted = (text: string) => (PLAIN.test(text) ? `"${text}"` : JSON.stringify(text));
 
 /** One access-log line (msg "request"): the fields and their order are those of the JSON log's other lines. */
 export function logRequest(log: Logger, requestId: string, method: string, path: string, status: number, durationMs: number): void {
   // requestId is either ours or passed REQUEST_ID's character check, so it needs no escaping; method and path do.
-  log.raw("info", "request", `"requestId":"${requestId}","method":${JSON.stringify(method)},"path":${JSON.stringify(path)},"status":${status},"durationMs":${durationMs}`);
+  log.raw("info", "request", `"requestId":"${requestId}","method":${quoted(method)},"path":${quoted(path)},"status":${status},"durationMs":${durationMs}`);
 }

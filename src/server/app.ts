@@ -1,25 +1,33 @@
 // The registry HTTP application: discovery, module and provider protocols, provider network mirror, browse API, health. Read-only by design.
 import { Elysia } from "elysia";
 import type { ServerContext } from "./context.ts";
-import { MODULES_PREFIX, PROVIDERS_PREFIX } from "./artifact-urls.ts";
 import { errorResponse, json, Refusal } from "./http.ts";
 import { browseRoutes } from "./browse/routes.ts";
 import { BadRequest } from "./params.ts";
 import { mirrorRoutes } from "./routes-mirror.ts";
 import { moduleRoutes } from "./routes-modules.ts";
 import { providerRoutes } from "./routes-providers.ts";
+import type { ProtocolDocument } from "./document.ts";
+import { createFastPath, type FastPath } from "./fast-path.ts";
+import { discoveryDocument, documentResponse, type DiscoveryExtras } from "./protocol-answers.ts";
 
-export interface DiscoveryExtras {
-  /** `login.v1` document, present only when OIDC sign-in is configured. */
-  login?: Record<string, unknown>;
+export type { DiscoveryExtras } from "./protocol-answers.ts";
+
+const fastPaths = new WeakMap<object, FastPath>();
+
+/** The fast path (fast-path.ts) over the same context and answers as an app createApp made; for the listener. */
+export function fastPathOf(app: object): FastPath | undefined {
+  return fastPaths.get(app);
 }
 
 export function createApp(ctx: ServerContext, discovery: DiscoveryExtras = {}) {
-  const discoveryBody = JSON.stringify({
-    "modules.v1": `${MODULES_PREFIX}/`,
-    "providers.v1": `${PROVIDERS_PREFIX}/`,
-    ...(discovery.login ? { "login.v1": discovery.login } : {}),
-  });
+  const discoveryDoc = discoveryDocument(discovery);
+  const app = createRoutes(ctx, discoveryDoc);
+  fastPaths.set(app, createFastPath(ctx, discovery));
+  return app;
+}
+
+function createRoutes(ctx: ServerContext, discoveryDoc: ProtocolDocument) {
 
   return new Elysia({ strictPath: false })
     .onError(({ code, error }) => {
@@ -31,7 +39,7 @@ export function createApp(ctx: ServerContext, discovery: DiscoveryExtras = {}) {
       ctx.log.error("unhandled error", { error });
       return errorResponse(500, "internal error");
     })
-    .get("/.well-known/terraform.json", () => new Response(discoveryBody, { headers: { "content-type": "application/json" } }))
+    .get("/.well-known/terraform.json", ({ request }) => documentResponse(discoveryDoc, request))
     .get("/healthz", () => json({ status: "ok" }))
     .get("/readyz", () => (ctx.ready() ? json({ status: "ready" }) : errorResponse(503, "caches are still loading")))
     .use(moduleRoutes(ctx))

@@ -17,10 +17,11 @@ export interface RegistryTarget {
  * undefined to allow. Anonymous mode allows everything; OIDC and Kubernetes-token modes plug in here.
  */
 export interface Gatekeeper {
-  authorize(request: Request, target: RegistryTarget): Promise<Response | undefined>;
+  /** May answer synchronously (anonymous mode; a remembered token), so the fast path need not wait a tick. */
+  authorize(request: Request, target: RegistryTarget): Response | undefined | Promise<Response | undefined>;
 }
 
-export const anonymousGatekeeper: Gatekeeper = { authorize: async () => undefined };
+export const anonymousGatekeeper: Gatekeeper = { authorize: () => undefined };
 
 /** The provider-signing surface the server needs (implemented by artifacts/signing.ts SigningKey). */
 export interface ShasumsSigner {

@@ -1,6 +1,12 @@
 // Small response helpers shared by the routes. Error bodies use the registry protocol's `{"errors": [...]}` shape.
 const JSON_HEADERS = { "content-type": "application/json" } as const;
 
+/** On every response the listener sends (set as the fast path builds its responses, added by the listener otherwise). */
+export const SECURITY_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+  "x-content-type-options": "nosniff",
+  "referrer-policy": "no-referrer",
+});
+
 export function json(body: unknown, status = 200, headers: Record<string, string> = {}): Response {
   return new Response(JSON.stringify(body), { status, headers: { ...JSON_HEADERS, ...headers } });
 }

@@ -59,7 +59,7 @@ function graceEnd(v: VersionObject, policy: LifecyclePolicy): number {
  * Which of an owner's servable Versions the versions lists and the mirror index offer (see the rule above), and
  * when that answer changes by itself (a listed yanked version's grace ends), for memoisation.
  */
-export function listedVersions(servable: VersionObject[], policy: LifecyclePolicy): { listed: VersionObject[]; changesAt?: number } {
+export function listedVersions(servable: readonly VersionObject[], policy: LifecyclePolicy): { listed: readonly VersionObject[]; changesAt?: number } {
   const now = (policy.now ?? Date.now)();
   if (!servable.some((v) => v.spec.yanked)) return { listed: servable };
   // The newest non-yanked release of each MAJOR.MINOR line: a yanked version below it is shielded.

@@ -9,6 +9,11 @@ export class BadRequest extends Error {}
 const PLATFORM = /^[a-z0-9][a-z0-9_]{0,31}$/;
 const SYSTEM = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 
+// The checks without the exceptions, for the fast path (which leaves anything invalid to the routes' 400s).
+export const isRegistryName = (value: string) => isObjectName(value) && !value.includes(".");
+export const isModuleSystem = (value: string) => SYSTEM.test(value);
+export const isPlatformName = (value: string) => PLATFORM.test(value);
+
 export function namespaceParam(value: string): string {
   if (!isNamespaceName(value)) throw new BadRequest(`invalid namespace "${printable(value)}"`);
   return value;
@@ -16,12 +21,12 @@ export function namespaceParam(value: string): string {
 
 export function nameParam(value: string, what = "name"): string {
   // Registry names are object names without dots (Version names are derived from them and must not contain '.').
-  if (!isObjectName(value) || value.includes(".")) throw new BadRequest(`invalid ${what} "${printable(value)}"`);
+  if (!isRegistryName(value)) throw new BadRequest(`invalid ${what} "${printable(value)}"`);
   return value;
 }
 
 export function systemParam(value: string): string {
-  if (!SYSTEM.test(value)) throw new BadRequest(`invalid module system "${printable(value)}"`);
+  if (!isModuleSystem(value)) throw new BadRequest(`invalid module system "${printable(value)}"`);
   return value;
 }
 
@@ -31,7 +36,7 @@ export function versionParam(value: string): string {
 }
 
 export function platformParam(value: string, what: "os" | "arch"): string {
-  if (!PLATFORM.test(value)) throw new BadRequest(`invalid ${what} "${printable(value)}"`);
+  if (!isPlatformName(value)) throw new BadRequest(`invalid ${what} "${printable(value)}"`);
   return value;
 }
 

@@ -4,6 +4,7 @@ import type { ModuleObject, ProviderObject, VersionObject } from "../api/kinds.t
 import { LABELS } from "../api/meta.ts";
 import { inlineModuleName, isArtifactFileName, ownerNameFrom, protocolVersion } from "../api/naming.ts";
 import { compareNewestFirst, isSemver } from "../api/version.ts";
+import { documentOf, type ProtocolDocument } from "./document.ts";
 import type { ObjectFeed } from "./feed.ts";
 import { DEFAULT_YANK_GRACE_MS, deprecationWarning, listedVersions, yankWarning, type LifecyclePolicy } from "./lifecycle.ts";
 
@@ -61,13 +62,54 @@ function isMirrorable(v: VersionObject): boolean {
 interface OwnerEntry {
   /** Every Version claiming this owner, by Version name. */
   versions: Map<string, VersionObject>;
+  /** Lookup maps of the servable Versions; cleared on any change to the owner or its Versions (not by time). */
+  lookup?: OwnerLookup;
   /** Memoised versions document; cleared on any change to the owner or its Versions. */
-  body?: string;
+  body?: ProtocolDocument;
   /** Memoised network-mirror `index.json` document (providers only); cleared with `body`. */
   mirrorBody?: string;
   /** The memoised documents go stale by themselves at this time (a listed yanked version's grace ends). */
   staleAt?: number;
 }
+
+/**
+ * An owner's servable Versions, in the order they arrived, and keyed the ways the protocols ask for them. Where two
+ * Versions give the same key (`v1.0.0` and `1.0.0`), the first in that order wins, as a scan of the list would pick.
+ */
+interface OwnerLookup {
+  servable: VersionObject[];
+  /** Protocol version (`1.2.3`, no `v`) → Version. */
+  byVersion: Map<string, VersionObject>;
+  /** `version\0os\0arch` → provider build. */
+  byBuild: Map<string, VersionObject>;
+  /** Protocol version → every build of it with a platform, for OpenTofu's `packages` map. */
+  buildsByVersion: Map<string, VersionObject[]>;
+}
+
+function lookupOf(versions: Iterable<VersionObject>): OwnerLookup {
+  const lookup: OwnerLookup = { servable: [], byVersion: new Map(), byBuild: new Map(), buildsByVersion: new Map() };
+  for (const v of versions) {
+    if (!isServable(v)) continue;
+    lookup.servable.push(v);
+    const version = protocolVersion(v.spec.version);
+    if (!lookup.byVersion.has(version)) lookup.byVersion.set(version, v);
+    const { operatingSystem: os, architecture: arch } = v.spec;
+    if (!os || !arch) continue;
+    const key = `${version}\u0000${os}\u0000${arch}`;
+    if (!lookup.byBuild.has(key)) lookup.byBuild.set(key, v);
+    const builds = lookup.buildsByVersion.get(version);
+    if (builds) builds.push(v);
+    else lookup.buildsByVersion.set(version, [v]);
+  }
+  return lookup;
+}
+
+/** Drop what was derived from an owner's objects (they changed). */
+function changed(e: OwnerEntry): void {
+  e.lookup = e.body = e.mirrorBody = e.staleAt = undefined;
+}
+
+const NO_BUILDS: readonly VersionObject[] = Object.freeze([]);
 
 export class RegistryIndex {
   private readonly owners = new Map<string, OwnerEntry>();
@@ -77,6 +119,8 @@ export class RegistryIndex {
   private readonly providersByUpstream = new Map<string, Set<string>>();
   private readonly versionsByName = new Map<string, VersionObject>();
   private readonly unsubscribe: (() => void)[] = [];
+  /** Bumped on every change the index takes in: answers derived from it stay right while it holds (and until staleAt). */
+  changes = 0;
 
   constructor(
     feeds: { modules: ObjectFeed<ModuleObject>; providers: ObjectFeed<ProviderObject>; versions: ObjectFeed<VersionObject> },
@@ -104,19 +148,22 @@ export class RegistryIndex {
   }
   private invalidate(key: string): void {
     const e = this.owners.get(key);
-    if (e) e.body = e.mirrorBody = e.staleAt = undefined;
+    if (e) changed(e);
   }
   private putModule(m: ModuleObject): void {
+    this.changes++;
     const ns = m.metadata.namespace ?? "default";
     this.modules.set(`${ns}/${m.metadata.name}`, m);
     this.invalidate(ownerKey("Module", ns, m.metadata.name));
   }
   private dropModule(m: ModuleObject): void {
+    this.changes++;
     const ns = m.metadata.namespace ?? "default";
     this.modules.delete(`${ns}/${m.metadata.name}`);
     this.invalidate(ownerKey("Module", ns, m.metadata.name));
   }
   private putProvider(p: ProviderObject): void {
+    this.changes++;
     const ns = p.metadata.namespace ?? "default";
     const old = this.providers.get(`${ns}/${p.metadata.name}`);
     if (old) this.unlinkUpstream(ns, old);
@@ -136,6 +183,7 @@ export class RegistryIndex {
     if (names?.size === 0) this.providersByUpstream.delete(key);
   }
   private dropProvider(p: ProviderObject): void {
+    this.changes++;
     const ns = p.metadata.namespace ?? "default";
     const stored = this.providers.get(`${ns}/${p.metadata.name}`);
     if (stored) this.unlinkUpstream(ns, stored);
@@ -148,6 +196,7 @@ export class RegistryIndex {
     return ownerKey(v.spec.type, v.metadata.namespace ?? "default", owner);
   }
   private putVersion(v: VersionObject): void {
+    this.changes++;
     const ns = v.metadata.namespace ?? "default";
     const byName = `${ns}/${v.metadata.name}`;
     const old = this.versionsByName.get(byName);
@@ -157,9 +206,10 @@ export class RegistryIndex {
     if (!key) return;
     const e = this.entry(key);
     e.versions.set(v.metadata.name, v);
-    e.body = e.mirrorBody = e.staleAt = undefined;
+    changed(e);
   }
   private dropVersion(v: VersionObject): void {
+    this.changes++;
     const ns = v.metadata.namespace ?? "default";
     const byName = `${ns}/${v.metadata.name}`;
     const stored = this.versionsByName.get(byName) ?? v;
@@ -169,7 +219,7 @@ export class RegistryIndex {
     const e = this.owners.get(key);
     if (!e) return;
     e.versions.delete(v.metadata.name);
-    e.body = e.mirrorBody = e.staleAt = undefined;
+    changed(e);
     if (e.versions.size === 0 && !this.hasOwnerObject(key)) this.owners.delete(key);
   }
   private hasOwnerObject(key: string): boolean {
@@ -178,6 +228,15 @@ export class RegistryIndex {
   }
 
   // ---- reads ----
+  /** The clock the index's lifecycle decisions use. */
+  now(): number {
+    return (this.lifecycle.now ?? Date.now)();
+  }
+  /** When an owner's memoised documents go stale by time alone (a listed yanked version's grace ends), if ever. */
+  staleAt(kind: OwnerKind, ns: string, name: string): number | undefined {
+    return this.owners.get(ownerKey(kind, ns, name))?.staleAt;
+  }
+
   module(ns: string, name: string): ModuleObject | undefined {
     return this.modules.get(`${ns}/${name}`);
   }
@@ -196,13 +255,19 @@ export class RegistryIndex {
     return this.providers.has(`${ns}/${name}`) || (this.owners.get(ownerKey("Provider", ns, name))?.versions.size ?? 0) > 0;
   }
 
-  private servable(kind: OwnerKind, ns: string, name: string): VersionObject[] {
+  /** The owner's lookup maps, built on first use after a change; undefined for an owner nothing claims. */
+  private lookup(kind: OwnerKind, ns: string, name: string): OwnerLookup | undefined {
     const e = this.owners.get(ownerKey(kind, ns, name));
-    return e ? [...e.versions.values()].filter(isServable) : [];
+    if (!e) return undefined;
+    return (e.lookup ??= lookupOf(e.versions.values()));
+  }
+
+  private servable(kind: OwnerKind, ns: string, name: string): readonly VersionObject[] {
+    return this.lookup(kind, ns, name)?.servable ?? NO_BUILDS;
   }
 
   /** What versions lists and the mirror index offer: servable, and yanked ones only as lifecycle.ts allows. */
-  private listable(kind: OwnerKind, ns: string, name: string): VersionObject[] {
+  private listable(kind: OwnerKind, ns: string, name: string): readonly VersionObject[] {
     const { listed, changesAt } = listedVersions(this.servable(kind, ns, name), this.lifecycle);
     const e = this.entry(ownerKey(kind, ns, name));
     if (changesAt !== undefined) e.staleAt = Math.min(e.staleAt ?? Infinity, changesAt);
@@ -218,33 +283,41 @@ export class RegistryIndex {
 
   /** A servable module Version for a protocol version (`1.2.3`, no `v`); yanked ones too (see lifecycle.ts). */
   moduleVersion(ns: string, name: string, version: string): VersionObject | undefined {
-    return this.servable("Module", ns, name).find((v) => protocolVersion(v.spec.version) === version);
+    return this.lookup("Module", ns, name)?.byVersion.get(version);
   }
 
   /** A servable provider build for a protocol version and platform. */
   providerBuild(ns: string, name: string, version: string, os: string, arch: string): VersionObject | undefined {
-    return this.servable("Provider", ns, name).find(
-      (v) => protocolVersion(v.spec.version) === version && v.spec.operatingSystem === os && v.spec.architecture === arch,
-    );
+    return this.lookup("Provider", ns, name)?.byBuild.get(`${version}\u0000${os}\u0000${arch}`);
   }
 
   /** Every servable build of one provider version (all platforms), for OpenTofu's `packages` map. */
-  providerBuilds(ns: string, name: string, version: string): VersionObject[] {
-    return this.servable("Provider", ns, name).filter((v) => protocolVersion(v.spec.version) === version && !!v.spec.operatingSystem && !!v.spec.architecture);
+  providerBuilds(ns: string, name: string, version: string): readonly VersionObject[] {
+    return this.lookup("Provider", ns, name)?.buildsByVersion.get(version) ?? NO_BUILDS;
   }
 
   /** `{"modules":[{"versions":[{"version":"1.2.3"}]}]}`, servable versions only, newest first. */
   moduleVersionsBody(ns: string, name: string): string {
+    return this.moduleVersionsDocument(ns, name).text;
+  }
+
+  /** The module versions document with its bytes and ETag (see document.ts). */
+  moduleVersionsDocument(ns: string, name: string): ProtocolDocument {
     const e = this.fresh("Module", ns, name);
     if (e.body === undefined) {
       const versions = [...new Set(this.listable("Module", ns, name).map((v) => protocolVersion(v.spec.version)))].sort(compareNewestFirst);
-      e.body = JSON.stringify({ modules: [{ versions: versions.map((version) => ({ version })) }] });
+      e.body = documentOf(JSON.stringify({ modules: [{ versions: versions.map((version) => ({ version })) }] }), `module/${ns}/${name}`);
     }
     return e.body;
   }
 
   /** `{"versions":[{"version","protocols","platforms"}]}`, listable builds only, newest first; `warnings` for deprecated ones. */
   providerVersionsBody(ns: string, name: string): string {
+    return this.providerVersionsDocument(ns, name).text;
+  }
+
+  /** The provider versions document with its bytes and ETag (see document.ts). */
+  providerVersionsDocument(ns: string, name: string): ProtocolDocument {
     const e = this.fresh("Provider", ns, name);
     if (e.body === undefined) {
       const byVersion = new Map<string, { protocols: Set<string>; platforms: Map<string, { os: string; arch: string }> }>();
@@ -270,7 +343,7 @@ export class RegistryIndex {
         };
       });
       const warned = [...warnings.keys()].sort(compareNewestFirst).map((version) => warnings.get(version)!);
-      e.body = JSON.stringify({ versions, ...(warned.length ? { warnings: warned } : {}) });
+      e.body = documentOf(JSON.stringify({ versions, ...(warned.length ? { warnings: warned } : {}) }), `provider/${ns}/${name}`);
     }
     return e.body;
   }
@@ -290,7 +363,8 @@ export class RegistryIndex {
 
   /** The builds of one version of a Provider the mirror may serve (servable and carrying an `h1:` hash). */
   mirrorBuilds(ns: string, name: string, version: string): VersionObject[] {
-    return this.servable("Provider", ns, name).filter((v) => isMirrorable(v) && protocolVersion(v.spec.version) === version);
+    // A provider's builds with a platform: the same per-version list the packages map uses, filtered for an h1: hash.
+    return this.providerBuilds(ns, name, version).filter(isMirrorable);
   }
 
   /** Network-mirror `index.json`: `{"versions":{"1.2.3":{}}}`, versions with at least one mirrorable build. */

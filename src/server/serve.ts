@@ -2,7 +2,9 @@
 import type { Logger } from "../log.ts";
 import { runtime } from "../runtime/index.ts";
 import { asHeadOnlyGet, withoutBody } from "./head.ts";
-import { errorResponse } from "./http.ts";
+import type { FastPath } from "./fast-path.ts";
+import { fastRequestPath } from "./fast-path.ts";
+import { errorResponse, SECURITY_HEADERS } from "./http.ts";
 import { logRequest, nextRequestId } from "./access-log.ts";
 import type { RequestObserver } from "./request-metrics.ts";
 import { normaliseRequest } from "./request-line.ts";
@@ -13,23 +15,35 @@ export interface ListenOptions {
   tls?: { cert: string; key: string };
   /** Called once per answered request (Prometheus metrics); absent when metrics are off. */
   observe?: RequestObserver;
+  /** The protocol GETs answered ahead of the app (fast-path.ts); everything goes through the app when absent. */
+  fast?: FastPath;
 }
 
 const MAX_URL_LENGTH = 4096;
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
-const SECURITY_HEADERS: Record<string, string> = {
-  "x-content-type-options": "nosniff",
-  "referrer-policy": "no-referrer",
-};
 
 export type Handler = (request: Request) => Response | Promise<Response>;
 
 /** Wraps a handler with the listener-level policy; exported separately so tests can drive it without a socket. */
-export function withRequestPolicy(handle: Handler, log: Logger, observe?: RequestObserver): Handler {
-  return async (request) => {
-    const started = performance.now();
-    const incoming = request.headers.get("x-request-id");
-    const requestId = incoming && REQUEST_ID.test(incoming) ? incoming : nextRequestId();
+export function withRequestPolicy(handle: Handler, log: Logger, observe?: RequestObserver, fast?: FastPath): Handler {
+  /** Headers, access log and metrics of an answered request. */
+  const finish = (request: Request, response: Response, path: string, requestId: string, started: number, fastPath = false): Response => {
+    const headers = response.headers;
+    // Responses the fast path built carry every header already (its refusals do not); the app's answers get them here.
+    if (!fastPath || !headers.has("x-request-id")) {
+      for (const k in SECURITY_HEADERS) if (!headers.has(k)) headers.set(k, SECURITY_HEADERS[k]!);
+      headers.set("x-request-id", requestId);
+    }
+    logRequest(log, requestId, request.method, path.slice(0, 512), response.status, Math.round((performance.now() - started) * 100) / 100);
+    observe?.(request, response, (performance.now() - started) / 1000);
+    return response;
+  };
+  const failed = (error: unknown, requestId: string) => {
+    log.error("request failed", { requestId, error });
+    return errorResponse(500, "internal error");
+  };
+
+  const full = async (request: Request, requestId: string, started: number): Promise<Response> => {
     let path = request.url.slice(0, 512);
     let response: Response;
     try {
@@ -46,15 +60,42 @@ export function withRequestPolicy(handle: Handler, log: Logger, observe?: Reques
         else response = await handle(n.request);
       }
     } catch (error) {
-      log.error("request failed", { requestId, error });
-      response = errorResponse(500, "internal error");
+      response = failed(error, requestId);
     }
-    const headers = response.headers;
-    for (const k in SECURITY_HEADERS) if (!headers.has(k)) headers.set(k, SECURITY_HEADERS[k]!);
-    headers.set("x-request-id", requestId);
-    logRequest(log, requestId, request.method, path.slice(0, 512), response.status, Math.round((performance.now() - started) * 100) / 100);
-    observe?.(request, response, (performance.now() - started) / 1000);
-    return response;
+    return finish(request, response, path, requestId, started);
+  };
+
+  /** An answer of the fast path that is a promise, or has a body to drop for HEAD (as `full` drops it). */
+  const fastFinish = async (request: Request, answer: Promise<Response>, path: string, requestId: string, started: number) => {
+    let response: Response;
+    try {
+      response = await answer;
+      if (request.method === "HEAD" && response.body !== null) response = await withoutBody(response);
+    } catch (error) {
+      response = failed(error, requestId);
+    }
+    return finish(request, response, path, requestId, started, true);
+  };
+
+  return (request) => {
+    const started = performance.now();
+    const incoming = request.headers.get("x-request-id");
+    const requestId = incoming && REQUEST_ID.test(incoming) ? incoming : nextRequestId();
+    const method = request.method;
+    if (fast !== undefined && (method === "GET" || method === "HEAD") && request.url.length <= MAX_URL_LENGTH) {
+      const path = fastRequestPath(request);
+      let answer: Response | Promise<Response> | undefined;
+      try {
+        answer = path === undefined ? undefined : fast(request, path, requestId);
+      } catch (error) {
+        answer = failed(error, requestId);
+      }
+      if (answer !== undefined) {
+        if (answer instanceof Promise || (method === "HEAD" && answer.body !== null)) return fastFinish(request, Promise.resolve(answer), path!, requestId, started);
+        return finish(request, answer, path!, requestId, started, true);
+      }
+    }
+    return full(request, requestId, started);
   };
 }
 
@@ -62,7 +103,7 @@ export function listen(handle: Handler, options: ListenOptions, log: Logger) {
   const server = runtime.serve({
     hostname: options.hostname,
     port: options.port,
-    fetch: withRequestPolicy(handle, log, options.observe),
+    fetch: withRequestPolicy(handle, log, options.observe, options.fast),
     maxRequestBodySize: 64 * 1024,
     idleTimeoutSeconds: 60,
     ...(options.tls ? { tls: { certFile: options.tls.cert, keyFile: options.tls.key } } : {}),

@@ -76,11 +76,21 @@ export class OidcVerifier {
     }
   }
 
-  async verify(token: string): Promise<Principal> {
+  /**
+   * The principal of a token verified before that is still valid now (same keys, within exp/nbf and the skew),
+   * found by a lookup alone; undefined when the token must be verified.
+   */
+  remembered(token: string): Principal | undefined {
+    const hit = this.memo.get(token);
+    if (!hit || hit.generation !== this.jwks.generation) return undefined;
     const nowSeconds = this.now() / 1000;
     const skew = this.options.clockSkewSeconds ?? 30;
-    const hit = this.memo.get(token);
-    if (hit && hit.generation === this.jwks.generation && nowSeconds < hit.exp + skew && nowSeconds >= hit.nbf - skew) return hit.principal;
+    return nowSeconds < hit.exp + skew && nowSeconds >= hit.nbf - skew ? hit.principal : undefined;
+  }
+
+  async verify(token: string): Promise<Principal> {
+    const remembered = this.remembered(token);
+    if (remembered) return remembered;
 
     if (!TOKEN_SYNTAX.test(token)) throw new TokenRejected("malformed token");
     const { payload, principal } = await this.verifyFresh(token);
