@@ -13,7 +13,9 @@
 // never get the file body; every JS accessor reads the portable stream over our own descriptor instead.
 //
 // Not used: over TLS (Bun cannot sendfile there and would read the whole file into memory first), without a pinned
-// path (other platforms, S3/GCS/Azure), and outside Bun; those get the streamed body as before.
+// path (other platforms, S3/GCS/Azure), and outside Bun; those get the streamed body as before. The file body itself
+// comes from the runtime adapter (runtime.fileBody: a path-backed Bun.file on Bun).
+import { runtime, type ResponseBody } from "../runtime/index.ts";
 import type { GetResult } from "../storage/types.ts";
 
 export interface DownloadInit {
@@ -33,12 +35,12 @@ export function downloadResponse(got: GetResult, request: Request, init: Downloa
 }
 
 /**
- * The one runtime-specific call: a body the runtime's server sends from `path` with the kernel (bytes
- * start…endExclusive). Undefined where that is not available, and the caller streams instead.
+ * The file body, where it is safe: on Bun, whose server opens a file body in the same call that uses it (see above).
+ * Elsewhere `runtime.fileBody` is a stream that opens the path later, after our descriptor may be closed, so the
+ * caller streams our descriptor instead.
  */
-function kernelCopyBody(path: string, start: number, endExclusive: number): Blob | undefined {
-  if (typeof Bun === "undefined") return undefined;
-  return Bun.file(path).slice(start, endExclusive);
+function kernelCopyBody(path: string, start: number, endExclusive: number): ResponseBody | undefined {
+  return runtime.name === "bun" ? runtime.fileBody(path, start, endExclusive) : undefined;
 }
 
 type Holder = "pending" | "server" | "javascript";
@@ -56,7 +58,7 @@ export class PinnedFileResponse extends Response {
   #holder: Holder = "pending";
   #consumed = false;
 
-  constructor(file: Blob, stream: ReadableStream<Uint8Array>, init: DownloadInit) {
+  constructor(file: ResponseBody, stream: ReadableStream<Uint8Array>, init: DownloadInit) {
     super(file, init);
     this.#stream = stream;
   }
