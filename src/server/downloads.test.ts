@@ -5,58 +5,9 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { readdir, readlink, rename, stat, unlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { descriptorsOn, openDescriptors, settle, startDownloadServer, type DownloadServer } from "../../test/support/download-server.ts";
+import { descriptorsOn, openDescriptors, Recording, settle, startDownloadServer, type DownloadServer } from "../../test/support/download-server.ts";
 import { RawDownload } from "../../test/support/raw-download.ts";
-import type { ArtifactStorage, ByteRange, GetResult } from "../storage/types.ts";
 import { PinnedFileResponse } from "./pinned-file-response.ts";
-
-/**
- * Storage as the server sees it, recording the descriptor behind every read. With `streamOnly` it withholds the
- * pinned path (as S3, GCS and Azure have none) and counts the bytes the server pulls from each body.
- */
-class Recording implements ArtifactStorage {
-  readonly description: string;
-  /** Descriptor numbers behind the pinned paths handed out. */
-  readonly pinnedFds: number[] = [];
-  pulled = 0;
-  cancelled = 0;
-
-  constructor(
-    private readonly inner: ArtifactStorage,
-    private readonly streamOnly = false,
-  ) {
-    this.description = inner.description;
-  }
-
-  async get(key: string, range?: ByteRange): Promise<GetResult> {
-    const got = await this.inner.get(key, range);
-    if (got.pinnedPath) this.pinnedFds.push(Number(got.pinnedPath.split("/").at(-1)));
-    if (!this.streamOnly) return got;
-    const reader = got.body.getReader();
-    const body = new ReadableStream<Uint8Array>(
-      {
-        pull: async (c) => {
-          const next = await reader.read();
-          if (next.done) return c.close();
-          this.pulled += next.value.byteLength;
-          c.enqueue(next.value);
-        },
-        cancel: async (reason) => {
-          this.cancelled++;
-          await reader.cancel(reason);
-        },
-      },
-      { highWaterMark: 0 },
-    );
-    const { pinnedPath: _, ...rest } = got;
-    return { ...rest, body };
-  }
-
-  head = (key: string) => this.inner.head(key);
-  put: ArtifactStorage["put"] = (key, body, options) => this.inner.put(key, body, options);
-  delete = (key: string) => this.inner.delete(key);
-  presign = (key: string, ttl: number) => this.inner.presign(key, ttl);
-}
 
 const MIB = 1024 * 1024;
 let server: DownloadServer;

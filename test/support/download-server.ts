@@ -13,7 +13,7 @@ import { startRegistryServer } from "../../src/roles/registry-server.ts";
 import { EmbeddedStore } from "../../src/store/embedded.ts";
 import { FilesystemStorage } from "../../src/storage/filesystem.ts";
 import { locateArtifact, type StorageFor } from "../../src/storage/locate.ts";
-import type { ArtifactStorage } from "../../src/storage/types.ts";
+import type { ArtifactStorage, ByteRange, GetResult } from "../../src/storage/types.ts";
 
 const NAMESPACE = "team";
 
@@ -64,7 +64,7 @@ export interface DownloadServer {
 }
 
 export interface Published {
-  /** Absolute file of the artifact on disk. */
+  /** Absolute file of the artifact on disk (filesystem storage). */
   file: string;
   /** The signed archive URL (absolute). */
   url: string;
@@ -72,11 +72,11 @@ export interface Published {
   size: number;
 }
 
-export async function startDownloadServer(options: { wrapStorage?: (s: FilesystemStorage) => ArtifactStorage } = {}): Promise<DownloadServer> {
+export async function startDownloadServer(options: { backing?: ArtifactStorage; wrapStorage?: (s: ArtifactStorage) => ArtifactStorage } = {}): Promise<DownloadServer> {
   const root = await mkdtemp(join(tmpdir(), "opendepot-downloads-"));
   const store = EmbeddedStore.open(join(root, "store.db"), { namespaces: [NAMESPACE] });
-  const filesystem = new FilesystemStorage(join(root, "artifacts"));
-  const storage = options.wrapStorage ? options.wrapStorage(filesystem) : filesystem;
+  const backing = options.backing ?? new FilesystemStorage(join(root, "artifacts"));
+  const storage = options.wrapStorage ? options.wrapStorage(backing) : backing;
   const storageFor: StorageFor = () => storage;
   await store.create<ModuleObject>({ apiVersion: API_VERSION, kind: "Module", metadata: { name: "big", namespace: NAMESPACE }, spec: { moduleConfig: { provider: "aws", repoOwner: "acme" }, versions: [] } });
   const server = await startRegistryServer({
@@ -102,7 +102,7 @@ export async function startDownloadServer(options: { wrapStorage?: (s: Filesyste
         spec: { type: "Module", version, fileName: artifactFileName(".zip"), moduleConfigRef: { name: "big", fileFormat: "zip" } },
       });
       const { key } = locateArtifact(created, storageFor);
-      const put = await filesystem.put(key, generatedBytes(size, seed), { size });
+      const put = await backing.put(key, generatedBytes(size, seed), { size });
       await store.updateStatus<VersionObject>({ ...created, status: { synced: true, syncStatus: "Successfully synced version", checksum: put.sha256, archiveSizeBytes: put.size } });
       const location = await waitForLocation(url, version);
       return { file: join(root, "artifacts", key), url: new URL(location, url).toString(), sha256: Buffer.from(put.sha256, "base64").toString("hex"), size };
@@ -148,4 +148,52 @@ export async function settle<T>(read: () => Promise<T>, ok: (v: T) => boolean, a
     v = await read();
   }
   return v;
+}
+
+/**
+ * Storage as the server sees it, recording the descriptor behind every read. With `streamOnly` it withholds the
+ * pinned path (as S3, GCS and Azure have none) and counts the bytes the server pulls from each body.
+ */
+export class Recording implements ArtifactStorage {
+  readonly description: string;
+  /** Descriptor numbers behind the pinned paths handed out. */
+  readonly pinnedFds: number[] = [];
+  pulled = 0;
+  cancelled = 0;
+
+  constructor(
+    private readonly inner: ArtifactStorage,
+    private readonly streamOnly = false,
+  ) {
+    this.description = inner.description;
+  }
+
+  async get(key: string, range?: ByteRange): Promise<GetResult> {
+    const got = await this.inner.get(key, range);
+    if (got.pinnedPath) this.pinnedFds.push(Number(got.pinnedPath.split("/").at(-1)));
+    if (!this.streamOnly) return got;
+    const reader = got.body.getReader();
+    const body = new ReadableStream<Uint8Array>(
+      {
+        pull: async (c) => {
+          const next = await reader.read();
+          if (next.done) return c.close();
+          this.pulled += next.value.byteLength;
+          c.enqueue(next.value);
+        },
+        cancel: async (reason) => {
+          this.cancelled++;
+          await reader.cancel(reason);
+        },
+      },
+      { highWaterMark: 0 },
+    );
+    const { pinnedPath: _, ...rest } = got;
+    return { ...rest, body };
+  }
+
+  head = (key: string) => this.inner.head(key);
+  put: ArtifactStorage["put"] = (key, body, options) => this.inner.put(key, body, options);
+  delete = (key: string) => this.inner.delete(key);
+  presign = (key: string, ttl: number) => this.inner.presign(key, ttl);
 }
