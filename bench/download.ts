@@ -1,6 +1,6 @@
 // Benchmark: proxied downloads from filesystem storage, the registry (`opendepot standalone`, its real listener, a
 // signed archive URL) next to nginx sendfile serving the very same file (a hard link of the stored artifact).
-//   bun bench/download.ts [--mib 1024] [--concurrent 50] [--concurrent-mib 100] [--many 200] [--many-mib 8] [--rounds 3]
+//   bun bench/download.ts [--mib 1024] [--concurrent 50] [--concurrent-mib 100] [--many 200] [--many-mib 8] [--rounds 5]
 //                         [--registry-root /work/main]   (another checkout's server, for a before/after comparison)
 // One large download, N concurrent downloads of a smaller one (aggregate throughput), and `--many` concurrent clients
 // that must all complete. Every body is checked (size and status per transfer; SHA-256 once per server), nginx errors
@@ -25,7 +25,7 @@ const CONCURRENT = arg("concurrent", 50);
 const CONCURRENT_MIB = arg("concurrent-mib", 100);
 const MANY = arg("many", 200);
 const MANY_MIB = arg("many-mib", 8);
-const ROUNDS = arg("rounds", 3);
+const ROUNDS = arg("rounds", 5);
 const NS = "bench";
 /** Another checkout's server for a before/after comparison (e.g. --registry-root /work/main); default this one. */
 const REGISTRY_ROOT = (() => {
@@ -183,8 +183,16 @@ async function main() {
     const runs: Record<string, { ours: Transfers[]; ref: Transfers[] }> = { big: { ours: [], ref: [] }, mid: { ours: [], ref: [] }, many: { ours: [], ref: [] } };
     for (let round = 0; round < ROUNDS; round++) {
       for (const [kind, count, a, key] of [["big", 1, big!, "big"], ["mid", CONCURRENT, mid!, "mid"], ["many", MANY, small!, "small"]] as const) {
-        runs[kind]!.ours.push(await download(ours[key], count, a.size, registry.pid));
-        runs[kind]!.ref.push(await download(ref[key], count, a.size, nginx.pid));
+        // Alternate who goes first, so that a neighbour's burst of load does not always land on the same side.
+        const us = () => download(ours[key], count, a.size, registry.pid);
+        const them = () => download(ref[key], count, a.size, nginx.pid);
+        if (round % 2 === 0) {
+          runs[kind]!.ours.push(await us());
+          runs[kind]!.ref.push(await them());
+        } else {
+          runs[kind]!.ref.push(await them());
+          runs[kind]!.ours.push(await us());
+        }
       }
       console.error(`bench: round ${round + 1}/${ROUNDS} done`);
     }
@@ -196,17 +204,20 @@ async function main() {
       mid: `${CONCURRENT} concurrent × ${CONCURRENT_MIB} MiB`,
       many: `${MANY} concurrent × ${MANY_MIB} MiB`,
     };
+    const cpuPerGB = (t: Transfers) => t.cpuSeconds / (t.bytes / 1e9);
     const rows = Object.entries(runs).map(([kind, r]) => {
-      const o = median(r.ours.map(mbps));
-      const n = median(r.ref.map(mbps));
+      const ratios = r.ours.map((t, i) => mbps(t) / mbps(r.ref[i]!));
+      const cpuOurs = median(r.ours.map(cpuPerGB));
+      const cpuRef = median(r.ref.map(cpuPerGB));
       return {
         download: label[kind]!,
-        "registry MB/s (median)": o.toFixed(0),
-        "nginx MB/s (median)": n.toFixed(0),
-        ratio: (o / n).toFixed(2),
-        "ratio per round": r.ours.map((t, i) => (mbps(t) / mbps(r.ref[i]!)).toFixed(2)).join(" "),
+        "registry MB/s (median)": median(r.ours.map(mbps)).toFixed(0),
+        "nginx MB/s (median)": median(r.ref.map(mbps)).toFixed(0),
+        "ratio (median of rounds)": median(ratios).toFixed(2),
+        "ratio per round": ratios.map((x) => x.toFixed(2)).join(" "),
         "errors ours/nginx": `${r.ours.reduce((s, t) => s + t.errors, 0)}/${r.ref.reduce((s, t) => s + t.errors, 0)}`,
-        "server CPU s/GB ours/nginx": `${median(r.ours.map((t) => t.cpuSeconds / (t.bytes / 1e9))).toFixed(2)}/${median(r.ref.map((t) => t.cpuSeconds / (t.bytes / 1e9))).toFixed(2)}`,
+        "server CPU s/GB ours/nginx": `${cpuOurs.toFixed(3)}/${cpuRef.toFixed(3)}`,
+        "CPU ratio": (cpuOurs / cpuRef).toFixed(2),
         "peak RSS +MiB ours": Math.max(...r.ours.map((t) => t.peakRssMiB)).toFixed(1),
       };
     });
@@ -216,8 +227,9 @@ async function main() {
       measure: `download ${row.download} MB/s vs nginx sendfile (peak RSS +${row["peak RSS +MiB ours"]} MiB, errors ${row["errors ours/nginx"]})`,
       ours: row["registry MB/s (median)"],
       reference: row["nginx MB/s (median)"],
-      ratio: row.ratio,
+      ratio: row["ratio (median of rounds)"],
     }));
+    for (const row of rows) summary.push({ measure: `download ${row.download}: server CPU s per GB, registry vs nginx (lower is better)`, ours: row["server CPU s/GB ours/nginx"].split("/")[0]!, reference: row["server CPU s/GB ours/nginx"].split("/")[1]!, ratio: row["CPU ratio"] });
     summary.push({ measure: "download: registry RSS settled after − before (MiB)", ours: String(rssAfter), reference: String(rssBefore), ratio: (rssAfter - rssBefore).toFixed(1) });
     await summarize("download", summary);
   } finally {
