@@ -15,6 +15,7 @@ import { locateArtifact, type StorageFor } from "../storage/locate.ts";
 import { StorageError, type ArtifactStorage, type ByteRange } from "../storage/types.ts";
 import { isHeadOnly } from "./head.ts";
 import { errorResponse } from "./http.ts";
+import { downloadResponse } from "./pinned-file-response.ts";
 import type { RepairHint } from "./repair-hint.ts";
 
 interface PinRecord {
@@ -152,6 +153,7 @@ export class ArtifactDelivery {
         "accept-ranges": "bytes",
         etag: `"${checksum}"`,
         "cache-control": "private, no-store",
+        "content-disposition": contentDisposition(version.spec.fileName),
       };
       if (isHeadOnly(request)) {
         headers["content-length"] = String(info.size);
@@ -169,11 +171,11 @@ export class ArtifactDelivery {
         headers["content-length"] = String(got.range.end - got.range.start + 1);
         // A resumed download (a range from the middle) is the same download again: count only its first part.
         if (got.range.start === 0) this.onDownload(version);
-        return new Response(got.body, { status: 206, headers });
+        return downloadResponse(got, request, { status: 206, headers });
       }
       this.onDownload(version);
       headers["content-length"] = String(got.size);
-      return new Response(got.body, { status: 200, headers });
+      return downloadResponse(got, request, { status: 200, headers });
     } catch (e) {
       const transient = e instanceof StorageError && e.kind === "NotFound";
       this.log.error("artifact read failed", { ...logFields, error: e });
@@ -234,6 +236,15 @@ export class ArtifactDelivery {
     (match ? this.rejected : this.verified).delete(id);
     return match;
   }
+}
+
+/**
+ * `attachment; filename="<the Version's file name>"`, the same whichever way the bytes go out. (A file body would
+ * otherwise get one from Bun naming the descriptor: `filename="23"`.) Names outside a conservative character set
+ * are left out rather than escaped.
+ */
+export function contentDisposition(fileName: string | undefined): string {
+  return fileName && /^[A-Za-z0-9][A-Za-z0-9._+-]{0,199}$/.test(fileName) ? `attachment; filename="${fileName}"` : "attachment";
 }
 
 /** A single `bytes=a-b` / `bytes=a-` / `bytes=-n` range; anything else is served whole, as RFC 9110 allows. */

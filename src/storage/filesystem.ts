@@ -3,7 +3,7 @@
 // (size, pin) exactly the inode they stream, even if the key is replaced meanwhile.
 import { createHash } from "node:crypto";
 import { close as closeFd, constants, fstat, open as openFd, read as readFd } from "node:fs";
-import { chmod, lstat, mkdir, open, realpath, rename, rm, rmdir, unlink, type FileHandle } from "node:fs/promises";
+import { chmod, lstat, mkdir, open, realpath, rename, rm, rmdir, stat, unlink, type FileHandle } from "node:fs/promises";
 import type { BigIntStats } from "node:fs";
 import { dirname, join, resolve, sep } from "node:path";
 import { promisify } from "node:util";
@@ -99,7 +99,8 @@ export class FilesystemStorage implements ArtifactStorage {
       const span = range ? clampRange(range, info.size, key) : undefined;
       const start = span?.start ?? 0;
       const end = span?.end ?? info.size - 1;
-      return { ...info, body: fileStream(fd, start, end, key), ...(span ? { range: span } : {}) };
+      const pinnedPath = await reopenablePath(fd, st);
+      return { ...info, body: fileStream(fd, start, end, key), ...(span ? { range: span } : {}), ...(pinnedPath ? { pinnedPath } : {}) };
     } catch (e) {
       closeFd(fd, () => {});
       throw e instanceof StorageError ? e : fsError(e, key);
@@ -227,6 +228,17 @@ function clampRange(range: ByteRange, size: number, key: string): { start: numbe
   }
   if (start >= size || end < start) throw new StorageError("Invalid", `${key}: byte range ${start}-${range.end ?? ""} not satisfiable for ${size} bytes`);
   return { start, end };
+}
+
+/**
+ * `/proc/self/fd/N`, when opening it opens the inode the descriptor holds (Linux procfs: the link follows the open
+ * file, even once the key was renamed over or deleted). Checked on the spot (device and inode through the link equal
+ * fstat's), so a platform without procfs, or one where the link means something else, just gets no path.
+ */
+async function reopenablePath(fd: number, st: BigIntStats): Promise<string | undefined> {
+  const path = `/proc/self/fd/${fd}`;
+  const linked = await stat(path, { bigint: true }).catch(() => undefined);
+  return linked && linked.dev === st.dev && linked.ino === st.ino ? path : undefined;
 }
 
 const openAsync = promisify(openFd);

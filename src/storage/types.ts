@@ -25,6 +25,12 @@ export interface GetResult extends ObjectInfo {
   body: ReadableStream<Uint8Array>;
   /** Set when a range was requested and honoured. */
   range?: { start: number; end: number };
+  /**
+   * Filesystem storage on Linux: a path that opens the very inode described here (`/proc/self/fd/N` of the descriptor
+   * `body` holds), so a server can let the kernel copy the bytes (sendfile) instead of reading `body`. It names that
+   * inode only while `body` is open: the consumer must have opened the path before `body` is cancelled or read out.
+   */
+  pinnedPath?: string;
 }
 
 export interface PutOptions {

@@ -1,0 +1,242 @@
+// Benchmark: proxied downloads from filesystem storage, the registry (`opendepot standalone`, its real listener, a
+// signed archive URL) next to nginx sendfile serving the very same file (a hard link of the stored artifact).
+//   bun bench/download.ts [--mib 1024] [--concurrent 50] [--concurrent-mib 100] [--many 200] [--many-mib 8] [--rounds 5]
+//                         [--registry-root /work/main]   (another checkout's server, for a before/after comparison)
+// One large download, N concurrent downloads of a smaller one (aggregate throughput), and `--many` concurrent clients
+// that must all complete. Every body is checked (size and status per transfer; SHA-256 once per server), nginx errors
+// are counted like ours, runs are interleaved with the reference, and the server's resident memory is read settled
+// before and after, plus its peak while downloads run. Requires curl and nginx. Stops by itself.
+import { chmod, link, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { ModuleObject, VersionObject } from "../src/api/kinds.ts";
+import { API_VERSION, LABELS } from "../src/api/meta.ts";
+import { artifactFileName, moduleVersionName } from "../src/api/naming.ts";
+import { EmbeddedStore } from "../src/store/embedded.ts";
+import { FilesystemStorage } from "../src/storage/filesystem.ts";
+import { locateArtifact } from "../src/storage/locate.ts";
+import { generatedBytes } from "../test/support/download-server.ts";
+import { freePort, waitFor } from "../test/support/ports.ts";
+import { cpuMicros, median, numberArg as arg, rssMiB, settledRssMiB, summarize, table, type RatioRow } from "./support.ts";
+
+const MIB = 1024 * 1024;
+const BIG_MIB = arg("mib", 1024);
+const CONCURRENT = arg("concurrent", 50);
+const CONCURRENT_MIB = arg("concurrent-mib", 100);
+const MANY = arg("many", 200);
+const MANY_MIB = arg("many-mib", 8);
+const ROUNDS = arg("rounds", 5);
+const NS = "bench";
+/** Another checkout's server for a before/after comparison (e.g. --registry-root /work/main); default this one. */
+const REGISTRY_ROOT = (() => {
+  const i = process.argv.indexOf("--registry-root");
+  return i > 0 ? process.argv[i + 1]! : join(import.meta.dir, "..");
+})();
+
+interface Artifact {
+  version: string;
+  size: number;
+  sha256: string;
+  file: string;
+}
+
+async function populate(dataDir: string): Promise<Artifact[]> {
+  const store = EmbeddedStore.open(join(dataDir, "store.db"), { namespaces: [NS] });
+  const storage = new FilesystemStorage(join(dataDir, "artifacts"));
+  await store.create<ModuleObject>({ apiVersion: API_VERSION, kind: "Module", metadata: { name: "big", namespace: NS }, spec: { moduleConfig: { provider: "aws", repoOwner: "acme" }, versions: [] } });
+  const out: Artifact[] = [];
+  for (const [version, mib] of [["1.0.0", BIG_MIB], ["2.0.0", CONCURRENT_MIB], ["3.0.0", MANY_MIB]] as const) {
+    const created = await store.create<VersionObject>({
+      apiVersion: API_VERSION,
+      kind: "Version",
+      metadata: { name: moduleVersionName("big", version), namespace: NS, labels: { [LABELS.module]: "big", [LABELS.namespace]: NS } },
+      spec: { type: "Module", version, fileName: artifactFileName(".zip"), moduleConfigRef: { name: "big", fileFormat: "zip" } },
+    });
+    const { key } = locateArtifact(created, () => storage);
+    const put = await storage.put(key, generatedBytes(mib * MIB, mib), { size: mib * MIB });
+    await store.updateStatus<VersionObject>({ ...created, status: { synced: true, syncStatus: "Successfully synced version", checksum: put.sha256, archiveSizeBytes: put.size } });
+    out.push({ version, size: put.size, sha256: Buffer.from(put.sha256, "base64").toString("hex"), file: join(dataDir, "artifacts", key) });
+  }
+  await store.close();
+  return out;
+}
+
+/** nginx (one worker, sendfile) over a world-readable root holding hard links to the artifacts. */
+async function startNginxOver(files: Record<string, string>) {
+  const dir = await mkdtemp(join(tmpdir(), "opendepot-nginx-dl-"));
+  await chmod(dir, 0o755);
+  const root = join(dir, "root");
+  await mkdir(root, { mode: 0o755 });
+  await chmod(root, 0o755);
+  for (const [name, file] of Object.entries(files)) await link(file, join(root, name));
+  const port = freePort();
+  await mkdir(join(dir, "tmp"));
+  const conf = join(dir, "nginx.conf");
+  await writeFile(
+    conf,
+    `worker_processes 1;
+daemon off;
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path ${dir}/tmp;
+  proxy_temp_path ${dir}/tmp;
+  fastcgi_temp_path ${dir}/tmp;
+  uwsgi_temp_path ${dir}/tmp;
+  scgi_temp_path ${dir}/tmp;
+  default_type application/zip;
+  sendfile on;
+  server { listen 127.0.0.1:${port}; root ${root}; }
+}
+`,
+  );
+  const proc = Bun.spawn(["nginx", "-c", conf, "-p", dir], { stdout: "ignore", stderr: "inherit" });
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor(async () => (await fetch(`${url}/`).catch(() => undefined))?.status !== undefined, 10_000, "nginx");
+  return {
+    url,
+    pid: proc.pid,
+    stop: async () => {
+      proc.kill("SIGQUIT");
+      await proc.exited;
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function startRegistry(dataDir: string) {
+  const port = freePort();
+  const proc = Bun.spawn(["bun", join(REGISTRY_ROOT, "src", "main.ts"), "standalone", "--listen", `127.0.0.1:${port}`, "--data-dir", dataDir, "--controllers", "", "--admin-listen", "off"], {
+    stdout: "ignore",
+    stderr: "inherit",
+  });
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor(async () => (await fetch(`${url}/healthz`).catch(() => undefined))?.ok, 30_000, "registry");
+  return { url, pid: proc.pid, stop: async () => { proc.kill("SIGTERM"); await proc.exited; } };
+}
+
+async function archiveUrl(registry: string, version: string): Promise<string> {
+  const r = await waitFor(async () => {
+    const res = await fetch(`${registry}/opendepot/modules/v1/${NS}/big/aws/${version}/download`);
+    await res.arrayBuffer();
+    return res.status === 204 ? res : undefined;
+  }, 30_000, `version ${version}`);
+  return new URL(r.headers.get("x-terraform-get")!, registry).toString();
+}
+
+interface Transfers {
+  seconds: number;
+  /** Transfers that did not answer 200 with exactly the expected number of bytes. */
+  errors: number;
+  bytes: number;
+  peakRssMiB: number;
+  cpuSeconds: number;
+}
+
+/** `count` parallel GETs of url by one curl process (bodies to /dev/null), checking status and size of each. */
+async function download(url: string, count: number, size: number, pid: number): Promise<Transfers> {
+  const args = ["curl", "-s", "--parallel", "--parallel-max", String(Math.max(1, count)), "--parallel-immediate"];
+  for (let i = 0; i < count; i++) args.push("-o", "/dev/null", "-w", "%{http_code} %{size_download}\\n", url);
+  const base = await rssMiB(pid);
+  let peak = base;
+  const sampler = setInterval(async () => (peak = Math.max(peak, await rssMiB(pid).catch(() => peak))), 100);
+  const cpu0 = await cpuMicros(pid);
+  const t0 = performance.now();
+  const proc = Bun.spawn(args, { stdout: "pipe", stderr: "pipe" });
+  const out = await new Response(proc.stdout).text();
+  await proc.exited;
+  const seconds = (performance.now() - t0) / 1000;
+  clearInterval(sampler);
+  const cpuSeconds = ((await cpuMicros(pid)) - cpu0) / 1e6;
+  const lines = out.split("\n").filter(Boolean);
+  const ok = lines.filter((l) => l === `200 ${size}`).length;
+  return { seconds, errors: count - ok, bytes: ok * size, peakRssMiB: peak - base, cpuSeconds };
+}
+
+/** One GET streamed into SHA-256 (curl | sha256sum): the served bytes are the stored ones. */
+async function sha256Of(url: string): Promise<string> {
+  const proc = Bun.spawn(["sh", "-c", `curl -s "$0" | sha256sum`, url], { stdout: "pipe" });
+  const out = await new Response(proc.stdout).text();
+  await proc.exited;
+  return out.split(" ")[0]!;
+}
+
+async function main() {
+  const dataDir = await mkdtemp(join(tmpdir(), "opendepot-bench-dl-"));
+  const [big, mid, small] = await populate(dataDir);
+  const nginx = await startNginxOver({ "big.zip": big!.file, "mid.zip": mid!.file, "small.zip": small!.file });
+  const registry = await startRegistry(dataDir);
+  try {
+    const ours = { big: await archiveUrl(registry.url, big!.version), mid: await archiveUrl(registry.url, mid!.version), small: await archiveUrl(registry.url, small!.version) };
+    const ref = { big: `${nginx.url}/big.zip`, mid: `${nginx.url}/mid.zip`, small: `${nginx.url}/small.zip` };
+    // The first download of each artifact hashes it in full (the pin check); do that before measuring.
+    for (const u of Object.values(ours)) await (await fetch(u, { method: "HEAD" })).arrayBuffer();
+    for (const [name, a] of [["big", big!], ["mid", mid!], ["small", small!]] as const) {
+      for (const [who, url] of [["registry", ours[name]], ["nginx", ref[name]]] as const) {
+        const got = await sha256Of(url);
+        if (got !== a.sha256) throw new Error(`${who} serves ${name} with SHA-256 ${got}, expected ${a.sha256}`);
+      }
+    }
+    const rssBefore = await settledRssMiB(registry.pid);
+    const runs: Record<string, { ours: Transfers[]; ref: Transfers[] }> = { big: { ours: [], ref: [] }, mid: { ours: [], ref: [] }, many: { ours: [], ref: [] } };
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const [kind, count, a, key] of [["big", 1, big!, "big"], ["mid", CONCURRENT, mid!, "mid"], ["many", MANY, small!, "small"]] as const) {
+        // Alternate who goes first, so that a neighbour's burst of load does not always land on the same side.
+        const us = () => download(ours[key], count, a.size, registry.pid);
+        const them = () => download(ref[key], count, a.size, nginx.pid);
+        if (round % 2 === 0) {
+          runs[kind]!.ours.push(await us());
+          runs[kind]!.ref.push(await them());
+        } else {
+          runs[kind]!.ref.push(await them());
+          runs[kind]!.ours.push(await us());
+        }
+      }
+      console.error(`bench: round ${round + 1}/${ROUNDS} done`);
+    }
+    const rssAfter = await settledRssMiB(registry.pid);
+
+    const mbps = (t: Transfers) => t.bytes / 1e6 / t.seconds;
+    const label: Record<string, string> = {
+      big: `1 × ${BIG_MIB} MiB`,
+      mid: `${CONCURRENT} concurrent × ${CONCURRENT_MIB} MiB`,
+      many: `${MANY} concurrent × ${MANY_MIB} MiB`,
+    };
+    const cpuPerGB = (t: Transfers) => t.cpuSeconds / (t.bytes / 1e9);
+    const rows = Object.entries(runs).map(([kind, r]) => {
+      const ratios = r.ours.map((t, i) => mbps(t) / mbps(r.ref[i]!));
+      const cpuOurs = median(r.ours.map(cpuPerGB));
+      const cpuRef = median(r.ref.map(cpuPerGB));
+      return {
+        download: label[kind]!,
+        "registry MB/s (median)": median(r.ours.map(mbps)).toFixed(0),
+        "nginx MB/s (median)": median(r.ref.map(mbps)).toFixed(0),
+        "ratio (median of rounds)": median(ratios).toFixed(2),
+        "ratio per round": ratios.map((x) => x.toFixed(2)).join(" "),
+        "errors ours/nginx": `${r.ours.reduce((s, t) => s + t.errors, 0)}/${r.ref.reduce((s, t) => s + t.errors, 0)}`,
+        "server CPU s/GB ours/nginx": `${cpuOurs.toFixed(3)}/${cpuRef.toFixed(3)}`,
+        "CPU ratio": (cpuOurs / cpuRef).toFixed(2),
+        "peak RSS +MiB ours": Math.max(...r.ours.map((t) => t.peakRssMiB)).toFixed(1),
+      };
+    });
+    console.log(table(rows));
+    console.log(`\nregistry RSS settled: ${rssBefore} MiB before, ${rssAfter} MiB after (${(rssAfter - rssBefore).toFixed(1)} MiB)`);
+    const summary: RatioRow[] = rows.map((row) => ({
+      measure: `download ${row.download} MB/s vs nginx sendfile (peak RSS +${row["peak RSS +MiB ours"]} MiB, errors ${row["errors ours/nginx"]})`,
+      ours: row["registry MB/s (median)"],
+      reference: row["nginx MB/s (median)"],
+      ratio: row["ratio (median of rounds)"],
+    }));
+    for (const row of rows) summary.push({ measure: `download ${row.download}: server CPU s per GB, registry vs nginx (lower is better)`, ours: row["server CPU s/GB ours/nginx"].split("/")[0]!, reference: row["server CPU s/GB ours/nginx"].split("/")[1]!, ratio: row["CPU ratio"] });
+    summary.push({ measure: "download: registry RSS settled after − before (MiB)", ours: String(rssAfter), reference: String(rssBefore), ratio: (rssAfter - rssBefore).toFixed(1) });
+    await summarize("download", summary);
+  } finally {
+    await registry.stop();
+    await nginx.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+await main();
