@@ -5,6 +5,7 @@ import { join, resolve } from "node:path";
 import { checks, type FlagSpec, parseListen } from "../cli/flags.ts";
 import { createLogger, type Level } from "../log.ts";
 import { EmbeddedStore } from "../store/embedded.ts";
+import { CacheSet } from "../store/cache-set.ts";
 import { ManifestLoader } from "../store/manifests.ts";
 import { asFieldManager, FIELD_MANAGERS } from "../store/field-manager.ts";
 import { storageFactory } from "../storage/factory.ts";
@@ -19,6 +20,7 @@ import { STATS_FLAGS, startStats } from "./stats-flags.ts";
 import { STORAGE_POLICY_FLAGS, storagePolicyFromFlags } from "./storage-policy.ts";
 import { startTempSweeper } from "./temp-sweeper.ts";
 import { uiFromFlags } from "./ui-flags.ts";
+import { collectStartupGarbage } from "./startup-gc.ts";
 
 export const STANDALONE_FLAGS: FlagSpec[] = [
   { name: "listen", env: "OPENDEPOT_LISTEN", default: "127.0.0.1:8080", description: "Address the registry listens on", check: checks.listen() },
@@ -70,7 +72,9 @@ export async function runStandalone(flags: Record<string, string | undefined>) {
   const policy = await storagePolicyFromFlags(flags, { kind: "standalone", dataDir }, log, defaultRoot);
   const storageFor = storageFactory({ defaultRoot, policy: policy.current });
   const stats = await startStats(flags, { log, dataDir });
-  const controllers = await startControllers({ store, storageFor, storagePolicy: policy.current, log, flags });
+  // One set of watch-fed caches for the controllers, the registry server and auth: each object is held once.
+  const caches = new CacheSet(store, { log });
+  const controllers = await startControllers({ store, storageFor, storagePolicy: policy.current, log, flags, caches });
   const sweeper = controllers ? startTempSweeper({ workDir: flags["work-dir"], storageRoots: [defaultRoot], log }) : undefined;
   const server = await startRegistryServer({
     store,
@@ -87,7 +91,9 @@ export async function runStandalone(flags: Record<string, string | undefined>) {
     metrics: metricsOnAdmin || metrics.kind === "own",
     stats,
     ui: await uiFromFlags(flags),
+    caches,
   });
+  collectStartupGarbage();
   const http = server.listen(hostname, port, tls);
   const admin = adminListen ? await startAdminApi({ store, dataDir, ...adminListen, tokenFile: flags["admin-token-file"], log, metrics: metricsOnAdmin ? metricsHandler() : undefined }) : undefined;
   const metricsServer = metrics.kind === "own" ? listenMetrics(metrics, log) : undefined;
@@ -105,6 +111,7 @@ export async function runStandalone(flags: Record<string, string | undefined>) {
     sweeper?.stop();
     await controllers?.stop();
     await server.stop();
+    caches.stop();
     await store.close();
     process.exit(0);
   };

@@ -33,7 +33,7 @@ export function createApp(ctx: ServerContext, discovery: DiscoveryExtras = {}) {
     })
     .get("/.well-known/terraform.json", () => new Response(discoveryBody, { headers: { "content-type": "application/json" } }))
     .get("/healthz", () => json({ status: "ok" }))
-    .get("/readyz", () => (ctx.ready() ? json({ status: "ready" }) : errorResponse(503, "caches are still loading")))
+    .get("/readyz", () => (ctx.ready() ? json({ status: "ready" }) : errorResponse(503, `caches are still loading${(ctx.unsynced?.() ?? []).map((name, i) => (i ? ", " : ": ") + name).join("")}`)))
     .use(moduleRoutes(ctx))
     .use(providerRoutes(ctx))
     .use(ctx.mirror ? mirrorRoutes(ctx, ctx.mirror) : new Elysia())

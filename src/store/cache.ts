@@ -54,7 +54,10 @@ export class ResourceCache<T extends KubeObject = KubeObject> {
   private wake: (() => void) | undefined;
   private syncedResolve!: () => void;
   private readonly syncedPromise = new Promise<void>((resolve) => (this.syncedResolve = resolve));
-  /** True once the initial list is loaded. */
+  /**
+   * True while the cache reflects the store: from the first complete list on, except while it relists after its
+   * watch fell too far behind (Gone), when it may be missing what changed meanwhile. /readyz reports this.
+   */
   synced = false;
 
   constructor(
@@ -129,7 +132,7 @@ export class ResourceCache<T extends KubeObject = KubeObject> {
         if (needList) {
           await this.relist();
           needList = false;
-          if (!this.synced) {
+          if (!this.synced && !this.stopped) {
             this.synced = true;
             this.syncedResolve();
           }
@@ -145,6 +148,7 @@ export class ResourceCache<T extends KubeObject = KubeObject> {
         if (e instanceof StoreError && e.reason === "Gone") {
           this.log.info("watch too old, relisting", { kind: this.kind.kind, resourceVersion: this.rv });
           needList = true;
+          this.synced = false;
           continue;
         }
         this.log.warn(needList ? "list failed" : "watch failed", { kind: this.kind.kind, error: e instanceof Error ? e.message : String(e), retryInMs: delay });
