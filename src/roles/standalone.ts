@@ -6,14 +6,12 @@ import { checks, type FlagSpec, parseListen } from "../cli/flags.ts";
 import { createLogger, type Level } from "../log.ts";
 import { EmbeddedStore } from "../store/embedded.ts";
 import { CacheSet } from "../store/cache-set.ts";
-import { ManifestLoader } from "../store/manifests.ts";
 import { asFieldManager, FIELD_MANAGERS } from "../store/field-manager.ts";
 import { storageFactory } from "../storage/factory.ts";
 import { loadSigningKey } from "./signing-key.ts";
 import { loadOrCreateKeyRing, readKeyRingFile } from "./secrets-on-disk.ts";
 import { registryServerFlags, startRegistryServer, tlsFromFlags, urlTtlSeconds, yankGraceMs, mirrorFromFlags } from "./registry-server.ts";
 import { CONTROLLER_FLAGS, startControllers } from "./controller-manager.ts";
-import { startAdminApi } from "../kubeapi/admin.ts";
 import { AUTH_FLAGS, authConfigFromFlags } from "./auth-flags.ts";
 import { listenMetrics, metricsHandler, metricsListenFlag, metricsPlacement } from "./metrics-listener.ts";
 import { STATS_FLAGS, startStats } from "./stats-flags.ts";
@@ -58,7 +56,9 @@ export async function runStandalone(flags: Record<string, string | undefined>) {
 
   // A cluster's own namespaces exist from the start, and so does the server's (tokens, RBAC policies, bindings).
   const store = EmbeddedStore.open(join(dataDir, "store.db"), { eventBufferSize: watchCacheSize, namespaces: [flags.namespace ?? "opendepot-system"], log });
-  const loader = flags.manifests ? new ManifestLoader(asFieldManager(store, FIELD_MANAGERS.manifests), resolve(flags.manifests), { log, prune: flags.prune !== "false" }) : undefined;
+  // The manifest loader (YAML) and the admin API (kubectl: CRDs, OpenAPI, tables) are loaded only when enabled:
+  // the registry's hot path needs neither, and their module graphs cost startup time and memory.
+  const loader = flags.manifests ? new (await import("../store/manifests.ts")).ManifestLoader(asFieldManager(store, FIELD_MANAGERS.manifests), resolve(flags.manifests), { log, prune: flags.prune !== "false" }) : undefined;
   if (loader) {
     const result = await loader.start();
     log.info("manifests applied", { directory: resolve(flags.manifests!), applied: result.applied, unchanged: result.unchanged, deleted: result.deleted, keptFromElsewhere: result.keptFromElsewhere, errors: result.errors.length });
@@ -95,7 +95,7 @@ export async function runStandalone(flags: Record<string, string | undefined>) {
   });
   collectStartupGarbage();
   const http = server.listen(hostname, port, tls);
-  const admin = adminListen ? await startAdminApi({ store, dataDir, ...adminListen, tokenFile: flags["admin-token-file"], log, metrics: metricsOnAdmin ? metricsHandler() : undefined }) : undefined;
+  const admin = adminListen ? await (await import("../kubeapi/admin.ts")).startAdminApi({ store, dataDir, ...adminListen, tokenFile: flags["admin-token-file"], log, metrics: metricsOnAdmin ? metricsHandler() : undefined }) : undefined;
   const metricsServer = metrics.kind === "own" ? listenMetrics(metrics, log) : undefined;
 
   let stopping = false;
