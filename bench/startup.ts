@@ -2,7 +2,7 @@
 // (keys present: the first start, which generates the signing keys, is timed apart). RSS is read once it settles,
 // and as the peak and settled value under wrk load on a module versions document. Several binaries can be compared
 // in interleaved runs (e.g. main's checkout against this one): --impl /work/main/src/main.ts,src/main.ts
-//   bun bench/startup.ts [--modules 1000] [--versions 20] [--rounds 3] [--seconds 5] [--controllers ""|all]
+//   bun bench/startup.ts [--modules 1000] [--versions 20] [--rounds 3] [--seconds 5] [--controllers ""|all] [--admin on]
 import { cp, mkdtemp } from "node:fs/promises";
 import { loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -22,6 +22,8 @@ const OURS = resolve(import.meta.dir, "..", "src", "main.ts");
 const IMPLS = stringArg("impl", OURS).split(",").map((p) => resolve(p));
 // "" = no controllers (the registry bench's setting); "all" = every controller, as `bun start` runs.
 const CONTROLLERS = stringArg("controllers", "");
+// "on": the admin API (kubectl) and /metrics on it, as `bun start` runs; off by default, as in bench/registry.ts.
+const ADMIN = stringArg("admin", "off") === "on";
 
 interface Run {
   readyMs: number;
@@ -33,7 +35,7 @@ interface Run {
 
 async function startStandalone(main: string, dataDir: string) {
   const port = freePort();
-  const args = ["bun", main, "standalone", "--listen", `127.0.0.1:${port}`, "--data-dir", dataDir, "--admin-listen", "off", "--log-level", "warn"];
+  const args = ["bun", main, "standalone", "--listen", `127.0.0.1:${port}`, "--data-dir", dataDir, "--admin-listen", ADMIN ? `127.0.0.1:${freePort()}` : "off", "--log-level", "error"];
   if (CONTROLLERS !== "all") args.push("--controllers", CONTROLLERS);
   const started = performance.now();
   const proc = Bun.spawn(args, { stdout: "ignore", stderr: "inherit" });
@@ -113,7 +115,7 @@ async function main() {
       "req/s": Math.round(m((x) => x.rps)),
     };
   });
-  console.log(`${MODULES} modules × ${VERSIONS} versions, controllers: ${CONTROLLERS === "all" ? "all" : CONTROLLERS || "none"}, ${ROUNDS} interleaved rounds, wrk -c32 -d${SECONDS}s; load average 1 min during runs: ${loads.map((l) => l.toFixed(2)).join(", ")}`);
+  console.log(`${MODULES} modules × ${VERSIONS} versions, controllers: ${CONTROLLERS === "all" ? "all" : CONTROLLERS || "none"}, admin API ${ADMIN ? "on" : "off"}, ${ROUNDS} interleaved rounds, wrk -c32 -d${SECONDS}s; load average 1 min during runs: ${loads.map((l) => l.toFixed(2)).join(", ")}`);
   console.log(table(rows));
   const ours = IMPLS.indexOf(OURS) >= 0 ? rows[IMPLS.indexOf(OURS)]! : rows[0]!;
   await summarize("startup", [
