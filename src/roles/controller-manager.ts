@@ -108,11 +108,15 @@ export function countBySyncState(versions: VersionObject[]): [{ type: string; st
   });
 }
 
+/** Every enabled controller (--controllers) in one manager, not started; undefined when none is enabled. */
+export function buildControllers(deps: ControllerDeps): ControllerManager | undefined {
+  const enabled = parseControllerList(deps.flags.controllers);
+  return enabled.length ? buildManager(enabled, deps) : undefined;
+}
+
 /** Every enabled controller in one manager, started (standalone: one process, no election needed). */
 export async function startControllers(deps: ControllerDeps): Promise<ControllerManager | undefined> {
-  const enabled = parseControllerList(deps.flags.controllers);
-  if (!enabled.length) return undefined;
-  const manager = buildManager(enabled, deps);
-  await manager.start();
+  const manager = buildControllers(deps);
+  await manager?.start();
   return manager;
 }

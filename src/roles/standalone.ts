@@ -11,7 +11,7 @@ import { storageFactory } from "../storage/factory.ts";
 import { loadSigningKey } from "./signing-key.ts";
 import { loadOrCreateKeyRing, readKeyRingFile } from "./secrets-on-disk.ts";
 import { registryServerFlags, startRegistryServer, tlsFromFlags, urlTtlSeconds, yankGraceMs, mirrorFromFlags } from "./registry-server.ts";
-import { CONTROLLER_FLAGS, startControllers } from "./controller-manager.ts";
+import { buildControllers, CONTROLLER_FLAGS } from "./controller-manager.ts";
 import { AUTH_FLAGS, authConfigFromFlags } from "./auth-flags.ts";
 import { listenMetrics, metricsHandler, metricsListenFlag, metricsPlacement } from "./metrics-listener.ts";
 import { STATS_FLAGS, startStats } from "./stats-flags.ts";
@@ -74,7 +74,9 @@ export async function runStandalone(flags: Record<string, string | undefined>) {
   const stats = await startStats(flags, { log, dataDir });
   // One set of watch-fed caches for the controllers, the registry server and auth: each object is held once.
   const caches = new CacheSet(store, { log });
-  const controllers = await startControllers({ store, storageFor, storagePolicy: policy.current, log, flags, caches });
+  // Built now (their kinds join the shared set), started once the server listens: the first round of reconciles
+  // over every object must not delay serving what the store already holds.
+  const controllers = buildControllers({ store, storageFor, storagePolicy: policy.current, log, flags, caches });
   const sweeper = controllers ? startTempSweeper({ workDir: flags["work-dir"], storageRoots: [defaultRoot], log }) : undefined;
   const server = await startRegistryServer({
     store,
@@ -95,6 +97,7 @@ export async function runStandalone(flags: Record<string, string | undefined>) {
   });
   collectStartupGarbage();
   const http = server.listen(hostname, port, tls);
+  await controllers?.start();
   const admin = adminListen ? await (await import("../kubeapi/admin.ts")).startAdminApi({ store, dataDir, ...adminListen, tokenFile: flags["admin-token-file"], log, metrics: metricsOnAdmin ? metricsHandler() : undefined }) : undefined;
   const metricsServer = metrics.kind === "own" ? listenMetrics(metrics, log) : undefined;
 
