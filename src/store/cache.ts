@@ -196,21 +196,30 @@ export class ResourceCache<T extends KubeObject = KubeObject> {
     const { namespace, labelSelector } = this.options;
     const result = await this.store.list<T>(this.kind, { namespace, labelSelector });
     if (this.stopped) return;
-    const seen = new Set<string>();
     const changes: [ChangeType, T, T | undefined][] = [];
-    for (const item of result.items) {
-      const obj = deepFreeze(item);
-      const key = keyOf(obj);
-      seen.add(key);
-      const old = this.getByKey(key);
-      if (old && old.metadata.resourceVersion === obj.metadata.resourceVersion) continue;
-      this.put(obj, old);
-      changes.push([old ? "MODIFIED" : "ADDED", obj, old]);
-    }
-    for (const obj of this.list()) {
-      if (seen.has(keyOf(obj))) continue;
-      this.remove(obj);
-      changes.push(["DELETED", obj, obj]);
+    if (this.byNamespace.size === 0) {
+      // The first list (or a relist of an empty cache): everything is new, nothing to compare or delete.
+      for (const item of result.items) {
+        const obj = deepFreeze(item);
+        this.put(obj, undefined);
+        changes.push(["ADDED", obj, undefined]);
+      }
+    } else {
+      const seen = new Set<string>();
+      for (const item of result.items) {
+        const obj = deepFreeze(item);
+        const key = keyOf(obj);
+        seen.add(key);
+        const old = this.getByKey(key);
+        if (old && old.metadata.resourceVersion === obj.metadata.resourceVersion) continue;
+        this.put(obj, old);
+        changes.push([old ? "MODIFIED" : "ADDED", obj, old]);
+      }
+      for (const obj of this.list()) {
+        if (seen.has(keyOf(obj))) continue;
+        this.remove(obj);
+        changes.push(["DELETED", obj, obj]);
+      }
     }
     this.rv = result.resourceVersion;
     for (const [type, obj, old] of changes) this.emit(type, obj, old);
