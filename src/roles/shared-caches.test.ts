@@ -16,6 +16,8 @@ import type { StoreLogger } from "../store/types.ts";
 import { FlakyStore } from "../../test/support/flaky-store.ts";
 import { moduleObj } from "../../test/support/objects.ts";
 import { waitFor } from "../../test/support/ports.ts";
+import { FixtureOidcProvider } from "../../fixtures/oidc-provider.ts";
+import { authConfigFromFlags } from "./auth-flags.ts";
 import { buildManager, CONTROLLER_FLAGS } from "./controller-manager.ts";
 import { controllerReadiness } from "./controller-role.ts";
 import { startRegistryServer } from "./registry-server.ts";
@@ -79,6 +81,21 @@ describe("one set of caches per process", () => {
     const fromControllers = manager.cache<VersionObject>(Version).get("default", "network-1-0-0");
     expect(fromControllers).toBeDefined();
     expect(caches.cache<VersionObject>(Version).get("default", "network-1-0-0")).toBe(fromControllers!);
+  });
+
+  test("with OIDC, the auth layer's GroupBindings are the GroupBinding controller's cache", async () => {
+    const idp = await FixtureOidcProvider.start({ user: { sub: "alice", groups: [] }, clients: [{ id: "terraform-cli", redirectUris: "loopback" }] });
+    cleanup.push(() => idp.stop());
+    const { flaky, caches } = await world();
+    const manager = buildManager(["groupbinding"], { store: flaky, storageFor: storageFactory({}), log: silentLogger, flags: parseFlags(CONTROLLER_FLAGS, []), caches });
+    await manager.start();
+    cleanup.push(() => manager.stop());
+    const root = await mkdtemp(join(tmpdir(), "opendepot-shared-caches-"));
+    const auth = authConfigFromFlags({ "oidc-issuer-url": idp.issuer, "oidc-client-id": "terraform-cli", namespace: "opendepot-system" });
+    const s = await startRegistryServer({ store: flaky, storageFor: storageFactory({ defaultRoot: root }), signer, urlKey: new Uint8Array(32), urlTtlSeconds: 60, log: silentLogger, caches, auth });
+    cleanup.push(() => s.stop());
+    expect(flaky.listsByKind.get("GroupBinding")).toBe(1);
+    expect((await readyz(s)).status).toBe(200);
   });
 
   test("a cache is shared per kind and scope, not across scopes", async () => {
