@@ -1,6 +1,6 @@
 // Where standalone's startup time and memory go, phase by phase, in one process (each phase after a full GC):
 // the module graph, reading every object from the store, the shared caches, then the whole role to ready.
-//   bun bench/startup-profile.ts <data-dir populated by bench/startup.ts's generator> [--fresh]
+//   bun bench/startup-profile.ts [<data-dir populated by bench/standalone-data.ts>] [--controllers module,provider] [--types]
 import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -38,7 +38,9 @@ items = [];
 await store.close();
 phase("store closed, list dropped");
 const { freePort } = await import("../test/support/ports.ts");
-const s = await runStandalone(parseFlags(STANDALONE_FLAGS, ["--listen", `127.0.0.1:${freePort()}`, "--data-dir", dataDir, "--admin-listen", "off", "--controllers", "", "--log-level", "warn"]));
+const controllersAt = process.argv.indexOf("--controllers");
+const controllers = controllersAt > 0 ? process.argv[controllersAt + 1]! : "";
+const s = await runStandalone(parseFlags(STANDALONE_FLAGS, ["--listen", `127.0.0.1:${freePort()}`, "--data-dir", dataDir, "--admin-listen", "off", "--controllers", controllers, "--log-level", "error"]));
 phase("runStandalone to listening (caches, index, keys, server)");
 console.log(table(rows));
 if (process.argv.includes("--types")) {
