@@ -81,7 +81,7 @@ export class LeaderElector {
           this.lastRenew = this.now();
           if (!this.leading) {
             this.leading = true;
-            this.o.log.info("became leader", { lease: `${this.o.namespace}/${this.o.name}`, identity: this.identity });
+            this.o.log.info("became leader", { lease: `${this.o.namespace}/${this.o.name}`, identity: this.identity, took: held });
             await this.o.onStartedLeading();
           }
         } else if (this.leading) await this.lose("lease is held by another replica");
@@ -107,7 +107,12 @@ export class LeaderElector {
     await this.o.onStoppedLeading();
   }
 
-  private async tryAcquireOrRenew(): Promise<boolean> {
+  /**
+   * One attempt. Returns how the lease is held now — "created" (no Lease existed), "renewed" (ours already),
+   * "released" (the previous holder gave it up on shutdown) or "expired" (the previous holder stopped renewing) —
+   * or false when another replica holds it. How a lease was taken is logged, so a failover can be told apart.
+   */
+  private async tryAcquireOrRenew(): Promise<false | "created" | "renewed" | "released" | "expired"> {
     const { store, namespace, name } = this.o;
     const now = this.now();
     const lease = await store.get<LeaseObject>(Lease, namespace, name);
@@ -115,7 +120,7 @@ export class LeaderElector {
     if (!lease) {
       try {
         await store.create<LeaseObject>({ apiVersion: "coordination.k8s.io/v1", kind: "Lease", metadata: { name, namespace }, spec: { ...spec, acquireTime: microTime(now), leaseTransitions: 0 } });
-        return true;
+        return "created";
       } catch (e) {
         if (isAlreadyExists(e)) return false;
         throw e;
@@ -131,7 +136,7 @@ export class LeaderElector {
       : { ...spec, acquireTime: microTime(now), leaseTransitions: (current.leaseTransitions ?? 0) + (current.holderIdentity ? 1 : 0) };
     try {
       await store.update<LeaseObject>({ ...lease, spec: next });
-      return true;
+      return mine ? "renewed" : current.holderIdentity ? "expired" : "released";
     } catch (e) {
       if (isConflict(e) || isNotFound(e)) return false;
       throw e;
