@@ -4,6 +4,7 @@
 import { hostname } from "node:os";
 import { Lease } from "../api/kinds.ts";
 import type { KubeObject } from "../api/meta.ts";
+import { uuidv7 } from "../api/uuid.ts";
 import type { Logger } from "../log.ts";
 import { isAlreadyExists, isConflict, isNotFound } from "../store/errors.ts";
 import type { ResourceStore } from "../store/types.ts";
@@ -49,7 +50,7 @@ export class LeaderElector {
   private loop: Promise<void> | undefined;
 
   constructor(private readonly o: LeaderElectionOptions) {
-    this.identity = o.identity ?? `${hostname()}_${Bun.randomUUIDv7()}`;
+    this.identity = o.identity ?? `${hostname()}_${uuidv7()}`;
     this.leaseMs = o.leaseDurationMs ?? 15_000;
     this.renewDeadlineMs = o.renewDeadlineMs ?? 10_000;
     this.retryMs = o.retryPeriodMs ?? 2_000;
