@@ -95,10 +95,13 @@ export function crdFor(d: KindDescriptor): Json {
   };
 }
 
-/** The CRD file name and YAML text of every kind, e.g. `opendepot.defdev.io_modules.yaml`. */
-export function renderCrds(): { file: string; yaml: string }[] {
+/**
+ * The CRD file name and YAML text of every kind, e.g. `opendepot.defdev.io_modules.yaml`. The YAML writer is the
+ * runtime's (`runtime.stringifyYaml`: api/ imports nothing of ours); the committed files are Bun.YAML's output.
+ */
+export function renderCrds(stringifyYaml: (value: unknown, indent: number) => string): { file: string; yaml: string }[] {
   return OUR_KINDS.map((d) => ({
     file: `${GROUP}_${d.plural}.yaml`,
-    yaml: `# Generated from src/api/types.ts by \`bun run gen:crds\`. Do not edit.\n---\n${Bun.YAML.stringify(crdFor(d), null, 2)}\n`,
+    yaml: `# Generated from src/api/types.ts by \`bun run gen:crds\`. Do not edit.\n---\n${stringifyYaml(crdFor(d), 2)}\n`,
   }));
 }

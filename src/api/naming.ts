@@ -1,4 +1,6 @@
 // Naming rules shared by controllers and the server (reference §10): Version resource names and artifact file names.
+import { createHash } from "node:crypto";
+import { uuidv7 } from "./uuid.ts";
 
 /** Strip one leading `v`, lowercase, and turn `.`, `_` and `/` into `-` (v0.9's sanitisation). */
 export function sanitizeVersion(version: string): string {
@@ -31,7 +33,7 @@ export function moduleArchiveFormat(fileFormat: string | undefined): ArchiveForm
 /** A fresh artifact file name: a UUIDv7 with the given extension (`.zip`, `.tar.gz`). */
 export function artifactFileName(extension: string): string {
   const ext = extension.startsWith(".") ? extension : `.${extension}`;
-  return `${Bun.randomUUIDv7()}${ext}`;
+  return `${uuidv7()}${ext}`;
 }
 
 const ARTIFACT_FILE_NAME = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}\.(zip|tar\.gz)$/;
@@ -83,7 +85,7 @@ const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 
 /** First 10 hex characters of the SHA-256 of `value`: enough to keep distinct names apart, short enough to fit. */
 export function nameHash(value: string): string {
-  return new Bun.CryptoHasher("sha256").update(value).digest("hex").slice(0, HASH_LENGTH);
+  return createHash("sha256").update(value).digest("hex").slice(0, HASH_LENGTH);
 }
 
 /** Kubernetes label values: at most 63 characters, alphanumeric at both ends, `-`, `_`, `.` inside (or empty). */

@@ -2,13 +2,14 @@
 // validation (validate.ts) and the CRD YAML in crds/ (crd.ts) are all derived from it.
 // Field names, optionality and defaults follow OpenDepot v0.9 (reference §1); `conditions` and
 // `observedGeneration` are our additions on every status.
-import { Type, type Static, type TSchema } from "@sinclair/typebox";
+import { Type, type Static } from "@sinclair/typebox";
 import { Condition } from "./meta.ts";
 
-const Str = (description?: string) => Type.String(description ? { description } : {});
-const Opt = <T extends TSchema>(schema: T) => Type.Optional(schema);
-/** A shared schema with a description of its own where it is used (what `kubectl explain` shows for the field). */
-const Doc = <T extends TSchema>(schema: T, description: string): T => ({ ...schema, description }) as T;
+import { Doc, Opt, Str } from "./schema-kit.ts";
+import { ScanConfig, ScanResult, ScanVerdict } from "./scan-types.ts";
+
+// The scan schemas live in scan-types.ts; re-exported here so this file stays the one place every kind is read from.
+export { ScanConfig, ScanResult, ScanVerdict, SecurityFinding } from "./scan-types.ts";
 
 export const GithubClientConfig = Type.Object(
   { useAuthenticatedClient: Opt(Type.Boolean({ description: "Authenticate to GitHub as the GitHub App in Secret opendepot-github-application-secret." })) },
@@ -77,28 +78,6 @@ export const StorageConfig = Type.Object(
   { additionalProperties: false },
 );
 
-/** Scan settings of a Module or Provider; unset fields take the controller's defaults. Additive to v0.9. */
-export const ScanConfig = Type.Object(
-  {
-    blockOnCritical: Opt(Type.Boolean({ description: "Never serve a version with a CRITICAL finding." })),
-    blockOnHigh: Opt(Type.Boolean({ description: "Never serve a version with a HIGH or CRITICAL finding." })),
-    ignore: Opt(
-      Type.Array(
-        Type.Object(
-          {
-            id: Str("Finding ID (CVE-2021-38561, AWS-0104; AVD-AWS-0104 matches AWS-0104)."),
-            reason: Str("Why the finding is accepted."),
-            expires: Opt(Str("RFC 3339 time or YYYY-MM-DD (UTC midnight) after which the finding blocks again.")),
-          },
-          { additionalProperties: false },
-        ),
-        { maxItems: 500, description: "Findings a team has reviewed and accepts, each with a reason and an optional expiry." },
-      ),
-    ),
-  },
-  { additionalProperties: false, description: "Scan policy; unset fields take the controller's --scan-block-on-* defaults. Additive to v0.9." },
-);
-
 export const ModuleConfig = Type.Object(
   {
     fileFormat: Opt(Type.Union([Type.Literal("zip"), Type.Literal("tar"), Type.Literal("tar.gz")], { description: "Archive format: zip, or tar (gzip tarball)." })),
@@ -130,49 +109,6 @@ export const ProviderConfig = Type.Object(
     scanConfig: Opt(Doc(ScanConfig, "Trivy scanning policy of this resource (overrides the controller defaults). Additive to v0.9.")),
   },
   { additionalProperties: false },
-);
-
-export const SecurityFinding = Type.Object(
-  {
-    vulnerabilityID: Type.String({ description: "Vulnerability identifier (CVE, GHSA, ...)." }),
-    pkgName: Type.String({ description: "Affected package." }),
-    installedVersion: Type.String({ description: "Version of the package found." }),
-    fixedVersion: Opt(Type.String({ description: "First version with a fix, when known." })),
-    severity: Type.String({ description: "CRITICAL, HIGH, MEDIUM, LOW or UNKNOWN." }),
-    title: Opt(Type.String({ description: "Short description." })),
-    // Additive to v0.9: what a user needs to act on a finding.
-    target: Opt(Str("File the finding is in, relative to the scanned tree (main.tf, go.mod, provider-binary).")),
-    resource: Opt(Str("Terraform resource of a misconfiguration, e.g. aws_s3_bucket.logs.")),
-    startLine: Opt(Type.Integer({ description: "First line of the finding in target." })),
-    endLine: Opt(Type.Integer({ description: "Last line of the finding in target." })),
-    primaryURL: Opt(Str("Where the rule or vulnerability is documented.")),
-    ignored: Opt(Str("Set when a scanConfig.ignore entry accepts this finding: that entry's reason.")),
-  },
-  { additionalProperties: false },
-);
-
-export const ScanResult = Type.Object(
-  {
-    scannedAt: Type.String({ description: "When the scan ran (RFC 3339)." }),
-    findings: Opt(Type.Array(SecurityFinding, { description: "The most severe findings, one per (rule, resource) or (ID, package), at most --scan-max-findings." })),
-    counts: Opt(Type.Record(Type.String(), Type.Integer(), { description: "Every finding of the scan by severity (CRITICAL, HIGH, MEDIUM, LOW, UNKNOWN). Additive to v0.9." })),
-    scanner: Opt(Str("Scanner and version, e.g. trivy 0.74.0. Additive to v0.9.")),
-    dbUpdatedAt: Opt(Str("UpdatedAt of the vulnerability DB the scan used. Additive to v0.9.")),
-    source: Opt(Str("What was scanned. Additive to v0.9.")),
-  },
-  { additionalProperties: false },
-);
-
-/** Whether scan results let a Version be served. Additive to v0.9. */
-export const ScanVerdict = Type.Object(
-  {
-    blocked: Type.Boolean({ description: "True: the registry does not serve this Version." }),
-    reason: Str("Passed, ScanPolicyViolation, ScanFailed or Unscanned."),
-    message: Opt(Str("What blocked it (the worst finding) or why it could not be scanned.")),
-    policy: Opt(Str("Fingerprint of the policy and DB the verdict was reached under; a change triggers a rescan.")),
-    evaluatedAt: Opt(Str("When the verdict was reached (RFC 3339).")),
-  },
-  { additionalProperties: false, description: "Whether the scans let this Version be served. Additive to v0.9." },
 );
 
 export const ReadmeConfigMapRef = Type.Object(
@@ -390,10 +326,6 @@ export type GithubClientConfig = Static<typeof GithubClientConfig>;
 export type StorageConfig = Static<typeof StorageConfig>;
 export type ModuleConfig = Static<typeof ModuleConfig>;
 export type ProviderConfig = Static<typeof ProviderConfig>;
-export type SecurityFinding = Static<typeof SecurityFinding>;
-export type ScanResult = Static<typeof ScanResult>;
-export type ScanConfig = Static<typeof ScanConfig>;
-export type ScanVerdict = Static<typeof ScanVerdict>;
 export type DepotModuleConfig = Static<typeof DepotModuleConfig>;
 export type DepotProviderConfig = Static<typeof DepotProviderConfig>;
 export type DepotEntryStatus = Static<typeof DepotEntryStatus>;

@@ -2,8 +2,10 @@
 // from upstream, so extraction is still guarded: paths that are absolute or climb out (`..`, backslashes, NUL)
 // refuse the archive; symlinks, hardlinks and special files are never created; total inflated bytes and the entry
 // count are capped on real bytes (zip sizes and CRCs are checked while inflating). Files 0600, dirs 0700.
+import { statSync } from "node:fs";
 import { chmod, mkdir, open } from "node:fs/promises";
 import { dirname, join, posix } from "node:path";
+import { runtime } from "../runtime/index.ts";
 import { ArchiveFormatError, ByteReader, readTar } from "./repackage-tar.ts";
 import { readZipDirectory, readZipEntry } from "./repackage-zip.ts";
 
@@ -78,7 +80,7 @@ export async function extractModuleArchive(archivePath: string, format: "zip" | 
   let bytes = 0;
   try {
     if (format === "zip") {
-      const entries = await readZipDirectory(archivePath, Bun.file(archivePath).size, l.maxEntries);
+      const entries = await readZipDirectory(archivePath, statSync(archivePath).size, l.maxEntries);
       for (const e of entries) {
         budget.entry();
         const rel = safeRelativePath(e.path);
@@ -90,7 +92,7 @@ export async function extractModuleArchive(archivePath: string, format: "zip" | 
         }
       }
     } else {
-      const gunzip = Bun.file(archivePath).stream().pipeThrough(new DecompressionStream("gzip") as unknown as TransformStream<Uint8Array, Uint8Array>);
+      const gunzip = runtime.readStream(archivePath).pipeThrough(new DecompressionStream("gzip") as unknown as TransformStream<Uint8Array, Uint8Array>);
       const reader = new ByteReader(gunzip.getReader() as ReadableStreamDefaultReader<Uint8Array>, l.maxTotalBytes + l.maxEntries * 1536 + MiB, () => new ExtractError(`archive expands beyond the ${l.maxTotalBytes}-byte limit`));
       try {
         await readTar(reader, async (h, body) => {
@@ -127,7 +129,7 @@ const NOT_BINARY = /\.(md|txt|json)$/i;
 export async function extractProviderBinary(zipPath: string, dir: string, limits?: ExtractLimits): Promise<{ path: string; entry: string; size: number } | undefined> {
   const l = limitsOf({ maxTotalBytes: 2048 * MiB, ...limits });
   try {
-    const entries = await readZipDirectory(zipPath, Bun.file(zipPath).size, l.maxEntries);
+    const entries = await readZipDirectory(zipPath, statSync(zipPath).size, l.maxEntries);
     const entry = entries.find((e) => e.kind === "file" && (e.mode & 0o111) !== 0 && !NOT_BINARY.test(e.path));
     if (!entry) return undefined;
     safeRelativePath(entry.path);

@@ -13,7 +13,9 @@
 //   differently from Terraform gives an error, never a wrong hash.
 // - Not fflate's inflater: under Bun it runs at ~40 MB/s; the native `DecompressionStream("deflate-raw")` at ~260 MB/s
 //   (measured on the 90 MB terraform binary), with output in bounded 64 KB chunks even for zip bombs.
+import { createHash } from "node:crypto";
 import { toBase64, toHex } from "../kits/encoding.ts";
+import { runtime } from "../runtime/index.ts";
 
 export interface ProviderZipHashes {
   /** `h1:<base64>`: the package hash of the unpacked contents. */
@@ -40,8 +42,8 @@ const SIG_END64 = 0x06064b50;
 
 /** All hashes of a provider zip in one streaming pass. */
 export async function hashProviderZip(source: ZipSource): Promise<ProviderZipHashes> {
-  const body: ReadableStream<Uint8Array> = typeof source === "string" ? Bun.file(source).stream() : source;
-  const zipHasher = new Bun.CryptoHasher("sha256");
+  const body: ReadableStream<Uint8Array> = typeof source === "string" ? runtime.readStream(source) : source;
+  const zipHasher = createHash("sha256");
   const reader = new ByteReader(body.getReader(), (chunk) => zipHasher.update(chunk));
   try {
     const files = await readEntries(reader);
@@ -77,7 +79,7 @@ export function dirhash1(files: Iterable<{ name: string; hex: string }>): string
 // Names are kept as latin1 strings of their raw bytes: Go compares and prints file names as bytes, and JS string
 // comparison on such strings is exactly bytewise order (UTF-16 order differs for characters above U+FFFF).
 function hash1(files: Map<string, string>): string {
-  const h = new Bun.CryptoHasher("sha256");
+  const h = createHash("sha256");
   for (const name of [...files.keys()].sort()) {
     if (name.includes("\n")) throw new ZipHashError(`dirhash: file names with newlines are not supported: ${JSON.stringify(name)}`);
     h.update(Buffer.from(`${files.get(name)}  ${name}\n`, "latin1"));
@@ -256,7 +258,7 @@ function zip64Fields(extra: Uint8Array, values: number[], name: string): number[
 
 /** Receives an entry's stored bytes: inflates if needed, then hashes, CRCs and counts the uncompressed content. */
 class EntrySink {
-  private readonly hasher = new Bun.CryptoHasher("sha256");
+  private readonly hasher = createHash("sha256");
   private readonly writer: ReturnType<DecompressionStream["writable"]["getWriter"]> | undefined;
   private readonly drained: Promise<void> | undefined;
   crc = 0;
@@ -275,7 +277,7 @@ class EntrySink {
 
   private consume(data: Uint8Array): void {
     this.hasher.update(data);
-    this.crc = Bun.hash.crc32(data, this.crc);
+    this.crc = runtime.crc32(data, this.crc);
     this.size += data.length;
   }
 

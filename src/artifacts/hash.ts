@@ -1,7 +1,9 @@
 // Streaming SHA-256 and the two encodings the project uses for it: `status.checksum` is base64 (std, padded) of the
 // raw digest; the provider protocol's `shasum` and SHA256SUMS use lowercase hex. Everything hashes while streaming so
 // multi-GB artifacts never sit in memory.
+import { createHash } from "node:crypto";
 import { fromBase64, fromHex, toBase64, toHex } from "../kits/encoding.ts";
+import { runtime } from "../runtime/index.ts";
 
 
 export interface HashingStream {
@@ -14,7 +16,7 @@ export interface HashingStream {
 }
 
 export function hashingStream(): HashingStream {
-  const hasher = new Bun.CryptoHasher("sha256");
+  const hasher = createHash("sha256");
   let size = 0;
   let resolve!: (d: Uint8Array) => void;
   let reject!: (e: unknown) => void;
@@ -56,7 +58,7 @@ export interface StreamDigest {
 
 /** Consumes the stream entirely. */
 export async function sha256OfStream(body: ReadableStream<Uint8Array>): Promise<StreamDigest> {
-  const hasher = new Bun.CryptoHasher("sha256");
+  const hasher = createHash("sha256");
   let size = 0;
   for await (const chunk of body) {
     hasher.update(chunk);
@@ -65,13 +67,13 @@ export async function sha256OfStream(body: ReadableStream<Uint8Array>): Promise<
   return { bytes: new Uint8Array(hasher.digest()), size };
 }
 
-/** Streams the file from disk (Bun.file reads in chunks), so memory stays flat whatever its size. */
+/** Streams the file from disk in chunks, so memory stays flat whatever its size. */
 export async function sha256OfFile(path: string): Promise<StreamDigest> {
-  return sha256OfStream(Bun.file(path).stream());
+  return sha256OfStream(runtime.readStream(path));
 }
 
 export function sha256Bytes(data: string | Uint8Array): Uint8Array {
-  return new Uint8Array(new Bun.CryptoHasher("sha256").update(data).digest());
+  return new Uint8Array(createHash("sha256").update(data).digest());
 }
 
 /** Lowercase hex SHA-256 (protocol `shasum`) → base64 (`status.checksum`). Throws on anything but 64 hex digits. */

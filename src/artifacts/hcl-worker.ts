@@ -5,9 +5,9 @@
 // We load the package's wasm ourselves instead of through its bridge.js: the bridge hands the Go program the real
 // `fs` module (we give it the runtime's stub, which refuses every file operation), waits forever when the wasm
 // fails to load, and finds the wasm next to its own file, which a `bun build --compile` binary does not have. The
-// `with { type: "file" }` import embeds the wasm in a compiled binary and resolves to node_modules otherwise.
+// runtime adapter knows where the wasm is (Bun: a `with { type: "file" }` import, embedded in a compiled binary).
 import { gunzipSync } from "node:zlib";
-import wasmGzPath from "@cdktf/hcl2json/main.wasm.gz" with { type: "file" };
+import { runtime } from "../runtime/index.ts";
 import "@cdktf/hcl2json/wasm/wasm_exec.js";
 
 declare const self: Worker;
@@ -39,7 +39,7 @@ const lastGoLine = () => goOutput.split("\n").find((l) => l.trim() !== "")?.trim
 async function start(): Promise<void> {
   const Go = (globalThis as unknown as { Go: new () => GoRuntime }).Go;
   const go = new Go();
-  const wasm = gunzipSync(await Bun.file(wasmGzPath).bytes());
+  const wasm = gunzipSync(await runtime.readBytes(runtime.files.hclWasmGz));
   const { instance } = await WebAssembly.instantiate(wasm, go.importObject as never);
   // The Go side registers its functions on this global (its name is fixed in the package's Go code).
   (globalThis as Record<string, unknown>).__parse_terraform_config_wasm__ = exportsRoot;

@@ -5,6 +5,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { runtime } from "../runtime/index.ts";
 import { configDirectory, DEFAULT_MODULE_DOCS_LIMITS, readModuleSources, type ArchiveFileEntry, type ModuleDocsLimits } from "./module-docs-files.ts";
 import type { ModuleSources } from "./module-docs-files.ts";
 import { ArchiveFormatError, ByteReader, readTar } from "./repackage-tar.ts";
@@ -57,7 +58,7 @@ async function fromZip(stream: ReadableStream<Uint8Array>, maxArchive: number, l
   const dir = await mkdtemp(join(tmpDir ?? tmpdir(), "opendepot-docs-"));
   try {
     const spool = join(dir, "module.zip");
-    const sink = Bun.file(spool).writer();
+    const sink = runtime.fileWriter(spool);
     let size = 0;
     try {
       for await (const chunk of stream) {

@@ -2,6 +2,7 @@
 // from a file (spooled by the caller), never from memory. Entry data is inflated as a stream and checked against
 // the declared size and CRC-32, so lying headers (zip bombs) cannot expand past what the caps allowed.
 import { Inflate } from "fflate";
+import { runtime } from "../runtime/index.ts";
 import { ArchiveFormatError } from "./repackage-tar.ts";
 
 export interface ZipEntry {
@@ -22,9 +23,9 @@ const S_IFDIR = 0o040000;
 const S_IFLNK = 0o120000;
 
 async function readRange(path: string, start: number, end: number): Promise<DataView> {
-  const buf = await Bun.file(path).slice(start, end).arrayBuffer();
+  const buf = await runtime.readRange(path, start, end);
   if (buf.byteLength !== end - start) throw new ArchiveFormatError("zip archive is truncated");
-  return new DataView(buf);
+  return new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
 }
 
 function u64(v: DataView, at: number): number {
@@ -114,14 +115,14 @@ export async function* readZipEntry(path: string, entry: ZipEntry): AsyncGenerat
   const local = await readRange(path, entry.localHeaderOffset, entry.localHeaderOffset + 30);
   if (local.getUint32(0, true) !== 0x04034b50) throw new ArchiveFormatError(`zip entry ${entry.path}: bad local header`);
   const start = entry.localHeaderOffset + 30 + local.getUint16(26, true) + local.getUint16(28, true);
-  const stream = Bun.file(path).slice(start, start + entry.compressedSize).stream();
+  const stream = runtime.readStream(path, start, start + entry.compressedSize);
   let produced = 0;
   let crc = 0;
   const pending: Uint8Array[] = [];
   const accept = (chunk: Uint8Array) => {
     produced += chunk.byteLength;
     if (produced > entry.size) throw new ArchiveFormatError(`zip entry ${entry.path} inflates beyond its declared size of ${entry.size} bytes`);
-    crc = Bun.hash.crc32(chunk, crc);
+    crc = runtime.crc32(chunk, crc);
     pending.push(chunk);
   };
   const inflater = entry.method === 8 ? new Inflate((chunk) => accept(chunk)) : undefined;

@@ -13,6 +13,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, posix } from "node:path";
 import { Gzip, Zip, ZipDeflate, ZipPassThrough } from "fflate";
+import { runtime } from "../runtime/index.ts";
 import { ArchiveFormatError, ByteReader, readTar, TAR_END, tarEntryHeader, tarPadding } from "./repackage-tar.ts";
 import { readZipDirectory, readZipEntry } from "./repackage-zip.ts";
 
@@ -133,7 +134,7 @@ function checkSize(path: string, size: number, running: { total: number }, limit
 
 async function collectTarGz(input: ReadableStream<Uint8Array>, dir: string, limits: Limits): Promise<Item[]> {
   const spool = join(dir, "data");
-  const sink = Bun.file(spool).writer();
+  const sink = runtime.fileWriter(spool);
   const items: Item[] = [];
   const running = { total: 0 };
   let offset = 0;
@@ -153,7 +154,7 @@ async function collectTarGz(input: ReadableStream<Uint8Array>, dir: string, limi
           unflushed += piece.byteLength;
           if (unflushed > 8 * MiB) (await sink.flush(), (unflushed = 0));
         }
-        items.push({ path: h.path, kind: "file", mode: h.mode, size: h.size, read: () => Bun.file(spool).slice(start, start + h.size).stream() });
+        items.push({ path: h.path, kind: "file", mode: h.mode, size: h.size, read: () => runtime.readStream(spool, start, start + h.size) });
       } else if (h.kind === "dir" || h.kind === "symlink") {
         items.push({ path: h.path, kind: h.kind, mode: h.mode, size: 0, linkTarget: h.linkTarget });
       } else {
@@ -176,7 +177,7 @@ async function collectTarGz(input: ReadableStream<Uint8Array>, dir: string, limi
 
 async function collectZip(input: ReadableStream<Uint8Array>, dir: string, limits: Limits): Promise<Item[]> {
   const spool = join(dir, "input.zip");
-  const sink = Bun.file(spool).writer();
+  const sink = runtime.fileWriter(spool);
   let size = 0;
   try {
     for await (const chunk of input) {

@@ -7,6 +7,7 @@
 import { chmod, link, mkdir, open, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import type * as openpgp from "openpgp";
+import { runtime } from "../runtime/index.ts";
 import { sha256Bytes } from "./hash.ts";
 import { toHex } from "../kits/encoding.ts";
 
@@ -186,15 +187,14 @@ const keyIdOf = (key: openpgp.Key) => key.getKeyID().toHex().toUpperCase();
  */
 export async function loadOrCreateSigningKey(dir: string, options: { passphrase?: string; name?: string; email?: string } = {}): Promise<SigningKey> {
   const path = join(dir, PRIVATE_KEY_FILE);
-  const existing = Bun.file(path);
-  if (await existing.exists()) return SigningKey.fromArmored(await existing.text(), options.passphrase);
+  if (await runtime.exists(path)) return SigningKey.fromArmored(await runtime.readText(path), options.passphrase);
   const key = await SigningKey.generate({
     name: options.name ?? "OpenDepot registry",
     email: options.email ?? "opendepot@localhost",
     ...(options.passphrase ? { passphrase: options.passphrase } : {}),
   });
   const created = await writeKeyFiles(dir, key, false);
-  if (!created) return SigningKey.fromArmored(await Bun.file(path).text(), options.passphrase);
+  if (!created) return SigningKey.fromArmored(await runtime.readText(path), options.passphrase);
   return key;
 }
 

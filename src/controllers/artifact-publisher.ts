@@ -10,6 +10,7 @@ import { hexToBase64, sha256OfStream } from "../artifacts/hash.ts";
 import { toBase64 } from "../kits/encoding.ts";
 import type { Logger } from "../log.ts";
 import { recordStoredBytes } from "../metrics/controllers.ts";
+import { runtime } from "../runtime/index.ts";
 import { locateArtifact, type ArtifactLocation, type StorageFor } from "../storage/locate.ts";
 import { StorageError, type PutResult } from "../storage/types.ts";
 import { fetchModuleArchive } from "./fetch-module.ts";
@@ -143,7 +144,7 @@ export class ArtifactPublisher {
     let put: PutResult;
     try {
       // The expected SHA-256 makes every backend check the bytes again while they are uploaded.
-      put = await target.storage.put(target.key, Bun.file(pkg.path).stream(), { size: pkg.size, sha256: hexToBase64(pkg.sha256Hex), contentType: "application/zip" });
+      put = await target.storage.put(target.key, runtime.readStream(pkg.path), { size: pkg.size, sha256: hexToBase64(pkg.sha256Hex), contentType: "application/zip" });
     } catch (e) {
       // Keep it for the retry unless the bytes themselves were refused (changed on disk since they were verified).
       if (e instanceof StorageError && e.kind === "Invalid") await pkg.cleanup();

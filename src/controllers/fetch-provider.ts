@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { VersionObject } from "../api/kinds.ts";
+import { uuidv7 } from "../api/uuid.ts";
 import { hashProviderZip } from "../artifacts/h1.ts";
 import type { OpenTofuRegistryClient } from "../sources/opentofu.ts";
 
@@ -36,7 +37,7 @@ export async function fetchProviderPackage(v: VersionObject, client: OpenTofuReg
   const c = providerCoordinates(v);
   const info = await client.downloadInfo(c.namespace, c.name, c.version, c.os, c.arch);
   const pkg = await client.fetchVerifiedPackage(info);
-  const path = join(options.tmpDir ?? tmpdir(), `opendepot-provider-${Bun.randomUUIDv7()}.zip`);
+  const path = join(options.tmpDir ?? tmpdir(), `opendepot-provider-${uuidv7()}.zip`);
   const cleanup = () => rm(path, { force: true });
   try {
     // pkg.stream errors at its end if the bytes don't match the signed SHA256SUMS: pipeline rejects, file removed.

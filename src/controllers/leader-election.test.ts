@@ -2,7 +2,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { Lease } from "../api/kinds.ts";
 import type { KubeObject } from "../api/meta.ts";
 import type { LeaseSpec } from "./leader-election.ts";
-import { silentLogger } from "../log.ts";
+import { createLogger } from "../log.ts";
 import { EmbeddedStore } from "../store/embedded.ts";
 import { waitFor } from "../../test/support/ports.ts";
 import { LeaderElector } from "./leader-election.ts";
@@ -10,9 +10,20 @@ import { LeaderElector } from "./leader-election.ts";
 const electors: LeaderElector[] = [];
 afterEach(async () => {
   await Promise.all(electors.splice(0).map((e) => e.stop()));
+  for (const k of Object.keys(took)) delete took[k];
 });
 
+/** How each candidate took the lease ("created", "released", "expired"), from its "became leader" log lines. */
+const took: Record<string, unknown[]> = {};
+
 function elector(store: EmbeddedStore, identity: string, events: string[]) {
+  const log = createLogger({
+    level: "info",
+    write: (line) => {
+      const record = JSON.parse(line) as { msg: string; took?: unknown };
+      if (record.msg === "became leader") (took[identity] ??= []).push(record.took);
+    },
+  });
   const e = new LeaderElector({
     store,
     namespace: "opendepot-system",
@@ -21,7 +32,7 @@ function elector(store: EmbeddedStore, identity: string, events: string[]) {
     leaseDurationMs: 600,
     renewDeadlineMs: 400,
     retryPeriodMs: 50,
-    log: silentLogger,
+    log,
     onStartedLeading: () => void events.push(`${identity} leads`),
     onStoppedLeading: () => void events.push(`${identity} lost`),
   });
@@ -55,18 +66,17 @@ describe("LeaderElector", () => {
     b.start();
     await Bun.sleep(200);
     expect(b.isLeader).toBe(false);
-    const t0 = Date.now();
     await a.stop(); // SIGTERM: release
     await waitFor(() => b.isLeader, 2000, "b takes over");
-    expect(Date.now() - t0).toBeLessThan(400); // well under the 600 ms lease duration
+    expect(took.a).toEqual(["created"]);
+    expect(took.b).toEqual(["released"]); // taken because a gave it up, not because it ran out
 
     // b "dies" (stops renewing without releasing): c waits for the lease to expire.
     const c = elector(store, "c", events);
     c.start();
     (b as unknown as { stopped: boolean }).stopped = true;
-    const t1 = Date.now();
     await waitFor(() => c.isLeader, 3000, "c takes over after expiry");
-    expect(Date.now() - t1).toBeGreaterThanOrEqual(300);
+    expect(took.c).toEqual(["expired"]); // b never released: c had to wait for the lease to run out
     const lease = (await store.get<KubeObject & { spec: Required<LeaseSpec> }>(Lease, "opendepot-system", "opendepot-version"))!;
     expect(lease.spec.leaseTransitions).toBeGreaterThanOrEqual(1);
   });

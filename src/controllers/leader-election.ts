@@ -4,6 +4,7 @@
 import { hostname } from "node:os";
 import { Lease } from "../api/kinds.ts";
 import type { KubeObject } from "../api/meta.ts";
+import { uuidv7 } from "../api/uuid.ts";
 import type { Logger } from "../log.ts";
 import { isAlreadyExists, isConflict, isNotFound } from "../store/errors.ts";
 import type { ResourceStore } from "../store/types.ts";
@@ -49,7 +50,7 @@ export class LeaderElector {
   private loop: Promise<void> | undefined;
 
   constructor(private readonly o: LeaderElectionOptions) {
-    this.identity = o.identity ?? `${hostname()}_${Bun.randomUUIDv7()}`;
+    this.identity = o.identity ?? `${hostname()}_${uuidv7()}`;
     this.leaseMs = o.leaseDurationMs ?? 15_000;
     this.renewDeadlineMs = o.renewDeadlineMs ?? 10_000;
     this.retryMs = o.retryPeriodMs ?? 2_000;
@@ -81,7 +82,7 @@ export class LeaderElector {
           this.lastRenew = this.now();
           if (!this.leading) {
             this.leading = true;
-            this.o.log.info("became leader", { lease: `${this.o.namespace}/${this.o.name}`, identity: this.identity });
+            this.o.log.info("became leader", { lease: `${this.o.namespace}/${this.o.name}`, identity: this.identity, took: held });
             await this.o.onStartedLeading();
           }
         } else if (this.leading) await this.lose("lease is held by another replica");
@@ -107,7 +108,12 @@ export class LeaderElector {
     await this.o.onStoppedLeading();
   }
 
-  private async tryAcquireOrRenew(): Promise<boolean> {
+  /**
+   * One attempt. Returns how the lease is held now — "created" (no Lease existed), "renewed" (ours already),
+   * "released" (the previous holder gave it up on shutdown) or "expired" (the previous holder stopped renewing) —
+   * or false when another replica holds it. How a lease was taken is logged, so a failover can be told apart.
+   */
+  private async tryAcquireOrRenew(): Promise<false | "created" | "renewed" | "released" | "expired"> {
     const { store, namespace, name } = this.o;
     const now = this.now();
     const lease = await store.get<LeaseObject>(Lease, namespace, name);
@@ -115,7 +121,7 @@ export class LeaderElector {
     if (!lease) {
       try {
         await store.create<LeaseObject>({ apiVersion: "coordination.k8s.io/v1", kind: "Lease", metadata: { name, namespace }, spec: { ...spec, acquireTime: microTime(now), leaseTransitions: 0 } });
-        return true;
+        return "created";
       } catch (e) {
         if (isAlreadyExists(e)) return false;
         throw e;
@@ -131,7 +137,7 @@ export class LeaderElector {
       : { ...spec, acquireTime: microTime(now), leaseTransitions: (current.leaseTransitions ?? 0) + (current.holderIdentity ? 1 : 0) };
     try {
       await store.update<LeaseObject>({ ...lease, spec: next });
-      return true;
+      return mine ? "renewed" : current.holderIdentity ? "expired" : "released";
     } catch (e) {
       if (isConflict(e) || isNotFound(e)) return false;
       throw e;

@@ -108,10 +108,9 @@ describe("ControllerManager", () => {
     });
     await manager.start();
     await Bun.sleep(20);
-    const t0 = Date.now();
     await manager.stop();
     manager = undefined;
-    expect(Date.now() - t0).toBeLessThan(1000);
+    // stop() returned with the reconcile aborted, not after it ran its 2 s to the end.
     expect(aborted).toBe(true);
     expect(finished).toBe(false);
   });

@@ -1,11 +1,13 @@
 // What a scanner reads, made from what the registry stores, never from upstream again: the stored object is
 // spooled to a private temp dir and checked against status.checksum (we scan exactly the bytes we serve), then
 // extracted safely. Temp dirs are removed on every path, including failures and aborts.
+import { createHash } from "node:crypto";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { extractModuleArchive, extractProviderBinary } from "../artifacts/extract.ts";
 import { toBase64 } from "../kits/encoding.ts";
+import { runtime } from "../runtime/index.ts";
 import type { ArtifactLocation } from "../storage/locate.ts";
 
 export class ScanInputError extends Error {
@@ -25,8 +27,8 @@ export async function withTempDir<T>(what: string, base: string | undefined, use
 /** Copy the stored object to `path`, verifying its SHA-256 against the Version's checksum. */
 export async function spoolVerified(location: ArtifactLocation, expectedChecksum: string, path: string): Promise<void> {
   const got = await location.storage.get(location.key);
-  const hasher = new Bun.CryptoHasher("sha256");
-  const sink = Bun.file(path).writer();
+  const hasher = createHash("sha256");
+  const sink = runtime.fileWriter(path);
   try {
     for await (const chunk of got.body) {
       hasher.update(chunk);

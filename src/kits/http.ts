@@ -2,6 +2,7 @@
 // OIDC issuer): bodies read under a byte limit that counts what arrives (a chunked or lying Content-Length cannot
 // get past it), an idle timer on streamed bodies, retry delays with jitter, and URLs safe to log. The callers keep
 // their own error vocabulary: every helper takes the error to throw.
+import { sleep as timerSleep } from "./sleep.ts";
 
 /** A body that grew past its limit. Callers usually pass their own error instead. */
 export class BodyTooLarge extends Error {
@@ -149,7 +150,7 @@ export interface RetryOptions {
 
 /** Runs `attempt` until it succeeds, fails with a non-retryable error, or retries run out (then the last error). */
 export async function withRetries<T>(o: RetryOptions, attempt: (n: number) => Promise<T>): Promise<T> {
-  const sleep = o.sleep ?? ((ms: number) => Bun.sleep(ms));
+  const sleep = o.sleep ?? timerSleep;
   for (let n = 0; ; n++) {
     try {
       return await attempt(n);

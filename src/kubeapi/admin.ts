@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { Namespace } from "../api/kinds.ts";
 import type { KubeObject } from "../api/meta.ts";
 import type { Logger } from "../log.ts";
+import { runtime } from "../runtime/index.ts";
 import { isAlreadyExists } from "../store/errors.ts";
 import type { ResourceStore } from "../store/types.ts";
 import { createKubeApi, type KubeApi, type KubeApiOptions } from "./api.ts";
@@ -99,7 +100,7 @@ export async function writeKubeconfig(path: string, server: string, token: strin
     "current-context": "opendepot",
     preferences: {},
   };
-  await writeSecret(path, `${Bun.YAML.stringify(config, null, 2)}\n`);
+  await writeSecret(path, `${runtime.stringifyYaml(config, 2)}\n`);
 }
 
 /** The namespaces every cluster has: `default`, and ours for tokens and RBAC policies. */
@@ -129,13 +130,13 @@ export interface ListenKubeApiOptions extends KubeApiOptions {
 /** Serve the API on a socket. Watches are long-lived, so the listener's idle timeout is lifted per watch. */
 export function listenKubeApi(options: ListenKubeApiOptions): KubeApiListener {
   const api = createKubeApi(options);
-  const server = Bun.serve({
+  const server = runtime.serve({
     hostname: options.hostname,
     port: options.port,
-    fetch: (request, srv) => api.handle(request, srv),
+    fetch: (request, context) => api.handle(request, context),
     // Our own limit answers with a Status; Bun's (a little higher) only stops a body that keeps coming.
     maxRequestBodySize: api.maxBodyBytes + 1024 * 1024,
-    idleTimeout: 120,
+    idleTimeoutSeconds: 120,
     ...(options.tls ? { tls: { cert: options.tls.cert, key: options.tls.key } } : {}),
   });
   const host = options.hostname.includes(":") ? `[${options.hostname}]` : options.hostname;

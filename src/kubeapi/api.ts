@@ -1,9 +1,9 @@
 // The Kubernetes-compatible API in front of any ResourceStore: authentication (bearer tokens), authorization
 // (rbac.ts), routing of discovery, OpenAPI and resource requests, and the mapping of every failure to a Status.
 // A plain fetch handler (no framework): the API's routing and streaming follow Kubernetes, not a web framework.
-import type { Server } from "bun";
 import pkg from "../../package.json" with { type: "json" };
 import { createLogger, type Logger } from "../log.ts";
+import type { ServeContext } from "../runtime/index.ts";
 import { parseSelector } from "../store/selector.ts";
 import type { ResourceStore } from "../store/types.ts";
 import { DEFAULT_MAX_BODY_BYTES, readObject } from "./body.ts";
@@ -47,7 +47,7 @@ export interface KubeApiOptions {
 }
 
 export interface KubeApi {
-  handle(request: Request, server?: Server<unknown>): Promise<Response>;
+  handle(request: Request, server?: ServeContext): Promise<Response>;
   readonly authenticator: TokenAuthenticator;
   readonly authorizer: PolicyAuthorizer;
   readonly maxBodyBytes: number;
@@ -127,7 +127,7 @@ export function createKubeApi(options: KubeApiOptions): KubeApi {
     return jsonResponse(body);
   }
 
-  async function resource(request: Request, url: URL, user: UserInfo, server?: Server<unknown>): Promise<Response> {
+  async function resource(request: Request, url: URL, user: UserInfo, server?: ServeContext): Promise<Response> {
     const target = parsePath(url.pathname);
     if (!target) throw pathNotFound();
     if (target.type === "nonResource") return nonResource(request, url, target.path, user);
@@ -166,7 +166,7 @@ export function createKubeApi(options: KubeApiOptions): KubeApi {
       }
     }
     const output = negotiate(request, query);
-    const keepOpen = server ? () => server.timeout(request, 0) : undefined;
+    const keepOpen = server ? () => server.keepOpen(request) : undefined;
     if (r.virtual === "crds") {
       const call = { request, query, r, namespace, name, user, output, deps, keepOpen };
       return verb === "watch" ? watchCrds(call, crds) : crds.handle(call, verb);
@@ -194,7 +194,7 @@ export function createKubeApi(options: KubeApiOptions): KubeApi {
     }
   }
 
-  async function handle(request: Request, server?: Server<unknown>): Promise<Response> {
+  async function handle(request: Request, server?: ServeContext): Promise<Response> {
     const started = performance.now();
     let response: Response;
     let who = "";
@@ -213,7 +213,7 @@ export function createKubeApi(options: KubeApiOptions): KubeApi {
         response = url.pathname === "/version" ? jsonResponse(versionInfo(pkg.version)) : new Response("ok", { headers: { "content-type": "text/plain" } });
       } else {
         // Calls handed in without a socket (in-process) have no address to throttle.
-        const client = server?.requestIP(request)?.address;
+        const client = server?.remoteAddress(request);
         const wait = client ? throttle.retryAfter(client) : 0;
         if (wait > 0) throw new ApiError(429, "TooManyRequests", "too many failed authentications from this address, please try again later", { retryAfterSeconds: wait });
         const token = bearerToken(request);

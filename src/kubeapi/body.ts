@@ -1,6 +1,7 @@
 // Request bodies: read with a hard size limit (whatever the Content-Length claims), decoded as JSON, YAML or (for
 // kubectl's typed clients) Kubernetes protobuf by Content-Type, and checked for shape before any handler sees them.
 import { isPlainObject } from "../kits/json.ts";
+import { runtime } from "../runtime/index.ts";
 import { decodeProtobuf } from "./protobuf.ts";
 import { badRequest, tooLarge, unsupportedMediaType } from "./status.ts";
 
@@ -74,7 +75,7 @@ export function decode(text: string, type: string): unknown {
   if (!text.trim()) throw badRequest("the request body is empty");
   let value: unknown;
   try {
-    value = yaml ? Bun.YAML.parse(text) : JSON.parse(text);
+    value = yaml ? runtime.parseYaml(text) : JSON.parse(text);
   } catch (e) {
     throw badRequest(`couldn't get version/kind; ${yaml ? "yaml" : "json"} parse error: ${(e as Error).message.slice(0, 200)}`);
   }

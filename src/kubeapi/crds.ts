@@ -2,6 +2,7 @@
 // Creating or updating one with the spec this release generates is accepted as a no-op (so `kubectl apply -f
 // crds/` works; labels and annotations are kept in memory, so kubectl sees its last-applied configuration), any
 // other spec or CRD is refused with 422, and deleting is not allowed.
+import { createHash } from "node:crypto";
 import { crdFor } from "../api/crd.ts";
 import { OUR_KINDS } from "../api/kinds.ts";
 import type { KubeObject } from "../api/meta.ts";
@@ -77,7 +78,7 @@ export class CrdRegistry {
       kind: "CustomResourceDefinition",
       metadata: {
         name,
-        uid: new Bun.CryptoHasher("sha256").update(name).digest("hex").replace(/^(.{8})(.{4})(.{4})(.{4})(.{12}).*$/, "$1-$2-$3-$4-$5"),
+        uid: createHash("sha256").update(name).digest("hex").replace(/^(.{8})(.{4})(.{4})(.{4})(.{12}).*$/, "$1-$2-$3-$4-$5"),
         resourceVersion: String(o?.resourceVersion ?? 1),
         generation: 1,
         creationTimestamp: this.created,

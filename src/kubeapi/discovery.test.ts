@@ -2,6 +2,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { renderCrds } from "../api/crd.ts";
 import { MODULES, moduleManifest, startTestApi, type TestApi } from "../../test/support/kube-api.ts";
+import { runtime } from "../runtime/index.ts";
 
 let t: TestApi;
 beforeAll(async () => {
@@ -50,7 +51,7 @@ describe("discovery", () => {
 
 describe("customresourcedefinitions", () => {
   const CRDS = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions";
-  const modulesCrd = () => Bun.YAML.parse(renderCrds().find((c) => c.file.includes("modules"))!.yaml) as any;
+  const modulesCrd = () => Bun.YAML.parse(renderCrds(runtime.stringifyYaml).find((c) => c.file.includes("modules"))!.yaml) as any;
 
   test("lists the five built-in CRDs, Established", async () => {
     const list = await json(CRDS);

@@ -1,5 +1,7 @@
 // Legacy (unaggregated) discovery: /api, /api/v1, /apis, /apis/<group>, /apis/<group>/<version> and /version.
 // kubectl asks for aggregated discovery first and falls back to these when the answer is plain application/json.
+import { createHash } from "node:crypto";
+import { runtime } from "../runtime/index.ts";
 import { groupVersionOf, groupVersions, resourcesIn, type ResourceInfo } from "./resources.ts";
 
 /** The Kubernetes release whose API this front follows (kubectl's version skew policy reads it). */
@@ -13,7 +15,7 @@ export function versionInfo(appVersion: string) {
     gitCommit: "",
     gitTreeState: "clean",
     buildDate: "1970-01-01T00:00:00Z",
-    goVersion: `bun${Bun.version}`,
+    goVersion: `${runtime.name}${runtime.version}`,
     compiler: "bun",
     platform: `${process.platform}/${process.arch === "x64" ? "amd64" : process.arch}`,
   };
@@ -43,7 +45,7 @@ export function apiGroupDoc(group: string) {
 
 /** A stable hash kubectl uses to notice that a resource's storage changed; ours never does. */
 function storageVersionHash(r: ResourceInfo): string {
-  const digest = new Bun.CryptoHasher("sha256").update(`${r.group}/${r.version}/${r.kind}`).digest("base64");
+  const digest = createHash("sha256").update(`${r.group}/${r.version}/${r.kind}`).digest("base64");
   return digest.slice(0, 11);
 }
 

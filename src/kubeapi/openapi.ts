@@ -2,6 +2,7 @@
 // with. kubectl reads it to learn that the server validates fields itself (the `fieldValidation` parameter on each
 // PATCH operation), so plain `kubectl apply` sends fieldValidation=Strict instead of needing --validate=false;
 // `kubectl explain` reads the component schemas.
+import { createHash } from "node:crypto";
 import { groupVersionOf, groupVersions, resourcesIn, type ResourceInfo } from "./resources.ts";
 import { OBJECT_META, schemaOf, type Structural } from "./schema.ts";
 
@@ -89,7 +90,7 @@ function document(group: string, version: string, appVersion: string): { body: s
     paths = { ...paths, ...pathsOf(r) };
   }
   const body = JSON.stringify({ openapi: "3.0.0", info: { title: "OpenDepot", version: appVersion }, paths, components: { schemas } });
-  const doc = { body, hash: new Bun.CryptoHasher("sha512").update(body).digest("hex").slice(0, 128).toUpperCase() };
+  const doc = { body, hash: createHash("sha512").update(body).digest("hex").slice(0, 128).toUpperCase() };
   docs.set(key, doc);
   return doc;
 }

@@ -14,6 +14,7 @@
 import { ConfigMap } from "../api/kinds.ts";
 import type { KubeObject } from "../api/meta.ts";
 import { isPlainObject } from "../kits/json.ts";
+import { runtime } from "../runtime/index.ts";
 import type { ResourceStore, StoreLogger } from "../store/types.ts";
 import { AUTHENTICATED_GROUP, MASTERS_GROUP, SYSTEM_NAMESPACE, type UserInfo } from "./identity.ts";
 
@@ -83,7 +84,7 @@ function stringList(v: unknown, what: string): string[] {
 export function parsePolicy(text: string, source: string): Policy {
   let doc: unknown;
   try {
-    doc = Bun.YAML.parse(text);
+    doc = runtime.parseYaml(text);
   } catch (e) {
     throw new Error(`${source}: ${POLICY_KEY} is not valid YAML: ${(e as Error).message}`);
   }

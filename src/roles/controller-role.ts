@@ -2,12 +2,14 @@
 // (opendepot-<group>), so replicas can split the work, and only the lease holder of a group reconciles it. Losing
 // a lease exits the process (as client-go does): a restarted pod rejoins cleanly instead of half-running.
 import { hostname } from "node:os";
+import { uuidv7 } from "../api/uuid.ts";
 import { parseDuration } from "../kits/duration.ts";
 import { checks, type FlagSpec, parseListen, UsageError } from "../cli/flags.ts";
 import { LeaderElector } from "../controllers/leader-election.ts";
 import type { ControllerManager } from "../controllers/manager.ts";
 import { CacheSet } from "../store/cache-set.ts";
 import { createLogger, type Level } from "../log.ts";
+import { runtime } from "../runtime/index.ts";
 import { storageFactory } from "../storage/factory.ts";
 import { buildManager, CONTROLLER_FLAGS, CONTROLLER_NAMES, parseControllerList, type ControllerName } from "./controller-manager.ts";
 import { KUBE_FLAGS, kubeFromFlags, onShutdown } from "./kube-flags.ts";
@@ -49,7 +51,7 @@ export async function runController(flags: Record<string, string | undefined>) {
   const caches = new CacheSet(kube.store, { log });
   const deps = { store: kube.store, storageFor: storageFactory({ defaultRoot, policy: policy.current }), storagePolicy: policy.current, log, flags, namespaces: kube.namespaces, caches };
   if (names.includes("version")) startTempSweeper({ workDir: flags["work-dir"], storageRoots: [defaultRoot], log });
-  const identity = `${hostname()}_${Bun.randomUUIDv7()}`;
+  const identity = `${hostname()}_${uuidv7()}`;
   const groups: { name: ControllerName; manager: ControllerManager; elector?: LeaderElector; running: boolean }[] = [];
 
   if (flags["leader-elect"] === "true") {
@@ -90,7 +92,7 @@ export async function runController(flags: Record<string, string | undefined>) {
   const metricsServer = metrics.kind === "own" ? listenMetrics(metrics, log) : undefined;
 
   const health = flags["health-listen"]
-    ? Bun.serve({
+    ? runtime.serve({
         ...parseListen(flags["health-listen"]),
         fetch: (req) => {
           const path = new URL(req.url).pathname;

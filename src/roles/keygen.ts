@@ -4,6 +4,7 @@
 import type { FlagSpec } from "../cli/flags.ts";
 import { ringFiles, SigningKeyRing } from "../artifacts/key-ring.ts";
 import { keygen } from "../artifacts/signing.ts";
+import { runtime } from "../runtime/index.ts";
 import { rotateUrlSigningKey } from "./secrets-on-disk.ts";
 
 export const KEYGEN_FLAGS: FlagSpec[] = [
@@ -22,7 +23,7 @@ export async function runKeygen(flags: Record<string, string | undefined>): Prom
     console.log(JSON.stringify({ urlSigningKey: flags["url-signing-key"], ...(await rotateUrlSigningKey(flags["url-signing-key"])) }));
     return;
   }
-  const passphrase = flags["passphrase-file"] ? (await Bun.file(flags["passphrase-file"]).text()).replace(/\r?\n$/, "") : undefined;
+  const passphrase = flags["passphrase-file"] ? (await runtime.readText(flags["passphrase-file"])).replace(/\r?\n$/, "") : undefined;
   const result = await keygen({ dir: flags["out-dir"]!, name: flags.name!, email: flags.email!, passphrase, rotate });
   const ring = rotate ? await ringKeyIds(flags["out-dir"]!, passphrase) : undefined;
   console.log(JSON.stringify({ ...result, ...(ring ? { ring } : {}) }));
@@ -31,6 +32,6 @@ export async function runKeygen(flags: Record<string, string | undefined>): Prom
 /** Key ids of the ring's private keys, newest (the signing one) first. */
 async function ringKeyIds(dir: string, passphrase: string | undefined): Promise<string[]> {
   const files = await ringFiles(dir, (n) => n.endsWith(".asc") && !n.endsWith(".pub.asc") && !n.startsWith("."));
-  const ring = await SigningKeyRing.fromArmoredTexts(await Promise.all(files.map((f) => Bun.file(f).text())), passphrase);
+  const ring = await SigningKeyRing.fromArmoredTexts(await Promise.all(files.map((f) => runtime.readText(f))), passphrase);
   return ring.activeKeys.map((k) => k.keyId);
 }

@@ -1,5 +1,6 @@
 // What every role that talks to the Kubernetes API shares: where the API is, which namespaces to watch.
 import type { FlagSpec } from "../cli/flags.ts";
+import { runtime } from "../runtime/index.ts";
 import { KubeClient } from "../store/kube/client.ts";
 import { resolveConnection } from "../store/kube/config.ts";
 import { KubeStore } from "../store/kube/store.ts";
@@ -13,7 +14,7 @@ export const KUBE_FLAGS: FlagSpec[] = [
 ];
 
 /** `opendepot/<version> (<role>)`: what the API server's audit log and `managedFields` callers see. */
-export const userAgentOf = (role: string) => `opendepot/${pkg.version} (${role}; bun ${Bun.version})`;
+export const userAgentOf = (role: string) => `opendepot/${pkg.version} (${role}; ${runtime.name} ${runtime.version})`;
 
 export function kubeFromFlags(flags: Record<string, string | undefined>, options: { role: string; log?: StoreLogger }) {
   const connection = resolveConnection(flags.kubeconfig);

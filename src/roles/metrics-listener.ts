@@ -5,6 +5,7 @@ import { parseListen, UsageError, type FlagSpec } from "../cli/flags.ts";
 import type { Logger } from "../log.ts";
 import { startProcessMetrics } from "../metrics/process.ts";
 import { metricsResponse } from "../metrics/registry.ts";
+import { runtime } from "../runtime/index.ts";
 
 export type MetricsPlacement = { kind: "off" } | { kind: "shared" } | { kind: "own"; hostname: string; port: number };
 
@@ -38,7 +39,7 @@ export function metricsHandler(): () => Promise<Response> {
 /** A listener of its own: GET /metrics and /healthz, 404 for anything else. */
 export function listenMetrics(address: { hostname: string; port: number }, log: Logger) {
   const metrics = metricsHandler();
-  const server = Bun.serve({
+  const server = runtime.serve({
     hostname: address.hostname,
     port: address.port,
     maxRequestBodySize: 1024,

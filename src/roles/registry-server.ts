@@ -2,6 +2,7 @@
 import type { DepotObject, ModuleObject, ProviderObject, VersionObject } from "../api/kinds.ts";
 import { ConfigMap, Depot, GroupBinding, Namespace, type GroupBindingObject } from "../api/kinds.ts";
 import { LABELS, type KubeObject } from "../api/meta.ts";
+import { sleep } from "../kits/sleep.ts";
 import type { ConfigMapObject } from "../server/browse/catalog.ts";
 import { publicOnlyBrowse, type BrowseAuth } from "../server/browse/viewer.ts";
 import { countDownloads, createBrowse } from "../server/browse/wiring.ts";
@@ -134,7 +135,7 @@ export async function startRegistryServer(options: RegistryServerOptions) {
   // those caches fill in the background, and the catalog follows them as they load.
   const browseLoaded = Promise.all([depots, namespaceCache, configMaps].map((c) => c.start()));
   await Promise.all(required.map((c) => c.start()));
-  const browseLoading = await Promise.race([browseLoaded.then(() => false), Bun.sleep(10_000).then(() => true)]);
+  const browseLoading = await Promise.race([browseLoaded.then(() => false), sleep(10_000).then(() => true)]);
   if (browseLoading) log.warn("Depots, Namespaces or README ConfigMaps are not loaded yet; the browse API shows what has loaded (check the server's RBAC: list/watch on depots, configmaps and namespaces)");
   const lifecycle = { yankGraceMs: options.yankGraceMs ?? DEFAULT_YANK_GRACE_MS };
   const index = new RegistryIndex({ modules, providers, versions }, lifecycle);

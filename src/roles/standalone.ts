@@ -4,6 +4,7 @@ import { mkdir, stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { checks, type FlagSpec, parseListen } from "../cli/flags.ts";
 import { createLogger, type Level } from "../log.ts";
+import { runtime } from "../runtime/index.ts";
 import { EmbeddedStore } from "../store/embedded.ts";
 import { CacheSet } from "../store/cache-set.ts";
 import { asFieldManager, FIELD_MANAGERS } from "../store/field-manager.ts";
@@ -65,7 +66,7 @@ export async function runStandalone(flags: Record<string, string | undefined>) {
   }
   const signer = await loadSigningKey({ keyFile: flags["gpg-key-file"], keyDir: flags["gpg-key-dir"], passphraseFile: flags["gpg-passphrase-file"], dataDir, log });
   const urlKeyPath = join(dataDir, "url-signing.key");
-  const urlKeyExisted = flags["url-signing-key-file"] ? true : await Bun.file(urlKeyPath).exists();
+  const urlKeyExisted = flags["url-signing-key-file"] ? true : await runtime.exists(urlKeyPath);
   const urlKey = flags["url-signing-key-file"] ? await readKeyRingFile(flags["url-signing-key-file"]) : await loadOrCreateKeyRing(urlKeyPath);
   if (!urlKeyExisted) log.info("generated a download-URL signing key (first start)", { path: urlKeyPath });
   const defaultRoot = join(dataDir, "artifacts");

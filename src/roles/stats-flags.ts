@@ -3,6 +3,7 @@
 import { join } from "node:path";
 import { UsageError, type FlagSpec } from "../cli/flags.ts";
 import type { Logger } from "../log.ts";
+import { runtime } from "../runtime/index.ts";
 import { embeddedStats } from "../stats/embedded.ts";
 import { statsOff, type DownloadStats } from "../stats/types.ts";
 
@@ -38,7 +39,7 @@ export async function startStats(flags: Record<string, string | undefined>, opti
     log.info("download statistics in Valkey", { url: redactedUrl(parsed), tls: parsed.protocol === "rediss:", password: password ? "from OPENDEPOT_VALKEY_PASSWORD" : parsed.password ? "from the URL" : "none" });
     const caFile = flags["stats-ca-file"];
     if (caFile && parsed.protocol !== "rediss:") throw new UsageError("--stats-ca-file needs a rediss:// --stats-url");
-    const ca = caFile ? await Bun.file(caFile).text().catch(() => { throw new UsageError(`--stats-ca-file: cannot read ${caFile}`); }) : undefined;
+    const ca = caFile ? await runtime.readText(caFile).catch(() => { throw new UsageError(`--stats-ca-file: cannot read ${caFile}`); }) : undefined;
     return valkeyStats({ url, password, log, ca });
   }
   if (!options.dataDir) {

@@ -4,6 +4,7 @@
 import { statSync } from "node:fs";
 import { UsageError, type FlagSpec } from "../cli/flags.ts";
 import type { Logger } from "../log.ts";
+import { runtime } from "../runtime/index.ts";
 import { parsePolicyDocument } from "../storage/policy-document.ts";
 import { BACKENDS, StoragePolicy, type PolicyBackend, type StoragePolicyDocument, type StorageRule } from "../storage/policy.ts";
 
@@ -58,7 +59,7 @@ export interface PolicySource {
 /** The role's policy; with a file, polled for changes (an invalid new version is logged and the old one kept). */
 export async function storagePolicyFromFlags(flags: Record<string, string | undefined>, mode: PolicyMode, log: Logger, defaultRoot?: string, pollMs = 10_000): Promise<PolicySource> {
   const path = flags["storage-policy-file"];
-  const read = async () => parsePolicyDocument(await Bun.file(path!).text(), path);
+  const read = async () => parsePolicyDocument(await runtime.readText(path!), path);
   let fileDoc: StoragePolicyDocument | undefined;
   if (path) {
     try {

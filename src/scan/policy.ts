@@ -2,6 +2,7 @@
 // docs' "at or above the threshold"; v0.9 compared severities exactly, so blockOnHigh let CRITICAL through).
 // A resource's scanConfig overrides the controller defaults field by field; its `ignore` entries accept reviewed
 // findings until they expire, after which the finding blocks again.
+import { createHash } from "node:crypto";
 import type { ScanConfig, SecurityFinding } from "../api/types.ts";
 import { atLeast, type Severity } from "./severity.ts";
 
@@ -101,5 +102,5 @@ export function describeFinding(f: SecurityFinding): string {
 export function policyFingerprint(policy: ScanPolicy, now: number, extra: Record<string, string | undefined> = {}): string {
   const active = policy.ignore.filter((e) => isActive(e, now)).map((e) => `${canonicalId(e.id)}@${e.expires ?? ""}`).sort();
   const text = JSON.stringify({ c: policy.blockOnCritical, h: policy.blockOnHigh, i: active, ...extra });
-  return new Bun.CryptoHasher("sha256").update(text).digest("hex").slice(0, 16);
+  return createHash("sha256").update(text).digest("hex").slice(0, 16);
 }

@@ -4,6 +4,7 @@
 // after a successful exit; stderr is kept (bounded) for the log and the condition message. Every run has Trivy's
 // own `--timeout` and, behind it, a hard kill.
 import { realpathSync } from "node:fs";
+import { type ChildProcess, runtime } from "../runtime/index.ts";
 import { parseTrivyReport, ReportError, type ParsedReport, type ScanKind } from "./report.ts";
 
 export const EXIT_FINDINGS = 3;
@@ -55,7 +56,7 @@ function resolveBinary(path: string): string | undefined {
       return undefined;
     }
   }
-  return Bun.which(path) ?? undefined;
+  return runtime.which(path);
 }
 
 async function readBounded(stream: ReadableStream<Uint8Array>, limit: number, onOverflow: () => void): Promise<{ text: string; overflow: boolean }> {
@@ -122,9 +123,9 @@ export async function runTrivy(kind: ScanKind, dir: string, o: TrivyOptions, sig
   const binary = resolveBinary(o.path);
   if (!binary) throw new ScanError("NotInstalled", `trivy not found ${o.path.includes("/") ? `at ${o.path}` : "on PATH"}: use the scanning image or set --trivy-path`);
   const args = trivyArgs(kind, dir, o);
-  let proc: ReturnType<typeof Bun.spawn<"ignore", "pipe", "pipe">>;
+  let proc: ChildProcess;
   try {
-    proc = Bun.spawn([binary, ...args], { stdin: "ignore", stdout: "pipe", stderr: "pipe", env: trivyEnv(o) });
+    proc = runtime.spawn([binary, ...args], { env: trivyEnv(o) });
   } catch (e) {
     throw new ScanError("NotInstalled", `could not start ${binary}: ${(e as Error).message}`);
   }

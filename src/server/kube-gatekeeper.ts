@@ -6,7 +6,9 @@
 //   the server URL written in a client's kubeconfig (v0.9 did both: RCE/SSRF, §12 item 20); anything other than a
 //   plain token is refused with 401, and so is a kubeconfig naming a server other than the ones this registry
 //   trusts (its own Kubernetes API, plus --kubeconfig-allowed-servers): its token was not issued for our cluster.
+import { createHash } from "node:crypto";
 import type { Logger } from "../log.ts";
+import { runtime } from "../runtime/index.ts";
 import { attributesFor, type KubernetesTokenAuthorizer } from "./auth/kubernetes.ts";
 import { forbidden, unauthorized, unavailable } from "./auth/responses.ts";
 import type { Gatekeeper, RegistryTarget } from "./context.ts";
@@ -37,7 +39,7 @@ export function tokenFromKubeconfig(encoded: string, allowedServers: string[] = 
   const text = Buffer.from(encoded, "base64").toString("utf8");
   if (YAML_ANCHOR_OR_ALIAS.test(text)) return { error: "kubeconfig credentials with YAML anchors or aliases are not accepted" };
   try {
-    doc = Bun.YAML.parse(text) as Record<string, unknown> | null;
+    doc = runtime.parseYaml(text) as Record<string, unknown> | null;
   } catch {
     return { error: "credential is not a base64-encoded kubeconfig" };
   }
@@ -85,7 +87,7 @@ export class KubernetesGatekeeper implements Gatekeeper {
     if (!m) return unauthorized("expected a bearer token", true);
     let token = m[1]!;
     if (this.mode === "kubeconfig") {
-      const key = new Bun.CryptoHasher("sha256").update(token).digest("base64");
+      const key = createHash("sha256").update(token).digest("base64");
       const remembered = this.refused.get(key);
       const known = remembered && remembered.until > Date.now() ? remembered : undefined;
       const parsed = known ? { error: known.error } : tokenFromKubeconfig(token, this.allowedServers);

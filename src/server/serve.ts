@@ -1,5 +1,6 @@
 // The HTTP listener around the app: method and size limits, request ids, and one JSON log line per request.
 import type { Logger } from "../log.ts";
+import { runtime } from "../runtime/index.ts";
 import { asHeadOnlyGet, withoutBody } from "./head.ts";
 import { errorResponse } from "./http.ts";
 import { logRequest, nextRequestId } from "./access-log.ts";
@@ -58,13 +59,13 @@ export function withRequestPolicy(handle: Handler, log: Logger, observe?: Reques
 }
 
 export function listen(handle: Handler, options: ListenOptions, log: Logger) {
-  const server = Bun.serve({
+  const server = runtime.serve({
     hostname: options.hostname,
     port: options.port,
     fetch: withRequestPolicy(handle, log, options.observe),
     maxRequestBodySize: 64 * 1024,
-    idleTimeout: 60,
-    ...(options.tls ? { tls: { cert: Bun.file(options.tls.cert), key: Bun.file(options.tls.key) } } : {}),
+    idleTimeoutSeconds: 60,
+    ...(options.tls ? { tls: { certFile: options.tls.cert, keyFile: options.tls.key } } : {}),
     error: (error) => {
       log.error("server error", { error });
       return errorResponse(500, "internal error");

@@ -1,6 +1,6 @@
 // GitHub App authentication: an RS256 app JWT buys an installation token, which is cached until five minutes
 // before it expires (v0.9 minted one per reconcile and burned the App's rate limit).
-import { createPrivateKey } from "node:crypto";
+import { createHash, createPrivateKey } from "node:crypto";
 import { importPKCS8, SignJWT } from "jose";
 import { type FetchLike, UpstreamError, UpstreamHttp, type UpstreamHttpOptions } from "./http.ts";
 
@@ -168,7 +168,7 @@ const sources = new Map<string, GitHubAppTokenSource>();
  */
 export function sharedGitHubAppTokenSource(credentials: GitHubAppCredentials, opts: GitHubAppTokenSourceOptions = {}): GitHubAppTokenSource {
   const baseUrl = (opts.baseUrl ?? process.env.OPENDEPOT_GITHUB_API_URL ?? "https://api.github.com").replace(/\/+$/, "");
-  const id = new Bun.CryptoHasher("sha256")
+  const id = createHash("sha256")
     .update(JSON.stringify([baseUrl, credentials.appId, credentials.installationId, credentials.privateKeyPem]))
     .digest("hex");
   let source = sources.get(id);

@@ -4,6 +4,7 @@
 // Body limits, idle timeouts, jitter and URL redaction are the outbound HTTP kit's (src/kits/http.ts).
 import { backoffDelay, idleGuard, readBounded, redactUrl } from "../kits/http.ts";
 
+import { sleep } from "../kits/sleep.ts";
 import { recordUpstreamBytes, recordUpstreamRateLimited, recordUpstreamRequest } from "../metrics/controllers.ts";
 
 export type UpstreamErrorKind = "NotFound" | "RateLimited" | "Unauthorized" | "Transient" | "Invalid";
@@ -94,7 +95,7 @@ export class UpstreamHttp {
     this.baseDelayMs = opts.baseDelayMs ?? 250;
     this.maxDelayMs = opts.maxDelayMs ?? 5_000;
     this.maxRedirects = opts.maxRedirects ?? 5;
-    this.sleep = opts.sleep ?? ((ms) => Bun.sleep(ms));
+    this.sleep = opts.sleep ?? sleep;
     this.now = opts.now ?? Date.now;
   }
 

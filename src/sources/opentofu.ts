@@ -1,6 +1,7 @@
 // OpenTofu registry client (provider registry protocol v1): versions, per-platform download metadata, and a
 // package fetch that verifies the upstream chain v0.9 skipped: signing key → SHA256SUMS signature → SHA256SUMS line
 // for the file → bytes of the zip (checked while streaming, so a 700 MB provider never sits in memory).
+import { createHash } from "node:crypto";
 // openpgp only when a signature is verified: a large module graph the processes that never mirror need not load.
 import type * as openpgp from "openpgp";
 import { type FetchLike, UpstreamError, UpstreamHttp, type UpstreamHttpOptions } from "./http.ts";
@@ -71,7 +72,7 @@ const SIGNATURE_LIMIT = 64 * 1024;
  */
 export function verifyingStream(stream: ReadableStream<Uint8Array>, expectedHex: string, what = "download"): ReadableStream<Uint8Array> {
   const expected = expectedHex.toLowerCase();
-  const hasher = new Bun.CryptoHasher("sha256");
+  const hasher = createHash("sha256");
   let size = 0;
   return stream.pipeThrough(
     new TransformStream<Uint8Array, Uint8Array>({

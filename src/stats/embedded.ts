@@ -1,8 +1,8 @@
 // Download counters in a bun:sqlite file in the data directory: standalone's default, one process, no server.
 // Writes are batched like Valkey's (one transaction per flush, off the request path); per-day rows older than
 // the 90 days that are read back are pruned.
-import { Database } from "bun:sqlite";
 import type { Logger } from "../log.ts";
+import { runtime, type SqlDatabase } from "../runtime/index.ts";
 import type { Batch } from "./buffer.ts";
 import { BufferedStats, type BufferedStatsOptions, type CounterBackend, type WriteOutcome } from "./buffered.ts";
 import { DAYS_KEPT, dayOf, StatsSnapshot, type StatsKind } from "./types.ts";
@@ -38,7 +38,7 @@ interface DayRow {
 
 export class EmbeddedCounters implements CounterBackend {
   readonly description: string;
-  private readonly db: Database;
+  private readonly db: SqlDatabase;
 
   constructor(
     readonly path: string,
@@ -60,7 +60,7 @@ export class EmbeddedCounters implements CounterBackend {
     this.db.transaction(() => {
       for (const v of batch.versions.values()) upsertVersion.run(v.namespace, v.kind, v.name, v.version, v.count, v.lastAtMs);
       for (const d of batch.days.values()) upsertDay.run(d.day, d.namespace, d.kind, d.name, d.version, d.count);
-    })();
+    });
     return "written";
   }
 
@@ -97,10 +97,10 @@ const PRAGMAS = "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA 
  * shared-memory file cannot be made the file is opened in exclusive locking mode, and when even that cannot hold
  * the schema the counts of this run are kept in memory, said loudly once.
  */
-function openCounters(path: string, log?: Logger): Database {
+function openCounters(path: string, log?: Logger): SqlDatabase {
   let failure: unknown;
   for (const pragmas of [PRAGMAS, `PRAGMA locking_mode = EXCLUSIVE; ${PRAGMAS}`]) {
-    const db = new Database(path, { create: true });
+    const db = runtime.openDatabase(path);
     try {
       db.exec(pragmas);
       db.exec(SCHEMA);
@@ -112,7 +112,7 @@ function openCounters(path: string, log?: Logger): Database {
     }
   }
   log?.error("download statistics cannot be written to disk; this run counts in memory only", { path, error: String((failure as Error)?.message ?? failure) });
-  const memory = new Database(":memory:");
+  const memory = runtime.openDatabase(":memory:");
   memory.exec(SCHEMA);
   return memory;
 }

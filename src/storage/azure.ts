@@ -1,6 +1,7 @@
 // Azure Blob Storage behind ArtifactStorage: one container per storage config (created on first write), blob name =
 // object key. Small objects are one Put Blob; larger ones are streamed as blocks (one buffered at a time) and
 // committed with Put Block List, which is atomic: readers see the old blob or the new one, never a partial one.
+import { createHash } from "node:crypto";
 import { AZURE_API_VERSION, serviceSas, userDelegationSas, type UserDelegationKey } from "./azure-sign.ts";
 import { AzureTransport } from "./azure-request.ts";
 import { assertEndpointAllowed, type GuardedClientOptions } from "./endpoint-guard.ts";
@@ -233,5 +234,5 @@ export class AzureBlobStorage implements ArtifactStorage {
 }
 
 function md5(data: Uint8Array): string {
-  return new Bun.CryptoHasher("md5").update(data).digest("base64");
+  return createHash("md5").update(data).digest("base64");
 }

@@ -1,10 +1,11 @@
 // Cuts an upload stream into parts of a fixed size (S3 parts, Azure blocks, GCS resumable chunks) while hashing it,
 // so that at most one part is held in memory and the SHA-256 of the whole object is known when the last part goes.
+import { createHash } from "node:crypto";
 
 /** Reads exact-size slices from a byte stream; the SHA-256 and byte count cover everything read so far. */
 export class PartReader {
   private readonly reader: { read(): Promise<{ done: boolean; value?: Uint8Array }>; cancel(reason?: unknown): Promise<void> };
-  private readonly hasher = new Bun.CryptoHasher("sha256");
+  private readonly hasher = createHash("sha256");
   private carry: Uint8Array | undefined;
   private ended = false;
   private buffer: Uint8Array | undefined;

@@ -1,6 +1,8 @@
 // One behavioural suite every ArtifactStorage backend must pass (filesystem, S3 on Swift, Azure on Azurite, GCS on
 // the JSON-API fake). Declares bun:test blocks; each backend's test file calls storageConformance() with its setup.
+import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { sleep } from "../kits/sleep.ts";
 import { StorageError, type ArtifactStorage, type StorageErrorKind } from "./types.ts";
 
 export interface ConformanceSubject {
@@ -59,7 +61,7 @@ export function failingStream(good: number, chunk = 256 * 1024): ReadableStream<
   });
 }
 
-export const sha256b64 = (d: Uint8Array) => new Bun.CryptoHasher("sha256").update(d).digest("base64");
+export const sha256b64 = (d: Uint8Array) => createHash("sha256").update(d).digest("base64");
 
 async function bytesOf(stream: ReadableStream<Uint8Array>): Promise<Uint8Array<ArrayBuffer>> {
   return new Uint8Array(await new Response(stream).arrayBuffer());
@@ -212,7 +214,7 @@ export function storageConformance(name: string, setup: () => Promise<Conformanc
       expect((await fetch(flipped)).status).toBeOneOf([401, 403]);
       // Expired (GCS answers 400 ExpiredToken, S3 and Azure 403).
       const short = await s.storage.presign(key("presign"), 1);
-      await Bun.sleep(2100);
+      await sleep(2100);
       expect((await fetch(short)).status).toBeOneOf([400, 401, 403]);
     });
   });

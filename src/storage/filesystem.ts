@@ -1,6 +1,7 @@
 // Filesystem storage: one file per key under a root directory. Writes go to a temp file beside the target and are
 // renamed into place, so a reader sees the old object or the complete new one. Reads open the file once and describe
 // (size, pin) exactly the inode they stream, even if the key is replaced meanwhile.
+import { createHash } from "node:crypto";
 import { close as closeFd, constants, fstat, open as openFd, read as readFd } from "node:fs";
 import { chmod, lstat, mkdir, open, realpath, rename, rm, rmdir, unlink, type FileHandle } from "node:fs/promises";
 import type { BigIntStats } from "node:fs";
@@ -35,7 +36,7 @@ export class FilesystemStorage implements ArtifactStorage {
     let sourceFailed = false;
     try {
       ({ fh, tmp } = await this.openTemp(key, target));
-      const hasher = new Bun.CryptoHasher("sha256");
+      const hasher = createHash("sha256");
       let size = 0;
       for (;;) {
         const next = await reader.read().catch((e) => {

@@ -1,6 +1,7 @@
 // Google Cloud Storage V4 signed URLs (GOOG4-RSA-SHA256), as specified in "Signatures" of the GCS docs and checked
 // against Google's conformance cases (fixtures/gcs-v4-signatures.json). The RSA signature itself comes from a
 // BlobSigner: the service-account key, or the IAM signBlob API when only workload identity is available.
+import { createHash } from "node:crypto";
 
 export interface BlobSigner {
   /** Service account e-mail: the credential of the signature. */
@@ -106,7 +107,7 @@ export async function signedUrlV4(i: SignedUrlInput, signer: BlobSigner): Promis
     signedHeaders,
     payload,
   ].join("\n");
-  const stringToSign = ["GOOG4-RSA-SHA256", datetime, scope, new Bun.CryptoHasher("sha256").update(canonicalRequest).digest("hex")].join("\n");
+  const stringToSign = ["GOOG4-RSA-SHA256", datetime, scope, createHash("sha256").update(canonicalRequest).digest("hex")].join("\n");
   const signature = Buffer.from(await signer.sign(new TextEncoder().encode(stringToSign))).toString("hex");
   return { url: `${scheme}://${host}${path}?${canonicalQuery}&X-Goog-Signature=${signature}`, canonicalRequest, stringToSign };
 }

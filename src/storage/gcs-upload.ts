@@ -1,6 +1,8 @@
 // GCS uploads: one multipart/related request for small objects; a resumable session for large ones, streamed in
 // chunks (multiples of 256 KiB, one buffered at a time). A chunk that fails transiently is resumed from the offset
 // the server says it persisted; any other failure cancels the session so nothing is left behind.
+import { createHash } from "node:crypto";
+import { sleep } from "../kits/sleep.ts";
 import type { PartReader } from "./chunks.ts";
 import type { GcsTransport } from "./gcs-request.ts";
 import { discardBody, readBoundedText } from "./http.ts";
@@ -47,7 +49,7 @@ export function parseObjectResource(what: string, text: string): ObjectResource 
 
 export async function multipartUpload(t: GcsTransport, name: string, data: Uint8Array, contentType: string, metadata: Record<string, string>): Promise<ObjectResource> {
   const boundary = `opendepot-${crypto.randomUUID()}`;
-  const md5Hash = new Bun.CryptoHasher("md5").update(data).digest("base64");
+  const md5Hash = createHash("md5").update(data).digest("base64");
   // md5Hash in the resource makes the service verify the bytes it received.
   const json = JSON.stringify({ name, contentType, md5Hash, metadata });
   const head = `--${boundary}\r\nContent-Type: application/json; charset=UTF-8\r\n\r\n${json}\r\n--${boundary}\r\nContent-Type: ${contentType}\r\n\r\n`;
@@ -134,7 +136,7 @@ async function sendChunk(t: GcsTransport, session: string, name: string, chunk: 
       if (persisted < offset) throw new StorageError("Transient", `upload of ${name}: server lost data before offset ${offset}`);
     } catch (e) {
       if (!(e instanceof StorageError) || e.kind !== "Transient" || attempt >= t.policy.retries) throw e;
-      await Bun.sleep(t.policy.retryBaseMs * 2 ** attempt++);
+      await sleep(t.policy.retryBaseMs * 2 ** attempt++);
       const status = await queryStatus(t, session, name);
       if (typeof status === "object") return status;
       if (status < offset) throw new StorageError("Transient", `upload of ${name}: server lost data before offset ${offset}`, { cause: e });

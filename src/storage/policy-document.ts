@@ -1,5 +1,6 @@
 // Reading a storage policy document (YAML or JSON, from the operator): strict shape, bounded size, and an error
 // that names the offending field, so a typo never silently widens or narrows what tenants may use.
+import { runtime } from "../runtime/index.ts";
 import { BACKENDS, type StoragePolicyDocument, type StorageRule } from "./policy.ts";
 
 export const POLICY_MAX_BYTES = 256 * 1024;
@@ -51,7 +52,7 @@ export function parsePolicyDocument(text: string, source = "storage policy"): St
   if (Buffer.byteLength(text) > POLICY_MAX_BYTES) throw new PolicyDocumentError(`${source}: larger than ${POLICY_MAX_BYTES} bytes`);
   let raw: unknown;
   try {
-    raw = text.trim() === "" ? {} : Bun.YAML.parse(text);
+    raw = text.trim() === "" ? {} : runtime.parseYaml(text);
   } catch (e) {
     throw new PolicyDocumentError(`${source}: not valid YAML/JSON: ${e instanceof Error ? e.message : String(e)}`);
   }

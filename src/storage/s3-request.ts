@@ -1,5 +1,6 @@
 // Signed S3 requests (SigV4 via aws4fetch's signer), addressing (virtual-hosted or path-style), error mapping and
 // pre-signed URLs. Each retry is signed anew so that X-Amz-Date stays fresh.
+import { createHash } from "node:crypto";
 import { AwsV4Signer } from "aws4fetch";
 import { awsCredentialChain, type AwsCredentialProvider, type AwsCredentials } from "./credentials/aws.ts";
 import type { Env } from "./credentials/http.ts";
@@ -101,7 +102,7 @@ export class S3Transport {
   async sign(call: S3Call, creds: AwsCredentials, datetime?: string): Promise<{ url: URL; headers: Headers }> {
     const headers = new Headers(call.headers);
     if (!headers.has("x-amz-content-sha256")) {
-      headers.set("x-amz-content-sha256", call.body === undefined ? UNSIGNED : new Bun.CryptoHasher("sha256").update(call.body).digest("hex"));
+      headers.set("x-amz-content-sha256", call.body === undefined ? UNSIGNED : createHash("sha256").update(call.body).digest("hex"));
     }
     const signed = await this.signer(call.method, this.url(call.key, call.query), creds, datetime, { headers }).sign();
     return { url: signed.url, headers: signed.headers };

@@ -2,10 +2,10 @@
 // One monotonically increasing revision (like etcd's) numbers every change and is persisted, so resourceVersions
 // keep growing across restarts. All writes run synchronously inside one sqlite transaction each, which serializes
 // them; events are published only after commit.
-import { Database } from "bun:sqlite";
 import { ALL_KINDS, kindFor, Namespace, type KindDescriptor } from "../api/kinds.ts";
 import type { KubeObject } from "../api/meta.ts";
 import { applyDefaults, validateMetadata, validateSpec, validateStatus, type FieldError } from "../api/validate.ts";
+import type { SqlDatabase } from "../runtime/index.ts";
 import { StoreError, alreadyExists, conflict, invalid, notFound } from "./errors.ts";
 import { WatchHub, type StoredEvent } from "./embedded-watch.ts";
 import { applyPatch } from "./patch.ts";
@@ -72,20 +72,20 @@ export class EmbeddedStore implements ResourceStore {
   private readonly q;
   private readonly requireNamespaces: boolean;
 
-  private constructor(private readonly db: Database, options: EmbeddedStoreOptions) {
+  private constructor(private readonly db: SqlDatabase, options: EmbeddedStoreOptions) {
     db.exec(SCHEMA);
     this.q = {
-      get: db.query<{ data: string }, [string, string, string]>("SELECT data FROM objects WHERE kind = ? AND namespace = ? AND name = ?"),
-      listAll: db.query<{ data: string }, [string]>("SELECT data FROM objects WHERE kind = ? ORDER BY namespace, name"),
-      listNs: db.query<{ data: string }, [string, string]>("SELECT data FROM objects WHERE kind = ? AND namespace = ? ORDER BY name"),
-      put: db.query("INSERT INTO objects (kind, namespace, name, uid, data) VALUES (?, ?, ?, ?, ?) ON CONFLICT (kind, namespace, name) DO UPDATE SET uid = excluded.uid, data = excluded.data"),
-      del: db.query("DELETE FROM objects WHERE kind = ? AND namespace = ? AND name = ?"),
-      uidExists: db.query<{ one: number }, [string]>("SELECT 1 AS one FROM objects WHERE uid = ?"),
-      putOwner: db.query("INSERT OR IGNORE INTO owner_refs (owner_uid, kind, namespace, name) VALUES (?, ?, ?, ?)"),
-      delOwners: db.query("DELETE FROM owner_refs WHERE kind = ? AND namespace = ? AND name = ?"),
-      dependents: db.query<{ kind: string; namespace: string; name: string }, [string]>("SELECT kind, namespace, name FROM owner_refs WHERE owner_uid = ?"),
-      getRev: db.query<{ value: string }, []>("SELECT value FROM meta WHERE key = 'revision'"),
-      setRev: db.query("INSERT INTO meta (key, value) VALUES ('revision', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"),
+      get: db.prepare<{ data: string }, [string, string, string]>("SELECT data FROM objects WHERE kind = ? AND namespace = ? AND name = ?"),
+      listAll: db.prepare<{ data: string }, [string]>("SELECT data FROM objects WHERE kind = ? ORDER BY namespace, name"),
+      listNs: db.prepare<{ data: string }, [string, string]>("SELECT data FROM objects WHERE kind = ? AND namespace = ? ORDER BY name"),
+      put: db.prepare("INSERT INTO objects (kind, namespace, name, uid, data) VALUES (?, ?, ?, ?, ?) ON CONFLICT (kind, namespace, name) DO UPDATE SET uid = excluded.uid, data = excluded.data"),
+      del: db.prepare("DELETE FROM objects WHERE kind = ? AND namespace = ? AND name = ?"),
+      uidExists: db.prepare<{ one: number }, [string]>("SELECT 1 AS one FROM objects WHERE uid = ?"),
+      putOwner: db.prepare("INSERT OR IGNORE INTO owner_refs (owner_uid, kind, namespace, name) VALUES (?, ?, ?, ?)"),
+      delOwners: db.prepare("DELETE FROM owner_refs WHERE kind = ? AND namespace = ? AND name = ?"),
+      dependents: db.prepare<{ kind: string; namespace: string; name: string }, [string]>("SELECT kind, namespace, name FROM owner_refs WHERE owner_uid = ?"),
+      getRev: db.prepare<{ value: string }, []>("SELECT value FROM meta WHERE key = 'revision'"),
+      setRev: db.prepare("INSERT INTO meta (key, value) VALUES ('revision', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"),
     };
     this.rev = Number(this.q.getRev.get()?.value ?? 0);
     this.hub = new WatchHub(options.eventBufferSize ?? 10_000, this.rev, options.log ?? consoleStoreLogger);
@@ -238,7 +238,7 @@ export class EmbeddedStore implements ResourceStore {
         const r = fn(tx);
         if (tx.rev !== this.rev) this.q.setRev.run(String(tx.rev));
         return r;
-      })();
+      });
     } catch (e) {
       if (isDiskFull(e)) throw diskFull(this.path, e);
       throw e;

@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { ConfigMap, Namespace, OUR_KINDS, Secret, kindFor, type KindDescriptor } from "../api/kinds.ts";
 import { APPLIED_FROM_ANNOTATION, type KubeObject } from "../api/meta.ts";
 import { applyDefaults, validateObject } from "../api/validate.ts";
+import { runtime } from "../runtime/index.ts";
 import { shapeProblem } from "./document-shape.ts";
 import { isPlainObject } from "../kits/json.ts";
 import { yamlErrorAt } from "./yaml-position.ts";
@@ -112,7 +113,7 @@ export function parseManifestFile(display: string, rel: string, text: string): {
     const doc = i + 1;
     let value: unknown;
     try {
-      value = Bun.YAML.parse(source);
+      value = runtime.parseYaml(source);
     } catch (e) {
       const at = yamlErrorAt(source);
       const why = at ? `${at.message} (line ${firstLine + at.line - 1}, column ${at.column})` : e instanceof Error ? e.message.replace(/^YAML Parse error:\s*/i, "") : String(e);

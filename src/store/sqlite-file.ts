@@ -3,9 +3,9 @@
 // full disk must not prevent a restart: WAL's shared-memory index needs a new file, so when that cannot be created
 // the store is opened in exclusive locking mode (the index then lives in memory; standalone is one process anyway).
 // Reads work; writes fail with a StoreError that says "disk full at <path>" until space is freed.
-import { Database } from "bun:sqlite";
 import { chmodSync, closeSync, existsSync, openSync, statSync } from "node:fs";
 import { dirname } from "node:path";
+import { runtime, type SqlDatabase } from "../runtime/index.ts";
 import { StoreError } from "./errors.ts";
 import type { StoreLogger } from "./types.ts";
 
@@ -32,22 +32,22 @@ export function diskFull(path: string, e: unknown): StoreError {
   return new StoreError("Unavailable", `disk full at ${dirname(path)}: the store cannot record changes until space is freed (${e instanceof Error ? e.message : String(e)})`);
 }
 
-export function openSqliteFile(path: string, log?: StoreLogger): Database {
+export function openSqliteFile(path: string, log?: StoreLogger): SqlDatabase {
   if (path === ":memory:") {
-    const db = new Database(path, { create: true });
+    const db = runtime.openDatabase(path);
     db.exec(PRAGMAS);
     return db;
   }
   if (!existsSync(path)) closeSync(openSync(path, "a", 0o600));
   tighten(path);
-  let db = new Database(path, { create: true });
+  let db = runtime.openDatabase(path);
   try {
     db.exec(PRAGMAS);
     return db;
   } catch (e) {
     db.close();
     if (!isIoError(e) && !isDiskFull(e)) throw e;
-    db = new Database(path, { create: true });
+    db = runtime.openDatabase(path);
     db.exec(`PRAGMA locking_mode = EXCLUSIVE; ${PRAGMAS}`);
     log?.error("disk full: opened the store without its shared-memory file; changes fail until space is freed", { path: dirname(path), error: e instanceof Error ? e.message : String(e) });
     return db;

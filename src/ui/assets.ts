@@ -1,12 +1,15 @@
 // Static assets of the Explorer, embedded in the server code (the CSS as a text import, the client script
-// bundled by Bun at build time through a macro) and served under content-hashed, immutable paths.
-import { bundleClientScript } from "./bundle-macro.ts" with { type: "macro" };
+// bundled by Bun ahead of time: `bun run gen:ui` writes client-bundle.ts) and served under content-hashed,
+// immutable paths.
+import { createHash } from "node:crypto";
+import { gzipSync } from "node:zlib";
 import css from "./assets/app.css" with { type: "text" };
+import { CLIENT_SCRIPT } from "./client-bundle.ts";
 
-const script: string = bundleClientScript();
+const script: string = CLIENT_SCRIPT;
 const favicon = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect width="32" height="32" rx="6" fill="#0b5cad"/><path d="M8 10l8-4 8 4v12l-8 4-8-4z" fill="none" stroke="#fff" stroke-width="2"/></svg>`;
 
-const hash = (text: string) => new Bun.CryptoHasher("sha256").update(text).digest("hex").slice(0, 12);
+const hash = (text: string) => createHash("sha256").update(text).digest("hex").slice(0, 12);
 
 interface Asset {
   path: string;
@@ -16,7 +19,7 @@ interface Asset {
 }
 
 function asset(name: string, ext: string, body: string, type: string): Asset {
-  return { path: `/_ui/${name}.${hash(body)}.${ext}`, body, type, gzip: new Uint8Array(Bun.gzipSync(new TextEncoder().encode(body))) };
+  return { path: `/_ui/${name}.${hash(body)}.${ext}`, body, type, gzip: new Uint8Array(gzipSync(new TextEncoder().encode(body))) };
 }
 
 export const ASSETS = {

@@ -3,6 +3,7 @@
 // http(s)/mailto and relative ones survive (javascript:, data:, vbscript:, entity tricks dropped); relative
 // ones resolve against the module's repository at the shown tag; links get rel="noopener noreferrer nofollow";
 // fenced hcl/terraform blocks are highlighted and their `source` rewritten to this registry.
+import { createHash } from "node:crypto";
 import { Marked, type Tokens } from "marked";
 import { escapeHtml } from "./html.ts";
 import { highlightHcl, rewriteSources } from "./hcl-highlight.ts";
@@ -103,7 +104,7 @@ const memo = new Map<string, string>();
 
 /** renderReadme, remembered per (README, context): a README changes only with a new Version. */
 export function renderReadmeCached(markdown: string, ctx: ReadmeContext): string {
-  const key = `${Bun.hash(markdown)}|${markdown.length}|${ctx.repoUrl}|${ctx.ref}|${ctx.source?.address}|${ctx.source?.names.join(",")}`;
+  const key = `${createHash("sha1").update(markdown).digest("base64")}|${markdown.length}|${ctx.repoUrl}|${ctx.ref}|${ctx.source?.address}|${ctx.source?.names.join(",")}`;
   let out = memo.get(key);
   if (out === undefined) {
     out = renderReadme(markdown, ctx);

@@ -16,6 +16,16 @@ const stages = lines.reduce<{ from: string; name?: string; body: string[] }[]>((
   else acc.at(-1)?.body.push(l);
   return acc;
 }, []);
+/** A stage's instructions with those of the stages it is built FROM (a `FROM <stage>` inherits its filesystem and config). */
+const effective = (stage: (typeof stages)[number]): string[] => {
+  const parent = stages.find((s) => s.name === stage.from);
+  return parent && parent !== stage ? [...effective(parent), ...stage.body] : stage.body;
+};
+/** The base image a stage ends up on, following `FROM <stage>` chains. */
+const baseOf = (stage: (typeof stages)[number]): string => {
+  const parent = stages.find((s) => s.name === stage.from);
+  return parent && parent !== stage ? baseOf(parent) : resolve(stage.from);
+};
 const values = Bun.YAML.parse(await readFile(join(CHART, "values.yaml"), "utf8")) as any;
 const resolve = (ref: string) => ref.replace(/^\$\{(\w+)\}$/, (_, k) => args[k] ?? ref);
 
@@ -23,15 +33,17 @@ describe("Containerfile", () => {
   test("the default image is the last stage, unnamed, on the distroless runtime, as uid 65532", () => {
     const last = stages.at(-1)!;
     expect(last.name).toBeUndefined();
-    expect(resolve(last.from)).toBe("gcr.io/distroless/cc-debian12:nonroot");
-    expect(last.body).toContain("USER 65532:65532");
-    expect(last.body.some((l) => l.includes("trivy"))).toBe(false);
+    expect(baseOf(last)).toBe("gcr.io/distroless/cc-debian12:nonroot");
+    expect(effective(last)).toEqual(expect.arrayContaining(["COPY --from=build /out/opendepot /usr/local/bin/opendepot", "USER 65532:65532", 'ENTRYPOINT ["/usr/local/bin/opendepot"]']));
+    expect(effective(last).some((l) => l.includes("trivy"))).toBe(false);
+    expect(last.body.at(-1)).toBe('CMD ["standalone", "--listen", "0.0.0.0:8080", "--data-dir", "/data"]');
   });
 
   test("the scanning stage: the same runtime and binary plus /usr/local/bin/trivy from the pinned Trivy image", () => {
     const scanning = stages.find((s) => s.name === "scanning")!;
-    expect(resolve(scanning.from)).toBe(resolve(stages.at(-1)!.from));
-    expect(scanning.body).toEqual(expect.arrayContaining(["COPY --from=build /out/opendepot /usr/local/bin/opendepot", "COPY --from=trivy /usr/local/bin/trivy /usr/local/bin/trivy", "COPY --from=build --chown=65532:65532 /out/data /data", "USER 65532:65532", 'ENTRYPOINT ["/usr/local/bin/opendepot"]']));
+    expect(baseOf(scanning)).toBe(baseOf(stages.at(-1)!));
+    expect(scanning.body.at(-1)).toBe('CMD ["controller"]');
+    expect(effective(scanning)).toEqual(expect.arrayContaining(["COPY --from=build /out/opendepot /usr/local/bin/opendepot", "COPY --from=trivy /usr/local/bin/trivy /usr/local/bin/trivy", "COPY --from=build --chown=65532:65532 /out/data /data", "USER 65532:65532", 'ENTRYPOINT ["/usr/local/bin/opendepot"]']));
     const trivy = stages.find((s) => s.name === "trivy")!;
     expect(resolve(trivy.from)).toBe(`${values.scanning.dbUpdater.image.repository}:${values.scanning.dbUpdater.image.tag}`);
     expect(values.scanning.dbUpdater.image.tag).toBe("0.74.0");

@@ -28,7 +28,7 @@ describe("the layers table", () => {
     expect(layerOf("controllers/").mayImport.has("server/")).toBe(false);
     expect(layerOf("server/").mayImport.has("cli/")).toBe(false);
     expect(layerOf("storage/").mayImport.has("artifacts/")).toBe(false);
-    expect([...layerOf("store/").mayImport].sort()).toEqual(["api/", "kits/", "log.ts", "metrics/"]);
+    expect([...layerOf("store/").mayImport].sort()).toEqual(["api/", "kits/", "log.ts", "metrics/", "runtime/"]);
     expect(layerOf("controllers/").mayImport.has("sources/")).toBe(true);
     expect(layerOf("roles/").mayImport.has("server/")).toBe(true);
   });

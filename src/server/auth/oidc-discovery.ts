@@ -1,6 +1,7 @@
 // The issuer's OpenID discovery document: where its keys, authorization and token endpoints are. Fetched once at
 // startup (with retries, since the IdP may start alongside us); the issuer it names must be exactly ours.
 import { readBounded, redactUrl } from "../../kits/http.ts";
+import { sleep } from "../../kits/sleep.ts";
 
 export interface OidcDiscovery {
   issuer: string;
@@ -55,7 +56,7 @@ export async function discover(issuer: string, options: { fetch?: Fetch; timeout
       lastError = e instanceof Error ? e : new Error(String(e));
       if (e instanceof DiscoveryError && /issuer|missing/.test(e.message)) break; // a wrong document won't fix itself
       options.onRetry?.(lastError, attempt);
-      if (attempt < attempts) await Bun.sleep((options.retryDelayMs ?? 1000) * attempt);
+      if (attempt < attempts) await sleep((options.retryDelayMs ?? 1000) * attempt);
     }
   }
   throw new DiscoveryError(`OIDC discovery for ${issuer} failed: ${lastError.message}`);

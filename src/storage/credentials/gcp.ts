@@ -2,6 +2,7 @@
 // server (GKE workload identity / GCE). Signing for V4 URLs uses the key when there is one, else IAM signBlob.
 import { createPrivateKey, createSign, type KeyObject } from "node:crypto";
 import { SignJWT, importPKCS8 } from "jose";
+import { runtime } from "../../runtime/index.ts";
 import type { BlobSigner } from "../gcs-sign.ts";
 import { RefreshingCache } from "./cache.ts";
 import type { AccessToken } from "./azure.ts";
@@ -144,8 +145,8 @@ export function gcpCredentialChain(options: GcpOptions = {}): GcpCredentials {
     const source = `GOOGLE_APPLICATION_CREDENTIALS (${file})`;
     let inner: Promise<GcpCredentials> | undefined;
     const load = () =>
-      (inner ??= Bun.file(file)
-        .text()
+      (inner ??= runtime
+        .readText(file)
         .catch((e: unknown) => {
           throw credentialError(source, `cannot read: ${e instanceof Error ? e.message : String(e)}`, e);
         })

@@ -1,6 +1,8 @@
 // HTTP for credential endpoints (STS, container/instance metadata, OAuth token endpoints). Every failure becomes a
 // StorageError("Credentials") naming the source, so an operator sees which credential path was tried and why it failed.
+import { stat } from "node:fs/promises";
 import { readBounded } from "../../kits/http.ts";
+import { runtime } from "../../runtime/index.ts";
 import { readBoundedText, resolvePolicy, withRetries, type HttpPolicy, type ResolvedPolicy } from "../http.ts";
 import { StorageError } from "../types.ts";
 
@@ -53,9 +55,8 @@ export async function credentialRequest(
 
 export async function readTokenFile(source: string, path: string): Promise<string> {
   try {
-    const file = Bun.file(path);
-    if (file.size > 64 * 1024) throw new Error("file is too large for a token");
-    const text = (await file.text()).trim();
+    if ((await stat(path)).size > 64 * 1024) throw new Error("file is too large for a token");
+    const text = (await runtime.readText(path)).trim();
     if (!text) throw new Error("file is empty");
     return text;
   } catch (e) {

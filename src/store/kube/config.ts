@@ -5,6 +5,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, isAbsolute, join } from "node:path";
+import { runtime } from "../../runtime/index.ts";
 import { execCredentialProvider, type ExecConfig } from "./exec-credential.ts";
 
 export interface KubeConnection {
@@ -64,7 +65,7 @@ const fileOrData = (base: string, file: unknown, data: unknown): string | undefi
 
 /** The current context of a kubeconfig file. */
 export function kubeconfigConnection(path: string, contextName?: string): KubeConnection {
-  const doc = Bun.YAML.parse(readFileSync(path, "utf8")) as Record<string, unknown> | null;
+  const doc = runtime.parseYaml(readFileSync(path, "utf8")) as Record<string, unknown> | null;
   if (!doc || typeof doc !== "object") throw new KubeConfigError(`kubeconfig ${path} is empty or not a mapping`);
   const base = dirname(path);
   const ctxName = contextName ?? (doc["current-context"] as string | undefined);

@@ -4,6 +4,7 @@
 // until the API server answers 401). Never interactive; bounded in time and output. Kubeconfigs that callers
 // send to the registry server are never run (server/kube-gatekeeper.ts takes only their token).
 import { dirname, isAbsolute, join } from "node:path";
+import { runtime } from "../../runtime/index.ts";
 
 export interface ExecConfig {
   apiVersion?: string;
@@ -61,7 +62,7 @@ export function execCredentialProvider(exec: ExecConfig, options: Options): { ge
     env.KUBERNETES_EXEC_INFO = JSON.stringify(info);
     let proc;
     try {
-      proc = Bun.spawn([command, ...(exec.args ?? []).map(String)], { env, stdin: "ignore", stdout: "pipe", stderr: "pipe", timeout: options.timeoutMs ?? 60_000 });
+      proc = runtime.spawn([command, ...(exec.args ?? []).map(String)], { env, timeoutMs: options.timeoutMs ?? 60_000 });
     } catch (e) {
       throw new ExecCredentialError(`exec plugin ${command}: ${(e as Error).message}`);
     }
