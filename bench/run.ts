@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { table } from "./support.ts";
 
-const BENCHES = ["registry", "metrics", "auth", "storage", "download", "sync", "depot"];
+const BENCHES = ["registry", "metrics", "auth", "storage", "download", "sync", "depot", "startup"];
 const onlyIndex = process.argv.indexOf("--only");
 const only = onlyIndex > 0 ? process.argv[onlyIndex + 1]!.split(",") : BENCHES;
 const unknown = only.filter((name) => !BENCHES.includes(name));

@@ -1,22 +1,18 @@
 #!/usr/bin/env bun
 // opendepot <role>: one binary, several roles (ARCHITECTURE.md).
 import { formatHelp, parseFlags, UsageError, type FlagSpec } from "./cli/flags.ts";
-import { runStandalone, STANDALONE_FLAGS } from "./roles/standalone.ts";
-import { runKeygen, KEYGEN_FLAGS } from "./roles/keygen.ts";
-import { CONTROLLER_ROLE_FLAGS, runController } from "./roles/controller-role.ts";
-import { runServe, SERVE_FLAGS } from "./roles/serve.ts";
 
 interface Role {
   summary: string;
-  flags: FlagSpec[];
-  run(flags: Record<string, string | undefined>): Promise<unknown>;
+  /** Loaded on demand: a process imports only the role it runs (a role's module graph is most of its startup). */
+  load(): Promise<{ flags: FlagSpec[]; run(flags: Record<string, string | undefined>): Promise<unknown> }>;
 }
 
 const ROLES: Record<string, Role> = {
-  standalone: { summary: "Store, controllers and registry server in one process (the embedded default)", flags: STANDALONE_FLAGS, run: runStandalone },
-  serve: { summary: "Registry server reading the Kubernetes API (stateless; run N replicas)", flags: SERVE_FLAGS, run: runServe },
-  controller: { summary: "Controllers against the Kubernetes API, one leader-elected Lease per controller group", flags: CONTROLLER_ROLE_FLAGS, run: runController },
-  keygen: { summary: "Write a new RSA OpenPGP key pair for signing provider SHA256SUMS", flags: KEYGEN_FLAGS, run: runKeygen },
+  standalone: { summary: "Store, controllers and registry server in one process (the embedded default)", load: async () => { const m = await import("./roles/standalone.ts"); return { flags: m.STANDALONE_FLAGS, run: m.runStandalone }; } },
+  serve: { summary: "Registry server reading the Kubernetes API (stateless; run N replicas)", load: async () => { const m = await import("./roles/serve.ts"); return { flags: m.SERVE_FLAGS, run: m.runServe }; } },
+  controller: { summary: "Controllers against the Kubernetes API, one leader-elected Lease per controller group", load: async () => { const m = await import("./roles/controller-role.ts"); return { flags: m.CONTROLLER_ROLE_FLAGS, run: m.runController }; } },
+  keygen: { summary: "Write a new RSA OpenPGP key pair for signing provider SHA256SUMS", load: async () => { const m = await import("./roles/keygen.ts"); return { flags: m.KEYGEN_FLAGS, run: m.runKeygen }; } },
 };
 
 function usage(): string {
@@ -32,11 +28,12 @@ export async function main(argv: string[]): Promise<number> {
     console.log(usage());
     return roleName ? 0 : 2;
   }
-  const role = ROLES[roleName];
-  if (!role) {
+  const entry = ROLES[roleName];
+  if (!entry) {
     console.error(`unknown role "${roleName}"\n\n${usage()}`);
     return 2;
   }
+  const role = { summary: entry.summary, ...(await entry.load()) };
   if (rest.includes("--help") || rest.includes("-h")) {
     console.log(formatHelp(`Usage: opendepot ${roleName} [flags]\n\n${role.summary}.`, role.flags));
     return 0;

@@ -6,6 +6,7 @@
 // so replicas with old and new rings can serve one install together during a rollout.
 import { readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
+import type { KeyFactsMemo } from "./key-memo.ts";
 import { SigningKey, SigningKeyError } from "./signing.ts";
 
 const PRIVATE_BLOCK = /-----BEGIN PGP PRIVATE KEY BLOCK-----[\s\S]*?-----END PGP PRIVATE KEY BLOCK-----/g;
@@ -24,10 +25,21 @@ export class SigningKeyRing {
     this.keys = sortNewestFirst(keys);
   }
 
-  /** Keys from armored texts (files, env), each of which may hold several private key blocks. */
-  static async fromArmoredTexts(texts: string[], passphrase?: string): Promise<SigningKeyRing> {
+  /**
+   * Keys from armored texts (files, env), each of which may hold several private key blocks. With a memo, keys
+   * it remembers are not parsed (nor openpgp loaded) until they sign, and newly parsed ones are remembered (the
+   * caller saves the memo).
+   */
+  static async fromArmoredTexts(texts: string[], passphrase?: string, memo?: KeyFactsMemo): Promise<SigningKeyRing> {
     const keys: SigningKey[] = [];
-    for (const text of texts) for (const block of privateKeyBlocks(text)) keys.push(await SigningKey.fromArmored(block, passphrase));
+    for (const text of texts) {
+      for (const block of privateKeyBlocks(text)) {
+        const known = memo?.lookup(block, passphrase);
+        const key = known ? SigningKey.fromVerified(known, block, passphrase) : await SigningKey.fromArmored(block, passphrase);
+        if (!known) memo?.remember(block, passphrase, key.facts());
+        keys.push(key);
+      }
+    }
     return new SigningKeyRing(keys);
   }
 

@@ -2,9 +2,11 @@
 // *binary* detached signature and a key they can all verify, which means RSA (older Terraform releases cannot verify
 // ECC signatures). Signing RSA costs milliseconds of CPU, and the same SHA256SUMS is asked for over and over, so
 // signatures of identical input are memoised.
+// openpgp is a large module graph (~30 MiB resident, 0.1-0.2 s to load) that serving protocol requests never needs:
+// it is imported when a key is generated or parsed, or on the first signature of a key known from its memo.
 import { chmod, link, mkdir, open, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
-import * as openpgp from "openpgp";
+import type * as openpgp from "openpgp";
 import { runtime } from "../runtime/index.ts";
 import { sha256Bytes } from "./hash.ts";
 import { toHex } from "../kits/encoding.ts";
@@ -12,6 +14,17 @@ import { toHex } from "../kits/encoding.ts";
 export const PRIVATE_KEY_FILE = "signing-key.asc";
 export const PUBLIC_KEY_FILE = "signing-key.pub.asc";
 const SIGNATURE_CACHE_SIZE = 128;
+
+let openpgpModule: Promise<typeof openpgp> | undefined;
+/** The openpgp module, imported on first use. */
+export const loadOpenpgp = (): Promise<typeof openpgp> => (openpgpModule ??= import("openpgp"));
+
+/** What is public about a verified key: enough to publish it and choose the newest, without parsing it again. */
+export interface VerifiedKeyFacts {
+  keyId: string;
+  publicKeyArmored: string;
+  createdAt: Date;
+}
 
 export class SigningKeyError extends Error {
   override name = "SigningKeyError";
@@ -34,39 +47,49 @@ export class SigningKey {
   /** OpenPGP creation time: the newest key of a ring signs. */
   readonly createdAt: Date;
   private readonly signatures = new Map<string, Promise<Uint8Array>>();
+  /** The parsed (decrypted) key; parsed on first signature for a key made from its facts. */
+  private key: Promise<openpgp.PrivateKey> | undefined;
 
   private constructor(
-    private readonly key: openpgp.PrivateKey,
+    facts: VerifiedKeyFacts,
+    key: openpgp.PrivateKey | undefined,
     private readonly armoredPrivate: string,
+    private readonly passphrase?: string,
   ) {
-    this.keyId = key.getKeyID().toHex().toUpperCase();
-    this.publicKeyArmored = key.toPublic().armor();
-    this.createdAt = key.getCreationTime();
+    this.keyId = facts.keyId;
+    this.publicKeyArmored = facts.publicKeyArmored;
+    this.createdAt = facts.createdAt;
+    if (key) this.key = Promise.resolve(key);
   }
 
   /** Loads an armored private key; encrypted keys need their passphrase. */
   static async fromArmored(armoredPrivateKey: string, passphrase?: string): Promise<SigningKey> {
-    let key: openpgp.PrivateKey;
-    try {
-      key = await openpgp.readPrivateKey({ armoredKey: armoredPrivateKey });
-    } catch (e) {
-      throw new SigningKeyError(`cannot read the signing key: ${(e as Error).message}`, { cause: e });
-    }
-    if (!key.isDecrypted()) {
-      if (!passphrase) throw new SigningKeyError(`signing key ${keyIdOf(key)} is encrypted: a passphrase is required`);
-      try {
-        key = await openpgp.decryptKey({ privateKey: key, passphrase });
-      } catch (e) {
-        throw new SigningKeyError(`cannot decrypt signing key ${keyIdOf(key)}: wrong passphrase (${(e as Error).message})`, { cause: e });
-      }
-    }
-    await assertUsableRsaSigningKey(key);
-    return new SigningKey(key, armoredPrivateKey);
+    const key = await parseUsableKey(armoredPrivateKey, passphrase);
+    return new SigningKey(factsOf(key), key, armoredPrivateKey);
+  }
+
+  /**
+   * A key this process (or an earlier run) already parsed and checked with the same passphrase, known by its facts:
+   * openpgp is loaded, and the key parsed again, only when it first signs.
+   */
+  static fromVerified(facts: VerifiedKeyFacts, armoredPrivateKey: string, passphrase?: string): SigningKey {
+    return new SigningKey(facts, undefined, armoredPrivateKey, passphrase);
+  }
+
+  /** Whether the key has been parsed (and openpgp loaded for it). */
+  get parsed(): boolean {
+    return this.key !== undefined;
+  }
+
+  /** The facts to remember about this key (see fromVerified). */
+  facts(): VerifiedKeyFacts {
+    return { keyId: this.keyId, publicKeyArmored: this.publicKeyArmored, createdAt: this.createdAt };
   }
 
   /** A fresh RSA key that can sign (no encryption subkey: this key never decrypts anything). */
   static async generate({ name, email, rsaBits = 3072, passphrase, date }: GenerateKeyOptions): Promise<SigningKey> {
     if (rsaBits < 2048) throw new SigningKeyError(`RSA keys shorter than 2048 bits are not accepted (asked for ${rsaBits})`);
+    const openpgp = await loadOpenpgp();
     const { privateKey } = await openpgp.generateKey({
       type: "rsa",
       rsaBits,
@@ -76,7 +99,7 @@ export class SigningKey {
       format: "object",
     });
     const armored = passphrase ? (await openpgp.encryptKey({ privateKey, passphrase })).armor() : privateKey.armor();
-    return new SigningKey(privateKey, armored);
+    return new SigningKey(factsOf(privateKey), privateKey, armored);
   }
 
   /** The armored private key as loaded or generated (encrypted if it was), for writing key files. */
@@ -105,9 +128,42 @@ export class SigningKey {
   }
 
   private async signUncached(bytes: Uint8Array): Promise<Uint8Array> {
+    const openpgp = await loadOpenpgp();
+    this.key ??= parseUsableKey(this.armoredPrivate, this.passphrase);
+    // A key that cannot be parsed now (file facts stale) is retried on the next signature, not cached as broken.
+    const key = await this.key.catch((e) => {
+      this.key = undefined;
+      throw e;
+    });
+    if (key.getKeyID().toHex().toUpperCase() !== this.keyId) throw new SigningKeyError(`signing key ${this.keyId} parsed as ${keyIdOf(key)}: its remembered facts are stale`);
     const message = await openpgp.createMessage({ binary: bytes });
-    return openpgp.sign({ message, signingKeys: this.key, detached: true, format: "binary" });
+    return openpgp.sign({ message, signingKeys: key, detached: true, format: "binary" });
   }
+}
+
+function factsOf(key: openpgp.PrivateKey): VerifiedKeyFacts {
+  return { keyId: keyIdOf(key), publicKeyArmored: key.toPublic().armor(), createdAt: key.getCreationTime() };
+}
+
+/** Parse, decrypt and check an armored private key: RSA, able to sign. */
+async function parseUsableKey(armoredPrivateKey: string, passphrase?: string): Promise<openpgp.PrivateKey> {
+  const openpgp = await loadOpenpgp();
+  let key: openpgp.PrivateKey;
+  try {
+    key = await openpgp.readPrivateKey({ armoredKey: armoredPrivateKey });
+  } catch (e) {
+    throw new SigningKeyError(`cannot read the signing key: ${(e as Error).message}`, { cause: e });
+  }
+  if (!key.isDecrypted()) {
+    if (!passphrase) throw new SigningKeyError(`signing key ${keyIdOf(key)} is encrypted: a passphrase is required`);
+    try {
+      key = await openpgp.decryptKey({ privateKey: key, passphrase });
+    } catch (e) {
+      throw new SigningKeyError(`cannot decrypt signing key ${keyIdOf(key)}: wrong passphrase (${(e as Error).message})`, { cause: e });
+    }
+  }
+  await assertUsableRsaSigningKey(key);
+  return key;
 }
 
 async function assertUsableRsaSigningKey(key: openpgp.PrivateKey): Promise<void> {

@@ -6,7 +6,8 @@ import type { KindDescriptor } from "../api/kinds.ts";
 import type { KubeObject } from "../api/meta.ts";
 import type { Logger } from "../log.ts";
 import { queueDepth, queueInFlight, recordRateLimitWait, recordReconcile, recordRetry } from "../metrics/controllers.ts";
-import { cacheFor, type ObjectCache } from "../store/multi-namespace-cache.ts";
+import { CacheSet } from "../store/cache-set.ts";
+import type { ObjectCache } from "../store/multi-namespace-cache.ts";
 import type { ResourceStore } from "../store/types.ts";
 import { WorkQueue, type BackoffOptions } from "./workqueue.ts";
 
@@ -50,6 +51,11 @@ export interface ManagerOptions {
   backoff?: BackoffOptions;
   /** How long stop() waits for in-flight reconciles before aborting them. */
   shutdownGraceMs?: number;
+  /**
+   * The process's caches, shared with the registry server and auth in standalone (each object held once). Their
+   * owner stops them; without a set the manager makes its own and stops it.
+   */
+  caches?: CacheSet;
 }
 
 const encode = (k: ObjectKey) => `${k.namespace}/${k.name}`;
@@ -64,21 +70,31 @@ export class ControllerManager {
   private readonly abort = new AbortController();
   private readonly cleanups: (() => void)[] = [];
   private started = false;
+  private readonly cacheSet: CacheSet;
+  private readonly ownsCaches: boolean;
 
   constructor(
     readonly store: ResourceStore,
     private readonly options: ManagerOptions,
-  ) {}
+  ) {
+    this.ownsCaches = !options.caches;
+    this.cacheSet = options.caches ?? new CacheSet(store, { log: options.log });
+  }
 
   /** The shared cache of a kind (created on first use, started by start()). */
   cache<T extends KubeObject>(kind: KindDescriptor): ObjectCache<T> {
     let c = this.caches.get(kind);
     if (!c) {
-      c = cacheFor(this.store, kind, this.options.namespaces, { log: this.options.log });
+      c = this.cacheSet.cache(kind, { namespaces: this.options.namespaces });
       this.caches.set(kind, c);
       if (this.started) void c.start();
     }
     return c as unknown as ObjectCache<T>;
+  }
+
+  /** Kinds whose cache does not reflect the store (not listed yet, or relisting after a lost watch). */
+  unsynced(): string[] {
+    return [...this.caches.values()].filter((c) => !c.synced).map((c) => c.kind.kind);
   }
 
   add(controller: Controller): void {
@@ -164,7 +180,7 @@ export class ControllerManager {
     const timer = setTimeout(() => this.abort.abort(new Error("controller manager is shutting down")), grace);
     await Promise.allSettled(workers);
     clearTimeout(timer);
-    for (const c of this.caches.values()) c.stop();
+    if (this.ownsCaches) this.cacheSet.stop();
   }
 
   /** True when no controller has queued or in-flight work (tests and benchmarks wait on this). */

@@ -24,7 +24,10 @@ interface Overlay {
   resourceVersion: number;
 }
 
-const BUILT_IN = new Map(OUR_KINDS.map((d) => [`${d.plural}.${d.group}`, crdFor(d) as unknown as KubeObject]));
+// Built on the first request that needs them, not at import: a process whose admin API nobody asks (or that is off)
+// never pays for generating five CRD documents with their schemas.
+let builtInMemo: Map<string, KubeObject> | undefined;
+const builtInCrds = () => (builtInMemo ??= new Map(OUR_KINDS.map((d) => [`${d.plural}.${d.group}`, crdFor(d) as unknown as KubeObject])));
 const LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration";
 
 /** JSON with sorted keys and a newline: how kubectl serialises the configuration it applies. */
@@ -37,9 +40,9 @@ function goJson(v: unknown): string {
 }
 
 /** As if `kubectl apply -f crds/` had installed them: a fresh server answers the first apply with "unchanged". */
-const INSTALLED_ANNOTATIONS = new Map(
-  [...BUILT_IN].map(([name, crd]) => [name, { [LAST_APPLIED]: goJson({ ...crd, metadata: { ...crd.metadata, annotations: {} } }) }]),
-);
+let installedAnnotationsMemo: Map<string, Record<string, string>> | undefined;
+const installedAnnotations = () =>
+  (installedAnnotationsMemo ??= new Map([...builtInCrds()].map(([name, crd]) => [name, { [LAST_APPLIED]: goJson({ ...crd, metadata: { ...crd.metadata, annotations: {} } }) }])));
 
 /** Drop what the API server defaults, so a CRD file and the served object compare equal. */
 function normalise(spec: unknown): unknown {
@@ -65,7 +68,7 @@ export class CrdRegistry {
   private revision = 1;
 
   private object(name: string): KubeObject | undefined {
-    const crd = BUILT_IN.get(name);
+    const crd = builtInCrds().get(name);
     if (!crd) return undefined;
     const o = this.overlays.get(name);
     const spec = crd.spec as { names: unknown; versions: { name: string }[] };
@@ -80,7 +83,7 @@ export class CrdRegistry {
         generation: 1,
         creationTimestamp: this.created,
         ...(o?.labels ? { labels: o.labels } : {}),
-        ...(o ? (o.annotations ? { annotations: o.annotations } : {}) : { annotations: INSTALLED_ANNOTATIONS.get(name) }),
+        ...(o ? (o.annotations ? { annotations: o.annotations } : {}) : { annotations: installedAnnotations().get(name) }),
       },
       spec: structuredClone(crd.spec),
       status: {
@@ -92,7 +95,7 @@ export class CrdRegistry {
   }
 
   list(): KubeObject[] {
-    return [...BUILT_IN.keys()].map((n) => this.object(n)!);
+    return [...builtInCrds().keys()].map((n) => this.object(n)!);
   }
 
   async handle(call: CrdCall, verb: string): Promise<Response> {
@@ -161,10 +164,10 @@ export class CrdRegistry {
 
   /** Accept `obj` if it is one of ours with this release's spec; keep its labels and annotations. */
   private accept(call: CrdCall, name: string, obj: KubeObject, code: number): Response {
-    const builtIn = BUILT_IN.get(name);
+    const builtIn = builtInCrds().get(name);
     if (!builtIn) {
       throw invalid(call.r, name, [
-        { field: "metadata.name", message: `${JSON.stringify(name.slice(0, 253))}: the CustomResourceDefinitions of this server are built in; only ${[...BUILT_IN.keys()].join(", ")} exist` },
+        { field: "metadata.name", message: `${JSON.stringify(name.slice(0, 253))}: the CustomResourceDefinitions of this server are built in; only ${[...builtInCrds().keys()].join(", ")} exist` },
       ]);
     }
     if (!deepEqual(normalise(obj.spec), normalise(builtIn.spec))) {

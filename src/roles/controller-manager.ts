@@ -13,6 +13,7 @@ import type { Logger } from "../log.ts";
 import { Version, type VersionObject } from "../api/kinds.ts";
 import { versionsBySyncState } from "../metrics/controllers.ts";
 import type { ResourceStore } from "../store/types.ts";
+import type { CacheSet } from "../store/cache-set.ts";
 import { asFieldManager, FIELD_MANAGERS } from "../store/field-manager.ts";
 import type { StorageFor } from "../storage/locate.ts";
 import { VersionScanner } from "../controllers/version-scan.ts";
@@ -48,6 +49,8 @@ export interface ControllerDeps {
   log: Logger;
   flags: Record<string, string | undefined>;
   namespaces?: string[];
+  /** The process's caches (standalone: shared with the registry server); the manager's own when absent. */
+  caches?: CacheSet;
 }
 
 /** A manager holding the named controllers (not started). */
@@ -62,6 +65,7 @@ export function buildManager(names: ControllerName[], deps: ControllerDeps): Con
   const manager = new ControllerManager(store, {
     log: deps.log.child({ component: "controllers" }),
     namespaces: deps.namespaces,
+    caches: deps.caches,
     resyncMs: parseDuration(flags["resync-interval"]!),
   });
   const upstreams = new Upstreams(store, { githubApiUrl: flags["github-api-url"], opentofuRegistryUrl: flags["opentofu-registry-url"] });
@@ -104,11 +108,15 @@ export function countBySyncState(versions: VersionObject[]): [{ type: string; st
   });
 }
 
+/** Every enabled controller (--controllers) in one manager, not started; undefined when none is enabled. */
+export function buildControllers(deps: ControllerDeps): ControllerManager | undefined {
+  const enabled = parseControllerList(deps.flags.controllers);
+  return enabled.length ? buildManager(enabled, deps) : undefined;
+}
+
 /** Every enabled controller in one manager, started (standalone: one process, no election needed). */
 export async function startControllers(deps: ControllerDeps): Promise<ControllerManager | undefined> {
-  const enabled = parseControllerList(deps.flags.controllers);
-  if (!enabled.length) return undefined;
-  const manager = buildManager(enabled, deps);
-  await manager.start();
+  const manager = buildControllers(deps);
+  await manager?.start();
   return manager;
 }

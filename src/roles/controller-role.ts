@@ -7,6 +7,7 @@ import { parseDuration } from "../kits/duration.ts";
 import { checks, type FlagSpec, parseListen, UsageError } from "../cli/flags.ts";
 import { LeaderElector } from "../controllers/leader-election.ts";
 import type { ControllerManager } from "../controllers/manager.ts";
+import { CacheSet } from "../store/cache-set.ts";
 import { createLogger, type Level } from "../log.ts";
 import { runtime } from "../runtime/index.ts";
 import { storageFactory } from "../storage/factory.ts";
@@ -46,7 +47,9 @@ export async function runController(flags: Record<string, string | undefined>) {
   if (flags["bootstrap-keys-secret"]) await ensureKeysSecret(kube.store, flags["leader-election-namespace"]!, flags["bootstrap-keys-secret"], log);
   const defaultRoot = flags["default-storage-dir"];
   const policy = await storagePolicyFromFlags(flags, { kind: "kubernetes", ownNamespace: flags["leader-election-namespace"]! }, log, defaultRoot);
-  const deps = { store: kube.store, storageFor: storageFactory({ defaultRoot, policy: policy.current }), storagePolicy: policy.current, log, flags, namespaces: kube.namespaces };
+  // One set of caches for every controller group of this process: a kind two groups read is listed and held once.
+  const caches = new CacheSet(kube.store, { log });
+  const deps = { store: kube.store, storageFor: storageFactory({ defaultRoot, policy: policy.current }), storagePolicy: policy.current, log, flags, namespaces: kube.namespaces, caches };
   if (names.includes("version")) startTempSweeper({ workDir: flags["work-dir"], storageRoots: [defaultRoot], log });
   const identity = `${hostname()}_${uuidv7()}`;
   const groups: { name: ControllerName; manager: ControllerManager; elector?: LeaderElector; running: boolean }[] = [];
@@ -96,10 +99,8 @@ export async function runController(flags: Record<string, string | undefined>) {
           if (path === "/healthz") return Response.json({ status: "ok" });
           if (path === "/metrics" && metricsOnHealth) return metricsOnHealth();
           if (path === "/readyz") {
-            // A standby is ready; a replica that cannot even reach its Lease (missing namespace, RBAC) is not.
-            const failing = groups.filter((g) => g.elector?.lastError).map((g) => ({ controller: g.name, error: g.elector!.lastError }));
-            if (failing.length) return Response.json({ status: "not ready", failing }, { status: 503 });
-            return Response.json({ status: "ok", leading: groups.filter((g) => g.running).map((g) => g.name) });
+            const readiness = controllerReadiness(groups);
+            return Response.json(readiness.body, { status: readiness.ready ? 200 : 503 });
           }
           return new Response("not found", { status: 404 });
         },
@@ -114,6 +115,26 @@ export async function runController(flags: Record<string, string | undefined>) {
     // Finish in-flight work first, then hand the leases over so a standby starts at once.
     await Promise.all(groups.map((g) => (g.running ? g.manager.stop() : undefined)));
     await Promise.all(groups.map((g) => g.elector?.stop()));
+    caches.stop();
   });
   return { groups };
+}
+
+interface GroupState {
+  name: string;
+  manager: Pick<ControllerManager, "unsynced">;
+  elector?: { lastError?: string };
+  running: boolean;
+}
+
+/**
+ * /readyz of the controller role. A standby is ready; a replica that cannot even reach its Lease (missing
+ * namespace, RBAC) is not, nor is a leading group whose caches do not reflect the store yet (first list not done,
+ * or relisting after a lost watch): its reconciles would act on a partial picture.
+ */
+export function controllerReadiness(groups: GroupState[]): { ready: boolean; body: Record<string, unknown> } {
+  const failing = groups.filter((g) => g.elector?.lastError).map((g) => ({ controller: g.name, error: g.elector!.lastError }));
+  const syncing = groups.filter((g) => g.running).flatMap((g) => g.manager.unsynced().map((kind) => ({ controller: g.name, cache: kind })));
+  if (failing.length || syncing.length) return { ready: false, body: { status: "not ready", ...(failing.length ? { failing } : {}), ...(syncing.length ? { unsynced: syncing } : {}) } };
+  return { ready: true, body: { status: "ok", leading: groups.filter((g) => g.running).map((g) => g.name) } };
 }

@@ -1,6 +1,6 @@
 // Wiring of the registry server from its parts; used by the `standalone` and `serve` roles.
 import type { DepotObject, ModuleObject, ProviderObject, VersionObject } from "../api/kinds.ts";
-import { ConfigMap, Depot, Namespace } from "../api/kinds.ts";
+import { ConfigMap, Depot, GroupBinding, Namespace, type GroupBindingObject } from "../api/kinds.ts";
 import { LABELS, type KubeObject } from "../api/meta.ts";
 import { sleep } from "../kits/sleep.ts";
 import type { ConfigMapObject } from "../server/browse/catalog.ts";
@@ -25,7 +25,7 @@ import { listen, withRequestPolicy } from "../server/serve.ts";
 import { requestObserver } from "../server/request-metrics.ts";
 import { indexObjects } from "../metrics/server.ts";
 import { UrlSigner } from "../server/url-signer.ts";
-import { cacheFor } from "../store/multi-namespace-cache.ts";
+import { CacheSet } from "../store/cache-set.ts";
 import type { ResourceStore } from "../store/types.ts";
 import type { StorageFor } from "../storage/locate.ts";
 import { createExplorer } from "../ui/explorer.ts";
@@ -111,27 +111,35 @@ export interface RegistryServerOptions {
   browseAuth?: BrowseAuth;
   /** The Registry Explorer web UI; off when absent. */
   ui?: UiSettings;
+  /** The process's caches (standalone: shared with the controllers, so each object is held once); own when absent. */
+  caches?: CacheSet;
 }
 
 export async function startRegistryServer(options: RegistryServerOptions) {
   const { store, log } = options;
-  const modules = cacheFor<ModuleObject>(store, Module, options.namespaces, { log });
-  const providers = cacheFor<ProviderObject>(store, Provider, options.namespaces, { log });
-  const versions = cacheFor<VersionObject>(store, Version, options.namespaces, { log });
+  const caches = options.caches ?? new CacheSet(store, { log });
+  const scope = { namespaces: options.namespaces };
+  const modules = caches.cache<ModuleObject>(Module, scope);
+  const providers = caches.cache<ProviderObject>(Provider, scope);
+  const versions = caches.cache<VersionObject>(Version, scope);
   // The browse API also reads Depots, Namespaces (the public label) and the README/docs ConfigMaps of Versions.
-  const depots = cacheFor<DepotObject>(store, Depot, options.namespaces, { log });
-  const namespaceCache = cacheFor<KubeObject>(store, Namespace, undefined, { log });
-  const configMaps = cacheFor<ConfigMapObject>(store, ConfigMap, options.namespaces, { log, labelSelector: LABELS.namespace });
-  const caches = [modules, providers, versions, depots, namespaceCache, configMaps];
+  const depots = caches.cache<DepotObject>(Depot, scope);
+  const namespaceCache = caches.cache<KubeObject>(Namespace);
+  const configMaps = caches.cache<ConfigMapObject>(ConfigMap, { ...scope, labelSelector: LABELS.namespace });
+  // GroupBindings (OIDC): watched in the served namespaces and the server's own, from the same set as the controllers'.
+  const authConfig = options.auth ?? { mode: "anonymous" as const, reason: "default" as const };
+  const bindings = !options.gatekeeper && authConfig.mode === "oidc" ? caches.cache<GroupBindingObject>(GroupBinding, { namespaces: options.namespaces?.length ? [authConfig.namespace, ...options.namespaces] : undefined }) : undefined;
+  // What the protocols need before they answer: /readyz waits for these (and reports them while they relist).
+  const required = [modules, providers, versions, ...(bindings ? [bindings] : [])];
   // The protocols must not wait on what only the browse API reads (e.g. RBAC without cluster-wide namespace list):
   // those caches fill in the background, and the catalog follows them as they load.
   const browseLoaded = Promise.all([depots, namespaceCache, configMaps].map((c) => c.start()));
-  await Promise.all([modules, providers, versions].map((c) => c.start()));
+  await Promise.all(required.map((c) => c.start()));
   const browseLoading = await Promise.race([browseLoaded.then(() => false), sleep(10_000).then(() => true)]);
   if (browseLoading) log.warn("Depots, Namespaces or README ConfigMaps are not loaded yet; the browse API shows what has loaded (check the server's RBAC: list/watch on depots, configmaps and namespaces)");
   const lifecycle = { yankGraceMs: options.yankGraceMs ?? DEFAULT_YANK_GRACE_MS };
   const index = new RegistryIndex({ modules, providers, versions }, lifecycle);
-  const auth = options.gatekeeper ? undefined : await startAuth(options.auth ?? { mode: "anonymous", reason: "default" }, { store, log, kubernetes: options.kubernetes, namespaces: options.namespaces });
+  const auth = options.gatekeeper ? undefined : await startAuth(authConfig, { store, bindings, log, kubernetes: options.kubernetes, namespaces: options.namespaces });
   const stats = options.stats ?? statsOff;
   const browse = createBrowse({ modules, providers, versions, depots, namespaces: namespaceCache, configMaps }, stats, options.browseAuth ?? auth?.browse ?? publicOnlyBrowse, lifecycle);
   const app = createApp(
@@ -147,7 +155,8 @@ export async function startRegistryServer(options: RegistryServerOptions) {
       mirror: options.mirror,
       lifecycle,
       browse,
-      ready: () => true,
+      ready: () => required.every((c) => c.synced),
+      unsynced: () => required.filter((c) => !c.synced).map((c) => c.kind.kind),
     },
     options.discovery ?? auth?.discovery,
   );
@@ -170,7 +179,8 @@ export async function startRegistryServer(options: RegistryServerOptions) {
       index.close();
       browse.close();
       auth?.stop();
-      for (const c of caches) c.stop();
+      // Shared caches are stopped by the role that owns the set, after the controllers.
+      if (!options.caches) caches.stop();
       await stats.close();
     },
   };

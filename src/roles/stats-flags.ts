@@ -6,7 +6,6 @@ import type { Logger } from "../log.ts";
 import { runtime } from "../runtime/index.ts";
 import { embeddedStats } from "../stats/embedded.ts";
 import { statsOff, type DownloadStats } from "../stats/types.ts";
-import { parseValkeyUrl, redactedUrl, valkeyStats } from "../stats/valkey.ts";
 
 export const STATS_FLAGS: FlagSpec[] = [
   { name: "stats", env: "OPENDEPOT_STATS", default: "on", description: "Download statistics: on, or off (nothing recorded, counts read as zero)" },
@@ -28,6 +27,8 @@ export async function startStats(flags: Record<string, string | undefined>, opti
   }
   const url = flags["stats-url"];
   if (url) {
+    // The redis client is a large module graph (~20 MiB, ~0.3 s to load): loaded only when Valkey is asked for.
+    const { parseValkeyUrl, redactedUrl, valkeyStats } = await import("../stats/valkey.ts");
     let parsed;
     try {
       parsed = parseValkeyUrl(url);

@@ -41,7 +41,7 @@ function createRoutes(ctx: ServerContext, discoveryDoc: ProtocolDocument) {
     })
     .get("/.well-known/terraform.json", ({ request }) => documentResponse(discoveryDoc, request))
     .get("/healthz", () => json({ status: "ok" }))
-    .get("/readyz", () => (ctx.ready() ? json({ status: "ready" }) : errorResponse(503, "caches are still loading")))
+    .get("/readyz", () => (ctx.ready() ? json({ status: "ready" }) : errorResponse(503, `caches are still loading${(ctx.unsynced?.() ?? []).map((name, i) => (i ? ", " : ": ") + name).join("")}`)))
     .use(moduleRoutes(ctx))
     .use(providerRoutes(ctx))
     .use(ctx.mirror ? mirrorRoutes(ctx, ctx.mirror) : new Elysia())

@@ -59,8 +59,10 @@ export interface ServerContext {
   lifecycle?: LifecyclePolicy;
   /** The browse API (/opendepot/ui/v1); not served when absent. */
   browse?: BrowseDeps;
-  /** Readiness: true once the caches have loaded. */
+  /** Readiness: true while the caches the protocols read reflect the store (listed, not relisting). */
   ready: () => boolean;
+  /** The caches readiness waits for, named in /readyz's 503 body. */
+  unsynced?: () => string[];
 }
 
 export function absolute(ctx: Pick<ServerContext, "publicUrl">, path: string): string {

@@ -2,7 +2,8 @@
 // package fetch that verifies the upstream chain v0.9 skipped: signing key → SHA256SUMS signature → SHA256SUMS line
 // for the file → bytes of the zip (checked while streaming, so a 700 MB provider never sits in memory).
 import { createHash } from "node:crypto";
-import * as openpgp from "openpgp";
+// openpgp only when a signature is verified: a large module graph the processes that never mirror need not load.
+import type * as openpgp from "openpgp";
 import { type FetchLike, UpstreamError, UpstreamHttp, type UpstreamHttpOptions } from "./http.ts";
 
 export interface ProviderPlatform {
@@ -101,10 +102,11 @@ export function shasumFor(sums: string, filename: string): string | undefined {
 
 /** Key ID of the first registry key that verifies the detached (binary or armored) signature, else throws. */
 export async function verifyDetachedSignature(data: Uint8Array, signature: Uint8Array, armoredKeys: string[]): Promise<string> {
+  const pgp = await import("openpgp");
   const keys: openpgp.Key[] = [];
   for (const armoredKey of armoredKeys) {
     try {
-      keys.push(await openpgp.readKey({ armoredKey }));
+      keys.push(await pgp.readKey({ armoredKey }));
     } catch {
       // One unreadable key must not hide another that verifies.
     }
@@ -114,15 +116,15 @@ export async function verifyDetachedSignature(data: Uint8Array, signature: Uint8
   try {
     const head = new TextDecoder().decode(signature.subarray(0, 64));
     sig = head.includes("-----BEGIN PGP SIGNATURE-----")
-      ? await openpgp.readSignature({ armoredSignature: new TextDecoder().decode(signature) })
-      : await openpgp.readSignature({ binarySignature: signature });
+      ? await pgp.readSignature({ armoredSignature: new TextDecoder().decode(signature) })
+      : await pgp.readSignature({ binarySignature: signature });
   } catch (cause) {
     throw new IntegrityError(`${SIGNATURE_NOT_VERIFIED} (signature unreadable: ${(cause as Error).message})`, { cause });
   }
-  const message = await openpgp.createMessage({ binary: data });
+  const message = await pgp.createMessage({ binary: data });
   for (const key of keys) {
     try {
-      const result = await openpgp.verify({ message, signature: sig, verificationKeys: key });
+      const result = await pgp.verify({ message, signature: sig, verificationKeys: key });
       for (const s of result.signatures) {
         if (await s.verified.catch(() => false)) return key.getKeyID().toHex().toUpperCase();
       }

@@ -1,12 +1,10 @@
 import { afterEach, describe, expect, test } from "bun:test";
-import type { KindDescriptor } from "../api/kinds.ts";
 import { Module, type ModuleObject } from "../api/kinds.ts";
-import type { KubeObject } from "../api/meta.ts";
 import { ResourceCache, type ChangeType } from "./cache.ts";
 import { EmbeddedStore } from "./embedded.ts";
-import { StoreError } from "./errors.ts";
-import type { ResourceStore, StoreLogger, Watch, WatchHandler, WatchOptions } from "./types.ts";
+import type { ResourceStore, StoreLogger } from "./types.ts";
 import { waitFor } from "../../test/support/ports.ts";
+import { FlakyStore } from "../../test/support/flaky-store.ts";
 import { moduleObj } from "../../test/support/objects.ts";
 
 const quiet: StoreLogger = { info: () => {}, warn: () => {}, error: () => {} };
@@ -16,46 +14,6 @@ afterEach(async () => {
 });
 
 const until = (cond: () => boolean | Promise<boolean>, timeoutMs = 2000) => waitFor(cond, timeoutMs, "condition", 2);
-
-/** A store whose watches the test can break, and which counts lists (as a network backend could misbehave). */
-class FlakyStore implements ResourceStore {
-  lists = 0;
-  watchOptions: WatchOptions[] = [];
-  failLists = 0;
-  private breakers = new Set<(e: unknown) => void>();
-  constructor(private readonly inner: EmbeddedStore) {}
-  breakWatches(error: unknown = new StoreError("Unavailable", "connection reset")) {
-    for (const b of [...this.breakers]) b(error);
-  }
-  get: ResourceStore["get"] = (...a) => this.inner.get(...a);
-  list: ResourceStore["list"] = async (...a) => {
-    this.lists++;
-    if (this.failLists > 0) {
-      this.failLists--;
-      throw new StoreError("Unavailable", "list failed");
-    }
-    return this.inner.list(...a);
-  };
-  watch<T extends KubeObject>(kind: KindDescriptor, options: WatchOptions, handler: WatchHandler<T>): Watch {
-    this.watchOptions.push({ ...options });
-    const inner = this.inner.watch(kind, options, handler);
-    let fail!: (e: unknown) => void;
-    const broken = new Promise<void>((_, reject) => (fail = reject));
-    const breaker = (e: unknown) => {
-      inner.stop();
-      fail(e);
-    };
-    this.breakers.add(breaker);
-    const done = Promise.race([inner.done, broken]).finally(() => this.breakers.delete(breaker));
-    return { stop: () => inner.stop(), done };
-  }
-  create: ResourceStore["create"] = (o) => this.inner.create(o);
-  update: ResourceStore["update"] = (o) => this.inner.update(o);
-  updateStatus: ResourceStore["updateStatus"] = (o) => this.inner.updateStatus(o);
-  patch: ResourceStore["patch"] = (...a) => this.inner.patch(...a);
-  delete: ResourceStore["delete"] = (...a) => this.inner.delete(...a);
-  close = () => this.inner.close();
-}
 
 function setup(eventBufferSize?: number) {
   const store = EmbeddedStore.open(":memory:", { eventBufferSize, log: quiet, requireNamespaces: false });

@@ -54,7 +54,10 @@ export class ResourceCache<T extends KubeObject = KubeObject> {
   private wake: (() => void) | undefined;
   private syncedResolve!: () => void;
   private readonly syncedPromise = new Promise<void>((resolve) => (this.syncedResolve = resolve));
-  /** True once the initial list is loaded. */
+  /**
+   * True while the cache reflects the store: from the first complete list on, except while it relists after its
+   * watch fell too far behind (Gone), when it may be missing what changed meanwhile. /readyz reports this.
+   */
   synced = false;
 
   constructor(
@@ -129,7 +132,7 @@ export class ResourceCache<T extends KubeObject = KubeObject> {
         if (needList) {
           await this.relist();
           needList = false;
-          if (!this.synced) {
+          if (!this.synced && !this.stopped) {
             this.synced = true;
             this.syncedResolve();
           }
@@ -145,6 +148,7 @@ export class ResourceCache<T extends KubeObject = KubeObject> {
         if (e instanceof StoreError && e.reason === "Gone") {
           this.log.info("watch too old, relisting", { kind: this.kind.kind, resourceVersion: this.rv });
           needList = true;
+          this.synced = false;
           continue;
         }
         this.log.warn(needList ? "list failed" : "watch failed", { kind: this.kind.kind, error: e instanceof Error ? e.message : String(e), retryInMs: delay });
@@ -192,21 +196,30 @@ export class ResourceCache<T extends KubeObject = KubeObject> {
     const { namespace, labelSelector } = this.options;
     const result = await this.store.list<T>(this.kind, { namespace, labelSelector });
     if (this.stopped) return;
-    const seen = new Set<string>();
     const changes: [ChangeType, T, T | undefined][] = [];
-    for (const item of result.items) {
-      const obj = deepFreeze(item);
-      const key = keyOf(obj);
-      seen.add(key);
-      const old = this.getByKey(key);
-      if (old && old.metadata.resourceVersion === obj.metadata.resourceVersion) continue;
-      this.put(obj, old);
-      changes.push([old ? "MODIFIED" : "ADDED", obj, old]);
-    }
-    for (const obj of this.list()) {
-      if (seen.has(keyOf(obj))) continue;
-      this.remove(obj);
-      changes.push(["DELETED", obj, obj]);
+    if (this.byNamespace.size === 0) {
+      // The first list (or a relist of an empty cache): everything is new, nothing to compare or delete.
+      for (const item of result.items) {
+        const obj = deepFreeze(item);
+        this.put(obj, undefined);
+        changes.push(["ADDED", obj, undefined]);
+      }
+    } else {
+      const seen = new Set<string>();
+      for (const item of result.items) {
+        const obj = deepFreeze(item);
+        const key = keyOf(obj);
+        seen.add(key);
+        const old = this.getByKey(key);
+        if (old && old.metadata.resourceVersion === obj.metadata.resourceVersion) continue;
+        this.put(obj, old);
+        changes.push([old ? "MODIFIED" : "ADDED", obj, old]);
+      }
+      for (const obj of this.list()) {
+        if (seen.has(keyOf(obj))) continue;
+        this.remove(obj);
+        changes.push(["DELETED", obj, obj]);
+      }
     }
     this.rv = result.resourceVersion;
     for (const [type, obj, old] of changes) this.emit(type, obj, old);

@@ -8,6 +8,8 @@ import type { ResourceStore } from "./types.ts";
 /** What readers of a cache use; ResourceCache and MultiNamespaceCache both provide it. */
 export interface ObjectCache<T extends KubeObject = KubeObject> {
   readonly kind: KindDescriptor;
+  /** Whether the cache reflects the store (see ResourceCache.synced). */
+  readonly synced: boolean;
   start(): Promise<void>;
   stop(): void;
   get(namespace: string | undefined, name: string): T | undefined;
@@ -29,6 +31,9 @@ export class MultiNamespaceCache<T extends KubeObject = KubeObject> implements O
     this.children = new Map(namespaces.map((ns) => [ns, new ResourceCache<T>(store, kind, { ...options, namespace: ns })]));
   }
 
+  get synced(): boolean {
+    return [...this.children.values()].every((c) => c.synced);
+  }
   async start(): Promise<void> {
     await Promise.all([...this.children.values()].map((c) => c.start()));
   }

@@ -1,0 +1,44 @@
+// What the hot path does not need stays out of the module graph: openpgp until a key is parsed or a signature is
+// made (a restart with known keys parses none), redis without --stats-url, YAML and the admin API (CRD documents)
+// while they are off. Counted from the module registry of a real standalone process.
+import { expect, test } from "bun:test";
+import { mkdtemp, readFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import * as openpgp from "openpgp";
+import { KEY_MEMO_FILE } from "./signing-key.ts";
+
+const PROBE = join(import.meta.dir, "..", "..", "test", "support", "module-graph-probe.ts");
+
+async function probe(dataDir: string) {
+  const proc = Bun.spawn(["bun", PROBE, dataDir], { stdout: "pipe", stderr: "pipe" });
+  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  if (code !== 0) throw new Error(`probe exited ${code}: ${stderr}`);
+  const lines = stdout.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l));
+  return { ready: lines.find((l) => l.phase === "ready"), signed: lines.find((l) => l.phase === "signed") };
+}
+
+test("a restart with its keys present loads no openpgp, redis, YAML or admin API until it signs; the signature verifies", async () => {
+  const dataDir = await mkdtemp(join(tmpdir(), "opendepot-lazy-"));
+  // First start: the key is generated (openpgp is needed for that) and its facts remembered.
+  const first = await probe(dataDir);
+  expect(first.ready.status).toBe(200);
+  expect(first.ready.loaded.openpgp).toBeGreaterThan(0);
+  const memo = JSON.parse(await readFile(join(dataDir, KEY_MEMO_FILE), "utf8"));
+  expect(Object.keys(memo.keys)).toHaveLength(1);
+
+  const second = await probe(dataDir);
+  expect(second.ready.status).toBe(200);
+  expect(second.ready.loaded).toEqual({ openpgp: 0, redis: 0, yaml: 0, kubeapi: 0 });
+  // Signing loads openpgp and parses the key on demand; the signature is by the key the memo named.
+  expect(second.signed.loaded.openpgp).toBeGreaterThan(0);
+  expect(second.signed.keyId).toBe(first.signed.keyId);
+  const key = await openpgp.readKey({ armoredKey: second.signed.publicKeyArmored });
+  expect(key.getKeyID().toHex().toUpperCase()).toBe(second.signed.keyId);
+  const result = await openpgp.verify({
+    message: await openpgp.createMessage({ binary: new TextEncoder().encode("probe") }),
+    signature: await openpgp.readSignature({ binarySignature: Buffer.from(second.signed.signature, "base64") }),
+    verificationKeys: key,
+  });
+  expect(await result.signatures[0]!.verified).toBe(true);
+}, 60_000);

@@ -1,0 +1,23 @@
+// Runs `opendepot standalone` in this process (data dir from argv), then prints, as one JSON line, how many modules
+// of the large optional packages are loaded once it is ready; then signs once with the data dir's key ring and
+// prints the counts again with the signature. Tests read these lines (src/roles/lazy-modules.test.ts).
+import { parseFlags } from "../../src/cli/flags.ts";
+import { silentLogger } from "../../src/log.ts";
+import { STANDALONE_FLAGS, runStandalone } from "../../src/roles/standalone.ts";
+import { loadSigningKey } from "../../src/roles/signing-key.ts";
+import { freePort } from "./ports.ts";
+
+const dataDir = process.argv[2]!;
+const PACKAGES = { openpgp: /node_modules\/openpgp\//, redis: /node_modules\/(@redis|redis)\//, yaml: /node_modules\/yaml\//, kubeapi: /\/src\/kubeapi\// };
+const counts = () => {
+  const loaded = Object.keys(require.cache);
+  return Object.fromEntries(Object.entries(PACKAGES).map(([name, re]) => [name, loaded.filter((k) => re.test(k)).length]));
+};
+
+const standalone = await runStandalone(parseFlags(STANDALONE_FLAGS, ["--listen", `127.0.0.1:${freePort()}`, "--data-dir", dataDir, "--admin-listen", "off", "--log-level", "error"]));
+const ready = await fetch(`${standalone.url}/readyz`);
+console.log(JSON.stringify({ phase: "ready", status: ready.status, loaded: counts() }));
+const ring = await loadSigningKey({ dataDir, log: silentLogger, reloadIntervalMs: 0 });
+const signature = await ring.sign("probe");
+console.log(JSON.stringify({ phase: "signed", loaded: counts(), keyId: ring.keyId, publicKeyArmored: ring.publicKeyArmored, signature: Buffer.from(signature).toString("base64") }));
+await standalone.stop("probe done");
