@@ -4,6 +4,8 @@
 
 export interface DenoServeInfo {
   remoteAddr: { transport: string; hostname?: string; port?: number };
+  /** Settles once the response has been sent (or the client went away). */
+  completed: Promise<void>;
 }
 
 export interface DenoHttpServer {

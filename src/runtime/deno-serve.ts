@@ -56,7 +56,8 @@ export function serveOnDeno(options: ServeOptions): Served {
         start: (c) => void streaming.add((controller = c)),
         flush: () => void streaming.delete(controller),
       });
-      incoming.signal.addEventListener("abort", () => streaming.delete(controller), { once: true });
+      const untrack = () => void streaming.delete(controller);
+      info.completed.then(untrack, untrack);
       const body = response.body.pipeThrough(tracked);
       return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
     },
