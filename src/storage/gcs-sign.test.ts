@@ -2,8 +2,8 @@
 // fixtures/THIRD_PARTY.md). Only the signed-URL cases are generated: POST policies are not implemented (the registry
 // only hands out GET URLs), so the 11 postPolicyV4Tests are out of scope and produce no tests at all.
 import { describe, expect, test } from "bun:test";
-import cases from "../../fixtures/gcs-v4-signatures.json";
-import account from "../../fixtures/gcs-v4-test-service-account.json";
+import cases from "../../fixtures/gcs-v4-signatures.json" with { type: "json" };
+import account from "../../fixtures/gcs-v4-test-service-account.json" with { type: "json" };
 import { serviceAccountSigner } from "./credentials/gcp.ts";
 import { signedUrlV4, type SignedUrlInput } from "./gcs-sign.ts";
 
