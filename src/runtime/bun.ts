@@ -8,8 +8,8 @@ function statement<Row, Params extends SqlValue[]>(s: Statement<Row, SqlValue[]>
   return {
     // bun:sqlite answers null for "no row"; the interface promises undefined (node:sqlite's answer).
     get: (...params) => s.get(...params) ?? undefined,
-    all: (...params) => s.all(...params),
-    run: (...params) => void s.run(...params),
+    all: s.all.bind(s),
+    run: s.run.bind(s) as (...params: Params) => void,
   };
 }
 
@@ -96,6 +96,8 @@ export const runtime: Runtime = {
   fileBody: (path, start, end) => (start === undefined && end === undefined ? Bun.file(path) : Bun.file(path).slice(start, end)),
   writeFile: async (path, data) => void (await Bun.write(path, data)),
   fileWriter: writer,
+
+  fetch: (input, init) => fetch(input, init),
 
   crc32: (data, seed = 0) => Bun.hash.crc32(data, seed),
 

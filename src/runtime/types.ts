@@ -88,6 +88,17 @@ export interface ServeOptions {
   error?: (error: Error) => Response | Promise<Response>;
 }
 
+/** TLS settings of one outbound HTTPS request (a Kubernetes API server's CA, a client certificate). */
+export interface TlsClientOptions {
+  /** PEM of the CA(s) to trust instead of the system's. */
+  ca?: string;
+  /** PEM client certificate and key. */
+  cert?: string;
+  key?: string;
+  /** false skips server-certificate verification (kubeconfig `insecure-skip-tls-verify`). */
+  rejectUnauthorized?: boolean;
+}
+
 export interface Served {
   readonly hostname: string;
   readonly port: number;
@@ -119,6 +130,10 @@ export interface Runtime {
   writeFile(path: string, data: string | Uint8Array): Promise<void>;
   /** Creates or truncates the file; see FileWriter. */
   fileWriter(path: string): FileWriter;
+
+  // ---- outbound HTTP ----
+  /** The global `fetch`, plus `tls` per request (Bun: its own `tls` init option; Deno: an HttpClient). */
+  fetch(input: string | URL | Request, init?: RequestInit & { tls?: TlsClientOptions }): Promise<Response>;
 
   // ---- checksums ----
   /** CRC-32 (zip's) of `data`, continuing from `seed` (0 to start). */

@@ -1,6 +1,7 @@
 // A small Kubernetes REST client over Bun's fetch (TLS options pass straight through, which @kubernetes/client-node
 // 2.x loses under Bun): JSON requests with timeouts, Status errors mapped onto StoreError, and watch streams read as
 // newline-delimited JSON.
+import { runtime, type TlsClientOptions } from "../../runtime/index.ts";
 import { StoreError, type StoreErrorReason } from "../errors.ts";
 import { readBounded as readBody } from "../../kits/http.ts";
 import { consoleStoreLogger, type StoreLogger } from "../types.ts";
@@ -70,7 +71,7 @@ export class KubeClient {
     }
   }
 
-  private async init(method: string, o: RequestOptions): Promise<RequestInit & { tls: object }> {
+  private async init(method: string, o: RequestOptions): Promise<RequestInit & { tls: TlsClientOptions }> {
     const headers: Record<string, string> = { accept: "application/json" };
     if (this.options.userAgent) headers["user-agent"] = this.options.userAgent;
     const credentials = await this.connection.credentials?.();
@@ -98,7 +99,7 @@ export class KubeClient {
   async request<T>(method: string, path: string, o: RequestOptions = {}): Promise<T> {
     let res: Response;
     try {
-      res = await fetch(this.url(path, o.query), await this.init(method, o));
+      res = await runtime.fetch(this.url(path, o.query), await this.init(method, o));
     } catch (e) {
       if (e instanceof StoreError) throw e;
       throw new StoreError("Unavailable", `${method} ${path}: ${(e as Error).message}`);
@@ -120,7 +121,7 @@ export class KubeClient {
   async *watch(path: string, query: Record<string, string | undefined>, signal: AbortSignal): AsyncGenerator<{ type: string; object: Record<string, unknown> }> {
     let res: Response;
     try {
-      res = await fetch(this.url(path, { ...query, watch: "true" }), await this.init("GET", { signal }));
+      res = await runtime.fetch(this.url(path, { ...query, watch: "true" }), await this.init("GET", { signal }));
     } catch (e) {
       if (signal.aborted) return;
       if (e instanceof StoreError) throw e;
