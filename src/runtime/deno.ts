@@ -9,10 +9,10 @@ import { constants as osConstants } from "node:os";
 import { delimiter, dirname, join } from "node:path";
 import { crc32 } from "node:zlib";
 import { parseAllDocuments, stringify } from "yaml";
-import { deno } from "./deno-globals.ts";
 import { serveOnDeno } from "./deno-serve.ts";
 import { openDenoDatabase } from "./deno-sqlite.ts";
-import type { ChildProcess, FileWriter, Runtime, SpawnOptions } from "./types.ts";
+import { deno, type DenoHttpClient } from "./deno-globals.ts";
+import type { ChildProcess, FileWriter, Runtime, SpawnOptions, TlsClientOptions } from "./types.ts";
 
 const CHUNK = 64 * 1024;
 
@@ -92,7 +92,8 @@ function fileWriter(path: string): FileWriter {
     }
   };
   return {
-    write: (chunk) => void pending.push(typeof chunk === "string" ? encoder.encode(chunk) : chunk),
+    // A copy, as Bun's FileSink takes one: the caller may reuse its buffer before the flush.
+    write: (chunk) => void pending.push(typeof chunk === "string" ? encoder.encode(chunk) : chunk.slice()),
     flush,
     async end() {
       try {
@@ -169,6 +170,28 @@ function parseYaml(text: string): unknown {
   return values.length === 1 ? values[0] : values;
 }
 
+// One HttpClient per distinct TLS setting (a kubeconfig's CA and client certificate), kept for the process.
+const clients = new Map<string, DenoHttpClient>();
+
+function clientFor(tls: TlsClientOptions): DenoHttpClient {
+  // Deno has no per-client switch to skip certificate verification (only the process-wide
+  // --unsafely-ignore-certificate-errors flag): refuse rather than silently verify or silently not.
+  if (tls.rejectUnauthorized === false) throw new Error("insecure-skip-tls-verify is not supported per request on Deno: run deno with --unsafely-ignore-certificate-errors=<host> instead");
+  const key = JSON.stringify([tls.ca ?? "", tls.cert ?? "", tls.key ?? ""]);
+  let client = clients.get(key);
+  if (!client) {
+    client = deno().createHttpClient({ ...(tls.ca ? { caCerts: [tls.ca] } : {}), ...(tls.cert && tls.key ? { cert: tls.cert, key: tls.key } : {}) });
+    clients.set(key, client);
+  }
+  return client;
+}
+
+function fetchWith(input: string | URL | Request, init?: RequestInit & { tls?: TlsClientOptions }): Promise<Response> {
+  if (!init?.tls) return fetch(input, init);
+  const { tls, ...rest } = init;
+  return fetch(input, { ...rest, client: clientFor(tls) } as RequestInit);
+}
+
 // Package files read at run time, where they are installed (node_modules).
 const requireHere = createRequire(import.meta.url);
 
@@ -184,6 +207,8 @@ export const runtime: Runtime = {
   fileBody: (path, start, end) => fileStream(path, start, end),
   writeFile: writeWhole,
   fileWriter,
+
+  fetch: fetchWith,
 
   crc32: (data, seed = 0) => crc32(data, seed),
 

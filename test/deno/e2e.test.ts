@@ -45,7 +45,7 @@ const get = (path: string, init?: RequestInit) => fetch(new URL(path, server.url
 
 describe("opendepot standalone on Deno", () => {
   test("the process is Deno: the admin API reports the runtime it runs on", async () => {
-    const version = await (await fetch(`${server.adminUrl}/version`, { tls: { rejectUnauthorized: false } })).json();
+    const version = (await (await fetch(`${server.adminUrl}/version`, { tls: { rejectUnauthorized: false } })).json()) as { goVersion: string };
     expect(version.goVersion).toMatch(/^deno2\.9\.\d+$/);
   });
 
