@@ -22,8 +22,9 @@ let entra: Served;
 let tokenRequests = 0;
 let trusting: FetchLike;
 
+// A leaf (CA:FALSE) trusted directly: Deno's TLS (rustls) refuses a CA certificate presented as a server's own.
 async function selfSignedCert(): Promise<{ cert: string; key: string }> {
-  const proc = await run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", join(dir, "key.pem"), "-out", join(dir, "cert.pem")]);
+  const proc = await run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1", "-addext", "basicConstraints=critical,CA:FALSE", "-keyout", join(dir, "key.pem"), "-out", join(dir, "cert.pem")]);
   if (proc.code !== 0) throw new Error(`openssl failed: ${proc.err}`);
   return { cert: await readFile(join(dir, "cert.pem"), "utf8"), key: await readFile(join(dir, "key.pem"), "utf8") };
 }
@@ -32,7 +33,7 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "azure-entra-"));
   const tls = await selfSignedCert();
   cert = tls.cert;
-  trusting = (input, init) => fetch(input, { ...init, tls: { ca: cert } });
+  trusting = (input, init) => runtime.fetch(input, { ...init, tls: { ca: cert } });
   azurite = await startAzurite({ oauthTls: tls });
   await writeFile(join(dir, "federated-token"), "projected-service-account-jwt");
   const secret = crypto.getRandomValues(new Uint8Array(32));

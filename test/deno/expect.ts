@@ -149,6 +149,7 @@ const MATCHERS: Record<string, Matcher> = {
   toMatch: ((a: unknown, e: string | RegExp) => ({ pass: typeof a === "string" && (typeof e === "string" ? a.includes(e) : e.test(a)), message: `expected ${show(a)} to match ${String(e)}` })) as Matcher,
   toStartWith: ((a: unknown, e: string) => ({ pass: typeof a === "string" && a.startsWith(e), message: `expected ${show(a)} to start with ${show(e)}` })) as Matcher,
   toEndWith: ((a: unknown, e: string) => ({ pass: typeof a === "string" && a.endsWith(e), message: `expected ${show(a)} to end with ${show(e)}` })) as Matcher,
+  toBeOneOf: ((a: unknown, list: unknown[]) => ({ pass: Array.isArray(list) && list.some((v) => equals(a, v)), message: `expected ${show(a)} to be one of ${show(list)}` })) as Matcher,
   toBeString: ((a: unknown) => ({ pass: typeof a === "string", message: `expected ${show(a)} to be a string` })) as Matcher,
   toBeUndefined: ((a: unknown) => ({ pass: a === undefined, message: `expected ${show(a)} to be undefined` })) as Matcher,
   toBeDefined: ((a: unknown) => ({ pass: a !== undefined, message: `expected ${show(a)} to be defined` })) as Matcher,
