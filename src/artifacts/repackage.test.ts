@@ -27,6 +27,11 @@ const files: FileTree = {
 };
 const top = "acme-terraform-aws-vpc-1a2b3c4";
 const stream = (b: Uint8Array) => new Response(b).body!;
+// A fresh process of the runtime running this test (Bun: `bun -e`; Deno: `deno eval`, with the repository's
+// deno.json and a gc() for the memory measurement).
+const RUNTIME = join(import.meta.dirname, "..", "runtime", "index.ts");
+const evalArgv = (script: string) =>
+  "Deno" in globalThis ? [process.execPath, "eval", "--config", join(import.meta.dirname, "..", "..", "deno.json"), "--v8-flags=--expose-gc", script] : [process.execPath, "-e", script];
 const sha = (b: ArrayBuffer | Uint8Array) => createHash("sha256").update(new Uint8Array(b)).digest("hex");
 const zipball = (mtime = new Date(Date.UTC(2024, 4, 1))) => githubZipball(top, files, mtime);
 const tarball = (mtime = new Date(Date.UTC(2024, 4, 1))) => githubTarball(top, files, mtime, "1a2b3c4".padEnd(40, "0"));
@@ -95,10 +100,12 @@ describe("determinism", () => {
     const input = join(work, "tz-input.zip");
     await writeFile(input, zipball());
     const script = `import { repackageModule } from ${JSON.stringify(join(import.meta.dirname, "repackage.ts"))};
-      const out = await new Response(repackageModule(Bun.file(${JSON.stringify(input)}).stream(), "zip", "zip")).arrayBuffer();
-      console.log(new Bun.CryptoHasher("sha256").update(out).digest("hex"));`;
+      import { runtime } from ${JSON.stringify(RUNTIME)};
+      import { createHash } from "node:crypto";
+      const out = await new Response(repackageModule(runtime.readStream(${JSON.stringify(input)}), "zip", "zip")).arrayBuffer();
+      console.log(createHash("sha256").update(new Uint8Array(out)).digest("hex"));`;
     const hashes = ["UTC", "Pacific/Auckland", "America/Los_Angeles"].map((TZ) =>
-      runSync([process.execPath, "-e", script], { env: { ...process.env, TZ } }).stdout.toString().trim());
+      runSync(evalArgv(script), { env: { ...process.env, TZ } }).stdout.toString().trim());
     expect(hashes[0]).toMatch(/^[0-9a-f]{64}$/);
     expect(new Set(hashes).size).toBe(1);
   });
@@ -205,15 +212,16 @@ describe("streaming", () => {
     run(["truncate", "-s", "128M", "top/modules/big.bin"], src);
     run(["tar", "-czf", "in.tar.gz", "top"], src);
     const script = `import { repackageModule } from ${JSON.stringify(join(import.meta.dirname, "repackage.ts"))};
-      Bun.gc(true);
+      import { runtime } from ${JSON.stringify(RUNTIME)};
+      runtime.gc();
       const before = process.memoryUsage().rss;
       let peak = before, size = 0;
-      for await (const c of repackageModule(Bun.file(${JSON.stringify(join(src, "in.tar.gz"))}).stream(), "tar.gz", "zip")) {
+      for await (const c of repackageModule(runtime.readStream(${JSON.stringify(join(src, "in.tar.gz"))}), "tar.gz", "zip")) {
         size += c.byteLength;
         peak = Math.max(peak, process.memoryUsage().rss);
       }
       console.log(JSON.stringify({ size, grown: peak - before }));`;
-    const p = runSync([process.execPath, "-e", script]);
+    const p = runSync(evalArgv(script));
     expect(p.exitCode).toBe(0);
     const { size, grown } = JSON.parse(p.stdout.toString()) as { size: number; grown: number };
     expect(size).toBeGreaterThan(0);

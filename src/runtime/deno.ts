@@ -77,23 +77,48 @@ async function writeWhole(path: string, data: string | Uint8Array): Promise<void
   }
 }
 
+/** Past this many buffered bytes a write starts pushing them to the file (Bun's FileSink flushes on its own too). */
+const WRITER_HIGH_WATER = 1024 * 1024;
+
 function fileWriter(path: string): FileWriter {
   const opened = open(path, "w");
   opened.catch(() => {}); // surfaces from flush/end
   let pending: Uint8Array[] = [];
+  let pendingBytes = 0;
+  // Writes to the file happen one after another, in order; the first failure is kept for flush/end.
+  let chain: Promise<void> = Promise.resolve();
+  let failure: unknown;
   const encoder = new TextEncoder();
-  const flush = async () => {
-    const handle = await opened;
+  const drain = () => {
     const chunks = pending;
     pending = [];
-    for (const chunk of chunks) {
-      let done = 0;
-      while (done < chunk.byteLength) done += (await handle.write(chunk, done, chunk.byteLength - done)).bytesWritten;
-    }
+    pendingBytes = 0;
+    chain = chain.then(async () => {
+      if (failure !== undefined) return;
+      try {
+        const handle = await opened;
+        for (const chunk of chunks) {
+          let done = 0;
+          while (done < chunk.byteLength) done += (await handle.write(chunk, done, chunk.byteLength - done)).bytesWritten;
+        }
+      } catch (e) {
+        failure = e;
+      }
+    });
+    return chain;
+  };
+  const flush = async () => {
+    await drain();
+    if (failure !== undefined) throw failure;
   };
   return {
-    // A copy, as Bun's FileSink takes one: the caller may reuse its buffer before the flush.
-    write: (chunk) => void pending.push(typeof chunk === "string" ? encoder.encode(chunk) : chunk.slice()),
+    write(chunk) {
+      // A copy, as Bun's FileSink takes one: the caller may reuse its buffer before the flush.
+      const bytes = typeof chunk === "string" ? encoder.encode(chunk) : chunk.slice();
+      pending.push(bytes);
+      pendingBytes += bytes.byteLength;
+      if (pendingBytes >= WRITER_HIGH_WATER) void drain();
+    },
     flush,
     async end() {
       try {

@@ -3,6 +3,7 @@
 // source order (Deno runs a module's tests in that order, one at a time), and the describe-scoped hooks run around
 // them as bun:test runs them: beforeAll before a scope's first test, afterAll after its last, beforeEach/afterEach
 // around each test, outermost first. Timeouts given to `test` are bun:test's; Deno runs without them.
+import { BUN_ONLY_TESTS } from "./bun-only.ts";
 export { expect } from "./expect.ts";
 
 type Fn = () => unknown;
@@ -80,7 +81,7 @@ async function runTest(scope: Scope, fn: TestFn, args: unknown[]): Promise<void>
 function register(name: string, fn: TestFn, args: unknown[] = [], options: { skip?: boolean; only?: boolean } = {}): void {
   const scope = current;
   const full = [...chain(scope).map((s) => s.name).filter(Boolean), name].join(" > ");
-  if (options.skip) {
+  if (options.skip || BUN_ONLY_TESTS.has(full)) {
     denoTest().test({ name: full, fn: async () => {}, ignore: true, sanitizeOps: false, sanitizeResources: false, sanitizeExit: false });
     return;
   }
