@@ -16,7 +16,10 @@ function statement<Row, Params extends SqlValue[]>(s: Statement<Row, SqlValue[]>
 function database(db: Database): SqlDatabase {
   return {
     exec: (sql) => void db.exec(sql),
-    prepare: <Row, Params extends SqlValue[]>(sql: string) => statement<Row, Params>(db.prepare<Row, SqlValue[]>(sql)),
+    // query(), not prepare(): the database owns (caches by SQL text) and finalizes these statements on close, so a
+    // clean close checkpoints and removes -wal/-shm. With prepare()d statements still alive, close is deferred until
+    // they are collected, the -shm file outlives the process, and a restart on a full disk no longer notices.
+    prepare: <Row, Params extends SqlValue[]>(sql: string) => statement<Row, Params>(db.query<Row, SqlValue[]>(sql)),
     transaction: (fn) => db.transaction(fn)(),
     close: () => db.close(),
   };

@@ -1,7 +1,7 @@
 // The runtime adapter's contract, run against whichever implementation index.ts selects (Bun here; Deno through
 // deno.json's import map): every method on real files, a real child process, a real socket.
 import { afterAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { request as httpsRequest } from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -102,7 +102,10 @@ describe("runtime", () => {
       }),
     ).toThrow();
     expect(all.all()).toEqual([{ k: "a", v: 1 }, { k: "b", v: 2 }]);
-    db.close();
+    expect(existsSync(join(dir, "db.sqlite-shm"))).toBe(true);
+    db.close(); // with its statements still referenced: the close is not deferred, WAL companions are removed
+    expect([existsSync(join(dir, "db.sqlite-wal")), existsSync(join(dir, "db.sqlite-shm"))]).toEqual([false, false]);
+    expect([put, get, all].length).toBe(3);
     const again = runtime.openDatabase(join(dir, "db.sqlite"));
     expect(again.prepare<{ n: number }, []>("SELECT count(*) AS n FROM t").get()).toEqual({ n: 2 });
     again.close();

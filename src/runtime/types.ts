@@ -25,9 +25,11 @@ export interface SqlStatement<Row = unknown, Params extends SqlValue[] = SqlValu
 export interface SqlDatabase {
   /** Runs one or more `;`-separated statements without results (schema, PRAGMAs). */
   exec(sql: string): void;
+  /** A statement of this database; the same SQL text may answer the same (cached) statement. */
   prepare<Row = unknown, Params extends SqlValue[] = SqlValue[]>(sql: string): SqlStatement<Row, Params>;
   /** Runs `fn` inside BEGIN … COMMIT (ROLLBACK and rethrow when it throws); returns what `fn` returns. Synchronous. */
   transaction<R>(fn: () => R): R;
+  /** Finalizes every statement prepared on it and closes the file now (a clean close removes -wal and -shm). */
   close(): void;
 }
 
