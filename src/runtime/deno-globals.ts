@@ -47,13 +47,8 @@ export interface DenoCommandOptions {
   stderr: "piped";
 }
 
-export interface DenoHttpClient {
-  close(): void;
-}
-
 export interface DenoApi {
   readonly version: { deno: string };
-  createHttpClient(options: { caCerts?: string[]; cert?: string; key?: string }): DenoHttpClient;
   serve(options: DenoServeOptions): DenoHttpServer;
   Command: new (command: string, options: DenoCommandOptions) => { spawn(): DenoChild };
 }

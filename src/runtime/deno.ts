@@ -1,7 +1,7 @@
 // The Deno implementation of the runtime adapter. deno.json's import map puts this file in the place of bun.ts
 // (see src/runtime/README.md), so it exports the same `runtime`. Files go through `node:fs` (the same error codes
 // as on Bun: ENOENT, EACCES, ENOSPC), YAML through the `yaml` package, SQLite through `node:sqlite`, processes
-// through Deno.Command and serving through Deno.serve.
+// through Deno.Command, serving through Deno.serve and HTTPS with per-request TLS settings through node:https.
 import { accessSync, constants, statSync } from "node:fs";
 import { mkdir, open, readFile, stat, writeFile, type FileHandle } from "node:fs/promises";
 import { createRequire } from "node:module";
@@ -10,8 +10,9 @@ import { delimiter, dirname, join } from "node:path";
 import { crc32 } from "node:zlib";
 import { parseAllDocuments, stringify } from "yaml";
 import { serveOnDeno } from "./deno-serve.ts";
+import { fetchWithTls } from "./deno-tls-fetch.ts";
 import { openDenoDatabase } from "./deno-sqlite.ts";
-import { deno, type DenoHttpClient } from "./deno-globals.ts";
+import { deno } from "./deno-globals.ts";
 import type { ChildProcess, FileWriter, Runtime, SpawnOptions, TlsClientOptions } from "./types.ts";
 
 const CHUNK = 64 * 1024;
@@ -195,26 +196,11 @@ function parseYaml(text: string): unknown {
   return values.length === 1 ? values[0] : values;
 }
 
-// One HttpClient per distinct TLS setting (a kubeconfig's CA and client certificate), kept for the process.
-const clients = new Map<string, DenoHttpClient>();
-
-function clientFor(tls: TlsClientOptions): DenoHttpClient {
-  // Deno has no per-client switch to skip certificate verification (only the process-wide
-  // --unsafely-ignore-certificate-errors flag): refuse rather than silently verify or silently not.
-  if (tls.rejectUnauthorized === false) throw new Error("insecure-skip-tls-verify is not supported per request on Deno: run deno with --unsafely-ignore-certificate-errors=<host> instead");
-  const key = JSON.stringify([tls.ca ?? "", tls.cert ?? "", tls.key ?? ""]);
-  let client = clients.get(key);
-  if (!client) {
-    client = deno().createHttpClient({ ...(tls.ca ? { caCerts: [tls.ca] } : {}), ...(tls.cert && tls.key ? { cert: tls.cert, key: tls.key } : {}) });
-    clients.set(key, client);
-  }
-  return client;
-}
-
+/** The global fetch; with TLS settings, node:https (see deno-tls-fetch.ts for why). */
 function fetchWith(input: string | URL | Request, init?: RequestInit & { tls?: TlsClientOptions }): Promise<Response> {
   if (!init?.tls) return fetch(input, init);
   const { tls, ...rest } = init;
-  return fetch(input, { ...rest, client: clientFor(tls) } as RequestInit);
+  return fetchWithTls(input, rest, tls);
 }
 
 // Package files read at run time, where they are installed (node_modules).
