@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { zipSync } from "fflate";
 import { ExtractError, extractModuleArchive, extractProviderBinary, safeRelativePath } from "./extract.ts";
 import { TAR_END, tarEntryHeader, tarPadding } from "./repackage-tar.ts";
+import { gzipSync } from "node:zlib";
 
 let root: string;
 let n = 0;
@@ -32,7 +33,7 @@ function tarGz(entries: { path: string; type?: "0" | "5" | "2"; body?: string; l
     if (!e.type || e.type === "0") parts.push(body, tarPadding(body.byteLength));
   }
   parts.push(TAR_END);
-  return Bun.gzipSync(Buffer.concat(parts));
+  return gzipSync(Buffer.concat(parts));
 }
 const zip = (entries: Record<string, [string, number]>) => zipSync(Object.fromEntries(Object.entries(entries).map(([k, [body, attrs]]) => [k, [enc.encode(body), { os: 3, attrs }]])));
 

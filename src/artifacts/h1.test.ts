@@ -1,11 +1,15 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Zip, ZipDeflate, ZipPassThrough, zipSync } from "fflate";
 import { dirhash1, h1OfZip, hashProviderZip, zhHash, ZipHashError } from "./h1.ts";
 import { sha256Bytes } from "./hash.ts";
 import { toBase64, toHex } from "../kits/encoding.ts";
+import { createHash } from "node:crypto";
+import { existsSync } from "node:fs";
+import { runtime } from "../runtime/index.ts";
+import { runSync } from "../../test/support/processes.ts";
 
 const enc = new TextEncoder();
 const TERRAFORM = "/usr/local/bin/terraform";
@@ -102,19 +106,19 @@ async function buildFixtures(): Promise<Record<string, Uint8Array>> {
     rawname: patchBytes(zipSync({ [bin("rawname")]: script, "cafX.txt": enc.encode("latin1 name") }), "cafX.txt", [...enc.encode("caf"), 0xe9, ...enc.encode(".txt")]),
     // Bytewise order (Go) differs from UTF-16 order (JS default) for '\u{1F600}' vs '\uFF21'; '-' < '.' < '/'.
     order: zipSync({ [bin("order")]: script, "a-b": enc.encode("1"), "a.txt": enc.encode("2"), "a/b": enc.encode("3"), "\u{1F600}.txt": enc.encode("4"), "\uFF21.txt": enc.encode("5") }),
-    infozip: new Uint8Array(await Bun.file(infoZip).arrayBuffer()),
+    infozip: new Uint8Array(await readFile(infoZip)),
   };
 }
 
 function run(cmd: string[], cwd: string, env: Record<string, string> = {}): string {
-  const p = Bun.spawnSync(cmd, { cwd, env: { ...process.env, ...env } });
+  const p = runSync(cmd, { cwd, env: { ...process.env, ...env } });
   if (p.exitCode !== 0) throw new Error(`${cmd.join(" ")} failed (${p.exitCode}): ${p.stderr.toString()}${p.stdout.toString()}`);
   return p.stdout.toString();
 }
 
 describe("h1 against the real Terraform CLI", () => {
   test("terraform providers lock records the same h1 for every fixture", async () => {
-    if (!(await Bun.file(TERRAFORM).exists())) throw new Error(`${TERRAFORM} is required for this test`);
+    if (!(existsSync(TERRAFORM))) throw new Error(`${TERRAFORM} is required for this test`);
     const zips = await fixtures();
     const mirror = join(dir, "mirror");
     const work = join(dir, "tf");
@@ -124,7 +128,7 @@ describe("h1 against the real Terraform CLI", () => {
     for (const [type, zip] of Object.entries(zips)) {
       const path = join(mirror, "example.com", "test", type, `terraform-provider-${type}_1.0.0_linux_amd64.zip`);
       await mkdir(join(path, ".."), { recursive: true });
-      await Bun.write(path, zip);
+      await writeFile(path, zip);
       ours[type] = await h1OfZip(path);
       required.push(`    ${type} = { source = "example.com/test/${type}", version = "1.0.0" }`);
     }
@@ -134,7 +138,7 @@ describe("h1 against the real Terraform CLI", () => {
       CHECKPOINT_DISABLE: "1",
       TF_IN_AUTOMATION: "1",
     });
-    const lock = await Bun.file(join(work, ".terraform.lock.hcl")).text();
+    const lock = await readFile(join(work, ".terraform.lock.hcl"), "utf8");
     const theirs: Record<string, string> = {};
     for (const m of lock.matchAll(/provider "example\.com\/test\/(\w+)" \{[^}]*?"(h1:[^"]+)"/g)) theirs[m[1]!] = m[2]!;
     expect(theirs).toEqual(ours);
@@ -146,7 +150,7 @@ describe("hashProviderZip", () => {
     const zips = await fixtures();
     for (const [type, zip] of Object.entries(zips)) {
       const path = join(dir, `${type}.zip`);
-      await Bun.write(path, zip);
+      await writeFile(path, zip);
       const fromFile = await hashProviderZip(path);
       expect(fromFile.shasum).toBe(toHex(sha256Bytes(zip)));
       expect(fromFile.zh).toBe(`zh:${fromFile.shasum}`);
@@ -159,7 +163,7 @@ describe("hashProviderZip", () => {
 
   test("hashes a large stored entry and a highly compressed one with flat memory", async () => {
     const path = join(dir, "large.zip");
-    const writer = Bun.file(path).writer();
+    const writer = runtime.fileWriter(path);
     const zip = new Zip((err, chunk) => {
       if (err) throw err;
       writer.write(chunk);
@@ -167,7 +171,7 @@ describe("hashProviderZip", () => {
     const stored = new ZipPassThrough("stored.bin");
     const zeros = new ZipDeflate("zeros.bin", { level: 1 });
     zip.add(stored);
-    const storedHash = new Bun.CryptoHasher("sha256");
+    const storedHash = createHash("sha256");
     const block = pseudoRandom(1 << 20, 11);
     for (let i = 0; i < 128; i++) {
       block[0] = i; // vary the content so a buffered-too-much bug cannot hide behind identical chunks
@@ -180,13 +184,13 @@ describe("hashProviderZip", () => {
     for (let i = 0; i < 32; i++) zeros.push(zeroBlock, i === 31); // 1000:1, the worst deflate ratio
     zip.end();
     await writer.end();
-    const zeroHash = new Bun.CryptoHasher("sha256");
+    const zeroHash = createHash("sha256");
     for (let i = 0; i < 32; i++) zeroHash.update(zeroBlock);
 
-    Bun.gc(true);
+    runtime.gc();
     const before = process.memoryUsage().rss;
     const h1 = await h1OfZip(path);
-    Bun.gc(true);
+    runtime.gc();
     const growth = process.memoryUsage().rss - before;
     expect(h1).toBe(dirhash1([
       { name: "stored.bin", hex: storedHash.digest("hex") },
@@ -212,7 +216,7 @@ describe("hashProviderZip", () => {
     ["an encrypted entry", async () => {
       await writeFile(join(dir, "secret.txt"), "s");
       run(["zip", "-q", "-P", "pw", join(dir, "enc.zip"), "secret.txt"], dir);
-      return new Uint8Array(await Bun.file(join(dir, "enc.zip")).arrayBuffer());
+      return new Uint8Array(await readFile(join(dir, "enc.zip")));
     }, /encrypted/],
   ];
   test.each(bad)("rejects %s", async (_, make, message) => {

@@ -1,9 +1,10 @@
 import { afterAll, describe, expect, test } from "bun:test";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { base64ToHex, hashingStream, hexToBase64, sha256OfFile, sha256OfStream } from "./hash.ts";
 import { toBase64, toHex } from "../kits/encoding.ts";
+import { runSync } from "../../test/support/processes.ts";
 
 const ABC_HEX = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
 const ABC_B64 = "ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAFa0=";
@@ -38,10 +39,10 @@ describe("sha256OfStream / sha256OfFile", () => {
   test("file hash matches the sha256sum tool", async () => {
     const path = join(dir, "data.bin");
     const data = new Uint8Array(5 * 1024 * 1024 + 17).map((_, i) => (i * 31) & 0xff);
-    await Bun.write(path, data);
+    await writeFile(path, data);
     const { bytes, size } = await sha256OfFile(path);
     expect(size).toBe(data.length);
-    const tool = Bun.spawnSync(["sha256sum", path]).stdout.toString().split(" ")[0];
+    const tool = runSync(["sha256sum", path]).stdout.toString().split(" ")[0];
     expect(toHex(bytes)).toBe(tool!);
   });
 });

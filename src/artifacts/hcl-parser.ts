@@ -68,8 +68,10 @@ export class WorkerHclParser implements HclParser {
 
   private ensureWorker(): Worker {
     if (this.worker) return this.worker;
-    const worker = new Worker(workerSpecifier());
-    worker.unref(); // an idle parser never keeps the process alive
+    // A module worker: Deno runs no other kind (Bun runs both).
+    const worker = new Worker(workerSpecifier(), { type: "module" });
+    // An idle parser never keeps the process alive (Bun; Deno's workers have no unref, the idle timer ends them).
+    (worker as { unref?: () => void }).unref?.();
     worker.onmessage = (event: MessageEvent<HclWorkerResponse>) => this.answer(event.data);
     worker.onerror = (event) => this.fail(new HclParserError(`the HCL parser failed: ${event.message}`));
     this.worker = worker;

@@ -7,6 +7,7 @@ import { silentLogger } from "../log.ts";
 import { loadSigningKey, reloadRing } from "../roles/signing-key.ts";
 import { privateKeyBlocks, SigningKeyRing } from "./key-ring.ts";
 import { keygen, SigningKey, SigningKeyError } from "./signing.ts";
+import { sleep } from "../kits/sleep.ts";
 
 let older: SigningKey;
 let newer: SigningKey;
@@ -55,7 +56,7 @@ describe("key ring on disk", () => {
     try {
       const first = await keygen({ dir, rsaBits: 2048 });
       await expect(keygen({ dir, rsaBits: 2048 })).rejects.toThrow(/--rotate/);
-      await Bun.sleep(1100); // OpenPGP creation times have one-second resolution
+      await sleep(1100); // OpenPGP creation times have one-second resolution
       const second = await keygen({ dir, rsaBits: 2048, rotate: true });
       expect(second.privateKeyPath).toBe(join(dir, `signing-key-${second.keyId}.asc`));
       expect((await readdir(dir)).sort()).toEqual(["signing-key-" + second.keyId + ".asc", "signing-key-" + second.keyId + ".pub.asc", "signing-key.asc", "signing-key.pub.asc"].sort());

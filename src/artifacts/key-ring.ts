@@ -58,12 +58,12 @@ export class SigningKeyRing {
     return this.keys;
   }
 
-  sign(data: string | Uint8Array): Promise<Uint8Array> {
+  sign(data: string | Uint8Array): Promise<Uint8Array<ArrayBuffer>> {
     return this.current.sign(data);
   }
 
   /** Sign with the key the metadata named, while this ring still holds it; else with the current key. */
-  signWith(keyId: string | undefined, data: string | Uint8Array): Promise<Uint8Array> {
+  signWith(keyId: string | undefined, data: string | Uint8Array): Promise<Uint8Array<ArrayBuffer>> {
     const named = keyId ? this.keys.find((k) => k.keyId === keyId.toUpperCase()) : undefined;
     return (named ?? this.current).sign(data);
   }

@@ -5,6 +5,7 @@ import { ModuleDocs as ModuleDocsSchema, type ModuleDocs, type ModuleDocsModule,
 import { HclParserError, type HclParser } from "./hcl-parser.ts";
 import { extractModuleDocs, extractModuleDocsFromEntries } from "./module-docs.ts";
 import { unwrapExpression } from "./module-docs-read.ts";
+import { runSync } from "../../test/support/processes.ts";
 
 const vpc = () => extractModuleDocsFromEntries(archiveEntries(moduleDocsFixtureFiles("terraform-aws-vpc")));
 const azure = () => extractModuleDocsFromEntries(archiveEntries(moduleDocsFixtureFiles("terraform-azurerm-network")));
@@ -331,7 +332,7 @@ test("the .tf files it reports as not parsing are exactly the ones the Terraform
     const files = moduleDocsFixtureFiles(fixture);
     for (const [path, bytes] of Object.entries(files)) {
       if (!path.endsWith(".tf")) continue;
-      const fmt = Bun.spawnSync(["terraform", "fmt", "-no-color", "-write=false", "-list=false", "-"], { stdin: bytes, env: { PATH: process.env.PATH ?? "/usr/bin:/bin", TF_CLI_CONFIG_FILE: "/dev/null", CHECKPOINT_DISABLE: "1" } });
+      const fmt = runSync(["terraform", "fmt", "-no-color", "-write=false", "-list=false", "-"], { stdin: bytes, env: { PATH: process.env.PATH ?? "/usr/bin:/bin", TF_CLI_CONFIG_FILE: "/dev/null", CHECKPOINT_DISABLE: "1" } });
       if (fmt.exitCode !== 0) rejectedByTerraform.push(`${fixture}/${path}`);
     }
     const docs = await extractModuleDocsFromEntries(archiveEntries(files));

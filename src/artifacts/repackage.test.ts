@@ -6,6 +6,9 @@ import { gzipSync, unzipSync, zipSync } from "fflate";
 import { type FileTree, githubTarball, githubZipball } from "../../fixtures/github-archives.ts";
 import { type ArchiveFormat, type ModuleReadme, repackageModule, RepackageError, type RepackageOptions } from "./repackage.ts";
 import { tarHeader, tarPadding, TAR_END } from "./repackage-tar.ts";
+import { createHash } from "node:crypto";
+import { writeFile } from "node:fs/promises";
+import { runSync } from "../../test/support/processes.ts";
 
 // CI needs the system `tar` and `unzip` (Debian: tar, unzip) for the interoperability checks below.
 const work = mkdtempSync(join(tmpdir(), "repackage-test-"));
@@ -24,7 +27,12 @@ const files: FileTree = {
 };
 const top = "acme-terraform-aws-vpc-1a2b3c4";
 const stream = (b: Uint8Array) => new Response(b).body!;
-const sha = (b: ArrayBuffer | Uint8Array) => new Bun.CryptoHasher("sha256").update(b).digest("hex");
+// A fresh process of the runtime running this test (Bun: `bun -e`; Deno: `deno eval`, with the repository's
+// deno.json and a gc() for the memory measurement).
+const RUNTIME = join(import.meta.dirname, "..", "runtime", "index.ts");
+const evalArgv = (script: string) =>
+  "Deno" in globalThis ? [process.execPath, "eval", "--config", join(import.meta.dirname, "..", "..", "deno.json"), "--v8-flags=--expose-gc", script] : [process.execPath, "-e", script];
+const sha = (b: ArrayBuffer | Uint8Array) => createHash("sha256").update(new Uint8Array(b)).digest("hex");
 const zipball = (mtime = new Date(Date.UTC(2024, 4, 1))) => githubZipball(top, files, mtime);
 const tarball = (mtime = new Date(Date.UTC(2024, 4, 1))) => githubTarball(top, files, mtime, "1a2b3c4".padEnd(40, "0"));
 
@@ -37,7 +45,7 @@ async function failure(input: Uint8Array, from: ArchiveFormat, o: RepackageOptio
   return e as Error;
 }
 function run(cmd: string[], cwd = work): string {
-  const p = Bun.spawnSync(cmd, { cwd, env: { ...process.env, TZ: "UTC" } });
+  const p = runSync(cmd, { cwd, env: { ...process.env, TZ: "UTC" } });
   if (p.exitCode !== 0) throw new Error(`${cmd.join(" ")}: ${p.stderr.toString()}`);
   return p.stdout.toString();
 }
@@ -52,7 +60,7 @@ describe("GitHub archives → module at the root", () => {
         expect(readme).toEqual({ path: "README.md", content: "# Module\n", truncated: false });
         expect(warnings).toEqual(["dropped symlink escape -> ../../etc/passwd: target is outside the module"]);
         const file = join(work, `out-${from}.${to}`);
-        await Bun.write(file, out);
+        await writeFile(file, out);
         const dir = mkdtempSync(join(work, "x-"));
         run(to === "zip" ? ["unzip", "-q", file, "-d", dir] : ["tar", "-xzf", file, "-C", dir]);
         expect(readFileSync(join(dir, "modules/sub/main.tf"), "utf8")).toBe('output "x" { value = 1 }\n');
@@ -90,12 +98,14 @@ describe("determinism", () => {
 
   test("output does not depend on the machine's time zone", async () => {
     const input = join(work, "tz-input.zip");
-    await Bun.write(input, zipball());
-    const script = `import { repackageModule } from ${JSON.stringify(join(import.meta.dir, "repackage.ts"))};
-      const out = await new Response(repackageModule(Bun.file(${JSON.stringify(input)}).stream(), "zip", "zip")).arrayBuffer();
-      console.log(new Bun.CryptoHasher("sha256").update(out).digest("hex"));`;
+    await writeFile(input, zipball());
+    const script = `import { repackageModule } from ${JSON.stringify(join(import.meta.dirname, "repackage.ts"))};
+      import { runtime } from ${JSON.stringify(RUNTIME)};
+      import { createHash } from "node:crypto";
+      const out = await new Response(repackageModule(runtime.readStream(${JSON.stringify(input)}), "zip", "zip")).arrayBuffer();
+      console.log(createHash("sha256").update(new Uint8Array(out)).digest("hex"));`;
     const hashes = ["UTC", "Pacific/Auckland", "America/Los_Angeles"].map((TZ) =>
-      Bun.spawnSync([process.execPath, "-e", script], { env: { ...process.env, TZ } }).stdout.toString().trim());
+      runSync(evalArgv(script), { env: { ...process.env, TZ } }).stdout.toString().trim());
     expect(hashes[0]).toMatch(/^[0-9a-f]{64}$/);
     expect(new Set(hashes).size).toBe(1);
   });
@@ -201,16 +211,17 @@ describe("streaming", () => {
     run(["mkdir", "-p", "top/modules"], src);
     run(["truncate", "-s", "128M", "top/modules/big.bin"], src);
     run(["tar", "-czf", "in.tar.gz", "top"], src);
-    const script = `import { repackageModule } from ${JSON.stringify(join(import.meta.dir, "repackage.ts"))};
-      Bun.gc(true);
+    const script = `import { repackageModule } from ${JSON.stringify(join(import.meta.dirname, "repackage.ts"))};
+      import { runtime } from ${JSON.stringify(RUNTIME)};
+      runtime.gc();
       const before = process.memoryUsage().rss;
       let peak = before, size = 0;
-      for await (const c of repackageModule(Bun.file(${JSON.stringify(join(src, "in.tar.gz"))}).stream(), "tar.gz", "zip")) {
+      for await (const c of repackageModule(runtime.readStream(${JSON.stringify(join(src, "in.tar.gz"))}), "tar.gz", "zip")) {
         size += c.byteLength;
         peak = Math.max(peak, process.memoryUsage().rss);
       }
       console.log(JSON.stringify({ size, grown: peak - before }));`;
-    const p = Bun.spawnSync([process.execPath, "-e", script]);
+    const p = runSync(evalArgv(script));
     expect(p.exitCode).toBe(0);
     const { size, grown } = JSON.parse(p.stdout.toString()) as { size: number; grown: number };
     expect(size).toBeGreaterThan(0);

@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdir, mkdtemp, rm, stat } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as openpgp from "openpgp";
 import { keygen, loadOrCreateSigningKey, PRIVATE_KEY_FILE, PUBLIC_KEY_FILE, SigningKey, SigningKeyError } from "./signing.ts";
+import { run, runSync } from "../../test/support/processes.ts";
 
 const GPG = "/usr/bin/gpg";
 let dir: string;
@@ -11,9 +12,7 @@ let key: SigningKey;
 let gpgKeys: { plain: string; encrypted: string; plainId: string; encryptedId: string };
 
 async function gpg(home: string, args: string[], input?: string): Promise<{ code: number; out: string; err: string }> {
-  const p = Bun.spawn([GPG, "--homedir", home, "--batch", "--no-tty", ...args], { stdin: input === undefined ? "ignore" : new TextEncoder().encode(input), stdout: "pipe", stderr: "pipe" });
-  const [out, err, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
-  return { code, out, err };
+  return run([GPG, "--homedir", home, "--batch", "--no-tty", ...args], { input });
 }
 
 async function gpgHome(name: string): Promise<string> {
@@ -30,7 +29,7 @@ async function gpgGeneratedKey(passphrase: string): Promise<{ armored: string; k
   if (gen.code !== 0) throw new Error(`gpg key generation failed: ${gen.err}`);
   const exported = await gpg(home, [...loopback, "--export-secret-keys", "--armor"]);
   const listed = await gpg(home, ["--with-colons", "--list-keys"]);
-  Bun.spawnSync(["gpgconf", "--homedir", home, "--kill", "gpg-agent"]);
+  runSync(["gpgconf", "--homedir", home, "--kill", "gpg-agent"]);
   return { armored: exported.out, keyId: listed.out.split("\n").find((l) => l.startsWith("pub:"))!.split(":")[4]! };
 }
 
@@ -38,10 +37,10 @@ async function gpgGeneratedKey(passphrase: string): Promise<{ armored: string; k
 async function gpgVerifies(publicKeyArmored: string, data: string | Uint8Array, signature: Uint8Array, name: string): Promise<boolean> {
   const home = await gpgHome(`verify-${name}`);
   expect((await gpg(home, ["--import"], publicKeyArmored)).code).toBe(0);
-  await Bun.write(join(home, "data"), data);
-  await Bun.write(join(home, "data.sig"), signature);
+  await writeFile(join(home, "data"), data);
+  await writeFile(join(home, "data.sig"), signature);
   const { code } = await gpg(home, ["--verify", join(home, "data.sig"), join(home, "data")]);
-  Bun.spawnSync(["gpgconf", "--homedir", home, "--kill", "gpg-agent"]);
+  runSync(["gpgconf", "--homedir", home, "--kill", "gpg-agent"]);
   return code === 0;
 }
 
@@ -130,20 +129,20 @@ describe("key files", () => {
     expect(a.keyId).toBe(b.keyId);
     expect((await stat(join(keyDir, PRIVATE_KEY_FILE))).mode & 0o777).toBe(0o600);
     expect((await stat(join(keyDir, PUBLIC_KEY_FILE))).mode & 0o777).toBe(0o644);
-    expect(await Bun.file(join(keyDir, PUBLIC_KEY_FILE)).text()).toBe(a.publicKeyArmored);
+    expect(await readFile(join(keyDir, PUBLIC_KEY_FILE), "utf8")).toBe(a.publicKeyArmored);
     expect((await loadOrCreateSigningKey(keyDir)).keyId).toBe(a.keyId);
-    expect((await Array.fromAsync(new Bun.Glob(".*.tmp").scan({ cwd: keyDir, dot: true })))).toEqual([]);
+    expect((await readdir(keyDir)).filter((name) => name.startsWith(".") && name.endsWith(".tmp"))).toEqual([]);
   }, 20_000);
 
   test("keygen writes a key pair and refuses to overwrite it without force", async () => {
     const out = join(dir, "keygen");
     const first = await keygen({ dir: out, name: "K", email: "k@example.com", rsaBits: 2048, passphrase: "pw" });
     expect(first.privateKeyPath).toBe(join(out, PRIVATE_KEY_FILE));
-    const loaded = await SigningKey.fromArmored(await Bun.file(first.privateKeyPath).text(), "pw");
+    const loaded = await SigningKey.fromArmored(await readFile(first.privateKeyPath, "utf8"), "pw");
     expect(loaded.keyId).toBe(first.keyId);
     await expect(keygen({ dir: out, rsaBits: 2048 })).rejects.toThrow(/already exists/);
     const second = await keygen({ dir: out, rsaBits: 2048, force: true });
     expect(second.keyId).not.toBe(first.keyId);
-    expect((await SigningKey.fromArmored(await Bun.file(second.privateKeyPath).text())).keyId).toBe(second.keyId);
+    expect((await SigningKey.fromArmored(await readFile(second.privateKeyPath, "utf8"))).keyId).toBe(second.keyId);
   }, 20_000);
 });

@@ -108,7 +108,7 @@ export class SigningKey {
   }
 
   /** A binary detached OpenPGP signature over data. Identical input gets the identical (cached) signature. */
-  sign(data: string | Uint8Array): Promise<Uint8Array> {
+  sign(data: string | Uint8Array): Promise<Uint8Array<ArrayBuffer>> {
     // A private copy: the caller may reuse its buffer before the (async) signing reads it.
     const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data.slice();
     const cacheKey = toHex(sha256Bytes(bytes));

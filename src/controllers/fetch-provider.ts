@@ -41,7 +41,7 @@ export async function fetchProviderPackage(v: VersionObject, client: OpenTofuReg
   const cleanup = () => rm(path, { force: true });
   try {
     // pkg.stream errors at its end if the bytes don't match the signed SHA256SUMS: pipeline rejects, file removed.
-    await pipeline(Readable.fromWeb(pkg.stream as import("node:stream/web").ReadableStream), createWriteStream(path, { mode: 0o600 }), { signal: options.signal });
+    await pipeline(Readable.fromWeb(pkg.stream as unknown as import("node:stream/web").ReadableStream), createWriteStream(path, { mode: 0o600 }), { signal: options.signal });
     const hashes = await hashProviderZip(path);
     if (hashes.shasum !== pkg.sha256Hex) throw new Error(`provider archive checksum mismatch: got ${hashes.shasum}, SHA256SUMS says ${pkg.sha256Hex}`);
     return { path, size: hashes.size, sha256Hex: hashes.shasum, h1: hashes.h1, protocols: pkg.protocols, upstreamFilename: pkg.filename, signedBy: pkg.signedBy, cleanup };

@@ -27,11 +27,11 @@ export const anonymousGatekeeper: Gatekeeper = { authorize: () => undefined };
 export interface ShasumsSigner {
   readonly keyId: string;
   readonly publicKeyArmored: string;
-  sign(data: string | Uint8Array): Promise<Uint8Array>;
+  sign(data: string | Uint8Array): Promise<Uint8Array<ArrayBuffer>>;
   /** Every active public key (the signing one included), for `signing_keys.gpg_public_keys`; just this key when absent. */
   readonly activeKeys?: readonly { keyId: string; publicKeyArmored: string }[];
   /** Sign with the named active key if it is still held (see artifacts/key-ring.ts), else with the signing key. */
-  signWith?(keyId: string | undefined, data: string | Uint8Array): Promise<Uint8Array>;
+  signWith?(keyId: string | undefined, data: string | Uint8Array): Promise<Uint8Array<ArrayBuffer>>;
 }
 
 /** What the provider network mirror serves (see routes-mirror.ts); the mirror is off when absent. */

@@ -12,10 +12,11 @@ import {
 } from "./github-app.ts";
 import { GitHubClient } from "./github.ts";
 import { UpstreamError } from "./http.ts";
+import { readFile } from "node:fs/promises";
 
 const keys = new URL("../../fixtures/keys/", import.meta.url);
-const pkcs1 = await Bun.file(new URL("github-app.private.pem", keys)).text();
-const publicPem = await Bun.file(new URL("github-app.public.pem", keys)).text();
+const pkcs1 = await readFile(new URL("github-app.private.pem", keys), "utf8");
+const publicPem = await readFile(new URL("github-app.public.pem", keys), "utf8");
 const b64 = (s: string) => Buffer.from(s).toString("base64");
 
 const fake = new GitHubFake({ appPublicKeyPem: publicPem, appId: "12345", installationId: "678", tokenTtlSeconds: 3600 });

@@ -1,11 +1,13 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { redactUrl } from "../kits/http.ts";
 import { rateLimitResetFrom, UpstreamError, UpstreamHttp } from "./http.ts";
+import { sleep } from "../kits/sleep.ts";
+import { runtime, type Served } from "../runtime/index.ts";
 
 let hits = new Map<string, number>();
 const seenAuth: Record<string, string | null> = {};
-let a: ReturnType<typeof Bun.serve>;
-let b: ReturnType<typeof Bun.serve>;
+let a: Served;
+let b: Served;
 const count = (k: string) => {
   const n = (hits.get(k) ?? 0) + 1;
   hits.set(k, n);
@@ -13,7 +15,7 @@ const count = (k: string) => {
 };
 
 beforeAll(() => {
-  b = Bun.serve({
+  b = runtime.serve({
     hostname: "127.0.0.1",
     port: 0,
     fetch(req) {
@@ -21,7 +23,7 @@ beforeAll(() => {
       return new Response("other-origin");
     },
   });
-  a = Bun.serve({
+  a = runtime.serve({
     hostname: "127.0.0.1",
     port: 0,
     async fetch(req) {
@@ -50,10 +52,10 @@ beforeAll(() => {
         case "/big":
           return new Response("x".repeat(2048));
         case "/slow":
-          await Bun.sleep(500);
+          await sleep(500);
           return new Response("late");
         case "/stall":
-          return new Response(new ReadableStream({ async pull(c) { c.enqueue(new Uint8Array(10)); await Bun.sleep(1000); } }));
+          return new Response(new ReadableStream({ async pull(c) { c.enqueue(new Uint8Array(10)); await sleep(1000); } }));
         case "/same":
           return new Response(null, { status: 302, headers: { location: "/landing" } });
         case "/cross":

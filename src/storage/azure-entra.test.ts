@@ -1,7 +1,7 @@
 // The keyless Azure path end to end: Entra workload identity (federated token → access token from a local token
 // endpoint) against Azurite in OAuth mode (HTTPS), and pre-signed URLs as user-delegation SAS, which Azurite checks.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SignJWT } from "jose";
@@ -10,35 +10,36 @@ import { AzureBlobStorage } from "./azure.ts";
 import { streamOf, testBytes } from "./conformance.ts";
 import { workloadIdentity } from "./credentials/azure.ts";
 import type { FetchLike } from "./http.ts";
+import { sleep } from "../kits/sleep.ts";
+import { runtime, type Served } from "../runtime/index.ts";
+import { run } from "../../test/support/processes.ts";
 
 const TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47";
 let dir: string;
 let cert: string;
 let azurite: AzuritePeer;
-let entra: ReturnType<typeof Bun.serve>;
+let entra: Served;
 let tokenRequests = 0;
 let trusting: FetchLike;
 
+// A leaf (CA:FALSE) trusted directly: Deno's TLS (rustls) refuses a CA certificate presented as a server's own.
 async function selfSignedCert(): Promise<{ cert: string; key: string }> {
-  const proc = Bun.spawn(
-    ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", join(dir, "key.pem"), "-out", join(dir, "cert.pem")],
-    { stdout: "ignore", stderr: "pipe" },
-  );
-  if ((await proc.exited) !== 0) throw new Error(`openssl failed: ${await new Response(proc.stderr).text()}`);
-  return { cert: await Bun.file(join(dir, "cert.pem")).text(), key: await Bun.file(join(dir, "key.pem")).text() };
+  const proc = await run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1", "-addext", "basicConstraints=critical,CA:FALSE", "-keyout", join(dir, "key.pem"), "-out", join(dir, "cert.pem")]);
+  if (proc.code !== 0) throw new Error(`openssl failed: ${proc.err}`);
+  return { cert: await readFile(join(dir, "cert.pem"), "utf8"), key: await readFile(join(dir, "key.pem"), "utf8") };
 }
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "azure-entra-"));
   const tls = await selfSignedCert();
   cert = tls.cert;
-  trusting = (input, init) => fetch(input, { ...init, tls: { ca: cert } });
+  trusting = (input, init) => runtime.fetch(input, { ...init, tls: { ca: cert } });
   azurite = await startAzurite({ oauthTls: tls });
-  await Bun.write(join(dir, "federated-token"), "projected-service-account-jwt");
+  await writeFile(join(dir, "federated-token"), "projected-service-account-jwt");
   const secret = crypto.getRandomValues(new Uint8Array(32));
   // A token endpoint shaped like Entra ID's v2.0 endpoint; Azurite's "basic" OAuth checks issuer, audience and
   // lifetime of the JWT (not its signature).
-  entra = Bun.serve({
+  entra = runtime.serve({
     hostname: "127.0.0.1",
     port: 0,
     async fetch(req) {
@@ -101,7 +102,7 @@ describe("azure blob with Entra workload identity (Azurite, OAuth over HTTPS)", 
     const other = url.replace("/sas/", "/saX/");
     expect((await trusting(other)).status).toBe(403);
     const short = await storage.presign("sas/team/modules/x/a.zip", 1);
-    await Bun.sleep(2100);
+    await sleep(2100);
     expect((await trusting(short)).status).toBe(403);
   });
 });

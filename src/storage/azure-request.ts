@@ -104,7 +104,7 @@ export class AzureTransport {
     const label = `${what} (${this.description})`;
     return withRetries(this.policy, call.idempotent, async () => {
       const { url, headers } = await this.authorize(call, label);
-      const init: RequestInit = { method: call.method, headers, body: call.body, ...NO_REDIRECTS };
+      const init: RequestInit = { method: call.method, headers, body: call.body as Uint8Array<ArrayBuffer> | string | undefined, ...NO_REDIRECTS };
       let res: Response;
       let controller = new AbortController();
       if (stream) {

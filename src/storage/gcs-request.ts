@@ -102,7 +102,7 @@ export class GcsTransport {
       const { token } = await this.options.credentials.token();
       const headers = new Headers(call.headers);
       headers.set("authorization", `Bearer ${token}`);
-      const init: RequestInit = { method: call.method, headers, body: call.body, ...NO_REDIRECTS };
+      const init: RequestInit = { method: call.method, headers, body: call.body as Uint8Array<ArrayBuffer> | string | undefined, ...NO_REDIRECTS };
       let res: Response;
       let controller = new AbortController();
       if (stream) {

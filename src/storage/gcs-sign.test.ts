@@ -2,10 +2,11 @@
 // fixtures/THIRD_PARTY.md). Only the signed-URL cases are generated: POST policies are not implemented (the registry
 // only hands out GET URLs), so the 11 postPolicyV4Tests are out of scope and produce no tests at all.
 import { describe, expect, test } from "bun:test";
-import cases from "../../fixtures/gcs-v4-signatures.json";
-import account from "../../fixtures/gcs-v4-test-service-account.json";
+import cases from "../../fixtures/gcs-v4-signatures.json" with { type: "json" };
+import account from "../../fixtures/gcs-v4-test-service-account.json" with { type: "json" };
 import { serviceAccountSigner } from "./credentials/gcp.ts";
 import { signedUrlV4, type SignedUrlInput } from "./gcs-sign.ts";
+import { createHash } from "node:crypto";
 
 const signer = serviceAccountSigner(account.client_email, account.private_key);
 
@@ -15,7 +16,7 @@ describe("GCS V4 signed URLs: Google conformance cases", () => {
     test(c.description, async () => {
       const input = { ...c, timestamp: new Date(c.timestamp) } as unknown as SignedUrlInput;
       const signed = await signedUrlV4(input, signer);
-      const sha = (t: string) => new Bun.CryptoHasher("sha256").update(t).digest("hex");
+      const sha = (t: string) => createHash("sha256").update(t).digest("hex");
       if (sha(c.expectedCanonicalRequest) === c.expectedStringToSign.split("\n")[3]) {
         expect(signed.canonicalRequest).toBe(c.expectedCanonicalRequest);
       } else {

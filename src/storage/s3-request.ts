@@ -139,7 +139,7 @@ export class S3Transport {
       const creds = await this.credentials.get();
       const { url, headers } = await this.sign(call, creds);
       assertEndpointAllowed(this.guard, url, `${what} (${this.description})`);
-      const init: RequestInit = { method: call.method, headers, body: call.body, ...NO_REDIRECTS };
+      const init: RequestInit = { method: call.method, headers, body: call.body as Uint8Array<ArrayBuffer> | string | undefined, ...NO_REDIRECTS };
       let res: Response;
       let controller = new AbortController();
       if (stream) {

@@ -8,6 +8,9 @@ import { abortMultipart } from "./s3-multipart.ts";
 import { S3Transport } from "./s3-request.ts";
 import { S3Storage } from "./s3.ts";
 import { StorageError } from "./types.ts";
+import { sleep } from "../kits/sleep.ts";
+import { runtime } from "../runtime/index.ts";
+import { createServer, type AddressInfo, type Socket } from "node:net";
 
 const MiB = 1024 * 1024;
 let swift: SwiftPeer | undefined;
@@ -106,7 +109,7 @@ describe("s3 on Swift: client behaviour", () => {
 describe("s3 client failure handling (local fake)", () => {
   test("5xx is retried with backoff, then succeeds", async () => {
     let calls = 0;
-    const server = Bun.serve({
+    const server = runtime.serve({
       hostname: "127.0.0.1",
       port: 0,
       fetch: () => (++calls < 3 ? new Response("<Error><Code>SlowDown</Code></Error>", { status: 503 }) : new Response(null, { status: 200, headers: { etag: '"abc"', "content-length": "0" } })),
@@ -121,7 +124,7 @@ describe("s3 client failure handling (local fake)", () => {
   });
 
   test("persistent 5xx and timeouts end as Transient", async () => {
-    const server = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: async (req) => (new URL(req.url).pathname.includes("slow") ? Bun.sleep(2000).then(() => new Response("late")) : new Response("", { status: 500 })) });
+    const server = runtime.serve({ hostname: "127.0.0.1", port: 0, fetch: async (req) => (new URL(req.url).pathname.includes("slow") ? sleep(2000).then(() => new Response("late")) : new Response("", { status: 500 })) });
     try {
       const storage = new S3Storage({ bucket: "b-ucket", region: "us-east-1", endpoint: server.url.origin, forcePathStyle: true, credentials: staticAwsCredentials({ accessKeyId: "a", secretAccessKey: "b" }), retryBaseMs: 5, retries: 1, timeoutMs: 200 });
       expect(await storage.head("k/x").catch((e) => (e as StorageError).kind)).toBe("Transient");
@@ -137,17 +140,15 @@ describe("s3 client failure handling (local fake)", () => {
 describe("s3 download guard (local fake)", () => {
   test("a body that stalls mid-stream fails as Transient after the idle timeout instead of hanging", async () => {
     // A raw socket server: announces 100000 bytes, sends 1000, then goes silent.
-    const server = Bun.listen({
-      hostname: "127.0.0.1",
-      port: 0,
-      socket: {
-        data(socket) {
-          socket.write('HTTP/1.1 200 OK\r\nETag: "e"\r\nContent-Length: 100000\r\n\r\n' + "x".repeat(1000));
-        },
-      },
+    const sockets = new Set<Socket>();
+    const server = createServer((socket) => {
+      sockets.add(socket);
+      socket.once("data", () => socket.write('HTTP/1.1 200 OK\r\nETag: "e"\r\nContent-Length: 100000\r\n\r\n' + "x".repeat(1000)));
     });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const { port } = server.address() as AddressInfo;
     try {
-      const storage = new S3Storage({ bucket: "b-ucket", region: "us-east-1", endpoint: `http://127.0.0.1:${server.port}`, forcePathStyle: true, credentials: staticAwsCredentials({ accessKeyId: "a", secretAccessKey: "b" }), idleTimeoutMs: 300 });
+      const storage = new S3Storage({ bucket: "b-ucket", region: "us-east-1", endpoint: `http://127.0.0.1:${port}`, forcePathStyle: true, credentials: staticAwsCredentials({ accessKeyId: "a", secretAccessKey: "b" }), idleTimeoutMs: 300 });
       const got = await storage.get("k/x");
       const t0 = Date.now();
       const err = await new Response(got.body).arrayBuffer().then(() => undefined, (e: unknown) => e);
@@ -155,7 +156,8 @@ describe("s3 download guard (local fake)", () => {
       expect((err as StorageError).kind).toBe("Transient");
       expect(Date.now() - t0).toBeLessThan(3000);
     } finally {
-      server.stop(true);
+      server.close();
+      for (const socket of sockets) socket.destroy();
     }
   });
 });

@@ -1,9 +1,10 @@
 // Azurite (Microsoft's Azure Storage emulator, npm devDependency) on loopback for the Azure Blob tests. It checks
 // SharedKey and SAS signatures like the real service. Blob service only, data in a temp dir removed at stop.
-import { mkdtemp, rm } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Subprocess } from "bun";
+import { runtime, type ChildProcess } from "../../src/runtime/index.ts";
 import { captureTail, freePort, stopProcess, waitUntil } from "./net.ts";
 
 export interface AzuritePeer {
@@ -18,7 +19,7 @@ export interface AzuritePeer {
 export const AZURITE_ACCOUNT = "devstoreaccount1";
 export const AZURITE_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
 
-const MAIN = join(import.meta.dir, "..", "..", "node_modules", "azurite", "dist", "src", "blob", "main.js");
+const MAIN = join(import.meta.dirname, "..", "..", "node_modules", "azurite", "dist", "src", "blob", "main.js");
 
 export interface AzuriteOptions {
   /** Serve HTTPS with this PEM certificate and key, and accept Entra (OAuth) bearer tokens ("--oauth basic"). */
@@ -26,13 +27,13 @@ export interface AzuriteOptions {
 }
 
 export async function startAzurite(options: AzuriteOptions = {}): Promise<AzuritePeer> {
-  if (!(await Bun.file(MAIN).exists())) throw new Error(`azurite is not installed (${MAIN}): run bun install (devDependency) / .ci/install/azurite.sh`);
+  if (!existsSync(MAIN)) throw new Error(`azurite is not installed (${MAIN}): run bun install (devDependency) / .ci/install/azurite.sh`);
   // Azurite is a Node program; Node is on the machine image (and installed by .ci/install/azurite.sh otherwise).
-  const node = Bun.which("node");
+  const node = runtime.which("node");
   if (!node) throw new Error("node not found: azurite needs Node.js (.ci/install/azurite.sh installs it)");
   const dir = await mkdtemp(join(tmpdir(), "opendepot-azurite-"));
   const port = await freePort();
-  let proc: Subprocess | undefined;
+  let proc: ChildProcess | undefined;
   const stop = async () => {
     await stopProcess(proc);
     await rm(dir, { recursive: true, force: true });
@@ -40,14 +41,11 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Azurit
   try {
     const tls: string[] = [];
     if (options.oauthTls) {
-      await Bun.write(join(dir, "cert.pem"), options.oauthTls.cert);
-      await Bun.write(join(dir, "key.pem"), options.oauthTls.key);
+      await writeFile(join(dir, "cert.pem"), options.oauthTls.cert);
+      await writeFile(join(dir, "key.pem"), options.oauthTls.key);
       tls.push("--cert", join(dir, "cert.pem"), "--key", join(dir, "key.pem"), "--oauth", "basic");
     }
-    const child = Bun.spawn([node, MAIN, "--blobHost", "127.0.0.1", "--blobPort", String(port), "--location", dir, "--disableTelemetry", "--silent", ...tls], {
-      stdout: "pipe",
-      stderr: "pipe",
-    });
+    const child = runtime.spawn([node, MAIN, "--blobHost", "127.0.0.1", "--blobPort", String(port), "--location", dir, "--disableTelemetry", "--silent", ...tls]);
     proc = child;
     const out = captureTail(child.stdout);
     const err = captureTail(child.stderr);
@@ -56,7 +54,7 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Azurit
       "azurite",
       async () => {
         // Any HTTP answer (an unauthenticated request gets 403) means the server is listening.
-        const res = await fetch(`${accountUrl}?comp=list`, { signal: AbortSignal.timeout(2000), ...(options.oauthTls ? { tls: { ca: options.oauthTls.cert } } : {}) });
+        const res = await runtime.fetch(`${accountUrl}?comp=list`, { signal: AbortSignal.timeout(2000), ...(options.oauthTls ? { tls: { ca: options.oauthTls.cert } } : {}) });
         await res.arrayBuffer();
         return res.status > 0;
       },

@@ -1,11 +1,13 @@
 // Helpers shared by the local peers tests start: free loopback ports, readiness polling, stopping by PID.
-import type { Subprocess } from "bun";
+import { createServer, type AddressInfo } from "node:net";
+import { sleep } from "../../src/kits/sleep.ts";
 
 /** A loopback port that was free a moment ago (the kernel picks it; a tiny race with other processes remains). */
 export async function freePort(): Promise<number> {
-  const server = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
-  const port = server.port;
-  server.stop(true);
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => server.once("error", reject).listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;
 }
 
@@ -21,16 +23,24 @@ export async function waitUntil(what: string, probe: () => Promise<boolean>, tim
     } catch (e) {
       last = e;
     }
-    await Bun.sleep(150);
+    await sleep(150);
   }
   throw new Error(`${what} not ready after ${timeoutMs} ms${last ? `: ${String(last)}` : ""}`);
 }
 
 /** SIGTERM, then SIGKILL after a grace period; only the given child, never a name-based kill. */
-export async function stopProcess(proc: Subprocess | undefined, graceMs = 3000): Promise<void> {
+/** What stopProcess needs of a child: Bun's Subprocess and the runtime adapter's ChildProcess both have it. */
+export interface Stoppable {
+  readonly exitCode: number | null;
+  readonly signalCode: unknown;
+  readonly exited: Promise<number>;
+  kill(signal?: "SIGTERM" | "SIGKILL"): void;
+}
+
+export async function stopProcess(proc: Stoppable | undefined, graceMs = 3000): Promise<void> {
   if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
   proc.kill("SIGTERM");
-  const exited = await Promise.race([proc.exited.then(() => true), Bun.sleep(graceMs).then(() => false)]);
+  const exited = await Promise.race([proc.exited.then(() => true), sleep(graceMs).then(() => false)]);
   if (!exited) {
     proc.kill("SIGKILL");
     await proc.exited;

@@ -5,7 +5,8 @@ import { AwsClient } from "aws4fetch";
 import { mkdtemp, mkdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
-import type { Subprocess } from "bun";
+import { existsSync } from "node:fs";
+import { runtime, type ChildProcess } from "../../src/runtime/index.ts";
 import { captureTail, freePort, stopProcess, waitUntil } from "./net.ts";
 
 export interface SwiftPeer {
@@ -22,21 +23,21 @@ export interface SwiftPeer {
 const SERVERS = ["account", "container", "object"] as const;
 
 function which(cmd: string): string {
-  const path = Bun.which(cmd) ?? (Bun.file(`/usr/bin/${cmd}`).size ? `/usr/bin/${cmd}` : undefined);
+  const path = runtime.which(cmd) ?? (existsSync(`/usr/bin/${cmd}`) ? `/usr/bin/${cmd}` : undefined);
   if (!path) throw new Error(`${cmd} not found: run .ci/install/swift.sh (apt: swift-proxy swift-account swift-container swift-object memcached)`);
   return path;
 }
 
 async function run(argv: string[], cwd: string): Promise<void> {
-  const proc = Bun.spawn(argv, { cwd, stdout: "pipe", stderr: "pipe" });
-  const code = await proc.exited;
+  const proc = runtime.spawn(argv, { cwd });
+  const [code] = await Promise.all([proc.exited, new Response(proc.stdout).arrayBuffer()]);
   // swift-ring-builder exits 1 for warnings ("rebalance" on a 1-device ring); only >1 is an error.
   if (code > 1) throw new Error(`${argv.join(" ")} failed (${code}): ${await new Response(proc.stderr).text()}`);
 }
 
 export async function startSwift(options: { bucket?: string } = {}): Promise<SwiftPeer> {
   const dir = await mkdtemp(join(tmpdir(), "opendepot-swift-"));
-  const procs: Subprocess[] = [];
+  const procs: ChildProcess[] = [];
   const stop = async () => {
     for (const p of procs.reverse()) await stopProcess(p);
     await rm(dir, { recursive: true, force: true });
@@ -75,8 +76,9 @@ export async function startSwift(options: { bucket?: string } = {}): Promise<Swi
           .join("\n"),
     );
     const spawn = (argv: string[]) => {
-      const p = Bun.spawn(argv, { cwd: dir, stdout: "ignore", stderr: "pipe" });
+      const p = runtime.spawn(argv, { cwd: dir });
       procs.push(p);
+      captureTail(p.stdout); // drained, so a chatty server never blocks on a full pipe
       const tail = captureTail(p.stderr);
       return () => (p.exitCode !== null ? `${argv[0]} exit ${p.exitCode}: ${tail()}` : undefined);
     };

@@ -15,12 +15,13 @@ export interface StandaloneProcess {
   stop(signal?: NodeJS.Signals): Promise<number>;
 }
 
-export async function startStandalone(args: { dataDir: string; manifests?: string; extra?: string[]; env?: Record<string, string>; admin?: boolean }): Promise<StandaloneProcess> {
+/** `launcher`: what runs src/main.ts (default `bun`; the Deno smoke passes `deno run -A`). */
+export async function startStandalone(args: { dataDir: string; manifests?: string; extra?: string[]; env?: Record<string, string>; admin?: boolean; launcher?: string[] }): Promise<StandaloneProcess> {
   const port = freePort();
   // The admin API defaults to a fixed port: tests get a free one when they ask for it, and none otherwise.
   const adminPort = args.admin ? freePort() : undefined;
   const adminArgs = adminPort ? ["--admin-listen", `127.0.0.1:${adminPort}`] : ["--admin-listen=off"];
-  const argv = ["bun", MAIN, "standalone", "--listen", `127.0.0.1:${port}`, "--data-dir", args.dataDir, ...adminArgs, ...(args.manifests ? ["--manifests", args.manifests] : []), ...(args.extra ?? [])];
+  const argv = [...(args.launcher ?? ["bun"]), MAIN, "standalone", "--listen", `127.0.0.1:${port}`, "--data-dir", args.dataDir, ...adminArgs, ...(args.manifests ? ["--manifests", args.manifests] : []), ...(args.extra ?? [])];
   const proc = Bun.spawn(argv, { stdout: "pipe", stderr: "pipe", env: { ...process.env, ...args.env } });
   const lines: Record<string, unknown>[] = [];
   const stderr: string[] = [];

@@ -5,13 +5,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { StorageError } from "../types.ts";
 import { awsCredentialChain } from "./aws.ts";
+import { runtime } from "../../runtime/index.ts";
 
 let dir: string;
 const calls: { path: string; method: string; headers: Headers; body: string }[] = [];
 let expiresInMs = 3600_000;
 let stsError = false;
 
-const server = Bun.serve({
+const server = runtime.serve({
   hostname: "127.0.0.1",
   port: 0,
   async fetch(req) {

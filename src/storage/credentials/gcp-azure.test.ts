@@ -9,6 +9,7 @@ import { startGcsFake, type GcsFake } from "../../../fixtures/gcs-fake.ts";
 import { StorageError } from "../types.ts";
 import { workloadIdentity } from "./azure.ts";
 import { gcpCredentialChain, metadataServerCredentials } from "./gcp.ts";
+import { runtime } from "../../runtime/index.ts";
 
 const errorOf = (p: Promise<unknown>) => p.then(() => undefined, (e: StorageError) => e);
 const EMAIL = "sa@test-project.iam.gserviceaccount.com";
@@ -63,7 +64,7 @@ describe("GCP credentials", () => {
     const c = metadataServerCredentials({ env: { GCE_METADATA_HOST: host } });
     expect((await c.token()).token).toStartWith("ya29.");
     expect((await c.signer()).email).toBe(EMAIL);
-    const impostor = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => Response.json({ access_token: "stolen", expires_in: 3600 }) });
+    const impostor = runtime.serve({ hostname: "127.0.0.1", port: 0, fetch: () => Response.json({ access_token: "stolen", expires_in: 3600 }) });
     try {
       const err = await errorOf(metadataServerCredentials({ env: { GCE_METADATA_HOST: `127.0.0.1:${impostor.port}` } }).token());
       expect(err?.message).toContain("Metadata-Flavor");
@@ -82,7 +83,7 @@ describe("Azure workload identity", () => {
     const tokenFile = join(dir, "azure-token");
     await writeFile(tokenFile, "federated-jwt\n");
     const seen: URLSearchParams[] = [];
-    const entra = Bun.serve({
+    const entra = runtime.serve({
       hostname: "127.0.0.1",
       port: 0,
       async fetch(req) {
