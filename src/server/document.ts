@@ -7,7 +7,7 @@ import { SECURITY_HEADERS } from "./http.ts";
 
 export interface ProtocolDocument {
   readonly text: string;
-  readonly bytes: Uint8Array;
+  readonly bytes: Uint8Array<ArrayBuffer>;
   /** A strong entity tag, quoted (`"…"`): 128 bits of the SHA-256 of the resource's name and `bytes`. */
   readonly etag: string;
   /**
