@@ -6,7 +6,7 @@
 // that must all complete. Every body is checked (size and status per transfer; SHA-256 once per server), nginx errors
 // are counted like ours, runs are interleaved with the reference, and the server's resident memory is read settled
 // before and after, plus its peak while downloads run. Requires curl and nginx. Stops by itself.
-import { chmod, link, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { chmod, link, mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ModuleObject, VersionObject } from "../src/api/kinds.ts";
@@ -17,7 +17,7 @@ import { FilesystemStorage } from "../src/storage/filesystem.ts";
 import { locateArtifact } from "../src/storage/locate.ts";
 import { generatedBytes } from "../test/support/download-server.ts";
 import { freePort, waitFor } from "../test/support/ports.ts";
-import { cpuMicros, median, numberArg as arg, rssMiB, settledRssMiB, summarize, table, type RatioRow } from "./support.ts";
+import { cpuMicros, median, numberArg as arg, rssMiB, settledRssMiB, startNginxIn, summarize, table, type RatioRow } from "./support.ts";
 
 const MIB = 1024 * 1024;
 const BIG_MIB = arg("mib", 1024);
@@ -69,38 +69,12 @@ async function startNginxOver(files: Record<string, string>) {
   await mkdir(root, { mode: 0o755 });
   await chmod(root, 0o755);
   for (const [name, file] of Object.entries(files)) await link(file, join(root, name));
-  const port = freePort();
-  await mkdir(join(dir, "tmp"));
-  const conf = join(dir, "nginx.conf");
-  await writeFile(
-    conf,
-    `worker_processes 1;
-daemon off;
-pid ${dir}/nginx.pid;
-error_log ${dir}/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path ${dir}/tmp;
-  proxy_temp_path ${dir}/tmp;
-  fastcgi_temp_path ${dir}/tmp;
-  uwsgi_temp_path ${dir}/tmp;
-  scgi_temp_path ${dir}/tmp;
-  default_type application/zip;
-  sendfile on;
-  server { listen 127.0.0.1:${port}; root ${root}; }
-}
-`,
-  );
-  const proc = Bun.spawn(["nginx", "-c", conf, "-p", dir], { stdout: "ignore", stderr: "inherit" });
-  const url = `http://127.0.0.1:${port}`;
-  await waitFor(async () => (await fetch(`${url}/`).catch(() => undefined))?.status !== undefined, 10_000, "nginx");
+  const nginx = await startNginxIn(dir, root, { defaultType: "application/zip", workerConnections: 4096 });
   return {
-    url,
-    pid: proc.pid,
+    url: nginx.url,
+    pid: nginx.pid,
     stop: async () => {
-      proc.kill("SIGQUIT");
-      await proc.exited;
+      await nginx.stop();
       await rm(dir, { recursive: true, force: true });
     },
   };

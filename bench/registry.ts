@@ -5,52 +5,14 @@
 import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { ModuleObject, ProviderObject, VersionObject } from "../src/api/kinds.ts";
-import { API_VERSION, LABELS } from "../src/api/meta.ts";
-import { artifactFileName, moduleVersionName, providerVersionName } from "../src/api/naming.ts";
-import { EmbeddedStore } from "../src/store/embedded.ts";
 import { freePort, waitFor } from "../test/support/ports.ts";
+import { populateStandalone } from "./standalone-data.ts";
 import { median, type RatioRow, settledRssMiB, startNginx, summarize, table, wrk, wrkWithCpu, numberArg as arg } from "./support.ts";
 
 const SECONDS = arg("seconds", 8);
 const CONNECTIONS = arg("connections", 32);
 const MODULES = arg("modules", 1000);
 const VERSIONS = arg("versions", 20);
-
-const checksum = (seed: string) => new Bun.CryptoHasher("sha256").update(seed).digest("base64");
-
-async function populate(dataDir: string) {
-  const store = EmbeddedStore.open(join(dataDir, "store.db"), { namespaces: ["bench"] }); // namespaces must exist before anything goes in
-  const ns = "bench";
-  for (let m = 0; m < MODULES; m++) {
-    const name = `module-${m}`;
-    await store.create<ModuleObject>({ apiVersion: API_VERSION, kind: "Module", metadata: { name, namespace: ns }, spec: { moduleConfig: { provider: "aws", repoOwner: "acme" }, versions: [] } });
-    for (let v = 0; v < VERSIONS; v++) {
-      const version = `1.${v}.0`;
-      const created = await store.create<VersionObject>({
-        apiVersion: API_VERSION,
-        kind: "Version",
-        metadata: { name: moduleVersionName(name, version), namespace: ns, labels: { [LABELS.module]: name, [LABELS.namespace]: ns } },
-        spec: { type: "Module", version, fileName: artifactFileName(".zip"), moduleConfigRef: { name } },
-      });
-      await store.updateStatus({ ...created, status: { synced: true, checksum: checksum(`${name}${version}`), syncStatus: "Successfully synced version" } });
-    }
-  }
-  await store.create<ProviderObject>({ apiVersion: API_VERSION, kind: "Provider", metadata: { name: "widget", namespace: ns }, spec: { providerConfig: {}, versions: [] } });
-  for (const [os, arch] of [["linux", "amd64"], ["darwin", "arm64"]] as const) {
-    for (let v = 0; v < VERSIONS; v++) {
-      const version = `2.${v}.0`;
-      const created = await store.create<VersionObject>({
-        apiVersion: API_VERSION,
-        kind: "Version",
-        metadata: { name: providerVersionName("widget", version, os, arch), namespace: ns, labels: { [LABELS.provider]: "widget", [LABELS.namespace]: ns } },
-        spec: { type: "Provider", version, operatingSystem: os, architecture: arch, fileName: artifactFileName(".zip"), providerConfigRef: { name: "widget" } },
-      });
-      await store.updateStatus({ ...created, status: { synced: true, checksum: checksum(`widget${version}${os}`), protocols: ["5.0"] } });
-    }
-  }
-  await store.close();
-}
 
 /** Bun.serve answering with the same precomputed bytes: what the runtime itself costs, without any registry logic. */
 function startBareBun(bodies: Record<string, string>) {
@@ -69,7 +31,7 @@ const ROUNDS = arg("rounds", 3);
 async function main() {
   const dataDir = await mkdtemp(join(tmpdir(), "opendepot-bench-"));
   const t0 = performance.now();
-  await populate(dataDir);
+  await populateStandalone(dataDir, MODULES, VERSIONS);
   console.log(`populated ${MODULES} modules × ${VERSIONS} versions in ${Math.round(performance.now() - t0)} ms`);
 
   const port = freePort();

@@ -81,6 +81,45 @@ export function median(values: number[]): number {
 }
 
 /**
+ * nginx with one worker (like one Bun process) and sendfile, serving `root` on a free loopback port; its config,
+ * pid and temp files live in `dir`. Its workers run as `nobody`: `root` and `dir` must be world-readable.
+ */
+export async function startNginxIn(dir: string, root: string, o: { defaultType: string; workerConnections: number }) {
+  const port = freePort();
+  await mkdir(join(dir, "tmp"), { recursive: true });
+  const conf = join(dir, "nginx.conf");
+  await writeFile(
+    conf,
+    `worker_processes 1;
+daemon off;
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log warn;
+events { worker_connections ${o.workerConnections}; }
+http {
+  access_log off;
+  client_body_temp_path ${dir}/tmp;
+  proxy_temp_path ${dir}/tmp;
+  fastcgi_temp_path ${dir}/tmp;
+  uwsgi_temp_path ${dir}/tmp;
+  scgi_temp_path ${dir}/tmp;
+  default_type ${o.defaultType};
+  sendfile on;
+  keepalive_requests 1000000;
+  server { listen 127.0.0.1:${port}; root ${root}; }
+}
+`,
+  );
+  const proc = Bun.spawn(["nginx", "-c", conf, "-p", dir], { stdout: "ignore", stderr: "pipe" });
+  const url = `http://127.0.0.1:${port}`;
+  const stop = async () => {
+    proc.kill("SIGQUIT");
+    await proc.exited;
+  };
+  await waitFor(async () => (await fetch(`${url}/`).catch(() => undefined))?.status !== undefined, 10_000, "nginx");
+  return { url, pid: proc.pid, stop };
+}
+
+/**
  * nginx serving files from a directory on a free loopback port, one worker (like one Bun process). Its workers run
  * as `nobody`, so the root is made world-readable, and every file is fetched once and compared byte for byte before
  * the reference is trusted: a reference that answers 403 pages is no reference.
@@ -93,34 +132,7 @@ export async function startNginx(files: Record<string, string | Uint8Array>) {
     await mkdir(join(root, path, ".."), { recursive: true });
     await writeFile(join(root, path), content);
   }
-  const port = freePort();
-  const conf = join(dir, "nginx.conf");
-  await writeFile(
-    conf,
-    `worker_processes 1;
-daemon off;
-pid ${dir}/nginx.pid;
-error_log ${dir}/error.log warn;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  client_body_temp_path ${dir}/tmp;
-  proxy_temp_path ${dir}/tmp;
-  fastcgi_temp_path ${dir}/tmp;
-  uwsgi_temp_path ${dir}/tmp;
-  scgi_temp_path ${dir}/tmp;
-  default_type application/json;
-  sendfile on;
-  keepalive_requests 1000000;
-  server { listen 127.0.0.1:${port}; root ${root}; }
-}
-`,
-  );
-  await mkdir(join(dir, "tmp"), { recursive: true });
-  const proc = Bun.spawn(["nginx", "-c", conf, "-p", dir], { stdout: "ignore", stderr: "pipe" });
-  const url = `http://127.0.0.1:${port}`;
-  const stop = async () => { proc.kill("SIGQUIT"); await proc.exited; };
-  await waitFor(async () => (await fetch(`${url}/`).catch(() => undefined))?.status !== undefined, 10_000, "nginx");
+  const { url, pid, stop } = await startNginxIn(dir, root, { defaultType: "application/json", workerConnections: 1024 });
   for (const [path, content] of Object.entries(files)) {
     const res = await fetch(`${url}/${path}`);
     const served = new Uint8Array(await res.arrayBuffer());
@@ -130,7 +142,7 @@ http {
       throw new Error(`nginx reference does not serve /${path} byte-identically (status ${res.status}, ${served.length} vs ${expected.length} bytes)`);
     }
   }
-  return { url, pid: proc.pid, stop };
+  return { url, pid, stop };
 }
 
 /** Resident memory once it has stopped moving: sampled until two readings 200 ms apart agree within 1 MiB. */
