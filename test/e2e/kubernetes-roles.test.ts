@@ -155,7 +155,8 @@ describe("controller + serve on the Kubernetes API", () => {
     await Bun.sleep(500);
     expect(leads(third, "opendepot-version")).toBe(false);
     expect(await standby.stop("SIGTERM")).toBe(0);
-    expect(standby.logs().filter((l) => l.msg === "released leadership").map((l) => l.lease)).toContain("opendepot-version");
+    // Its last lines may still be in the pipe when it exits: wait for the release line rather than read at once.
+    await waitFor(() => standby.logs().some((l) => l.msg === "released leadership" && l.lease === "opendepot-version"), 10_000, "the standby's release line");
     await waitFor(() => leads(third, "opendepot-version"), 10_000, "third takes over after SIGTERM");
     // SIGTERM releases the lease, so the third replica takes it as released, not by waiting for it to expire.
     expect(tookBy(third, "opendepot-version")).toEqual(["released"]);

@@ -10,6 +10,7 @@ import { join } from "node:path";
 import type { VersionObject } from "../../src/api/kinds.ts";
 import { EmbeddedStore } from "../../src/store/embedded.ts";
 import { storageFactory } from "../../src/storage/factory.ts";
+import { waitFor } from "../support/ports.ts";
 import { publishProvider } from "../support/publish.ts";
 import { TERRAFORM } from "../support/terraform.ts";
 import { makeCertificates, startTlsStandalone, TerraformUser, type TlsStandalone } from "./oidc-login-support.ts";
@@ -85,10 +86,12 @@ describe("provider network mirror with terraform init", () => {
     expect(lock).not.toContain("zh:");
     const pluginDir = join(r.dir, ".terraform", "providers", "registry.terraform.io", "hashicorp", "widget", VERSION, "linux_amd64");
     expect(await readdir(pluginDir)).toEqual([`terraform-provider-widget_v${VERSION}`]);
-    // The archive was fetched through the mirror's signed URL.
-    const paths = server.logs().map((l) => String(l.path ?? ""));
-    expect(paths).toContain(`/opendepot/mirror/v1/registry.terraform.io/hashicorp/widget/${VERSION}.json`);
-    expect(paths.some((p) => p.startsWith(`/opendepot/providers/v1/${MIRROR_NS}/widget/${VERSION}/download/linux/amd64/`))).toBe(true);
+    // The archive was fetched through the mirror's signed URL. The server writes its access log in batches and the
+    // lines cross a pipe: wait for the download's line rather than reading the log the moment terraform exits.
+    const paths = () => server.logs().map((l) => String(l.path ?? ""));
+    const downloaded = () => paths().some((p) => p.startsWith(`/opendepot/providers/v1/${MIRROR_NS}/widget/${VERSION}/download/linux/amd64/`));
+    await waitFor(downloaded, 10_000, "the download's access-log line");
+    expect(paths()).toContain(`/opendepot/mirror/v1/registry.terraform.io/hashicorp/widget/${VERSION}.json`);
   }, 60_000);
 
   test("an unknown provider or version fails cleanly", async () => {
