@@ -6,17 +6,14 @@ import { join } from "node:path";
 import "../src/metrics/server.ts";
 import "../src/metrics/controllers.ts";
 import "../src/metrics/process.ts";
-import { registry } from "../src/metrics/registry.ts";
+import { families as allFamilies } from "../src/metrics/family.ts";
 
 const dashboard = JSON.parse(readFileSync(join(import.meta.dir, "..", "docs", "grafana-dashboard.json"), "utf8"));
 const AMBIENT_LABELS = new Set(["job", "instance", "le"]); // added by Prometheus, or histogram buckets
 
 /** Family name and declared labels of every metric the process exports. */
 const families = new Map(
-  registry.getMetricsAsArray().map((m) => {
-    const labels = ((m as unknown as { labelNames?: string[] }).labelNames ?? []) as string[];
-    return [(m as unknown as { name: string }).name, { type: (m as unknown as { type: string }).type, labels }] as const;
-  }),
+  allFamilies().map((m) => [m.name, { type: m.type as string, labels: [...m.labelNames] as string[] }] as const),
 );
 
 function familyOf(sample: string): string | undefined {

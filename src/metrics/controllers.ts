@@ -1,7 +1,7 @@
 // Metrics of the controllers and the upstream clients they drive. Controller names, results and services are
 // fixed sets; upstream hosts and failure reasons come from outside and are bounded (BoundedValues).
-import { Gauge } from "prom-client";
-import { BoundedValues, counter, histogram, registry, SourcedGauge } from "./registry.ts";
+import { HotGauge } from "./hot.ts";
+import { BoundedValues, counter, histogram, SourcedGauge } from "./registry.ts";
 
 const reconciles = counter("opendepot_reconciles_total", "Reconciles finished, by controller and result (success, error, deferred: waiting for an upstream rate limit, abandoned: cut short at shutdown).", ["controller", "result"]);
 const reconcileDuration = histogram("opendepot_reconcile_duration_seconds", "Duration of reconciles, by controller.", ["controller"], [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60, 300]);
@@ -20,7 +20,7 @@ const depotPolls = counter("opendepot_depot_polls_total", "Depot entries polled 
 const scans = counter("opendepot_scans_total", "Vulnerability scans of artifacts, by result.", ["result"]);
 /** Versions by type (Module, Provider) and sync state (synced, failed, pending). */
 export const versionsBySyncState = new SourcedGauge("opendepot_versions", "Versions known to the controllers, by type and sync state (synced, failed, pending).", ["type", "state"]);
-const leader = new Gauge({ name: "opendepot_leader", help: "1 while this replica holds the lease of a controller group, else 0.", labelNames: ["group"], registers: [registry] });
+const leader = new HotGauge("opendepot_leader", "1 while this replica holds the lease of a controller group, else 0.", ["group"]);
 
 const hosts = new BoundedValues(64);
 const reasons = new BoundedValues(32);
@@ -28,16 +28,16 @@ const reasons = new BoundedValues(32);
 export type ReconcileResultLabel = "success" | "error" | "deferred" | "abandoned";
 
 export function recordReconcile(controller: string, result: ReconcileResultLabel, seconds: number): void {
-  reconciles.labels(controller, result).inc();
-  reconcileDuration.labels(controller).observe(seconds);
+  reconciles.series(controller, result).inc();
+  reconcileDuration.series(controller).observe(seconds);
 }
 
 export function recordRetry(controller: string): void {
-  retries.labels(controller).inc();
+  retries.series(controller).inc();
 }
 
 export function recordRateLimitWait(controller: string, delayMs: number): void {
-  rateLimitWait.labels(controller).inc(Math.max(0, delayMs) / 1000);
+  rateLimitWait.series(controller).inc(Math.max(0, delayMs) / 1000);
 }
 
 /** One exchange with an upstream; `status` undefined when no response came back. */
@@ -48,27 +48,27 @@ export function recordUpstreamRequest(url: string, status: number | undefined): 
   } catch {
     // A URL we could not even parse is still one request attempt.
   }
-  upstreamRequests.labels(hosts.of(host), status === undefined ? "error" : String(status)).inc();
+  upstreamRequests.series(hosts.of(host), status === undefined ? "error" : String(status)).inc();
 }
 
 export function recordUpstreamRateLimited(service: string): void {
-  upstreamRateLimited.labels(service).inc();
+  upstreamRateLimited.series(service).inc();
 }
 
 export function recordUpstreamBytes(service: string, n: number): void {
-  upstreamBytes.labels(service).inc(n);
+  upstreamBytes.series(service).inc(n);
 }
 
 export function recordStoredBytes(kind: "Module" | "Provider", n: number): void {
-  if (n > 0) storedBytes.labels(kind).inc(n);
+  if (n > 0) storedBytes.series(kind).inc(n);
 }
 
 export function recordDepotPoll(kind: string, result: string): void {
-  depotPolls.labels(kind === "Provider" ? "Provider" : "Module", reasons.of(result)).inc();
+  depotPolls.series(kind === "Provider" ? "Provider" : "Module", reasons.of(result)).inc();
 }
 
 export function setLeader(group: string, leading: boolean): void {
-  leader.labels(group).set(leading ? 1 : 0);
+  leader.series(group).set(leading ? 1 : 0);
 }
 
 /**
@@ -76,6 +76,6 @@ export function setLeader(group: string, leading: boolean): void {
  * `clean`, `vulnerable`, `failed` or `skipped`. Unknown values beyond a handful are folded into `other`.
  */
 export function recordScanResult(result: string): void {
-  scans.labels(scanResults.of(result)).inc();
+  scans.series(scanResults.of(result)).inc();
 }
 const scanResults = new BoundedValues(8);

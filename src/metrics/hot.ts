@@ -1,60 +1,73 @@
-// Counters and histograms for the request hot path. prom-client's labelled children re-hash their labels on every
-// inc/observe (≈0.8 µs each measured here under load, several per request); these keep one plain number (or one
-// bucket array) per series behind a handle the caller caches, so recording costs an addition, and only the
-// scrape formats anything. They register into the same prom-client registry, which writes the text format.
-import type { Metric } from "prom-client";
-import { registry } from "./registry.ts";
-
-type Values = { labels: Record<string, string | number>; value: number; metricName?: string }[];
-
-abstract class HotMetric<L extends string> {
-  constructor(
-    readonly name: string,
-    readonly help: string,
-    readonly labelNames: readonly L[],
-  ) {
-    registry.registerMetric(this as unknown as Metric);
-  }
-
-  abstract readonly type: "counter" | "histogram";
-  protected abstract values(): Values;
-
-  protected labelsOf(values: string[]): Record<string, string> {
-    if (values.length !== this.labelNames.length) throw new Error(`${this.name} takes ${this.labelNames.length} label values, got ${values.length}`);
-    const labels: Record<string, string> = {};
-    this.labelNames.forEach((n, i) => (labels[n] = values[i]!));
-    return labels;
-  }
-
-  /** What prom-client's registry reads at scrape time. */
-  async get() {
-    return { name: this.name, help: this.help, type: this.type, aggregator: "sum" as const, values: this.values() };
-  }
-}
+// Counters, gauges and histograms that record with a plain addition. prom-client's labelled children re-hash their
+// labels on every inc/observe (≈0.8 µs each measured here under load, several per request); these keep one plain
+// number (or one bucket array) per series behind a handle the caller may cache, so recording costs an addition, and
+// only the scrape formats anything (through prom-client, loaded only where metrics are served: family.ts).
+import { Family, type Values } from "./family.ts";
 
 export interface CounterSeries {
   inc(n?: number): void;
 }
 
-export class HotCounter<L extends string> extends HotMetric<L> {
-  readonly type = "counter";
-  private readonly all = new Map<string, { labels: Record<string, string>; value: number }>();
+class CounterEntry implements CounterSeries {
+  value = 0;
+  constructor(readonly labels: Record<string, string>) {}
+  inc(n = 1): void {
+    this.value += n;
+  }
+}
 
-  /** The series with these label values (in labelNames order); keep the handle. */
+/** Label values joined into one map key (NUL cannot occur in the fixed sets and bounded values we label with). */
+const keyOf = (values: readonly string[]) => (values.length === 1 ? values[0]! : values.join("\u0000"));
+
+export class HotCounter<L extends string> extends Family<L> {
+  readonly type = "counter";
+  private readonly all = new Map<string, CounterEntry>();
+
+  constructor(name: string, help: string, labelNames: readonly L[]) {
+    super(name, help, labelNames);
+    // As prom-client does: a counter without labels has its one series from the start, at 0.
+    if (labelNames.length === 0) this.series();
+  }
+
+  /** The series with these label values (in labelNames order); keep the handle on a hot path. */
   series(...values: string[]): CounterSeries {
-    const key = values.join("\u0000");
+    const key = keyOf(values);
     let s = this.all.get(key);
-    if (!s) this.all.set(key, (s = { labels: this.labelsOf(values), value: 0 }));
-    const entry = s;
-    return {
-      inc(n = 1) {
-        entry.value += n;
-      },
-    };
+    if (!s) this.all.set(key, (s = new CounterEntry(this.labelsOf(values))));
+    return s;
   }
 
   protected values(): Values {
-    return [...this.all.values()].map((s) => ({ labels: s.labels, value: s.value }));
+    return Array.from(this.all.values(), (s) => ({ labels: s.labels, value: s.value }));
+  }
+}
+
+export interface GaugeSeries {
+  set(value: number): void;
+}
+
+class GaugeEntry implements GaugeSeries {
+  value = 0;
+  constructor(readonly labels: Record<string, string>) {}
+  set(value: number): void {
+    this.value = value;
+  }
+}
+
+/** A gauge set by the code that knows its value (leader status); for values read at scrape time see SourcedGauge. */
+export class HotGauge<L extends string> extends Family<L> {
+  readonly type = "gauge";
+  private readonly all = new Map<string, GaugeEntry>();
+
+  series(...values: string[]): GaugeSeries {
+    const key = keyOf(values);
+    let s = this.all.get(key);
+    if (!s) this.all.set(key, (s = new GaugeEntry(this.labelsOf(values))));
+    return s;
+  }
+
+  protected values(): Values {
+    return Array.from(this.all.values(), (s) => ({ labels: s.labels, value: s.value }));
   }
 }
 
@@ -62,41 +75,54 @@ export interface HistogramSeries {
   observe(value: number): void;
 }
 
-export class HotHistogram<L extends string> extends HotMetric<L> {
-  readonly type = "histogram";
-  private readonly all = new Map<string, { labels: Record<string, string>; counts: Float64Array; sum: number; count: number }>();
+class HistogramEntry implements HistogramSeries {
+  readonly counts: Float64Array;
+  sum = 0;
+  count = 0;
+  constructor(
+    readonly labels: Record<string, string>,
+    private readonly bounds: readonly number[],
+  ) {
+    this.counts = new Float64Array(bounds.length + 1);
+  }
+  observe(value: number): void {
+    const bounds = this.bounds;
+    let i = 0;
+    while (i < bounds.length && value > bounds[i]!) i++;
+    this.counts[i]!++;
+    this.sum += value;
+    this.count++;
+  }
+}
 
-  constructor(name: string, help: string, labelNames: readonly L[], private readonly buckets: readonly number[]) {
+export class HotHistogram<L extends string> extends Family<L> {
+  readonly type = "histogram";
+  private readonly all = new Map<string, HistogramEntry>();
+
+  /** `leFirst`: write `le` before the other labels, as prom-client's own Histogram does (label order means nothing to
+   * Prometheus; it keeps the exposition of the histograms that used to be prom-client's byte-for-byte the same). */
+  constructor(name: string, help: string, labelNames: readonly L[], private readonly buckets: readonly number[], private readonly leFirst = false) {
     super(name, help, labelNames);
     if (buckets.some((b, i) => i > 0 && b <= buckets[i - 1]!)) throw new Error(`${name}: buckets must increase`);
   }
 
   series(...values: string[]): HistogramSeries {
-    const key = values.join("\u0000");
+    const key = keyOf(values);
     let s = this.all.get(key);
-    if (!s) this.all.set(key, (s = { labels: this.labelsOf(values), counts: new Float64Array(this.buckets.length + 1), sum: 0, count: 0 }));
-    const entry = s;
-    const bounds = this.buckets;
-    return {
-      observe(value: number) {
-        let i = 0;
-        while (i < bounds.length && value > bounds[i]!) i++;
-        entry.counts[i]!++;
-        entry.sum += value;
-        entry.count++;
-      },
-    };
+    if (!s) this.all.set(key, (s = new HistogramEntry(this.labelsOf(values), this.buckets)));
+    return s;
   }
 
   protected values(): Values {
     const out: Values = [];
     for (const s of this.all.values()) {
       let cumulative = 0;
+      const withLe = (le: number | string) => (this.leFirst ? { le, ...s.labels } : { ...s.labels, le });
       this.buckets.forEach((le, i) => {
         cumulative += s.counts[i]!;
-        out.push({ metricName: `${this.name}_bucket`, labels: { ...s.labels, le }, value: cumulative });
+        out.push({ metricName: `${this.name}_bucket`, labels: withLe(le), value: cumulative });
       });
-      out.push({ metricName: `${this.name}_bucket`, labels: { ...s.labels, le: "+Inf" }, value: s.count });
+      out.push({ metricName: `${this.name}_bucket`, labels: withLe("+Inf"), value: s.count });
       out.push({ metricName: `${this.name}_sum`, labels: s.labels, value: s.sum });
       out.push({ metricName: `${this.name}_count`, labels: s.labels, value: s.count });
     }

@@ -4,7 +4,8 @@ import { describe, expect, test } from "bun:test";
 import { parsePrometheusText, sumOf } from "../../test/support/prometheus-text.ts";
 import { recordDepotPoll, recordReconcile, recordScanResult, recordUpstreamRequest, setLeader, versionsBySyncState } from "./controllers.ts";
 import { startProcessMetrics } from "./process.ts";
-import { BoundedValues, metricsResponse, registry, SourcedGauge, statusClass } from "./registry.ts";
+import { removeFamily } from "./family.ts";
+import { BoundedValues, metricsResponse, SourcedGauge, statusClass } from "./registry.ts";
 import { recordAuthFailure, recordDownload, recordRequest, recordSignedUrlRefusal } from "./server.ts";
 
 const scrape = async () => {
@@ -85,7 +86,8 @@ describe("the registry's exposition", () => {
     g.add(() => [[{ k: "a" }, 1]]);
     g.add(() => [[{ k: "a" }, 2]]);
     expect(sumOf(await scrape(), "test_sourced_gauge", { k: "a" })).toBe(3);
-    registry.removeSingleMetric("test_sourced_gauge");
+    removeFamily("test_sourced_gauge");
+    expect((await scrape()).has("test_sourced_gauge")).toBe(false);
   });
 
   test("outside values are bounded: past the limit, new values fold into `other` (hosts use a bound of 64)", () => {

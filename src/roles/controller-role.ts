@@ -88,8 +88,8 @@ export async function runController(flags: Record<string, string | undefined>) {
   }
 
   const metrics = metricsPlacement(flags["metrics-listen"], "health");
-  const metricsOnHealth = metrics.kind === "shared" && flags["health-listen"] ? metricsHandler() : undefined;
-  const metricsServer = metrics.kind === "own" ? listenMetrics(metrics, log) : undefined;
+  const metricsOnHealth = metrics.kind === "shared" && flags["health-listen"] ? await metricsHandler() : undefined;
+  const metricsServer = metrics.kind === "own" ? await listenMetrics(metrics, log) : undefined;
 
   const health = flags["health-listen"]
     ? runtime.serve({

@@ -1,21 +1,23 @@
 // What the hot path does not need stays out of the module graph: openpgp until a key is parsed or a signature is
 // made (a restart with known keys parses none), redis without --stats-url, YAML and the admin API (CRD documents)
-// while they are off. Counted from the module registry of a real standalone process.
+// while they are off, prom-client and the process samplers while metrics are off. Counted from the module registry
+// of a real standalone process.
 import { expect, test } from "bun:test";
 import { mkdtemp, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as openpgp from "openpgp";
+import { parsePrometheusText, sumOf } from "../../test/support/prometheus-text.ts";
 import { KEY_MEMO_FILE } from "./signing-key.ts";
 
 const PROBE = join(import.meta.dir, "..", "..", "test", "support", "module-graph-probe.ts");
 
-async function probe(dataDir: string) {
-  const proc = Bun.spawn(["bun", PROBE, dataDir], { stdout: "pipe", stderr: "pipe" });
+async function probe(dataDir: string, mode: "metrics" | "" = "") {
+  const proc = Bun.spawn(["bun", PROBE, dataDir, mode], { stdout: "pipe", stderr: "pipe" });
   const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
   if (code !== 0) throw new Error(`probe exited ${code}: ${stderr}`);
   const lines = stdout.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l));
-  return { ready: lines.find((l) => l.phase === "ready"), signed: lines.find((l) => l.phase === "signed") };
+  return { ready: lines.find((l) => l.phase === "ready"), signed: lines.find((l) => l.phase === "signed"), enabled: lines.find((l) => l.phase === "enabled") };
 }
 
 test("a restart with its keys present loads no openpgp, redis, YAML or admin API until it signs; the signature verifies", async () => {
@@ -29,7 +31,8 @@ test("a restart with its keys present loads no openpgp, redis, YAML or admin API
 
   const second = await probe(dataDir);
   expect(second.ready.status).toBe(200);
-  expect(second.ready.loaded).toEqual({ openpgp: 0, redis: 0, yaml: 0, kubeapi: 0 });
+  expect(second.ready.loaded).toEqual({ openpgp: 0, redis: 0, yaml: 0, kubeapi: 0, promClient: 0, metricsExposition: 0 });
+  expect(second.ready.metricsUrl).toBeNull();
   // Signing loads openpgp and parses the key on demand; the signature is by the key the memo named.
   expect(second.signed.loaded.openpgp).toBeGreaterThan(0);
   expect(second.signed.keyId).toBe(first.signed.keyId);
@@ -42,3 +45,42 @@ test("a restart with its keys present loads no openpgp, redis, YAML or admin API
   });
   expect(await result.signatures[0]!.verified).toBe(true);
 }, 60_000);
+
+/** Every family /metrics exports, with its type: the exposition's contract (docs/metrics.md, the dashboard). */
+const FAMILIES: [string, string][] = [
+  ["opendepot_http_requests_total", "counter"], ["opendepot_http_request_duration_seconds", "histogram"], ["opendepot_artifact_downloads_total", "counter"],
+  ["opendepot_artifact_bytes_total", "counter"], ["opendepot_signed_url_refusals_total", "counter"], ["opendepot_auth_failures_total", "counter"],
+  ["opendepot_index_objects", "gauge"], ["opendepot_reconciles_total", "counter"], ["opendepot_reconcile_duration_seconds", "histogram"],
+  ["opendepot_workqueue_retries_total", "counter"], ["opendepot_rate_limit_wait_seconds_total", "counter"], ["opendepot_workqueue_depth", "gauge"],
+  ["opendepot_workqueue_in_flight", "gauge"], ["opendepot_upstream_requests_total", "counter"], ["opendepot_upstream_rate_limited_total", "counter"],
+  ["opendepot_upstream_bytes_total", "counter"], ["opendepot_artifact_bytes_stored_total", "counter"], ["opendepot_depot_polls_total", "counter"],
+  ["opendepot_scans_total", "counter"], ["opendepot_versions", "gauge"], ["opendepot_leader", "gauge"],
+  ["process_resident_memory_bytes", "gauge"], ["process_cpu_seconds_total", "counter"], ["process_open_fds", "gauge"], ["process_start_time_seconds", "gauge"],
+  ["opendepot_event_loop_lag_seconds", "gauge"],
+];
+const PROCESS_FAMILIES = new Set(["process_resident_memory_bytes", "process_cpu_seconds_total", "process_open_fds", "process_start_time_seconds", "opendepot_event_loop_lag_seconds"]);
+const familiesOf = (text: string) => [...parsePrometheusText(text).values()].map((f) => [f.name, f.type]).sort();
+
+test("prom-client and the process samplers load only where metrics are served; then /metrics exports every family, counting requests", async () => {
+  const dataDir = await mkdtemp(join(tmpdir(), "opendepot-lazy-metrics-"));
+  await probe(dataDir); // generates the keys
+
+  // Metrics off: nothing of prom-client at ready. Loading the exposition later still exports every family made so far.
+  const off = await probe(dataDir);
+  expect(off.ready.loaded.promClient).toBe(0);
+  expect(off.ready.loaded.metricsExposition).toBe(0);
+  expect(off.enabled.loaded.promClient).toBeGreaterThan(0);
+  expect(familiesOf(off.enabled.scrape)).toEqual(FAMILIES.filter(([name]) => !PROCESS_FAMILIES.has(name)).sort());
+
+  // Metrics on (a listener of its own): loaded at startup, the strict text format with every family, requests counted.
+  const on = await probe(dataDir, "metrics");
+  expect(on.ready.status).toBe(200);
+  expect(on.ready.loaded).toMatchObject({ openpgp: 0, yaml: 0, kubeapi: 0, metricsExposition: 2 });
+  expect(on.ready.loaded.promClient).toBeGreaterThan(0);
+  expect(familiesOf(on.ready.scrape)).toEqual([...FAMILIES].sort());
+  const scraped = parsePrometheusText(on.ready.scrape);
+  expect(sumOf(scraped, "opendepot_http_requests_total", { route: "/.well-known/terraform.json", status_class: "2xx", auth: "none" })).toBe(3);
+  expect(sumOf(scraped, "opendepot_http_request_duration_seconds", { route: "/.well-known/terraform.json" }, "opendepot_http_request_duration_seconds_count")).toBe(3);
+  expect(sumOf(scraped, "process_resident_memory_bytes")).toBeGreaterThan(1024 * 1024);
+  expect(sumOf(scraped, "process_open_fds")).toBeGreaterThan(0);
+}, 90_000);

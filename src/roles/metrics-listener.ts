@@ -3,8 +3,6 @@
 // /healthz), or nowhere. Never on the public registry listener: metrics describe the deployment, not the content.
 import { parseListen, UsageError, type FlagSpec } from "../cli/flags.ts";
 import type { Logger } from "../log.ts";
-import { startProcessMetrics } from "../metrics/process.ts";
-import { metricsResponse } from "../metrics/registry.ts";
 import { runtime } from "../runtime/index.ts";
 
 export type MetricsPlacement = { kind: "off" } | { kind: "shared" } | { kind: "own"; hostname: string; port: number };
@@ -30,15 +28,20 @@ export function metricsPlacement(value: string | undefined, shared: string | und
   }
 }
 
-/** The /metrics handler for a listener the role already runs; starts the process samplers. */
-export function metricsHandler(): () => Promise<Response> {
+/**
+ * The /metrics handler for a listener the role already runs. Called only by a role that serves metrics: it loads
+ * prom-client (the exposition) and the process metrics and starts their samplers. What was recorded before counts:
+ * the series live in the catalog (metrics/family.ts) from the start.
+ */
+export async function metricsHandler(): Promise<() => Promise<Response>> {
+  const [{ metricsResponse }, { startProcessMetrics }] = await Promise.all([import("../metrics/exposition.ts"), import("../metrics/process.ts")]);
   startProcessMetrics();
   return metricsResponse;
 }
 
 /** A listener of its own: GET /metrics and /healthz, 404 for anything else. */
-export function listenMetrics(address: { hostname: string; port: number }, log: Logger) {
-  const metrics = metricsHandler();
+export async function listenMetrics(address: { hostname: string; port: number }, log: Logger) {
+  const metrics = await metricsHandler();
   const server = runtime.serve({
     hostname: address.hostname,
     port: address.port,

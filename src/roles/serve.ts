@@ -73,7 +73,7 @@ export async function runServe(flags: Record<string, string | undefined>) {
   });
   log.info("authentication", { mode: kubeMode ?? auth.mode });
   const http = server.listen(hostname, port, tls);
-  const metricsServer = metrics.kind === "own" ? listenMetrics(metrics, log) : undefined;
+  const metricsServer = metrics.kind === "own" ? await listenMetrics(metrics, log) : undefined;
   onShutdown(async (signal) => {
     log.info("shutting down", { signal });
     await http.stop();

@@ -101,8 +101,8 @@ export async function runStandalone(flags: Record<string, string | undefined>) {
   await new Promise((resolve) => setTimeout(resolve, 0));
   collectStartupGarbage();
   await controllers?.start();
-  const admin = adminListen ? await (await import("../kubeapi/admin.ts")).startAdminApi({ store, dataDir, ...adminListen, tokenFile: flags["admin-token-file"], log, metrics: metricsOnAdmin ? metricsHandler() : undefined }) : undefined;
-  const metricsServer = metrics.kind === "own" ? listenMetrics(metrics, log) : undefined;
+  const admin = adminListen ? await (await import("../kubeapi/admin.ts")).startAdminApi({ store, dataDir, ...adminListen, tokenFile: flags["admin-token-file"], log, metrics: metricsOnAdmin ? await metricsHandler() : undefined }) : undefined;
+  const metricsServer = metrics.kind === "own" ? await listenMetrics(metrics, log) : undefined;
 
   let stopping = false;
   const stop = async (signal: string) => {
