@@ -1,6 +1,6 @@
 // What the hot path does not need stays out of the module graph: openpgp until a key is parsed or a signature is
 // made (a restart with known keys parses none), redis without --stats-url, YAML and the admin API (CRD documents)
-// while they are off. Counted from the module registry of a real standalone process.
+// while they are off, jose without OIDC (or GCP / GitHub App credentials in use). Counted from the module registry of a real standalone process.
 import { expect, test } from "bun:test";
 import { mkdtemp, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -18,7 +18,7 @@ async function probe(dataDir: string) {
   return { ready: lines.find((l) => l.phase === "ready"), signed: lines.find((l) => l.phase === "signed") };
 }
 
-test("a restart with its keys present loads no openpgp, redis, YAML or admin API until it signs; the signature verifies", async () => {
+test("a restart with its keys present loads no openpgp, redis, YAML, admin API or jose (no OIDC) until it signs; the signature verifies", async () => {
   const dataDir = await mkdtemp(join(tmpdir(), "opendepot-lazy-"));
   // First start: the key is generated (openpgp is needed for that) and its facts remembered.
   const first = await probe(dataDir);
@@ -29,7 +29,7 @@ test("a restart with its keys present loads no openpgp, redis, YAML or admin API
 
   const second = await probe(dataDir);
   expect(second.ready.status).toBe(200);
-  expect(second.ready.loaded).toEqual({ openpgp: 0, redis: 0, yaml: 0, kubeapi: 0 });
+  expect(second.ready.loaded).toEqual({ openpgp: 0, redis: 0, yaml: 0, kubeapi: 0, jose: 0 });
   // Signing loads openpgp and parses the key on demand; the signature is by the key the memo named.
   expect(second.signed.loaded.openpgp).toBeGreaterThan(0);
   expect(second.signed.keyId).toBe(first.signed.keyId);

@@ -8,7 +8,7 @@ import { loadSigningKey } from "../../src/roles/signing-key.ts";
 import { freePort } from "./ports.ts";
 
 const dataDir = process.argv[2]!;
-const PACKAGES = { openpgp: /node_modules\/openpgp\//, redis: /node_modules\/(@redis|redis)\//, yaml: /node_modules\/yaml\//, kubeapi: /\/src\/kubeapi\// };
+const PACKAGES = { openpgp: /node_modules\/openpgp\//, redis: /node_modules\/(@redis|redis)\//, yaml: /node_modules\/yaml\//, kubeapi: /\/src\/kubeapi\//, jose: /node_modules\/jose\// };
 const counts = () => {
   const loaded = Object.keys(require.cache);
   return Object.fromEntries(Object.entries(PACKAGES).map(([name, re]) => [name, loaded.filter((k) => re.test(k)).length]));
