@@ -15,7 +15,7 @@ async function probe(dataDir: string) {
   const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
   if (code !== 0) throw new Error(`probe exited ${code}: ${stderr}`);
   const lines = stdout.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l));
-  return { ready: lines.find((l) => l.phase === "ready"), signed: lines.find((l) => l.phase === "signed") };
+  return { ready: lines.find((l) => l.phase === "ready"), browsed: lines.find((l) => l.phase === "browsed"), signed: lines.find((l) => l.phase === "signed") };
 }
 
 test("a restart with its keys present loads no openpgp, redis, YAML, admin API or jose (no OIDC) until it signs; the signature verifies", async () => {
@@ -30,6 +30,9 @@ test("a restart with its keys present loads no openpgp, redis, YAML, admin API o
   const second = await probe(dataDir);
   expect(second.ready.status).toBe(200);
   expect(second.ready.loaded).toEqual({ openpgp: 0, redis: 0, yaml: 0, kubeapi: 0, jose: 0 });
+  // The browse catalog is not built for readiness nor for a protocol answer; the first browse request builds it, once.
+  expect(second.ready.catalogBuilds).toBe(0);
+  expect(second.browsed).toEqual({ phase: "browsed", statuses: [200, 200, 200], afterProtocol: 0, catalogBuilds: 1 });
   // Signing loads openpgp and parses the key on demand; the signature is by the key the memo named.
   expect(second.signed.loaded.openpgp).toBeGreaterThan(0);
   expect(second.signed.keyId).toBe(first.signed.keyId);

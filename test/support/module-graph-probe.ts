@@ -1,10 +1,11 @@
 // Runs `opendepot standalone` in this process (data dir from argv), then prints, as one JSON line, how many modules
 // of the large optional packages are loaded once it is ready; then signs once with the data dir's key ring and
-// prints the counts again with the signature. Tests read these lines (src/roles/lazy-modules.test.ts).
+// prints the counts again with the signature; in between, how many times the browse catalog was built. Tests read these lines (src/roles/lazy-modules.test.ts).
 import { parseFlags } from "../../src/cli/flags.ts";
 import { silentLogger } from "../../src/log.ts";
 import { STANDALONE_FLAGS, runStandalone } from "../../src/roles/standalone.ts";
 import { loadSigningKey } from "../../src/roles/signing-key.ts";
+import { catalogBuilds } from "../../src/server/browse/catalog.ts";
 import { freePort } from "./ports.ts";
 
 const dataDir = process.argv[2]!;
@@ -16,7 +17,13 @@ const counts = () => {
 
 const standalone = await runStandalone(parseFlags(STANDALONE_FLAGS, ["--listen", `127.0.0.1:${freePort()}`, "--data-dir", dataDir, "--admin-listen", "off", "--log-level", "error"]));
 const ready = await fetch(`${standalone.url}/readyz`);
-console.log(JSON.stringify({ phase: "ready", status: ready.status, loaded: counts() }));
+console.log(JSON.stringify({ phase: "ready", status: ready.status, loaded: counts(), catalogBuilds: catalogBuilds() }));
+// A protocol answer does not need the browse catalog; the first browse request builds it, once.
+const discovery = await fetch(`${standalone.url}/.well-known/terraform.json`);
+const afterProtocol = catalogBuilds();
+const browse = await fetch(`${standalone.url}/opendepot/ui/v1/resources`);
+const again = await fetch(`${standalone.url}/opendepot/ui/v1/namespaces`);
+console.log(JSON.stringify({ phase: "browsed", statuses: [discovery.status, browse.status, again.status], afterProtocol, catalogBuilds: catalogBuilds() }));
 const ring = await loadSigningKey({ dataDir, log: silentLogger, reloadIntervalMs: 0 });
 const signature = await ring.sign("probe");
 console.log(JSON.stringify({ phase: "signed", loaded: counts(), keyId: ring.keyId, publicKeyArmored: ring.publicKeyArmored, signature: Buffer.from(signature).toString("base64") }));
