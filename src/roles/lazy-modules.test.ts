@@ -1,6 +1,8 @@
-// What the hot path does not need stays out of the module graph: openpgp until a key is parsed or a signature is
-// made (a restart with known keys parses none), redis without --stats-url, YAML and the admin API (CRD documents)
-// while they are off, jose without OIDC (or GCP / GitHub App credentials in use). Counted from the module registry of a real standalone process.
+// What the hot path does not need stays out of the module graph: Elysia (the app) until a request the fast path
+// and the probes leave, openpgp until a key is parsed or a signature is made (a restart with known keys parses
+// none), redis without --stats-url, YAML and the admin API (CRD documents) while they are off, jose without OIDC
+// (or GCP / GitHub App credentials in use); the browse catalog is not built until browsed. Counted from the
+// module registry of a real standalone process.
 import { expect, test } from "bun:test";
 import { mkdtemp, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -18,7 +20,7 @@ async function probe(dataDir: string) {
   return { ready: lines.find((l) => l.phase === "ready"), browsed: lines.find((l) => l.phase === "browsed"), signed: lines.find((l) => l.phase === "signed") };
 }
 
-test("a restart with its keys present loads no openpgp, redis, YAML, admin API or jose (no OIDC) until it signs; the signature verifies", async () => {
+test("a restart with its keys present loads no Elysia, openpgp, redis, YAML, admin API or jose (no OIDC) until needed; the signature verifies", async () => {
   const dataDir = await mkdtemp(join(tmpdir(), "opendepot-lazy-"));
   // First start: the key is generated (openpgp is needed for that) and its facts remembered.
   const first = await probe(dataDir);
@@ -29,10 +31,11 @@ test("a restart with its keys present loads no openpgp, redis, YAML, admin API o
 
   const second = await probe(dataDir);
   expect(second.ready.status).toBe(200);
-  expect(second.ready.loaded).toEqual({ openpgp: 0, redis: 0, yaml: 0, kubeapi: 0, jose: 0 });
-  // The browse catalog is not built for readiness nor for a protocol answer; the first browse request builds it, once.
-  expect(second.ready.catalogBuilds).toBe(0);
-  expect(second.browsed).toEqual({ phase: "browsed", statuses: [200, 200, 200], afterProtocol: 0, catalogBuilds: 1 });
+  expect(second.ready.loaded).toEqual({ elysia: 0, openpgp: 0, redis: 0, yaml: 0, kubeapi: 0, jose: 0 });
+  // Neither the app (Elysia) nor the browse catalog is built for readiness or a protocol answer; the first browse
+  // request builds both, once.
+  expect(second.ready).toMatchObject({ catalogBuilds: 0, appLoads: 0 });
+  expect(second.browsed).toEqual({ phase: "browsed", statuses: [200, 200, 200], afterProtocol: { catalogBuilds: 0, appLoads: 0, elysia: 0 }, catalogBuilds: 1, appLoads: 1, elysia: true });
   // Signing loads openpgp and parses the key on demand; the signature is by the key the memo named.
   expect(second.signed.loaded.openpgp).toBeGreaterThan(0);
   expect(second.signed.keyId).toBe(first.signed.keyId);

@@ -6,10 +6,11 @@ import { silentLogger } from "../../src/log.ts";
 import { STANDALONE_FLAGS, runStandalone } from "../../src/roles/standalone.ts";
 import { loadSigningKey } from "../../src/roles/signing-key.ts";
 import { catalogBuilds } from "../../src/server/browse/catalog.ts";
+import { lazyAppLoads } from "../../src/server/lazy-app.ts";
 import { freePort } from "./ports.ts";
 
 const dataDir = process.argv[2]!;
-const PACKAGES = { openpgp: /node_modules\/openpgp\//, redis: /node_modules\/(@redis|redis)\//, yaml: /node_modules\/yaml\//, kubeapi: /\/src\/kubeapi\//, jose: /node_modules\/jose\// };
+const PACKAGES = { elysia: /node_modules\/elysia\//, openpgp: /node_modules\/openpgp\//, redis: /node_modules\/(@redis|redis)\//, yaml: /node_modules\/yaml\//, kubeapi: /\/src\/kubeapi\//, jose: /node_modules\/jose\// };
 const counts = () => {
   const loaded = Object.keys(require.cache);
   return Object.fromEntries(Object.entries(PACKAGES).map(([name, re]) => [name, loaded.filter((k) => re.test(k)).length]));
@@ -17,13 +18,13 @@ const counts = () => {
 
 const standalone = await runStandalone(parseFlags(STANDALONE_FLAGS, ["--listen", `127.0.0.1:${freePort()}`, "--data-dir", dataDir, "--admin-listen", "off", "--log-level", "error"]));
 const ready = await fetch(`${standalone.url}/readyz`);
-console.log(JSON.stringify({ phase: "ready", status: ready.status, loaded: counts(), catalogBuilds: catalogBuilds() }));
+console.log(JSON.stringify({ phase: "ready", status: ready.status, loaded: counts(), catalogBuilds: catalogBuilds(), appLoads: lazyAppLoads() }));
 // A protocol answer does not need the browse catalog; the first browse request builds it, once.
 const discovery = await fetch(`${standalone.url}/.well-known/terraform.json`);
-const afterProtocol = catalogBuilds();
+const afterProtocol = { catalogBuilds: catalogBuilds(), appLoads: lazyAppLoads(), elysia: counts().elysia };
 const browse = await fetch(`${standalone.url}/opendepot/ui/v1/resources`);
 const again = await fetch(`${standalone.url}/opendepot/ui/v1/namespaces`);
-console.log(JSON.stringify({ phase: "browsed", statuses: [discovery.status, browse.status, again.status], afterProtocol, catalogBuilds: catalogBuilds() }));
+console.log(JSON.stringify({ phase: "browsed", statuses: [discovery.status, browse.status, again.status], afterProtocol, catalogBuilds: catalogBuilds(), appLoads: lazyAppLoads(), elysia: (counts().elysia ?? 0) > 0 }));
 const ring = await loadSigningKey({ dataDir, log: silentLogger, reloadIntervalMs: 0 });
 const signature = await ring.sign("probe");
 console.log(JSON.stringify({ phase: "signed", loaded: counts(), keyId: ring.keyId, publicKeyArmored: ring.publicKeyArmored, signature: Buffer.from(signature).toString("base64") }));
