@@ -12,8 +12,8 @@ import { KEY_MEMO_FILE } from "./signing-key.ts";
 
 const PROBE = join(import.meta.dir, "..", "..", "test", "support", "module-graph-probe.ts");
 
-async function probe(dataDir: string) {
-  const proc = Bun.spawn(["bun", PROBE, dataDir], { stdout: "pipe", stderr: "pipe" });
+async function probe(dataDir: string, ...flags: string[]) {
+  const proc = Bun.spawn(["bun", PROBE, dataDir, ...flags], { stdout: "pipe", stderr: "pipe" });
   const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
   if (code !== 0) throw new Error(`probe exited ${code}: ${stderr}`);
   const lines = stdout.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l));
@@ -31,7 +31,9 @@ test("a restart with its keys present loads no Elysia, openpgp, redis, YAML, adm
 
   const second = await probe(dataDir);
   expect(second.ready.status).toBe(200);
-  expect(second.ready.loaded).toEqual({ elysia: 0, openpgp: 0, redis: 0, yaml: 0, kubeapi: 0, jose: 0 });
+  expect(second.ready.loaded).toMatchObject({ elysia: 0, openpgp: 0, redis: 0, yaml: 0, kubeapi: 0, jose: 0 });
+  // Every controller runs by default, so their modules are loaded; with --controllers "" they are not.
+  expect(second.ready.loaded.controllers).toBeGreaterThan(0);
   // Neither the app (Elysia) nor the browse catalog is built for readiness or a protocol answer; the first browse
   // request builds both, once.
   expect(second.ready).toMatchObject({ catalogBuilds: 0, appLoads: 0 });
@@ -47,4 +49,12 @@ test("a restart with its keys present loads no Elysia, openpgp, redis, YAML, adm
     verificationKeys: key,
   });
   expect(await result.signatures[0]!.verified).toBe(true);
+}, 60_000);
+
+test("standalone with --controllers \"\" imports no controller", async () => {
+  const dataDir = await mkdtemp(join(tmpdir(), "opendepot-lazy-"));
+  const run = await probe(dataDir, "--controllers", "");
+  expect(run.ready.status).toBe(200);
+  expect(run.ready.loaded.controllers).toBe(0);
+  expect(run.browsed.statuses).toEqual([200, 200, 200]);
 }, 60_000);

@@ -1,4 +1,4 @@
-// Runs `opendepot standalone` in this process (data dir from argv), then prints, as one JSON line, how many modules
+// Runs `opendepot standalone` in this process (data dir from argv, then extra flags), then prints, as one JSON line, how many modules
 // of the large optional packages are loaded once it is ready; then signs once with the data dir's key ring and
 // prints the counts again with the signature; in between, how many times the browse catalog was built. Tests read these lines (src/roles/lazy-modules.test.ts).
 import { parseFlags } from "../../src/cli/flags.ts";
@@ -10,13 +10,13 @@ import { lazyAppLoads } from "../../src/server/lazy-app.ts";
 import { freePort } from "./ports.ts";
 
 const dataDir = process.argv[2]!;
-const PACKAGES = { elysia: /node_modules\/elysia\//, openpgp: /node_modules\/openpgp\//, redis: /node_modules\/(@redis|redis)\//, yaml: /node_modules\/yaml\//, kubeapi: /\/src\/kubeapi\//, jose: /node_modules\/jose\// };
+const PACKAGES = { elysia: /node_modules\/elysia\//, openpgp: /node_modules\/openpgp\//, redis: /node_modules\/(@redis|redis)\//, yaml: /node_modules\/yaml\//, kubeapi: /\/src\/kubeapi\//, controllers: /\/src\/controllers\//, jose: /node_modules\/jose\// };
 const counts = () => {
   const loaded = Object.keys(require.cache);
   return Object.fromEntries(Object.entries(PACKAGES).map(([name, re]) => [name, loaded.filter((k) => re.test(k)).length]));
 };
 
-const standalone = await runStandalone(parseFlags(STANDALONE_FLAGS, ["--listen", `127.0.0.1:${freePort()}`, "--data-dir", dataDir, "--admin-listen", "off", "--log-level", "error"]));
+const standalone = await runStandalone(parseFlags(STANDALONE_FLAGS, ["--listen", `127.0.0.1:${freePort()}`, "--data-dir", dataDir, "--admin-listen", "off", "--log-level", "error", ...process.argv.slice(3)]));
 const ready = await fetch(`${standalone.url}/readyz`);
 console.log(JSON.stringify({ phase: "ready", status: ready.status, loaded: counts(), catalogBuilds: catalogBuilds(), appLoads: lazyAppLoads() }));
 // A protocol answer does not need the browse catalog; the first browse request builds it, once.
