@@ -31,13 +31,17 @@ test("a restart with its keys present loads no Elysia, openpgp, redis, YAML, adm
 
   const second = await probe(dataDir);
   expect(second.ready.status).toBe(200);
-  expect(second.ready.loaded).toMatchObject({ elysia: 0, openpgp: 0, redis: 0, yaml: 0, kubeapi: 0, jose: 0 });
+  expect(second.ready.loaded).toMatchObject({ elysia: 0, openpgp: 0, redis: 0, yaml: 0, kubeapi: 0, jose: 0, uiPages: 0 });
   // Every controller runs by default, so their modules are loaded; with --controllers "" they are not.
   expect(second.ready.loaded.controllers).toBeGreaterThan(0);
   // Neither the app (Elysia) nor the browse catalog is built for readiness or a protocol answer; the first browse
   // request builds both, once.
   expect(second.ready).toMatchObject({ catalogBuilds: 0, appLoads: 0 });
-  expect(second.browsed).toEqual({ phase: "browsed", statuses: [200, 200, 200], afterProtocol: { catalogBuilds: 0, appLoads: 0, elysia: 0 }, catalogBuilds: 1, appLoads: 1, elysia: true });
+  expect(second.browsed).toEqual({ phase: "browsed", statuses: [200, 200, 200], afterProtocol: { catalogBuilds: 0, appLoads: 0, elysia: 0 }, catalogBuilds: 1, appLoads: 1, elysia: true, explorerPage: expect.anything() });
+  // The Explorer's pages (and marked) are imported at the first page, not with the browse API.
+  expect(second.browsed.explorerPage).toMatchObject({ status: 200, pagesBefore: 0 });
+  expect(second.browsed.explorerPage.type).toContain("text/html");
+  expect(second.browsed.explorerPage.pagesAfter).toBeGreaterThan(0);
   // Signing loads openpgp and parses the key on demand; the signature is by the key the memo named.
   expect(second.signed.loaded.openpgp).toBeGreaterThan(0);
   expect(second.signed.keyId).toBe(first.signed.keyId);

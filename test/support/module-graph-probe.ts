@@ -10,7 +10,7 @@ import { lazyAppLoads } from "../../src/server/lazy-app.ts";
 import { freePort } from "./ports.ts";
 
 const dataDir = process.argv[2]!;
-const PACKAGES = { elysia: /node_modules\/elysia\//, openpgp: /node_modules\/openpgp\//, redis: /node_modules\/(@redis|redis)\//, yaml: /node_modules\/yaml\//, kubeapi: /\/src\/kubeapi\//, controllers: /\/src\/controllers\//, jose: /node_modules\/jose\// };
+const PACKAGES = { elysia: /node_modules\/elysia\//, openpgp: /node_modules\/openpgp\//, redis: /node_modules\/(@redis|redis)\//, yaml: /node_modules\/yaml\//, kubeapi: /\/src\/kubeapi\//, controllers: /\/src\/controllers\//, uiPages: /\/src\/ui\/pages\/|node_modules\/marked\//, jose: /node_modules\/jose\// };
 const counts = () => {
   const loaded = Object.keys(require.cache);
   return Object.fromEntries(Object.entries(PACKAGES).map(([name, re]) => [name, loaded.filter((k) => re.test(k)).length]));
@@ -24,7 +24,10 @@ const discovery = await fetch(`${standalone.url}/.well-known/terraform.json`);
 const afterProtocol = { catalogBuilds: catalogBuilds(), appLoads: lazyAppLoads(), elysia: counts().elysia };
 const browse = await fetch(`${standalone.url}/opendepot/ui/v1/resources`);
 const again = await fetch(`${standalone.url}/opendepot/ui/v1/namespaces`);
-console.log(JSON.stringify({ phase: "browsed", statuses: [discovery.status, browse.status, again.status], afterProtocol, catalogBuilds: catalogBuilds(), appLoads: lazyAppLoads(), elysia: (counts().elysia ?? 0) > 0 }));
+const pagesBefore = counts().uiPages;
+const explorer = await fetch(`${standalone.url}/`);
+const explorerPage = { status: explorer.status, type: explorer.headers.get("content-type"), pagesBefore, pagesAfter: counts().uiPages };
+console.log(JSON.stringify({ phase: "browsed", statuses: [discovery.status, browse.status, again.status], afterProtocol, catalogBuilds: catalogBuilds(), appLoads: lazyAppLoads(), elysia: (counts().elysia ?? 0) > 0, explorerPage }));
 const ring = await loadSigningKey({ dataDir, log: silentLogger, reloadIntervalMs: 0 });
 const signature = await ring.sign("probe");
 console.log(JSON.stringify({ phase: "signed", loaded: counts(), keyId: ring.keyId, publicKeyArmored: ring.publicKeyArmored, signature: Buffer.from(signature).toString("base64") }));
