@@ -11,7 +11,8 @@ import { parseDuration } from "../kits/duration.ts";
 import { checks, UsageError, type FlagSpec } from "../cli/flags.ts";
 import { Module, Provider, Version } from "../api/kinds.ts";
 import type { Logger } from "../log.ts";
-import { createApp, fastPathOf, type DiscoveryExtras } from "../server/app.ts";
+import type { DiscoveryExtras } from "../server/protocol-answers.ts";
+import { lazyApp } from "../server/lazy-app.ts";
 import type { AuthConfig } from "../server/auth/config.ts";
 import type { KubernetesTokenAuthorizer } from "../server/auth/kubernetes.ts";
 import { startAuth } from "../server/auth/setup.ts";
@@ -20,7 +21,7 @@ import { anonymousGatekeeper, type Gatekeeper, type MirrorConfig, type ShasumsSi
 import { DEFAULT_YANK_GRACE_MS } from "../server/lifecycle.ts";
 import { RegistryIndex } from "../server/registry-index.ts";
 import { storeRepairHint } from "../server/repair-hint.ts";
-import { DEFAULT_MIRROR_HOSTNAMES, mirrorConfig } from "../server/routes-mirror.ts";
+import { DEFAULT_MIRROR_HOSTNAMES, mirrorConfig } from "../server/mirror-config.ts";
 import { listen, withRequestPolicy } from "../server/serve.ts";
 import { requestObserver } from "../server/request-metrics.ts";
 import { indexObjects } from "../metrics/server.ts";
@@ -142,7 +143,8 @@ export async function startRegistryServer(options: RegistryServerOptions) {
   const auth = options.gatekeeper ? undefined : await startAuth(authConfig, { store, bindings, log, kubernetes: options.kubernetes, namespaces: options.namespaces });
   const stats = options.stats ?? statsOff;
   const browse = createBrowse({ modules, providers, versions, depots, namespaces: namespaceCache, configMaps }, stats, options.browseAuth ?? auth?.browse ?? publicOnlyBrowse, lifecycle);
-  const app = createApp(
+  // Elysia and the route modules load at the first request the fast path and the probes leave (lazy-app.ts).
+  const app = lazyApp(
     {
       index,
       delivery: new ArtifactDelivery(options.storageFor, log, { onDownload: countDownloads(stats), onRefused: storeRepairHint(store, log) }),
@@ -165,14 +167,16 @@ export async function startRegistryServer(options: RegistryServerOptions) {
   const handle = explorer ? explorer.around(appHandle) : appHandle;
   // The Explorer's pages (src/ui/explorer.ts) sit in front of the app's routes; their shapes, for the metrics labels.
   const explorerTemplates = explorer ? ["/", "/depots", "/stats", "/auth/*", "/_ui/*", "/:namespace/:kind/:name"] : [];
-  const observe = options.metrics ? requestObserver(() => [...app.routes.map((r) => r.path), ...explorerTemplates]) : undefined;
+  // Request metrics label by the app's route table from their first request: with metrics on, the app is built now.
+  if (options.metrics) await app.load();
+  const observe = options.metrics ? requestObserver(() => [...(app.routes() ?? []), ...explorerTemplates]) : undefined;
   const stopIndexMetrics = options.metrics
     ? indexObjects.add(() => [[{ kind: "Module" }, modules.list().length], [{ kind: "Provider" }, providers.list().length], [{ kind: "Version" }, versions.list().length]])
     : undefined;
   return {
     // The fixed protocol GETs are answered ahead of the app (and of the Explorer, which never serves their paths).
-    handle: withRequestPolicy(handle, log, observe, fastPathOf(app)),
-    listen: (hostname: string, port: number, tls?: { cert: string; key: string }) => listen(handle, { hostname, port, tls, observe, fast: fastPathOf(app) }, log),
+    handle: withRequestPolicy(handle, log, observe, app.fast),
+    listen: (hostname: string, port: number, tls?: { cert: string; key: string }) => listen(handle, { hostname, port, tls, observe, fast: app.fast }, log),
     stats,
     async stop() {
       stopIndexMetrics?.();

@@ -12,7 +12,7 @@ import { storageFactory } from "../storage/factory.ts";
 import { loadSigningKey } from "./signing-key.ts";
 import { loadOrCreateKeyRing, readKeyRingFile } from "./secrets-on-disk.ts";
 import { registryServerFlags, startRegistryServer, tlsFromFlags, urlTtlSeconds, yankGraceMs, mirrorFromFlags } from "./registry-server.ts";
-import { buildControllers, CONTROLLER_FLAGS } from "./controller-manager.ts";
+import { CONTROLLER_FLAGS, parseControllerList } from "./controller-flags.ts";
 import { AUTH_FLAGS, authConfigFromFlags } from "./auth-flags.ts";
 import { listenMetrics, metricsHandler, metricsListenFlag, metricsPlacement } from "./metrics-listener.ts";
 import { STATS_FLAGS, startStats } from "./stats-flags.ts";
@@ -77,7 +77,8 @@ export async function runStandalone(flags: Record<string, string | undefined>) {
   const caches = new CacheSet(store, { log });
   // Built now (their kinds join the shared set), started once the server listens: the first round of reconciles
   // over every object must not delay serving what the store already holds.
-  const controllers = buildControllers({ store, storageFor, storagePolicy: policy.current, log, flags, caches });
+  // The controllers' modules are imported only when some are enabled (--controllers "" serves alone).
+  const controllers = parseControllerList(flags.controllers).length ? (await import("./controller-manager.ts")).buildControllers({ store, storageFor, storagePolicy: policy.current, log, flags, caches }) : undefined;
   const sweeper = controllers ? startTempSweeper({ workDir: flags["work-dir"], storageRoots: [defaultRoot], log }) : undefined;
   const server = await startRegistryServer({
     store,

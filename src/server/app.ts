@@ -1,7 +1,7 @@
 // The registry HTTP application: discovery, module and provider protocols, provider network mirror, browse API, health. Read-only by design.
 import { Elysia } from "elysia";
 import type { ServerContext } from "./context.ts";
-import { errorResponse, json, Refusal } from "./http.ts";
+import { errorResponse, Refusal } from "./http.ts";
 import { browseRoutes } from "./browse/routes.ts";
 import { BadRequest } from "./params.ts";
 import { mirrorRoutes } from "./routes-mirror.ts";
@@ -9,6 +9,7 @@ import { moduleRoutes } from "./routes-modules.ts";
 import { providerRoutes } from "./routes-providers.ts";
 import type { ProtocolDocument } from "./document.ts";
 import { createFastPath, type FastPath } from "./fast-path.ts";
+import { healthAnswer, readyAnswer } from "./probes.ts";
 import { discoveryDocument, documentResponse, type DiscoveryExtras } from "./protocol-answers.ts";
 
 export type { DiscoveryExtras } from "./protocol-answers.ts";
@@ -40,8 +41,8 @@ function createRoutes(ctx: ServerContext, discoveryDoc: ProtocolDocument) {
       return errorResponse(500, "internal error");
     })
     .get("/.well-known/terraform.json", ({ request }) => documentResponse(discoveryDoc, request))
-    .get("/healthz", () => json({ status: "ok" }))
-    .get("/readyz", () => (ctx.ready() ? json({ status: "ready" }) : errorResponse(503, `caches are still loading${(ctx.unsynced?.() ?? []).map((name, i) => (i ? ", " : ": ") + name).join("")}`)))
+    .get("/healthz", () => healthAnswer())
+    .get("/readyz", () => readyAnswer(ctx))
     .use(moduleRoutes(ctx))
     .use(providerRoutes(ctx))
     .use(ctx.mirror ? mirrorRoutes(ctx, ctx.mirror) : new Elysia())

@@ -18,16 +18,7 @@ import { BoundedMemo, errorResponse, jsonText, notFound, Refusal } from "./http.
 import { hostnameParam, nameParam, namespaceParam, versionParam } from "./params.ts";
 
 export const MIRROR_PREFIX = "/opendepot/mirror/v1";
-export const DEFAULT_MIRROR_HOSTNAMES = ["registry.opentofu.org", "registry.terraform.io"];
-
-/** `--mirror-namespace` / `--mirror-hostnames` → the mirror's config; undefined (mirror off) for namespace "off". */
-export function mirrorConfig(namespace: string | undefined, hostnames: string | undefined): MirrorConfig | undefined {
-  if (!namespace || namespace === "off") return undefined;
-  namespaceParam(namespace);
-  const list = (hostnames ?? DEFAULT_MIRROR_HOSTNAMES.join(",")).split(",").map((h) => h.trim().toLowerCase()).filter(Boolean);
-  for (const h of list) hostnameParam(h);
-  return { namespace, hostnames: new Set(list) };
-}
+export { DEFAULT_MIRROR_HOSTNAMES, mirrorConfig } from "./mirror-config.ts";
 
 /** The mirror as an Elysia plugin; its `resolve` hook parses the address, authorizes the caller and finds the Provider. */
 export function mirrorRoutes(ctx: ServerContext, mirror: MirrorConfig) {

@@ -1,7 +1,6 @@
 // GitHub App authentication: an RS256 app JWT buys an installation token, which is cached until five minutes
 // before it expires (v0.9 minted one per reconcile and burned the App's rate limit).
 import { createHash, createPrivateKey } from "node:crypto";
-import { importPKCS8, SignJWT } from "jose";
 import { type FetchLike, UpstreamError, UpstreamHttp, type UpstreamHttpOptions } from "./http.ts";
 
 /** Name of the Secret v0.9 reads the App credentials from. */
@@ -60,6 +59,8 @@ export function gitHubAppCredentialsFromSecret(data: Record<string, SecretValue>
 
 /** Imports an RSA private key for RS256; PKCS#1 is converted because jose only imports PKCS#8. */
 export async function importAppPrivateKey(pem: string): Promise<CryptoKey> {
+  // jose is loaded when a GitHub App key is first read, not with the sources layer.
+  const { importPKCS8 } = await import("jose");
   let pkcs8 = pem;
   try {
     if (!pem.includes("-----BEGIN PRIVATE KEY-----")) {
@@ -73,6 +74,7 @@ export async function importAppPrivateKey(pem: string): Promise<CryptoKey> {
 
 /** The App JWT: issued a minute in the past (GitHub's clock-skew advice), valid nine minutes (limit is ten). */
 export async function createAppJwt(appId: string, key: CryptoKey, nowSeconds: number): Promise<string> {
+  const { SignJWT } = await import("jose");
   return new SignJWT({})
     .setProtectedHeader({ alg: "RS256", typ: "JWT" })
     .setIssuedAt(nowSeconds - 60)

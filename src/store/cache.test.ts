@@ -64,6 +64,23 @@ describe("ResourceCache", () => {
     expect(cache.get("team", "a")?.spec.versions).toEqual([]);
   });
 
+  test("objects are frozen all the way down: objects inside arrays inside objects too", async () => {
+    const { store } = setup();
+    const m = moduleObj("deep");
+    m.spec.versions = [{ version: "1.0.0" }, { version: "2.0.0" }];
+    await store.create(m);
+    const { cache } = cacheOf(store);
+    await cache.start();
+    const got = cache.get("team", "deep")! as ModuleObject;
+    expect(Object.isFrozen(got.metadata)).toBe(true);
+    expect(Object.isFrozen(got.spec.versions)).toBe(true);
+    expect(got.spec.versions.every((v) => Object.isFrozen(v))).toBe(true);
+    expect(() => {
+      (got.spec.versions[1] as { version: string }).version = "9.9.9";
+    }).toThrow();
+    expect((cache.get("team", "deep") as ModuleObject).spec.versions[1]!.version).toBe("2.0.0");
+  });
+
   test("secondary indexes follow changes", async () => {
     const { store } = setup();
     await store.create(moduleObj("a", { tier: "gold" }));

@@ -12,10 +12,6 @@ import type { UiSettings } from "./flags.ts";
 import { html, type Html } from "./html.ts";
 import { page } from "./layout.ts";
 import { OidcLogin, safeReturn, type LoginConfig } from "./oidc-login.ts";
-import { depotsPage, depotsView, nodePanel } from "./pages/depots.ts";
-import { explorerPage, explorerQuery, explorerResults } from "./pages/explorer.ts";
-import { resourcePage } from "./pages/resource.ts";
-import { statsPage } from "./pages/stats.ts";
 import { CookieSealer, setCookie } from "./session.ts";
 
 export const CONTENT_SECURITY_POLICY =
@@ -47,6 +43,19 @@ export interface ExplorerOptions {
 }
 
 type Handler = (request: Request) => Response | Promise<Response>;
+
+// The pages (and the markdown renderer behind them) are imported at the first page asked for, not at startup.
+let pagesLoading: Promise<typeof import("./pages/depots.ts") & typeof import("./pages/explorer.ts") & typeof import("./pages/resource.ts") & typeof import("./pages/stats.ts")> | undefined;
+const loadPages = () => {
+  pagesLoading ??= Promise.all([import("./pages/depots.ts"), import("./pages/explorer.ts"), import("./pages/resource.ts"), import("./pages/stats.ts")]).then(
+    ([depots, explorer, resource, stats]) => ({ ...depots, ...explorer, ...resource, ...stats }),
+    (e: unknown) => {
+      pagesLoading = undefined;
+      throw e;
+    },
+  );
+  return pagesLoading;
+};
 
 export async function createExplorer(o: ExplorerOptions) {
   const sealer = await CookieSealer.fromUrlSigningKey(o.urlKey);
@@ -80,6 +89,7 @@ export async function createExplorer(o: ExplorerOptions) {
     const resource = RESOURCE.exec(path);
     if (path !== "/" && path !== "/depots" && path !== "/stats" && !resource) return undefined;
     const ctx = await resolver.resolve(request, url);
+    const { depotsPage, depotsView, explorerPage, explorerQuery, explorerResults, nodePanel, resourcePage, statsPage } = await loadPages();
     try {
       const fragment = url.searchParams.get("fragment");
       if (path === "/") {

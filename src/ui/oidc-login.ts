@@ -4,7 +4,6 @@
 // answers: state/nonce mismatch or missing code/state/verifier → 400, IdP error → back to `/?auth_error=`,
 // token exchange failure or no id_token → 502, sign-in not configured → 503.
 import { readBounded } from "../kits/http.ts";
-import { decodeJwt } from "jose";
 import type { Logger } from "../log.ts";
 import { SESSION_COOKIE, type ContextResolver, type SessionData } from "./context.ts";
 import { clearCookie, readCookie, setCookie, type CookieSealer } from "./session.ts";
@@ -137,6 +136,8 @@ export class OidcLogin {
     if (!idToken) return text(502, "the identity provider returned no id_token");
     const viewer = await this.resolver.viewerOfToken(idToken, url);
     if (!viewer) return text(502, "the identity provider's id_token was not accepted by this registry (issuer, audience, signature or expiry)");
+    // jose is loaded at the first sign-in, not with the UI.
+    const { decodeJwt } = await import("jose");
     const claims = decodeJwt(idToken);
     if (claims.nonce !== pending.nonce) return text(400, "nonce does not match the sign-in this browser started");
     const ttl = Math.max(60, Math.min(SESSION_MAX_SECONDS, (typeof claims.exp === "number" ? claims.exp : 0) - Math.floor(Date.now() / 1000)));

@@ -1,22 +1,30 @@
 // Runs `opendepot standalone` in this process (data dir from argv), then prints, as one JSON line, how many modules
 // of the large optional packages are loaded once it is ready; then signs once with the data dir's key ring and
-// prints the counts again with the signature. Tests read these lines (src/roles/lazy-modules.test.ts).
-// With "metrics" as second argument the role serves /metrics on a listener of its own and the "ready" line carries
-// a scrape; without, metrics are off (no admin listener), and after signing the probe loads the exposition itself
-// ("enabled" line): the families made before it loaded are all exported.
+// prints the counts again with the signature; in between, how many times the browse catalog was built. Tests read
+// these lines (src/roles/lazy-modules.test.ts). With "metrics" as second argument the role serves /metrics on a
+// listener of its own and the "ready" line carries a scrape; without, metrics are off (no admin listener), and after
+// signing the probe loads the exposition itself ("enabled" line): the families made before it loaded are all
+// exported. Any other arguments are passed to standalone as flags.
 import { parseFlags } from "../../src/cli/flags.ts";
 import { silentLogger } from "../../src/log.ts";
 import { STANDALONE_FLAGS, runStandalone } from "../../src/roles/standalone.ts";
 import { loadSigningKey } from "../../src/roles/signing-key.ts";
+import { catalogBuilds } from "../../src/server/browse/catalog.ts";
+import { lazyAppLoads } from "../../src/server/lazy-app.ts";
 import { freePort } from "./ports.ts";
 
 const dataDir = process.argv[2]!;
-const withMetrics = process.argv[3] === "metrics";
+const args = process.argv.slice(3);
+const withMetrics = args[0] === "metrics";
 const PACKAGES = {
+  elysia: /node_modules\/elysia\//,
   openpgp: /node_modules\/openpgp\//,
   redis: /node_modules\/(@redis|redis)\//,
   yaml: /node_modules\/yaml\//,
   kubeapi: /\/src\/kubeapi\//,
+  controllers: /\/src\/controllers\//,
+  uiPages: /\/src\/ui\/pages\/|node_modules\/marked\//,
+  jose: /node_modules\/jose\//,
   promClient: /node_modules\/prom-client\//,
   metricsExposition: /\/src\/metrics\/(exposition|process)\.ts$/,
 };
@@ -25,13 +33,22 @@ const counts = () => {
   return Object.fromEntries(Object.entries(PACKAGES).map(([name, re]) => [name, loaded.filter((k) => re.test(k)).length]));
 };
 
-const metricsFlags = withMetrics ? ["--metrics-listen", `127.0.0.1:${freePort()}`] : [];
-const standalone = await runStandalone(parseFlags(STANDALONE_FLAGS, ["--listen", `127.0.0.1:${freePort()}`, "--data-dir", dataDir, "--admin-listen", "off", ...metricsFlags, "--log-level", "error"]));
+const extraFlags = withMetrics ? ["--metrics-listen", `127.0.0.1:${freePort()}`] : args;
+const standalone = await runStandalone(parseFlags(STANDALONE_FLAGS, ["--listen", `127.0.0.1:${freePort()}`, "--data-dir", dataDir, "--admin-listen", "off", "--log-level", "error", ...extraFlags]));
 const ready = await fetch(`${standalone.url}/readyz`);
-const loadedAtReady = counts();
-for (let i = 0; i < 3; i++) await (await fetch(`${standalone.url}/.well-known/terraform.json`)).arrayBuffer();
+const atReady = { loaded: counts(), catalogBuilds: catalogBuilds(), appLoads: lazyAppLoads() };
+// Protocol answers need neither the app nor the browse catalog; the first browse request builds both, once.
+let discovery: Response | undefined;
+for (let i = 0; i < 3; i++) await (discovery = await fetch(`${standalone.url}/.well-known/terraform.json`)).arrayBuffer();
 const scrape = standalone.metricsUrl ? await (await fetch(standalone.metricsUrl)).text() : undefined;
-console.log(JSON.stringify({ phase: "ready", status: ready.status, loaded: loadedAtReady, metricsUrl: standalone.metricsUrl ?? null, scrape }));
+console.log(JSON.stringify({ phase: "ready", status: ready.status, ...atReady, metricsUrl: standalone.metricsUrl ?? null, scrape }));
+const afterProtocol = { catalogBuilds: catalogBuilds(), appLoads: lazyAppLoads(), elysia: counts().elysia };
+const browse = await fetch(`${standalone.url}/opendepot/ui/v1/resources`);
+const again = await fetch(`${standalone.url}/opendepot/ui/v1/namespaces`);
+const pagesBefore = counts().uiPages;
+const explorer = await fetch(`${standalone.url}/`);
+const explorerPage = { status: explorer.status, type: explorer.headers.get("content-type"), pagesBefore, pagesAfter: counts().uiPages };
+console.log(JSON.stringify({ phase: "browsed", statuses: [discovery!.status, browse.status, again.status], afterProtocol, catalogBuilds: catalogBuilds(), appLoads: lazyAppLoads(), elysia: (counts().elysia ?? 0) > 0, explorerPage }));
 const ring = await loadSigningKey({ dataDir, log: silentLogger, reloadIntervalMs: 0 });
 const signature = await ring.sign("probe");
 console.log(JSON.stringify({ phase: "signed", loaded: counts(), keyId: ring.keyId, publicKeyArmored: ring.publicKeyArmored, signature: Buffer.from(signature).toString("base64") }));

@@ -3,7 +3,7 @@
 // `minRefreshIntervalMs`, so a flood of tokens with made-up key ids cannot turn us into a load generator against
 // the IdP. A failed refresh keeps the last good keys. `generation` changes whenever the set of keys does, so
 // caches of verified tokens can forget what a removed key vouched for.
-import { createLocalJWKSet, errors, type JSONWebKeySet, type JWSHeaderParameters, type CryptoKey } from "jose";
+import type { createLocalJWKSet, JSONWebKeySet, JWSHeaderParameters, CryptoKey } from "jose";
 import type { Logger } from "../../log.ts";
 import { fetchJson, type Fetch } from "./oidc-discovery.ts";
 
@@ -19,6 +19,20 @@ export interface JwksCacheOptions {
 }
 
 const MAX_KEYS = 100;
+
+type Jose = typeof import("jose");
+let jose: Jose | undefined;
+let joseLoading: Promise<Jose> | undefined;
+/** jose, imported on first use: deployments without OIDC never load it (it costs startup time and memory). */
+export function loadJose(): Promise<Jose> {
+  joseLoading ??= import("jose").then((m) => (jose = m));
+  return joseLoading;
+}
+/** jose once a JwksCache has loaded it (every verifier is built on a loaded cache); throws before that. */
+export function loadedJose(): Jose {
+  if (!jose) throw new Error("jose is used before any JwksCache loaded it");
+  return jose;
+}
 
 export class JwksCache {
   generation = 0;
@@ -50,14 +64,14 @@ export class JwksCache {
     try {
       return await this.lookup(header);
     } catch (e) {
-      if (!(e instanceof errors.JWKSNoMatchingKey) || !this.mayRefresh()) throw e;
+      if (!(e instanceof loadedJose().errors.JWKSNoMatchingKey) || !this.mayRefresh()) throw e;
       await this.refresh();
       return this.lookup(header);
     }
   };
 
   private lookup(header: JWSHeaderParameters): Promise<CryptoKey> {
-    if (!this.resolver) throw new errors.JWKSNoMatchingKey();
+    if (!this.resolver) throw new (loadedJose().errors.JWKSNoMatchingKey)();
     return this.resolver(header);
   }
 
@@ -73,6 +87,7 @@ export class JwksCache {
 
   private async fetchKeys(): Promise<void> {
     this.lastAttemptAt = this.now();
+    const { createLocalJWKSet } = await loadJose();
     try {
       const doc = (await fetchJson(this.fetchFn, this.uri, this.options.timeoutMs ?? 5000)) as JSONWebKeySet;
       if (!doc || !Array.isArray(doc.keys)) throw new Error("not a JSON Web Key Set");

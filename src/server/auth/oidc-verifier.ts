@@ -5,9 +5,9 @@
 // same issuer for another audience are machines, in the virtual group `client:<sub>`. Verified tokens are
 // remembered until they expire (at most 4,096 of up to 4 KiB each) so a CLI's burst of requests costs one
 // signature check; the memo is keyed by the whole token, so a hit is an exact match, never a hash collision.
-import { decodeJwt, decodeProtectedHeader, errors, jwtVerify, type JWTPayload, type JWSAlgorithm } from "jose";
+import type { JWTPayload, JWSAlgorithm } from "jose";
 import { BoundedMemo } from "../http.ts";
-import type { JwksCache } from "./jwks.ts";
+import { loadJose, loadedJose, type JwksCache } from "./jwks.ts";
 
 export const ALLOWED_ALGORITHMS: JWSAlgorithm[] = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "EdDSA", "Ed25519"];
 /** More groups than this, or longer ones, and we refuse to decide (truncating could skip a deny rule). */
@@ -69,6 +69,8 @@ export class OidcVerifier {
 
   /** True when the token's (unverified) `iss` is our issuer; decides whether SA fallback may take it. */
   claimsOurIssuer(token: string): boolean {
+    // Synchronous: jose was loaded by the JwksCache this verifier is built on (its load() comes first).
+    const { decodeJwt } = loadedJose();
     try {
       return decodeJwt(token).iss === this.options.issuer;
     } catch {
@@ -99,6 +101,7 @@ export class OidcVerifier {
   }
 
   private async verifyFresh(token: string): Promise<{ payload: JWTPayload; principal: Principal }> {
+    const { decodeJwt, decodeProtectedHeader, jwtVerify, errors } = await loadJose();
     let alg: string | undefined;
     let claims: JWTPayload;
     try {
@@ -128,7 +131,7 @@ export class OidcVerifier {
         currentDate: new Date(this.now()),
       }));
     } catch (e) {
-      throw new TokenRejected(describeJoseError(e));
+      throw new TokenRejected(describeJoseError(errors, e));
     }
     if (typeof payload.sub !== "string" || payload.sub === "") throw new TokenRejected("token has no subject");
     if (forMachines) return { payload, principal: { kind: "client", subject: payload.sub, groups: [`client:${payload.sub}`] } };
@@ -150,7 +153,7 @@ export class OidcVerifier {
 // eslint-disable-next-line no-control-regex
 export const hasControlCharacter = (s: string) => /[\u0000-\u001f\u007f-\u009f]/.test(s);
 
-function describeJoseError(e: unknown): string {
+function describeJoseError(errors: typeof import("jose").errors, e: unknown): string {
   if (e instanceof errors.JWTExpired) return "token has expired";
   if (e instanceof errors.JWTClaimValidationFailed) {
     if (e.claim === "nbf") return "token is not valid yet";

@@ -38,6 +38,10 @@ interface OwnerEntry {
   summary?: ResourceSummary;
 }
 
+let builds = 0;
+/** How many catalogs have been filled from their feeds in this process (tests: none before the first browse read). */
+export const catalogBuilds = () => builds;
+
 const ownerKey = (kind: BrowseKind, ns: string, name: string) => `${kind}/${ns}/${name}`;
 const nsOf = (o: KubeObject) => o.metadata.namespace ?? "default";
 
@@ -50,16 +54,35 @@ export class BrowseCatalog {
   private readonly docs = new Map<string, unknown>();
   private readonly unsubscribe: (() => void)[] = [];
   private summariesMemo: ResourceSummary[] | undefined;
-  /** Bumped on every change, so derived responses can be memoised. */
-  generation = 0;
+  private changes = 0;
+  private feeds: CatalogFeeds | undefined;
+  private closed = false;
 
+  // Filled on the first read, not at construction: startup (and /readyz) needs the caches, not this model, and
+  // most processes never serve a browse request. The feeds are the caches themselves, so their list() at the
+  // first read is the state an eager fill would have reached by following every change since.
   constructor(feeds: CatalogFeeds) {
+    this.feeds = feeds;
+  }
+
+  /** Bumped on every change, so derived responses can be memoised. */
+  get generation(): number {
+    this.ensureBuilt();
+    return this.changes;
+  }
+
+  private ensureBuilt(): void {
+    const feeds = this.feeds;
+    if (!feeds) return;
+    this.feeds = undefined;
+    builds++;
     for (const m of feeds.modules.list()) this.putResource("module", m);
     for (const p of feeds.providers.list()) this.putResource("provider", p);
     for (const v of feeds.versions.list()) this.putVersion(v);
     for (const d of feeds.depots.list()) this.depotMap.set(`${nsOf(d)}/${d.metadata.name}`, d);
     for (const n of feeds.namespaces.list()) this.putNamespace(n);
     for (const c of feeds.configMaps.list()) this.putConfigMap(c);
+    if (this.closed) return;
     this.unsubscribe.push(
       feeds.modules.onChange((t, o) => this.changed(() => (t === "DELETED" ? this.dropResource("module", o) : this.putResource("module", o)))),
       feeds.providers.onChange((t, o) => this.changed(() => (t === "DELETED" ? this.dropResource("provider", o) : this.putResource("provider", o)))),
@@ -71,18 +94,22 @@ export class BrowseCatalog {
   }
 
   close(): void {
+    this.closed = true;
     for (const u of this.unsubscribe.splice(0)) u();
   }
 
   // ---- reads ----
   isNamespacePublic(ns: string): boolean {
+    this.ensureBuilt();
     return this.publicNamespaces.has(ns);
   }
   publicNamespaceNames(): string[] {
+    this.ensureBuilt();
     return [...this.publicNamespaces];
   }
   /** Every Module and Provider (with a resource object), summarised. */
   summaries(): ResourceSummary[] {
+    this.ensureBuilt();
     if (!this.summariesMemo) {
       const out: ResourceSummary[] = [];
       for (const e of this.owners.values()) {
@@ -94,26 +121,30 @@ export class BrowseCatalog {
     return this.summariesMemo;
   }
   summary(kind: BrowseKind, ns: string, name: string): ResourceSummary | undefined {
+    this.ensureBuilt();
     const e = this.owners.get(ownerKey(kind, ns, name));
     return e ? this.summaryOf(e) : undefined;
   }
   depots(): DepotObject[] {
+    this.ensureBuilt();
     return [...this.depotMap.values()];
   }
   /** The decoded README of a module Version, from its ConfigMap. */
   readmeOf(v: VersionObject): string | undefined {
+    this.ensureBuilt();
     const ref = v.status?.readmeConfigMapRef;
     return this.readmes.get(`${nsOf(v)}/${ref?.name ?? `${v.metadata.name}${README_SUFFIX}`}`);
   }
   /** The documentation JSON of a module Version; null when absent or unusable. */
   docsOf(v: VersionObject): unknown {
+    this.ensureBuilt();
     return this.docs.get(`${nsOf(v)}/${moduleDocsConfigMapName(v.metadata.name)}`) ?? null;
   }
 
   // ---- maintenance ----
   private changed(fn: () => unknown): void {
     fn();
-    this.generation++;
+    this.changes++;
   }
   private summaryOf(e: OwnerEntry): ResourceSummary | undefined {
     if (!e.object) return undefined;

@@ -1,7 +1,6 @@
 // Google Cloud credentials for GCS: a service-account key (JWT bearer grant, signed with jose) or the metadata
 // server (GKE workload identity / GCE). Signing for V4 URLs uses the key when there is one, else IAM signBlob.
 import { createPrivateKey, createSign, type KeyObject } from "node:crypto";
-import { SignJWT, importPKCS8 } from "jose";
 import { runtime } from "../../runtime/index.ts";
 import type { BlobSigner } from "../gcs-sign.ts";
 import { RefreshingCache } from "./cache.ts";
@@ -65,6 +64,8 @@ export function serviceAccountCredentials(key: ServiceAccountKey, options: GcpOp
   const tokenUri = key.token_uri ?? "https://oauth2.googleapis.com/token";
   const source = `${origin} (${key.client_email}, ${tokenUri})`;
   const cache = new RefreshingCache<AccessToken>(async () => {
+    // jose is loaded at the first token, not with the storage layer (most deployments never need it).
+    const { SignJWT, importPKCS8 } = await import("jose");
     let signingKey: CryptoKey;
     try {
       signingKey = await importPKCS8(key.private_key, "RS256");
