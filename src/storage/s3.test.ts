@@ -150,11 +150,11 @@ describe("s3 download guard (local fake)", () => {
     try {
       const storage = new S3Storage({ bucket: "b-ucket", region: "us-east-1", endpoint: `http://127.0.0.1:${port}`, forcePathStyle: true, credentials: staticAwsCredentials({ accessKeyId: "a", secretAccessKey: "b" }), idleTimeoutMs: 300 });
       const got = await storage.get("k/x");
-      const t0 = Date.now();
       const err = await new Response(got.body).arrayBuffer().then(() => undefined, (e: unknown) => e);
       expect(err).toBeInstanceOf(StorageError);
       expect((err as StorageError).kind).toBe("Transient");
-      expect(Date.now() - t0).toBeLessThan(3000);
+      // Ended by the idle guard (not by the socket closing or the test's own timeout), with the configured window.
+      expect((err as StorageError).message).toContain("no data for 300 ms");
     } finally {
       server.close();
       for (const socket of sockets) socket.destroy();
