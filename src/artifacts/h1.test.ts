@@ -10,6 +10,7 @@ import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { runtime } from "../runtime/index.ts";
 import { runSync } from "../../test/support/processes.ts";
+import { retainedBytes } from "../../test/support/retained-memory.ts";
 
 const enc = new TextEncoder();
 const TERRAFORM = "/usr/local/bin/terraform";
@@ -187,11 +188,9 @@ describe("hashProviderZip", () => {
     const zeroHash = createHash("sha256");
     for (let i = 0; i < 32; i++) zeroHash.update(zeroBlock);
 
-    runtime.gc();
-    const before = process.memoryUsage().rss;
+    const before = retainedBytes();
     const h1 = await h1OfZip(path);
-    runtime.gc();
-    const growth = process.memoryUsage().rss - before;
+    const growth = retainedBytes() - before;
     expect(h1).toBe(dirhash1([
       { name: "stored.bin", hex: storedHash.digest("hex") },
       { name: "zeros.bin", hex: zeroHash.digest("hex") },
