@@ -15,9 +15,29 @@ const authFailures = counter("opendepot_auth_failures_total", "Protocol requests
 /** Objects in the server's read model, by kind (modules, providers, versions). */
 export const indexObjects = new SourcedGauge("opendepot_index_objects", "Objects held in the registry server's watch-fed index, by kind.", ["kind"]);
 
-type Auth = "none" | "bearer" | "basic" | "other";
+export type Auth = "none" | "bearer" | "basic" | "other";
 const requestSeries = new Map<string, CounterSeries>();
 const durationSeries = new Map<string, HistogramSeries>();
+
+const AUTH_INDEX: Record<Auth, number> = { none: 0, bearer: 1, basic: 2, other: 3 };
+
+/** Records requests of one route template: its histogram and its counters by status and credentials, looked up once. */
+export type RouteRecorder = (status: number, auth: Auth, seconds: number) => void;
+
+/** A recorder for `route` (a template or the catch-all label, never the raw path); the same series recordRequest uses. */
+export function routeRecorder(route: string): RouteRecorder {
+  let h = durationSeries.get(route);
+  if (!h) durationSeries.set(route, (h = duration.series(route)));
+  const histogram = h;
+  const counters = new Map<number, CounterSeries>(); // status × auth: at most a few dozen per route
+  return (status, auth, seconds) => {
+    const key = status * 4 + AUTH_INDEX[auth];
+    let c = counters.get(key);
+    if (!c) counters.set(key, (c = requests.series(route, statusClass(status), auth)));
+    c.inc();
+    histogram.observe(seconds);
+  };
+}
 
 /** One request answered. `route` must be a template (or the catch-all label), never the raw path. */
 export function recordRequest(route: string, status: number, auth: Auth, seconds: number): void {

@@ -2,7 +2,7 @@
 // route table, so new routes are picked up without edits here), never the raw path: every path that matches no
 // route is counted under one label, so hostile paths cannot grow the number of series. Downloads are recognised
 // by their route templates and answered status (proxied bytes vs a redirect to a pre-signed URL).
-import { recordDownload, recordRequest, type ArtifactKind } from "../metrics/server.ts";
+import { recordDownload, routeRecorder, type ArtifactKind, type Auth, type RouteRecorder } from "../metrics/server.ts";
 
 /** The label of every path that matches no route. */
 export const UNMATCHED_ROUTE = "(unmatched)";
@@ -77,7 +77,7 @@ export function pathOf(url: string): string {
   return url.slice(start, end);
 }
 
-function authOf(request: Request): "none" | "bearer" | "basic" | "other" {
+function authOf(request: Request): Auth {
   const header = request.headers.get("authorization");
   if (!header) return "none";
   const scheme = header.slice(0, 7).toLowerCase();
@@ -90,16 +90,31 @@ function artifactKind(template: string): ArtifactKind | undefined {
   return undefined;
 }
 
-export type RequestObserver = (request: Request, response: Response, seconds: number) => void;
+/** `path`, when the caller has it, is the request's path (no scheme, authority or query); else read from its URL. */
+export type RequestObserver = (request: Request, response: Response, seconds: number, path?: string) => void;
 
 /** The observer the listener calls once per answered request; `templates()` is read once, on first use. */
 export function requestObserver(templates: () => Iterable<string>): RequestObserver {
   let routes: RouteTemplates | undefined;
-  return (request, response, seconds) => {
+  // Per path (clients ask for the same few over and over): its route's recorder and artifact kind, so a request
+  // costs no key string and no series lookups. Bounded like the route memo; one recorder per template, shared.
+  const byPath = new Map<string, { record: RouteRecorder; kind: ArtifactKind | undefined }>();
+  const byRoute = new Map<string, { record: RouteRecorder; kind: ArtifactKind | undefined }>();
+  return (request, response, seconds, knownPath) => {
     routes ??= new RouteTemplates(templates());
-    const route = routes.match(pathOf(request.url));
-    recordRequest(route, response.status, authOf(request), seconds);
-    const kind = request.method === "GET" ? artifactKind(route) : undefined;
+    const path = knownPath ?? pathOf(request.url);
+    let entry = byPath.get(path);
+    if (!entry) {
+      const route = routes.match(path);
+      entry = byRoute.get(route);
+      if (!entry) byRoute.set(route, (entry = { record: routeRecorder(route), kind: artifactKind(route) }));
+      if (path.length <= 256) {
+        if (byPath.size >= 2048) byPath.clear();
+        byPath.set(path, entry);
+      }
+    }
+    entry.record(response.status, authOf(request), seconds);
+    const kind = request.method === "GET" ? entry.kind : undefined;
     if (!kind) return;
     const status = response.status;
     if (status === 200 || status === 206) recordDownload(kind, "proxied", Number(response.headers.get("content-length") ?? 0) || 0);

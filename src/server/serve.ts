@@ -34,8 +34,10 @@ export function withRequestPolicy(handle: Handler, log: Logger, observe?: Reques
       for (const k in SECURITY_HEADERS) if (!headers.has(k)) headers.set(k, SECURITY_HEADERS[k]!);
       headers.set("x-request-id", requestId);
     }
-    logRequest(log, requestId, request.method, path.slice(0, 512), response.status, Math.round((performance.now() - started) * 100) / 100);
-    observe?.(request, response, (performance.now() - started) / 1000);
+    const ms = performance.now() - started;
+    logRequest(log, requestId, request.method, path.slice(0, 512), response.status, Math.round(ms * 100) / 100);
+    // The fast path's `path` is the request's clean path already; the full way's may be a whole URL.
+    observe?.(request, response, ms / 1000, fastPath ? path : undefined);
     return response;
   };
   const failed = (error: unknown, requestId: string) => {
