@@ -129,7 +129,8 @@ describe("terraform login + GroupBindings", () => {
     const init = await user.init({ "main.tf": moduleConfig(server.host, "vault", "1.0.0") });
     expect(init.exitCode).toBe(1);
     expect(init.output).toContain("403 Forbidden");
-    const denial = server.logs().find((l) => l.msg === "access denied" && l.name === "vault");
+    // The server writes its log in batches through a pipe: wait for the line rather than read the moment init exits.
+    const denial = await waitFor(() => server.logs().find((l) => l.msg === "access denied" && l.name === "vault"), 10_000, "the denial's log line");
     expect(denial).toMatchObject({ status: 403, subject: "alice", binding: "opendepot-system/10-platform" });
   }, 60_000);
 

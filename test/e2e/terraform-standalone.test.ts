@@ -139,7 +139,8 @@ describe("refusals", () => {
       expect(JSON.stringify(await r.json())).toContain("integrity");
       const ws = await TerraformWorkspace.create(server.url, { "main.tf": sampleProviderConfig() });
       expect((await ws.run("init")).exitCode).not.toBe(0);
-      expect(server.logs().some((l) => l.msg === "artifact failed integrity verification; refusing to serve it")).toBe(true);
+      // Logged in batches through a pipe: wait for the line (bounded) rather than read the moment init exits.
+      await waitFor(() => server.logs().some((l) => l.msg === "artifact failed integrity verification; refusing to serve it"), 10_000, "the integrity refusal's log line");
     } finally {
       await writeFile(path, original);
     }
