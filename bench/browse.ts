@@ -7,12 +7,12 @@
 import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { GroupBindingObject, ModuleObject, VersionObject } from "../src/api/kinds.ts";
+import type { GroupBindingObject } from "../src/api/kinds.ts";
 import { API_VERSION, LABELS, type KubeObject } from "../src/api/meta.ts";
-import { artifactFileName, moduleVersionName } from "../src/api/naming.ts";
 import { EmbeddedStore } from "../src/store/embedded.ts";
 import { FixtureOidcProvider } from "../fixtures/oidc-provider.ts";
 import { freePort, waitFor } from "../test/support/ports.ts";
+import { addModules, scannedLastVersion } from "./standalone-data.ts";
 import { rssMiB, table, wrk, numberArg as arg } from "./support.ts";
 
 const SECONDS = arg("seconds", 8);
@@ -22,8 +22,6 @@ const VERSIONS = arg("versions", 20);
 const BINDINGS = arg("bindings", 200);
 const NS = "bench";
 const GLOBAL_NS = "opendepot-system";
-
-const checksum = (seed: string) => new Bun.CryptoHasher("sha256").update(seed).digest("base64");
 
 async function populate(dataDir: string) {
   const store = EmbeddedStore.open(join(dataDir, "store.db"));
@@ -36,23 +34,8 @@ async function populate(dataDir: string) {
       spec: { expression: `"group-${b}" in groups`, moduleResources: [`module-${b}*`, `shared-${b}-*`], providerResources: [] },
     });
   }
-  for (let m = 0; m < MODULES; m++) {
-    const name = `module-${m}`;
-    // Every tenth module is public; the rest need a binding.
-    const labels = m % 10 === 0 ? { [LABELS.public]: "true" } : undefined;
-    await store.create<ModuleObject>({ apiVersion: API_VERSION, kind: "Module", metadata: { name, namespace: NS, ...(labels ? { labels } : {}) }, spec: { moduleConfig: { provider: "aws", repoOwner: "acme" }, versions: [] } });
-    for (let v = 0; v < VERSIONS; v++) {
-      const version = `1.${v}.0`;
-      const created = await store.create<VersionObject>({
-        apiVersion: API_VERSION,
-        kind: "Version",
-        metadata: { name: moduleVersionName(name, version), namespace: NS, labels: { [LABELS.module]: name, [LABELS.namespace]: NS } },
-        spec: { type: "Module", version, fileName: artifactFileName(".zip"), moduleConfigRef: { name } },
-      });
-      const scan = v === VERSIONS - 1 ? { sourceScan: { scannedAt: "2026-11-01T00:00:00Z", findings: [{ vulnerabilityID: `AVD-${m}`, pkgName: "x", installedVersion: "1", severity: m % 3 ? "HIGH" : "LOW" }] } } : {};
-      await store.updateStatus({ ...created, status: { synced: true, checksum: checksum(`${name}${version}`), syncStatus: "Successfully synced version", archiveSizeBytes: 4096, ...scan } });
-    }
-  }
+  // Every tenth module is public; the rest need a binding.
+  await addModules(store, { ns: NS, modules: MODULES, versions: VERSIONS, labelsOf: (m) => (m % 10 === 0 ? { [LABELS.public]: "true" } : undefined), statusOf: scannedLastVersion(VERSIONS) });
   await store.close();
 }
 
