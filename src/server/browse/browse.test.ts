@@ -2,131 +2,17 @@
 // bad input → 400 with a reason, visibility for anonymous / OIDC users with and without a GroupBinding, and
 // nothing invisible leaking through counts, lists, the graph, search or a 404-vs-403 difference.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { moduleDocsConfigMapName } from "../../api/module-docs.ts";
-import { readmeConfigMapContent } from "../../api/readme-configmap.ts";
-import type { DepotObject, GroupBindingObject, ModuleObject, ProviderObject, VersionObject } from "../../api/kinds.ts";
-import { API_VERSION, LABELS, type KubeObject } from "../../api/meta.ts";
-import { moduleVersionName, providerVersionName } from "../../api/naming.ts";
-import { createLogger, silentLogger } from "../../log.ts";
-import { StatsSnapshot, dayOf } from "../../stats/types.ts";
+import type { GroupBindingObject } from "../../api/kinds.ts";
+import { API_VERSION } from "../../api/meta.ts";
+import { moduleVersionName } from "../../api/naming.ts";
+import { createLogger } from "../../log.ts";
+import { dayOf } from "../../stats/types.ts";
 import { FixtureOidcProvider } from "../../../fixtures/oidc-provider.ts";
-import type { JsonResponse } from "../../../test/support/ports.ts";
 import { StaticFeed } from "../../../test/support/static-feed.ts";
-import { createApp } from "../app.ts";
-import { ArtifactDelivery } from "../artifact-delivery.ts";
 import { authConfigFromFlags } from "../../roles/auth-flags.ts";
 import { startAuth } from "../auth/setup.ts";
-import { RegistryIndex } from "../registry-index.ts";
-import { UrlSigner } from "../url-signer.ts";
-import { BrowseCatalog, type ConfigMapObject } from "./catalog.ts";
-import { BrowseReadModel } from "./read-model.ts";
-import { anonymousBrowse, type BrowseAuth } from "./viewer.ts";
-
-const PUBLIC = { [LABELS.public]: "true" };
-const ns = (name: string, pub = false): KubeObject => ({ apiVersion: "v1", kind: "Namespace", metadata: { name, ...(pub ? { labels: PUBLIC } : {}) } });
-const mod = (namespace: string, name: string, extra: Partial<ModuleObject["metadata"]> = {}, spec: Partial<ModuleObject["spec"]["moduleConfig"]> = {}): ModuleObject => ({
-  apiVersion: API_VERSION,
-  kind: "Module",
-  metadata: { name, namespace, ...extra },
-  spec: { moduleConfig: { provider: "aws", repoOwner: "acme", ...spec }, versions: [] },
-});
-const prov = (namespace: string, name: string, labels?: Record<string, string>): ProviderObject => ({
-  apiVersion: API_VERSION,
-  kind: "Provider",
-  metadata: { name, namespace, ...(labels ? { labels } : {}) },
-  spec: { providerConfig: { namespace: "hashicorp", storageConfig: { s3: { bucket: "b", region: "eu-west-1" } } }, versions: [] },
-});
-const finding = (id: string, severity: string) => ({ vulnerabilityID: id, pkgName: "p", installedVersion: "1", severity });
-function modVersion(namespace: string, module: string, version: string, status: VersionObject["status"] = { synced: true, checksum: "x", syncStatus: "Successfully synced" }): VersionObject {
-  return {
-    apiVersion: API_VERSION,
-    kind: "Version",
-    metadata: { name: moduleVersionName(module, version), namespace, labels: { [LABELS.module]: module } },
-    spec: { type: "Module", version, fileName: "f.zip", moduleConfigRef: { name: module } },
-    status,
-  };
-}
-function provVersion(namespace: string, provider: string, version: string, os: string, arch: string, status: VersionObject["status"] = { synced: true, checksum: "x" }): VersionObject {
-  return {
-    apiVersion: API_VERSION,
-    kind: "Version",
-    metadata: { name: providerVersionName(provider, version, os, arch), namespace, labels: { [LABELS.provider]: provider } },
-    spec: { type: "Provider", version, operatingSystem: os, architecture: arch, fileName: "f.zip", providerConfigRef: { name: provider } },
-    status,
-  };
-}
-const readmeCm = (namespace: string, version: string, text: string): ConfigMapObject => ({
-  apiVersion: "v1",
-  kind: "ConfigMap",
-  metadata: { name: `${version}-readme`, namespace, labels: { [LABELS.version]: version } },
-  data: { "README.md": Buffer.from(text).toString("base64") },
-});
-const docsCm = (namespace: string, version: string, json: string): ConfigMapObject => ({
-  apiVersion: "v1",
-  kind: "ConfigMap",
-  metadata: { name: `${version}-docs`, namespace, labels: { [LABELS.version]: version } },
-  data: { "docs.json": json },
-});
-const depot = (namespace: string, name: string, modules: string[], providers: string[], labels?: Record<string, string>): DepotObject => ({
-  apiVersion: API_VERSION,
-  kind: "Depot",
-  metadata: { name, namespace, ...(labels ? { labels } : {}) },
-  spec: { global: { storageConfig: { s3: { bucket: "b", region: "r" } } }, pollingIntervalMinutes: 30 },
-  status: { modules, providers },
-});
-
-// The world: namespace "pub" is public; "team" and "secret" are not.
-function world() {
-  const modules = new StaticFeed<ModuleObject>([
-    mod("pub", "vpc", { labels: { ...PUBLIC, [LABELS.depot]: "mirror" } }),
-    mod("pub", "hidden-in-pub"), // not labelled: private although its namespace is public
-    mod("team", "net-core"),
-    mod("team", "net-edge"),
-    mod("secret", "vault-config"),
-  ]);
-  const providers = new StaticFeed<ProviderObject>([prov("pub", "widget", PUBLIC), prov("secret", "gadget")]);
-  const versions = new StaticFeed<VersionObject>([
-    modVersion("pub", "vpc", "1.0.0"),
-    modVersion("pub", "vpc", "1.10.0", { synced: true, checksum: "x", sourceScan: { scannedAt: "2026-11-01T00:00:00Z", findings: [finding("AVD-1", "HIGH"), finding("AVD-1", "HIGH"), finding("AVD-2", "LOW")] } }),
-    modVersion("pub", "vpc", "2.0.0-rc.1", { synced: false, syncStatus: "Failed to fetch: 404" }),
-    modVersion("pub", "vpc", "2.0.0", { synced: false, syncStatus: "Syncing" }),
-    modVersion("team", "net-core", "0.1.0", { synced: true, checksum: "x", archiveSizeBytes: 1000 }),
-    modVersion("secret", "vault-config", "3.0.0", { synced: true, checksum: "x", archiveSizeBytes: 5000, sourceScan: { scannedAt: "2026-11-02T00:00:00Z", findings: [finding("CVE-9", "CRITICAL")] } }),
-    provVersion("pub", "widget", "1.0.0", "linux", "amd64", { synced: true, checksum: "x", binaryScan: { scannedAt: "2026-11-03T00:00:00Z", findings: [finding("CVE-1", "MEDIUM")] } }),
-    provVersion("pub", "widget", "1.0.0", "darwin", "arm64"),
-    provVersion("secret", "gadget", "9.0.0", "linux", "amd64"),
-  ]);
-  const depots = new StaticFeed<DepotObject>([depot("pub", "mirror", ["vpc", "hidden-in-pub"], ["widget"], PUBLIC), depot("secret", "vault-depot", ["vault-config"], ["gadget"])]);
-  const namespaces = new StaticFeed<KubeObject>([ns("pub", true), ns("team"), ns("secret")]);
-  const configMaps = new StaticFeed<ConfigMapObject>([
-    readmeCm("pub", moduleVersionName("vpc", "1.10.0"), "# VPC 1.10"),
-    readmeCm("pub", moduleVersionName("vpc", "1.0.0"), "# VPC 1.0"),
-    docsCm("pub", moduleVersionName("vpc", "1.10.0"), JSON.stringify({ inputs: [{ name: "cidr", required: true }] })),
-    docsCm("pub", moduleVersionName("vpc", "1.0.0"), "{not json"),
-  ]);
-  const snapshot = new StatsSnapshot();
-  const today = dayOf(Date.now());
-  snapshot.add("pub", "module", "vpc", "1.10.0", 7, Date.parse("2026-11-20T10:00:00Z"), today);
-  snapshot.add("secret", "module", "vault-config", "3.0.0", 1000, Date.parse("2026-11-21T10:00:00Z"), today);
-  snapshot.add("pub", "provider", "widget", "1.0.0", 3, Date.parse("2026-11-19T10:00:00Z"), today);
-  return { modules, providers, versions, depots, namespaces, configMaps, snapshot };
-}
-
-function appFor(w: ReturnType<typeof world>, auth: BrowseAuth) {
-  const catalog = new BrowseCatalog(w);
-  const model = new BrowseReadModel(catalog, () => w.snapshot);
-  const app = createApp({
-    index: new RegistryIndex(w),
-    delivery: new ArtifactDelivery(() => undefined as never, silentLogger),
-    urls: new UrlSigner(new Uint8Array(32), 600),
-    signer: { keyId: "0", publicKeyArmored: "", sign: async () => new Uint8Array() },
-    gatekeeper: { authorize: async () => undefined },
-    log: silentLogger,
-    ready: () => true,
-    browse: { catalog, model, auth },
-  });
-  return (path: string, token?: string) => app.handle(new Request(`http://localhost/opendepot/ui/v1${path}`, token ? { headers: { authorization: `Bearer ${token}` } } : {})) as Promise<JsonResponse>;
-}
+import { anonymousBrowse } from "./viewer.ts";
+import { finding, modVersion, readmeCm, world, appFor } from "../../../test/support/browse-world.ts";
 
 describe("anonymous mode: everything visible, v0.9's shapes", () => {
   const w = world();
@@ -367,51 +253,5 @@ describe("OIDC mode: public + what the caller's GroupBinding grants", () => {
     bindings.remove(grant);
     expect((await (await get("/stats", sales)).json()).totalModules).toBe(1);
     expect((await get("/resources/secret/module/vault-config", sales)).status).toBe(404);
-  });
-});
-
-describe("version lifecycle in the detail (issue #17)", () => {
-  const w = world();
-  const get = appFor(w, anonymousBrowse);
-
-  test("lifecycle: a deprecated version shows its message; a yanked one its reason and whether it still downloads", async () => {
-    const dep = modVersion("team", "net-life", "1.0.0");
-    dep.spec.deprecated = { message: "use 2.x", link: "https://example.com/upgrade" };
-    const yanked = modVersion("team", "net-life", "1.1.0", { synced: true, checksum: "x", yankedAt: new Date(Date.now() - 3_600_000).toISOString() });
-    yanked.spec.yanked = { reason: "broken outputs" };
-    const plain = modVersion("team", "net-life", "2.0.0");
-    w.modules.put(mod("team", "net-life"));
-    for (const v of [dep, yanked, plain]) w.versions.put(v);
-    const d = await (await get("/resources/team/module/net-life")).json();
-    const byVersion = Object.fromEntries(d.versions.map((v: { version: string }) => [v.version, v]));
-    expect(byVersion["1.0.0"].deprecated).toEqual({ message: "use 2.x", link: "https://example.com/upgrade" });
-    expect(byVersion["1.0.0"].yanked).toBeUndefined();
-    expect(byVersion["1.1.0"].yanked).toMatchObject({ reason: "broken outputs", downloadable: true });
-    expect(Date.parse(byVersion["1.1.0"].yanked.graceEndsAt)).toBeGreaterThan(Date.now());
-    expect("deprecated" in byVersion["2.0.0"] || "yanked" in byVersion["2.0.0"]).toBe(false);
-  });
-});
-
-describe("README and docs ConfigMaps as the controllers write them (issue #16 layouts)", () => {
-  const w = world();
-  const get = appFor(w, anonymousBrowse);
-
-  test("a README too large for base64 is read from binaryData (gzip); a long Version name finds its hash-cut docs ConfigMap", async () => {
-    const big = `# Big\n${"lorem ipsum dolor sit amet ".repeat(40_000)}`; // ~1 MiB: stored gzipped
-    const stored = readmeConfigMapContent(big);
-    expect(stored.binaryData).toBeDefined();
-    w.modules.put(mod("team", "net-big"));
-    w.versions.put(modVersion("team", "net-big", "1.0.0"));
-    w.configMaps.put({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: `${moduleVersionName("net-big", "1.0.0")}-readme`, namespace: "team", labels: { [LABELS.namespace]: "team" } }, ...stored });
-    expect((await (await get("/resources/team/module/net-big")).json()).readmeContent).toBe(big);
-
-    const longName = `m${"o".repeat(249)}`;
-    w.modules.put(mod("team", longName));
-    const v = modVersion("team", longName, "1.0.0");
-    w.versions.put(v);
-    const docsName = moduleDocsConfigMapName(v.metadata.name);
-    expect(docsName.length).toBeLessThanOrEqual(253);
-    w.configMaps.put({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: docsName, namespace: "team", labels: { [LABELS.namespace]: "team" } }, data: { "docs.json": JSON.stringify({ inputs: [{ name: "x" }] }) } });
-    expect((await (await get(`/resources/team/module/${longName}`)).json()).documentation).toEqual({ inputs: [{ name: "x" }] });
   });
 });
