@@ -185,10 +185,12 @@ describe("DepotController", () => {
 
     // An upstream that lists nothing at all removes nothing, even versions the Depot added that no longer match.
     const empty = repo([]);
+    // Unlabelled: a Module labelled for the Depot but not yet among its entries is (rightly) released by any poll
+    // that runs before editDepot below; adoption migrates the legacy annotation the same way.
     await store.create<ModuleObject>({
       apiVersion: API_VERSION,
       kind: "Module",
-      metadata: { name: empty, namespace: NS, labels: { [LABELS.depot]: "mirror" }, annotations: { [DEPOT_VERSIONS_ANNOTATION]: "1.0.0" } },
+      metadata: { name: empty, namespace: NS, annotations: { [DEPOT_VERSIONS_ANNOTATION]: "1.0.0" } },
       spec: { moduleConfig: { repoOwner: "acme" }, versions: [{ version: "1.0.0" }] },
     });
     await editDepot("mirror", (s) => s.moduleConfigs!.push(moduleEntry(empty, ">= 5.0.0")));
