@@ -18,8 +18,9 @@ export class Glob {
     validate(this.chars, pattern);
   }
 
-  match(name: string): boolean {
-    return matchChars(this.chars, Array.from(name));
+  /** `meter`, when given, counts the chunk comparisons made (tests bound the work by it). */
+  match(name: string, meter?: { chunkTries: number }): boolean {
+    return matchChars(this.chars, Array.from(name), meter);
   }
 }
 
@@ -30,7 +31,7 @@ export function pathMatch(pattern: string, name: string): boolean {
 
 // ---- the algorithm of Go's path.Match: split the pattern into chunks of "stars, then non-star text" ----
 
-function matchChars(pattern: string[], name: string[]): boolean {
+function matchChars(pattern: string[], name: string[], meter?: { chunkTries: number }): boolean {
   let p = 0;
   let n = 0;
   while (p < pattern.length) {
@@ -46,6 +47,7 @@ function matchChars(pattern: string[], name: string[]): boolean {
       // Trailing star: matches the rest unless it holds a '/'.
       return !name.slice(n).includes("/");
     }
+    if (meter) meter.chunkTries++;
     const rest = matchChunk(chunk, name, n);
     // Without a star the chunk must match right here; the last chunk must also consume all of the name.
     if (rest !== undefined && (rest === name.length || p < pattern.length)) {
@@ -56,6 +58,7 @@ function matchChars(pattern: string[], name: string[]): boolean {
       // Let the star eat one more non-'/' character at a time and try the chunk again.
       let found = false;
       for (let i = n; i < name.length && name[i] !== "/"; i++) {
+        if (meter) meter.chunkTries++;
         const r = matchChunk(chunk, name, i + 1);
         if (r !== undefined) {
           if (p === pattern.length && r !== name.length) continue;
