@@ -1,15 +1,8 @@
 # OpenStack Swift with the s3api middleware: the SigV4-verifying S3 peer of src/storage/s3.test.ts.
 # Sourced by .ci/run (which defines apt_install); idempotent; also runs on its own: `bash .ci/install/swift.sh`.
 # Only the packages are installed: test/peers/swift.ts writes configs, rings and data into a temp dir per run.
-if ! declare -F apt_install >/dev/null; then
-  apt_install() {
-    local missing=()
-    for pkg in "$@"; do dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg"); done
-    [ ${#missing[@]} -eq 0 ] && return 0
-    DEBIAN_FRONTEND=noninteractive apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-  }
-fi
+# shellcheck source=.ci/apt.sh
+declare -F apt_install >/dev/null || source "$(dirname "${BASH_SOURCE[0]}")/../apt.sh"
 apt_install swift-proxy swift-account swift-container swift-object memcached
 # Swift reads /etc/swift/swift.conf when its modules load (before our swift_dir applies); the package ships one.
 if [ ! -s /etc/swift/swift.conf ]; then
