@@ -1,23 +1,17 @@
 // What each documented combination of the chart turns on, rendered by the real Helm (test/helm/rendered.ts), and
 // proof that the schema validator used by render-matrix.test.ts refuses what the API server refuses.
-import { beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { SERVE_FLAGS } from "../../src/roles/serve.ts";
 import { UI_FLAGS } from "../../src/roles/ui-flags.ts";
 import { parsePolicyDocument } from "../../src/storage/policy-document.ts";
-import { HELMS, MATRIX, NAMESPACE, template, type K8sObject } from "./helm.ts";
-import { KubeSchemas } from "./kube-schema.ts";
-import { FULLNAME, renderAll, roleFlags } from "./rendered.ts";
+import { HELMS, MATRIX, NAMESPACE, template } from "./helm.ts";
+import { FULLNAME, renderedChart, roleFlags } from "./rendered.ts";
 
-let schemas: KubeSchemas;
-let rendered: Map<string, K8sObject[]>;
 
-beforeAll(async () => {
-  schemas = new KubeSchemas();
-  rendered = await renderAll();
-}, 120_000);
+const chart = renderedChart();
 
 describe("what the combinations turn on", () => {
-  const docs = (name: string) => rendered.get(`helm3|${name}`)!;
+  const docs = (name: string) => chart.rendered.get(`helm3|${name}`)!;
   const find = (name: string, kind: string) => docs(name).filter((d) => d.kind === kind);
   test("defaults: server, controller and Valkey; no Ingress, HTTPRoute or Dex", () => {
     expect(find("defaults", "Deployment").map((d) => d.metadata.name).sort()).toEqual([`${FULLNAME}-controller`, `${FULLNAME}-server`]);
@@ -102,7 +96,7 @@ describe("what the combinations turn on", () => {
 });
 
 describe("the Registry Explorer (ui.*)", () => {
-  const docs = (name: string) => rendered.get(`helm3|${name}`)!;
+  const docs = (name: string) => chart.rendered.get(`helm3|${name}`)!;
   const one = (name: string, kind: string, suffix: string) => docs(name).find((d) => d.kind === kind && d.metadata.name.endsWith(suffix)) as any;
   const dexConfig = (name: string) => Bun.YAML.parse(one(name, "Secret", "-dex").stringData["config.yaml"]) as any;
 
@@ -140,7 +134,7 @@ describe("the Registry Explorer (ui.*)", () => {
 });
 
 describe("scanning, storage policy and statistics wiring", () => {
-  const docs = (name: string) => rendered.get(`helm3|${name}`)!;
+  const docs = (name: string) => chart.rendered.get(`helm3|${name}`)!;
   const one = (name: string, kind: string, suffix: string) => docs(name).find((d) => d.kind === kind && d.metadata.name.endsWith(suffix)) as any;
   const controllerPod = (name: string) => one(name, "Deployment", "-controller").spec.template.spec;
   const serverPod = (name: string) => one(name, "Deployment", "-server").spec.template.spec;
@@ -260,47 +254,47 @@ describe("scanning, storage policy and statistics wiring", () => {
 });
 
 describe("the schema validator itself refuses what the API server refuses", () => {
-  const deployment = () => structuredClone(rendered.get("helm3|defaults")!.find((d) => d.kind === "Deployment")!) as any;
+  const deployment = () => structuredClone(chart.rendered.get("helm3|defaults")!.find((d) => d.kind === "Deployment")!) as any;
   test("a rendered Deployment is valid; an unknown field deep in the pod template is not", () => {
-    expect(schemas.validate(deployment())).toEqual([]);
+    expect(chart.schemas.validate(deployment())).toEqual([]);
     const d = deployment();
     d.spec.template.spec.containers[0].securityContext.runAsRoot = true;
-    expect(schemas.validate(d)).toEqual(["/spec/template/spec/containers/0/securityContext must NOT have additional properties: runAsRoot"]);
+    expect(chart.schemas.validate(d)).toEqual(["/spec/template/spec/containers/0/securityContext must NOT have additional properties: runAsRoot"]);
   });
   test("wrong types and unknown kinds are errors", () => {
     const d = deployment();
     d.spec.replicas = "two";
-    expect(schemas.validate(d)).toContain("/spec/replicas must be integer");
-    expect(schemas.validate({ apiVersion: "apps/v1", kind: "Deploymnet" })).toEqual(["no schema for apps/v1 Deploymnet"]);
+    expect(chart.schemas.validate(d)).toContain("/spec/replicas must be integer");
+    expect(chart.schemas.validate({ apiVersion: "apps/v1", kind: "Deploymnet" })).toEqual(["no schema for apps/v1 Deploymnet"]);
   });
   test("CronJob, Job and NetworkPolicy are checked against batch/v1 and networking.k8s.io/v1", () => {
-    const of = (kind: string) => structuredClone(rendered.get("helm3|scanning")!.find((d) => d.kind === kind)!) as any;
+    const of = (kind: string) => structuredClone(chart.rendered.get("helm3|scanning")!.find((d) => d.kind === kind)!) as any;
     const cron = of("CronJob");
-    expect(schemas.validate(cron)).toEqual([]);
+    expect(chart.schemas.validate(cron)).toEqual([]);
     cron.spec.concurrency = "Forbid";
-    expect(schemas.validate(cron).join("\n")).toContain("concurrency");
+    expect(chart.schemas.validate(cron).join("\n")).toContain("concurrency");
     const job = of("Job");
     job.spec.template.spec.containers[0].readOnly = true;
-    expect(schemas.validate(job).join("\n")).toContain("readOnly");
+    expect(chart.schemas.validate(job).join("\n")).toContain("readOnly");
     const np = of("NetworkPolicy");
     np.spec.egress[0].ports[0].port = [53];
-    expect(schemas.validate(np)).not.toEqual([]);
+    expect(chart.schemas.validate(np)).not.toEqual([]);
   });
 
   test("ServiceMonitor is checked against our own subset schema (test/helm/servicemonitor-subset.crd.yaml)", () => {
-    const monitor = structuredClone(rendered.get("helm3|service monitor")!.find((d) => d.kind === "ServiceMonitor")!) as any;
-    expect(schemas.validate(monitor)).toEqual([]);
+    const monitor = structuredClone(chart.rendered.get("helm3|service monitor")!.find((d) => d.kind === "ServiceMonitor")!) as any;
+    expect(chart.schemas.validate(monitor)).toEqual([]);
     monitor.spec.endpoints[0].intervall = "30s";
     monitor.spec.endpoints[0].scheme = "ftp";
-    const problems = schemas.validate(monitor).join("\n");
+    const problems = chart.schemas.validate(monitor).join("\n");
     expect(problems).toContain("intervall");
     expect(problems).toContain("scheme");
   });
   test("HTTPRoute is checked against the Gateway API CRD", () => {
-    const route = structuredClone(rendered.get("helm3|httproute")!.find((d) => d.kind === "HTTPRoute")!) as any;
-    expect(schemas.validate(route)).toEqual([]);
+    const route = structuredClone(chart.rendered.get("helm3|httproute")!.find((d) => d.kind === "HTTPRoute")!) as any;
+    expect(chart.schemas.validate(route)).toEqual([]);
     route.spec.rules[0].backendRefs[0].prot = 80;
-    expect(schemas.validate(route).join("\n")).toContain("prot");
+    expect(chart.schemas.validate(route).join("\n")).toContain("prot");
   });
 });
 
@@ -311,7 +305,7 @@ describe("the chart's CRDs", () => {
       if (!r.ok) throw new Error(r.error);
       const crds = r.docs.filter((d) => d.kind === "CustomResourceDefinition");
       expect(crds.map((d) => d.metadata.name).sort()).toEqual(["depots", "groupbindings", "modules", "providers", "versions"].map((p) => `${p}.opendepot.defdev.io`));
-      expect(crds.flatMap((d) => schemas.validate(d).map((p) => `${d.metadata.name}: ${p}`))).toEqual([]);
+      expect(crds.flatMap((d) => chart.schemas.validate(d).map((p) => `${d.metadata.name}: ${p}`))).toEqual([]);
     }, 30_000);
   }
 });

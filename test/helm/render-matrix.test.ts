@@ -2,7 +2,7 @@
 // document is valid against the real Kubernetes v1.32 / Gateway API schemas, every container's args parse with the
 // project's own flag parser and role validation, every referenced Secret/ConfigMap/ServiceAccount/PVC is rendered
 // or user-provided, and every workload runs locked down.
-import { beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { parseListen } from "../../src/cli/flags.ts";
 import { parseControllerList } from "../../src/roles/controller-manager.ts";
 import { mirrorFromFlags, tlsFromFlags, urlTtlSeconds } from "../../src/roles/registry-server.ts";
@@ -14,16 +14,10 @@ import { parseTokenAudiences } from "../../src/server/kube-reviews.ts";
 import { parsePolicyDocument } from "../../src/storage/policy-document.ts";
 import { uiFromFlags } from "../../src/roles/ui-flags.ts";
 import { HELMS, keyOf, lint, MATRIX, NAMESPACE, podSpecs, type K8sObject } from "./helm.ts";
-import { FULLNAME, renderAll, roleFlags } from "./rendered.ts";
-import { KubeSchemas } from "./kube-schema.ts";
+import { FULLNAME, renderedChart, roleFlags } from "./rendered.ts";
 
-let schemas: KubeSchemas;
-let rendered: Map<string, K8sObject[]>;
 
-beforeAll(async () => {
-  schemas = new KubeSchemas();
-  rendered = await renderAll();
-}, 120_000);
+const chart = renderedChart();
 
 /** Secrets/ConfigMaps/ServiceAccounts/PVCs a pod spec names. */
 function references(spec: any): { kind: string; name: string }[] {
@@ -69,7 +63,7 @@ for (const helm of HELMS) {
   describe(`${helm.name} (${helm.version})`, () => {
     for (const [name, values] of Object.entries(MATRIX)) {
       describe(name, () => {
-        const docs = () => rendered.get(`${helm.name}|${name}`)!;
+        const docs = () => chart.rendered.get(`${helm.name}|${name}`)!;
 
         test("helm lint --strict is clean", async () => {
           const r = await lint(helm, values);
@@ -79,7 +73,7 @@ for (const helm of HELMS) {
 
         test("every document validates against the real Kubernetes / Gateway API schemas (unknown fields are errors)", () => {
           expect(docs().length).toBeGreaterThan(5);
-          const problems = docs().flatMap((d) => schemas.validate(d).map((p) => `${keyOf(d)}: ${p}`));
+          const problems = docs().flatMap((d) => chart.schemas.validate(d).map((p) => `${keyOf(d)}: ${p}`));
           expect(problems).toEqual([]);
         });
 
@@ -219,6 +213,6 @@ describe("Helm 3 and Helm 4 agree", () => {
       docs
         .map((d) => (d.kind === "Secret" && d.metadata.name.endsWith("-valkey") ? { ...d, data: "<generated>" } : d))
         .sort((a, b) => keyOf(a).localeCompare(keyOf(b)));
-    for (const name of Object.keys(MATRIX)) expect({ name, docs: normal(rendered.get(`helm4|${name}`)!) }).toEqual({ name, docs: normal(rendered.get(`helm3|${name}`)!) });
+    for (const name of Object.keys(MATRIX)) expect({ name, docs: normal(chart.rendered.get(`helm4|${name}`)!) }).toEqual({ name, docs: normal(chart.rendered.get(`helm3|${name}`)!) });
   });
 });

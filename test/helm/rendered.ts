@@ -1,17 +1,32 @@
 // The chart rendered once per test process by the real Helm 3 and Helm 4 for every combination of MATRIX, shared
 // by render-matrix.test.ts (per-combination checks) and render-features.test.ts (what each combination turns on).
+import { beforeAll } from "bun:test";
 import { parseFlags, type FlagSpec } from "../../src/cli/flags.ts";
 import { CONTROLLER_ROLE_FLAGS } from "../../src/roles/controller-role.ts";
 import { SERVE_FLAGS } from "../../src/roles/serve.ts";
+import { KubeSchemas } from "./kube-schema.ts";
 import { HELMS, MATRIX, NAMESPACE, RELEASE, requireHelm, template, type K8sObject } from "./helm.ts";
 
 const ROLE_FLAGS: Record<string, FlagSpec[]> = { serve: SERVE_FLAGS, controller: CONTROLLER_ROLE_FLAGS };
 export const FULLNAME = `${RELEASE}-opendepot`;
 
-let rendering: Promise<Map<string, K8sObject[]>> | undefined;
+export interface RenderedChart {
+  /** Every combination rendered by every Helm, keyed `helm3|name` / `helm4|name`. */
+  rendered: Map<string, K8sObject[]>;
+  /** The real Kubernetes v1.32 and Gateway API schemas the documents are checked against. */
+  schemas: KubeSchemas;
+}
 
-/** Every combination rendered by every Helm, keyed `helm3|name` / `helm4|name`; rendered once, then shared. */
-export function renderAll(): Promise<Map<string, K8sObject[]>> {
+let rendering: Promise<RenderedChart> | undefined;
+
+/** The chart rendered once per process, then shared; filled in by the file's beforeAll (Helm takes seconds). */
+export function renderedChart(): RenderedChart {
+  const chart = {} as RenderedChart;
+  beforeAll(async () => Object.assign(chart, await renderAll()), 120_000);
+  return chart;
+}
+
+function renderAll(): Promise<RenderedChart> {
   rendering ??= (async () => {
     for (const helm of HELMS) requireHelm(helm);
     const rendered = new Map<string, K8sObject[]>();
@@ -24,7 +39,7 @@ export function renderAll(): Promise<Map<string, K8sObject[]>> {
         }),
       ),
     );
-    return rendered;
+    return { rendered, schemas: new KubeSchemas() };
   })();
   return rendering;
 }

@@ -1,9 +1,8 @@
 // axe-core on every Explorer page in both themes (zero serious or critical violations), and screenshots of
 // each page at desktop and phone widths under .tmp/ui-screenshots/ for people to look at.
-import { afterAll, beforeAll, expect, test } from "bun:test";
-import type { Browser } from "playwright-core";
-import { launchChromium, newContext, screenshot, seriousViolations, watchPage, type AxeViolation } from "./browser.ts";
-import { startUiRegistry, type UiRegistry } from "./ui-registry.ts";
+import { expect, test } from "bun:test";
+import { newContext, screenshot, seriousViolations, watchPage, type AxeViolation } from "./browser.ts";
+import { explorerSession } from "./explorer-session.ts";
 
 // Callbacks passed to page.evaluate run in the browser; the project's TypeScript lib has no DOM, so the few
 // browser globals they touch are declared here (module-local).
@@ -12,18 +11,7 @@ declare const navigator: any;
 declare function matchMedia(q: string): { matches: boolean };
 declare function getComputedStyle(e: unknown): { backgroundColor: string };
 
-let registry: UiRegistry;
-let browser: Browser;
-
-beforeAll(async () => {
-  registry = await startUiRegistry();
-  browser = await launchChromium();
-}, 120_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await registry?.stop();
-});
+const session = explorerSession();
 
 const PAGES: [string, string][] = [
   ["explorer", "/"],
@@ -49,7 +37,7 @@ for (const theme of ["light", "dark"] as const) {
   test(`axe-core: no serious or critical violations on any page (${theme} theme), screenshots at desktop and phone widths`, async () => {
     const found: Record<string, AxeViolation[]> = {};
     for (const [size, viewport] of Object.entries(VIEWPORTS)) {
-      const context = await newContext(browser, { colorScheme: theme, viewport, baseURL: registry.url });
+      const context = await newContext(session.browser, { colorScheme: theme, viewport, baseURL: session.registry.url });
       const page = await context.newPage();
       const problems = watchPage(page);
       for (const [name, path] of PAGES) {
@@ -71,7 +59,7 @@ for (const theme of ["light", "dark"] as const) {
 }
 
 test("the chosen theme (cookie) wins over the OS preference and is announced by the switch", async () => {
-  const context = await newContext(browser, { colorScheme: "dark", baseURL: registry.url });
+  const context = await newContext(session.browser, { colorScheme: "dark", baseURL: session.registry.url });
   const page = await context.newPage();
   await page.goto("/stats");
   expect(await page.getByRole("link", { name: "Light theme" }).isVisible()).toBe(true);

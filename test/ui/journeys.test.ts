@@ -1,10 +1,10 @@
 // The Registry Explorer in a real browser (Debian Chromium via playwright-core) against a real standalone
 // registry populated through the controllers and the fake upstreams: the journeys a user makes, the same
 // reading journeys with JavaScript disabled, a hostile README, and keyboard-only use of the Explorer.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import type { Browser, Page } from "playwright-core";
-import { launchChromium, newContext, watchPage } from "./browser.ts";
-import { startUiRegistry, type UiRegistry } from "./ui-registry.ts";
+import { describe, expect, test } from "bun:test";
+import type { Page } from "playwright-core";
+import { newContext, watchPage } from "./browser.ts";
+import { explorerSession } from "./explorer-session.ts";
 
 // Callbacks passed to page.evaluate run in the browser; the project's TypeScript lib has no DOM, so the few
 // browser globals they touch are declared here (module-local).
@@ -14,21 +14,10 @@ declare function matchMedia(q: string): { matches: boolean };
 declare function getComputedStyle(e: unknown): { backgroundColor: string };
 type HTMLElement = any;
 
-let registry: UiRegistry;
-let browser: Browser;
-
-beforeAll(async () => {
-  registry = await startUiRegistry();
-  browser = await launchChromium();
-}, 120_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await registry?.stop();
-});
+const session = explorerSession();
 
 async function withPage<T>(options: { javaScriptEnabled?: boolean; clipboard?: boolean }, fn: (page: Page, problems: string[]) => Promise<T>): Promise<T> {
-  const context = await newContext(browser, { ...options, baseURL: registry.url });
+  const context = await newContext(session.browser, { ...options, baseURL: session.registry.url });
   const page = await context.newPage();
   const problems = watchPage(page);
   try {
@@ -38,7 +27,7 @@ async function withPage<T>(options: { javaScriptEnabled?: boolean; clipboard?: b
   }
 }
 
-const host = () => new URL(registry.url).host;
+const host = () => new URL(session.registry.url).host;
 
 describe("with JavaScript", () => {
   test("find a module by typing, open it, read README and inputs, copy the usage snippet, switch version", async () => {
