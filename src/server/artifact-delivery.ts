@@ -15,7 +15,8 @@ import { locateArtifact, type StorageFor } from "../storage/locate.ts";
 import { StorageError, type ArtifactStorage, type ByteRange } from "../storage/types.ts";
 import { isHeadOnly } from "./head.ts";
 import { errorResponse } from "./http.ts";
-import { downloadResponse } from "./pinned-file-response.ts";
+import { BufferBudget, DEFAULT_BUFFER_BUDGET, ShortBodyError } from "./framed-download.ts";
+import { downloadResponse, type FramingOptions } from "./pinned-file-response.ts";
 import type { RepairHint } from "./repair-hint.ts";
 
 interface PinRecord {
@@ -84,6 +85,11 @@ export interface ArtifactDeliveryOptions {
   onDownload?: (version: VersionObject) => void;
   /** Told when an artifact is refused as missing or corrupt, so that it is repaired now, not at the next resync. */
   onRefused?: RepairHint;
+  /**
+   * Memory for downloads that are read whole before they are answered, so that they carry a Content-Length (those the
+   * kernel cannot copy: buckets, TLS); default 8 MiB per body, 64 MiB in all. Larger ones stream, length-guarded.
+   */
+  bufferBudget?: BufferBudget;
 }
 
 export class ArtifactDelivery {
@@ -94,6 +100,7 @@ export class ArtifactDelivery {
   private readonly presignUnsupported = new Map<string, unknown>();
   private readonly now: () => number;
   private readonly onDownload: (version: VersionObject) => void;
+  private readonly budget: BufferBudget;
 
   constructor(
     private readonly storageFor: StorageFor,
@@ -102,6 +109,7 @@ export class ArtifactDelivery {
   ) {
     this.now = options.now ?? (() => Date.now());
     this.onDownload = options.onDownload ?? (() => {});
+    this.budget = options.bufferBudget ?? new BufferBudget(DEFAULT_BUFFER_BUDGET.maxBody, DEFAULT_BUFFER_BUDGET.total);
   }
 
   /** Serve the artifact of a servable Version (checksum and file name present). Handles HEAD and single ranges. */
@@ -166,18 +174,24 @@ export class ArtifactDelivery {
         this.log.warn("artifact changed while being served; asking the client to retry", logFields);
         return errorResponse(503, "artifact is being updated; retry shortly", { "retry-after": "1" });
       }
+      const framing: FramingOptions = {
+        budget: this.budget,
+        onCut: (e) => this.log.warn("download cut short: storage ended or failed before the announced length", { ...logFields, error: e }),
+      };
       if (got.range) {
         headers["content-range"] = `bytes ${got.range.start}-${got.range.end}/${got.size}`;
         headers["content-length"] = String(got.range.end - got.range.start + 1);
+        const response = await downloadResponse(got, request, { status: 206, headers }, framing);
         // A resumed download (a range from the middle) is the same download again: count only its first part.
         if (got.range.start === 0) this.onDownload(version);
-        return downloadResponse(got, request, { status: 206, headers });
+        return response;
       }
-      this.onDownload(version);
       headers["content-length"] = String(got.size);
-      return downloadResponse(got, request, { status: 200, headers });
+      const response = await downloadResponse(got, request, { status: 200, headers }, framing);
+      this.onDownload(version);
+      return response;
     } catch (e) {
-      const transient = e instanceof StorageError && e.kind === "NotFound";
+      const transient = (e instanceof StorageError && (e.kind === "NotFound" || e.kind === "Transient")) || e instanceof ShortBodyError;
       this.log.error("artifact read failed", { ...logFields, error: e });
       return errorResponse(503, transient ? "artifact is temporarily unavailable" : "artifact storage error", RETRY_AFTER);
     }
