@@ -192,7 +192,9 @@ export class Recording implements ArtifactStorage {
     return { ...rest, body };
   }
 
-  head = (key: string) => this.inner.head(key);
+  /** HEAD-sized lookups the server made (a plain GET of a verified object needs none). */
+  heads = 0;
+  head = (key: string) => (this.heads++, this.inner.head(key));
   put: ArtifactStorage["put"] = (key, body, options) => this.inner.put(key, body, options);
   delete = (key: string) => this.inner.delete(key);
   presign = (key: string, ttl: number) => this.inner.presign(key, ttl);
