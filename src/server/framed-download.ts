@@ -68,8 +68,8 @@ export const streamsLoseContentLength = (): boolean => runtime.name === "bun";
  * All of `body`, which must be exactly `length` bytes; a source that ends early, runs long or fails rejects (and is
  * cancelled), so no partial body is ever answered as a whole one.
  */
-export async function readExactly(body: ReadableStream<Uint8Array>, length: number): Promise<Uint8Array> {
-  const out = new Uint8Array(length);
+export async function readExactly(body: ReadableStream<Uint8Array>, length: number): Promise<Uint8Array<ArrayBuffer>> {
+  const out = new Uint8Array(new ArrayBuffer(length));
   const reader = body.getReader();
   let at = 0;
   try {

@@ -53,7 +53,7 @@ export function downloadResponse(got: GetResult, request: Request, init: Downloa
 }
 
 async function buffered(body: ReadableStream<Uint8Array>, length: number, init: DownloadInit, budget: BufferBudget): Promise<Response> {
-  let bytes: Uint8Array;
+  let bytes: Uint8Array<ArrayBuffer>;
   try {
     bytes = await readExactly(body, length);
   } catch (e) {
