@@ -48,7 +48,10 @@ async function published(version: string, size: number, seed: number) {
 
 test("a bucket object within the budget is answered with one Content-Length, not chunked; ranges are exact", async () => {
   const a = await published("1.0.0", 3 * MIB + 17, 41);
+  const before = { ...proxy.requests };
   const whole = await new RawDownload(a.url).done;
+  // Verified before: the GET's own answer tells the ETag, so no HEAD goes to the bucket.
+  expect(proxy.requests).toEqual({ GET: before.GET + 1, HEAD: before.HEAD });
   expect(whole).toMatchObject({ status: 200, bytes: a.size, sha256: a.sha256, cut: false });
   expect(headers(whole, "content-length")).toEqual([String(a.size)]);
   expect(headers(whole, "transfer-encoding")).toEqual([]);

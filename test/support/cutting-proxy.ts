@@ -10,6 +10,8 @@ export interface CuttingProxy {
   cutNextGet(afterBodyBytes: number): void;
   /** Answers cut so far. */
   readonly cuts: number;
+  /** GET and HEAD requests relayed so far, by method. */
+  readonly requests: { GET: number; HEAD: number };
   stop(): Promise<void>;
 }
 
@@ -17,6 +19,7 @@ export async function startCuttingProxy(target: string): Promise<CuttingProxy> {
   const t = new URL(target);
   let armed: number | undefined;
   let cuts = 0;
+  const requests = { GET: 0, HEAD: 0 };
   const sockets = new Set<Socket>();
   const server: Server = createServer((client) => {
     const upstream = connect(Number(t.port), t.hostname);
@@ -28,6 +31,9 @@ export async function startCuttingProxy(target: string): Promise<CuttingProxy> {
       upstream.destroy();
     };
     client.on("data", (data: Buffer) => {
+      const start = data.subarray(0, 5).toString("latin1");
+      if (start.startsWith("GET ")) requests.GET++;
+      else if (start === "HEAD ") requests.HEAD++;
       if (armed !== undefined && data.subarray(0, 4).toString("latin1") === "GET ") {
         cut = { allowed: armed, head: Buffer.alloc(0) };
         armed = undefined;
@@ -71,6 +77,7 @@ export async function startCuttingProxy(target: string): Promise<CuttingProxy> {
     get cuts() {
       return cuts;
     },
+    requests,
     async stop() {
       for (const s of sockets) s.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
