@@ -15,7 +15,7 @@ import { locateArtifact, type StorageFor } from "../storage/locate.ts";
 import { StorageError, type ArtifactStorage, type ByteRange, type GetResult } from "../storage/types.ts";
 import { isHeadOnly } from "./head.ts";
 import { errorResponse } from "./http.ts";
-import { BufferBudget, DEFAULT_BUFFER_BUDGET, ShortBodyError } from "./framed-download.ts";
+import { processBufferBudget, ShortBodyError, type BufferBudget } from "./framed-download.ts";
 import { downloadResponse, type FramingOptions } from "./pinned-file-response.ts";
 import type { RepairHint } from "./repair-hint.ts";
 
@@ -87,7 +87,8 @@ export interface ArtifactDeliveryOptions {
   onRefused?: RepairHint;
   /**
    * Memory for downloads that are read whole before they are answered, so that they carry a Content-Length (those the
-   * kernel cannot copy: buckets, TLS); default 8 MiB per body, 64 MiB in all. Larger ones stream, length-guarded.
+   * kernel cannot copy: buckets, TLS); default the process's, 8 MiB per body and 64 MiB in all. Larger ones stream,
+   * length-guarded.
    */
   bufferBudget?: BufferBudget;
 }
@@ -109,7 +110,7 @@ export class ArtifactDelivery {
   ) {
     this.now = options.now ?? (() => Date.now());
     this.onDownload = options.onDownload ?? (() => {});
-    this.budget = options.bufferBudget ?? new BufferBudget(DEFAULT_BUFFER_BUDGET.maxBody, DEFAULT_BUFFER_BUDGET.total);
+    this.budget = options.bufferBudget ?? processBufferBudget;
   }
 
   /** Serve the artifact of a servable Version (checksum and file name present). Handles HEAD and single ranges. */

@@ -51,6 +51,9 @@ export class BufferBudget {
 /** v0.9-sized module archives fit (most are well under 8 MiB); provider archives usually stream. */
 export const DEFAULT_BUFFER_BUDGET = { maxBody: 8 * 1024 * 1024, total: 64 * 1024 * 1024 };
 
+/** The process's budget ("64 MiB in all" is per process, however many servers it runs): ArtifactDelivery's default. */
+export const processBufferBudget = new BufferBudget(DEFAULT_BUFFER_BUDGET.maxBody, DEFAULT_BUFFER_BUDGET.total);
+
 export class ShortBodyError extends Error {
   constructor(
     readonly received: number,
