@@ -2,13 +2,13 @@
 // goes out whole with its Content-Length (Bun would send a stream chunked), a larger one streams chunked and
 // length-guarded; ranges stay exact either way. A self-signed leaf from openssl; a TLS client over a raw socket, so
 // the framing on the wire is what is checked. Bounded by byte counts.
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { afterAll, beforeAll, beforeEach, expect, test } from "bun:test";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startDownloadServer, type DownloadServer } from "../../test/support/download-server.ts";
+import { settle, startDownloadServer, type DownloadServer } from "../../test/support/download-server.ts";
 import { RawDownload, type RawResult } from "../../test/support/raw-download.ts";
-import { DEFAULT_BUFFER_BUDGET } from "./framed-download.ts";
+import { DEFAULT_BUFFER_BUDGET, processBufferBudget } from "./framed-download.ts";
 
 const MIB = 1024 * 1024;
 let server: DownloadServer;
@@ -24,6 +24,11 @@ beforeAll(async () => {
   server = await startDownloadServer();
   tlsBase = server.listenTls({ cert: join(dir, "cert.pem"), key: join(dir, "key.pem") }); // paths, as the flags give them
 }, 60_000);
+
+// The budget is the process's: what other files' answers reserved comes back once they are collected.
+beforeEach(async () => {
+  expect(await settle(async () => (Bun.gc(true), processBufferBudget.inUse), (n) => n === 0)).toBe(0);
+});
 
 afterAll(async () => {
   await server?.stop();
