@@ -1,15 +1,17 @@
 // Benchmark: proxied downloads from filesystem storage, the registry (`opendepot standalone`, its real listener, a
 // signed archive URL) next to nginx sendfile serving the very same file (a hard link of the stored artifact).
 //   bun bench/download.ts [--mib 1024] [--concurrent 50] [--concurrent-mib 100] [--many 200] [--many-mib 8] [--rounds 5]
+//                         [--big-blocks 3]   (ABBA blocks of the large download per round)
 //                         [--registry-root /work/main]   (another checkout's server, for a before/after comparison)
 // One large download, N concurrent downloads of a smaller one (aggregate throughput), and `--many` concurrent clients
 // that must all complete. Every body is checked (size and status per transfer; SHA-256 once per server), both servers
 // are shown to serve the same inode, nginx errors are counted like ours, and the server's resident memory is read
 // settled before and after, plus its peak while downloads run. Requires curl and nginx. Stops by itself.
-// Fairness on a shared machine: one discarded warm-up transfer per server and kind, then per round the order
-// ours-nginx-nginx-ours (reversed every other round), so that load drifting during a round weighs on both sides
-// alike; a round's ratio is its two of ours against its two of nginx's, and the table gives the median of rounds
-// along with every round and the load average before and after.
+// Fairness on a shared machine: one discarded warm-up transfer per server and kind, then ABBA blocks (ours-nginx-
+// nginx-ours, reversed every other block), so that load drifting during a block weighs on both sides alike; a
+// block's ratio is its two of ours against its two of nginx's. The table gives the median of blocks (one per round;
+// `--big-blocks` per round for the single large download, whose blocks are short), every block, each side's best
+// transfer, and the load average before and after.
 import { chmod, link, mkdir, mkdtemp, rm, stat } from "node:fs/promises";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -30,6 +32,8 @@ const CONCURRENT_MIB = arg("concurrent-mib", 100);
 const MANY = arg("many", 200);
 const MANY_MIB = arg("many-mib", 8);
 const ROUNDS = arg("rounds", 5);
+/** ABBA blocks of the single large download per round: one takes ~2 s, so it can afford more samples for its median. */
+const BIG_BLOCKS = arg("big-blocks", 3);
 const NS = "bench";
 /** Another checkout's server for a before/after comparison (e.g. --registry-root /work/main); default this one. */
 const REGISTRY_ROOT = (() => {
@@ -176,17 +180,19 @@ async function main() {
         const us = () => download(ours[key], count, a.size, registry.pid);
         const them = () => download(ref[key], count, a.size, nginx.pid);
         const r = runs[kind]!;
-        const mine: Transfers[] = [];
-        const theirs: Transfers[] = [];
-        // ABBA, BAAB: a neighbour's burst of load, or a drift across the round, lands on both sides alike.
-        for (const side of round % 2 === 0 ? ["us", "them", "them", "us"] : ["them", "us", "us", "them"]) {
-          if (side === "us") mine.push(await us());
-          else theirs.push(await them());
+        for (let block = 0; block < (kind === "big" ? BIG_BLOCKS : 1); block++) {
+          const mine: Transfers[] = [];
+          const theirs: Transfers[] = [];
+          // ABBA, BAAB: a neighbour's burst of load, or a drift across the block, lands on both sides alike.
+          for (const side of (round + block) % 2 === 0 ? ["us", "them", "them", "us"] : ["them", "us", "us", "them"]) {
+            if (side === "us") mine.push(await us());
+            else theirs.push(await them());
+          }
+          r.ours.push(...mine);
+          r.ref.push(...theirs);
+          const sum = (ts: Transfers[]) => ts.reduce((s, t) => s + mbps(t), 0);
+          r.ratios.push(sum(mine) / sum(theirs));
         }
-        r.ours.push(...mine);
-        r.ref.push(...theirs);
-        const sum = (ts: Transfers[]) => ts.reduce((s, t) => s + mbps(t), 0);
-        r.ratios.push(sum(mine) / sum(theirs));
       }
       console.error(`bench: round ${round + 1}/${ROUNDS} done`);
     }
@@ -208,8 +214,8 @@ async function main() {
         "registry MB/s (median)": median(r.ours.map(mbps)).toFixed(0),
         "nginx MB/s (median)": median(r.ref.map(mbps)).toFixed(0),
         "best ours/nginx": `${Math.max(...r.ours.map(mbps)).toFixed(0)}/${Math.max(...r.ref.map(mbps)).toFixed(0)}`,
-        "ratio (median of rounds)": median(ratios).toFixed(2),
-        "ratio per round": ratios.map((x) => x.toFixed(2)).join(" "),
+        "ratio (median of ABBA blocks)": median(ratios).toFixed(2),
+        "ratio per block": ratios.map((x) => x.toFixed(2)).join(" "),
         "errors ours/nginx": `${r.ours.reduce((s, t) => s + t.errors, 0)}/${r.ref.reduce((s, t) => s + t.errors, 0)}`,
         "server CPU s/GB ours/nginx": `${cpuOurs.toFixed(3)}/${cpuRef.toFixed(3)}`,
         "CPU ratio": (cpuOurs / cpuRef).toFixed(2),
@@ -223,7 +229,7 @@ async function main() {
       measure: `download ${row.download} MB/s vs nginx sendfile (peak RSS +${row["peak RSS +MiB ours"]} MiB, errors ${row["errors ours/nginx"]})`,
       ours: row["registry MB/s (median)"],
       reference: row["nginx MB/s (median)"],
-      ratio: row["ratio (median of rounds)"],
+      ratio: row["ratio (median of ABBA blocks)"],
     }));
     for (const row of rows) summary.push({ measure: `download ${row.download}: server CPU s per GB, registry vs nginx (lower is better)`, ours: row["server CPU s/GB ours/nginx"].split("/")[0]!, reference: row["server CPU s/GB ours/nginx"].split("/")[1]!, ratio: row["CPU ratio"] });
     summary.push({ measure: "download: registry RSS settled after the rounds − before the warm-up (MiB)", ours: String(rssAfter), reference: String(rssStart), ratio: (rssAfter - rssStart).toFixed(1) });
