@@ -1,13 +1,19 @@
 // Benchmark: proxied downloads from filesystem storage, the registry (`opendepot standalone`, its real listener, a
 // signed archive URL) next to nginx sendfile serving the very same file (a hard link of the stored artifact).
 //   bun bench/download.ts [--mib 1024] [--concurrent 50] [--concurrent-mib 100] [--many 200] [--many-mib 8] [--rounds 5]
+//                         [--big-blocks 3]   (ABBA blocks of the large download per round)
 //                         [--registry-root /work/main]   (another checkout's server, for a before/after comparison)
 // One large download, N concurrent downloads of a smaller one (aggregate throughput), and `--many` concurrent clients
-// that must all complete. Every body is checked (size and status per transfer; SHA-256 once per server), nginx errors
-// are counted like ours, runs are interleaved with the reference, and the server's resident memory is read settled
-// before and after, plus its peak while downloads run. Requires curl and nginx. Stops by itself.
-import { chmod, link, mkdir, mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+// that must all complete. Every body is checked (size and status per transfer; SHA-256 once per server), both servers
+// are shown to serve the same inode, nginx errors are counted like ours, and the server's resident memory is read
+// settled before and after, plus its peak while downloads run. Requires curl and nginx. Stops by itself.
+// Fairness on a shared machine: one discarded warm-up transfer per server and kind, then ABBA blocks (ours-nginx-
+// nginx-ours, reversed every other block), so that load drifting during a block weighs on both sides alike; a
+// block's ratio is its two of ours against its two of nginx's. The table gives the median of blocks (one per round;
+// `--big-blocks` per round for the single large download, whose blocks are short), every block, each side's best
+// transfer, and the load average before and after.
+import { chmod, link, mkdir, mkdtemp, rm, stat } from "node:fs/promises";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ModuleObject, VersionObject } from "../src/api/kinds.ts";
 import { API_VERSION, LABELS } from "../src/api/meta.ts";
@@ -26,6 +32,8 @@ const CONCURRENT_MIB = arg("concurrent-mib", 100);
 const MANY = arg("many", 200);
 const MANY_MIB = arg("many-mib", 8);
 const ROUNDS = arg("rounds", 5);
+/** ABBA blocks of the single large download per round: one takes ~2 s, so it can afford more samples for its median. */
+const BIG_BLOCKS = arg("big-blocks", 3);
 const NS = "bench";
 /** Another checkout's server for a before/after comparison (e.g. --registry-root /work/main); default this one. */
 const REGISTRY_ROOT = (() => {
@@ -68,7 +76,11 @@ async function startNginxOver(files: Record<string, string>) {
   const root = join(dir, "root");
   await mkdir(root, { mode: 0o755 });
   await chmod(root, 0o755);
-  for (const [name, file] of Object.entries(files)) await link(file, join(root, name));
+  for (const [name, file] of Object.entries(files)) {
+    await link(file, join(root, name));
+    const [a, b] = await Promise.all([stat(file), stat(join(root, name))]);
+    if (a.ino !== b.ino || a.dev !== b.dev) throw new Error(`nginx's ${name} is not the registry's inode`);
+  }
   const nginx = await startNginxIn(dir, root, { defaultType: "application/zip", workerConnections: 4096 });
   return {
     url: nginx.url,
@@ -153,26 +165,40 @@ async function main() {
         if (got !== a.sha256) throw new Error(`${who} serves ${name} with SHA-256 ${got}, expected ${a.sha256}`);
       }
     }
+    const kinds = [["big", 1, big!, "big"], ["mid", CONCURRENT, mid!, "mid"], ["many", MANY, small!, "small"]] as const;
+    const rssStart = await settledRssMiB(registry.pid);
+    for (const [, count, a, key] of kinds) {
+      await download(ours[key], count, a.size, registry.pid);
+      await download(ref[key], count, a.size, nginx.pid);
+    }
     const rssBefore = await settledRssMiB(registry.pid);
-    const runs: Record<string, { ours: Transfers[]; ref: Transfers[] }> = { big: { ours: [], ref: [] }, mid: { ours: [], ref: [] }, many: { ours: [], ref: [] } };
+    const loadBefore = loadavg();
+    const runs: Record<string, { ours: Transfers[]; ref: Transfers[]; ratios: number[] }> = { big: { ours: [], ref: [], ratios: [] }, mid: { ours: [], ref: [], ratios: [] }, many: { ours: [], ref: [], ratios: [] } };
+    const mbps = (t: Transfers) => t.bytes / 1e6 / t.seconds;
     for (let round = 0; round < ROUNDS; round++) {
-      for (const [kind, count, a, key] of [["big", 1, big!, "big"], ["mid", CONCURRENT, mid!, "mid"], ["many", MANY, small!, "small"]] as const) {
-        // Alternate who goes first, so that a neighbour's burst of load does not always land on the same side.
+      for (const [kind, count, a, key] of kinds) {
         const us = () => download(ours[key], count, a.size, registry.pid);
         const them = () => download(ref[key], count, a.size, nginx.pid);
-        if (round % 2 === 0) {
-          runs[kind]!.ours.push(await us());
-          runs[kind]!.ref.push(await them());
-        } else {
-          runs[kind]!.ref.push(await them());
-          runs[kind]!.ours.push(await us());
+        const r = runs[kind]!;
+        for (let block = 0; block < (kind === "big" ? BIG_BLOCKS : 1); block++) {
+          const mine: Transfers[] = [];
+          const theirs: Transfers[] = [];
+          // ABBA, BAAB: a neighbour's burst of load, or a drift across the block, lands on both sides alike.
+          for (const side of (round + block) % 2 === 0 ? ["us", "them", "them", "us"] : ["them", "us", "us", "them"]) {
+            if (side === "us") mine.push(await us());
+            else theirs.push(await them());
+          }
+          r.ours.push(...mine);
+          r.ref.push(...theirs);
+          const sum = (ts: Transfers[]) => ts.reduce((s, t) => s + mbps(t), 0);
+          r.ratios.push(sum(mine) / sum(theirs));
         }
       }
       console.error(`bench: round ${round + 1}/${ROUNDS} done`);
     }
+    const loadAfter = loadavg();
     const rssAfter = await settledRssMiB(registry.pid);
 
-    const mbps = (t: Transfers) => t.bytes / 1e6 / t.seconds;
     const label: Record<string, string> = {
       big: `1 × ${BIG_MIB} MiB`,
       mid: `${CONCURRENT} concurrent × ${CONCURRENT_MIB} MiB`,
@@ -180,15 +206,16 @@ async function main() {
     };
     const cpuPerGB = (t: Transfers) => t.cpuSeconds / (t.bytes / 1e9);
     const rows = Object.entries(runs).map(([kind, r]) => {
-      const ratios = r.ours.map((t, i) => mbps(t) / mbps(r.ref[i]!));
+      const ratios = r.ratios;
       const cpuOurs = median(r.ours.map(cpuPerGB));
       const cpuRef = median(r.ref.map(cpuPerGB));
       return {
         download: label[kind]!,
         "registry MB/s (median)": median(r.ours.map(mbps)).toFixed(0),
         "nginx MB/s (median)": median(r.ref.map(mbps)).toFixed(0),
-        "ratio (median of rounds)": median(ratios).toFixed(2),
-        "ratio per round": ratios.map((x) => x.toFixed(2)).join(" "),
+        "best ours/nginx": `${Math.max(...r.ours.map(mbps)).toFixed(0)}/${Math.max(...r.ref.map(mbps)).toFixed(0)}`,
+        "ratio (median of ABBA blocks)": median(ratios).toFixed(2),
+        "ratio per block": ratios.map((x) => x.toFixed(2)).join(" "),
         "errors ours/nginx": `${r.ours.reduce((s, t) => s + t.errors, 0)}/${r.ref.reduce((s, t) => s + t.errors, 0)}`,
         "server CPU s/GB ours/nginx": `${cpuOurs.toFixed(3)}/${cpuRef.toFixed(3)}`,
         "CPU ratio": (cpuOurs / cpuRef).toFixed(2),
@@ -196,15 +223,16 @@ async function main() {
       };
     });
     console.log(table(rows));
-    console.log(`\nregistry RSS settled: ${rssBefore} MiB before, ${rssAfter} MiB after (${(rssAfter - rssBefore).toFixed(1)} MiB)`);
+    console.log(`\nregistry RSS settled: ${rssStart} MiB before the warm-up, ${rssBefore} MiB after it, ${rssAfter} MiB after the rounds (${(rssAfter - rssBefore).toFixed(1)} MiB over the rounds, ${(rssAfter - rssStart).toFixed(1)} MiB in all)`);
+    console.log(`load average (1/5/15 min): ${loadBefore.map((x) => x.toFixed(2)).join(" ")} before, ${loadAfter.map((x) => x.toFixed(2)).join(" ")} after`);
     const summary: RatioRow[] = rows.map((row) => ({
       measure: `download ${row.download} MB/s vs nginx sendfile (peak RSS +${row["peak RSS +MiB ours"]} MiB, errors ${row["errors ours/nginx"]})`,
       ours: row["registry MB/s (median)"],
       reference: row["nginx MB/s (median)"],
-      ratio: row["ratio (median of rounds)"],
+      ratio: row["ratio (median of ABBA blocks)"],
     }));
     for (const row of rows) summary.push({ measure: `download ${row.download}: server CPU s per GB, registry vs nginx (lower is better)`, ours: row["server CPU s/GB ours/nginx"].split("/")[0]!, reference: row["server CPU s/GB ours/nginx"].split("/")[1]!, ratio: row["CPU ratio"] });
-    summary.push({ measure: "download: registry RSS settled after − before (MiB)", ours: String(rssAfter), reference: String(rssBefore), ratio: (rssAfter - rssBefore).toFixed(1) });
+    summary.push({ measure: "download: registry RSS settled after the rounds − before the warm-up (MiB)", ours: String(rssAfter), reference: String(rssStart), ratio: (rssAfter - rssStart).toFixed(1) });
     await summarize("download", summary);
   } finally {
     await registry.stop();

@@ -12,10 +12,11 @@ import { sha256OfStream } from "../artifacts/hash.ts";
 import { toBase64 } from "../kits/encoding.ts";
 import type { Logger } from "../log.ts";
 import { locateArtifact, type StorageFor } from "../storage/locate.ts";
-import { StorageError, type ArtifactStorage, type ByteRange } from "../storage/types.ts";
+import { StorageError, type ArtifactStorage, type ByteRange, type GetResult } from "../storage/types.ts";
 import { isHeadOnly } from "./head.ts";
 import { errorResponse } from "./http.ts";
-import { downloadResponse } from "./pinned-file-response.ts";
+import { processBufferBudget, ShortBodyError, type BufferBudget } from "./framed-download.ts";
+import { downloadResponse, type FramingOptions } from "./pinned-file-response.ts";
 import type { RepairHint } from "./repair-hint.ts";
 
 interface PinRecord {
@@ -84,6 +85,12 @@ export interface ArtifactDeliveryOptions {
   onDownload?: (version: VersionObject) => void;
   /** Told when an artifact is refused as missing or corrupt, so that it is repaired now, not at the next resync. */
   onRefused?: RepairHint;
+  /**
+   * Memory for downloads that are read whole before they are answered, so that they carry a Content-Length (those the
+   * kernel cannot copy: buckets, TLS); default the process's, 8 MiB per body and 64 MiB in all. Larger ones stream,
+   * length-guarded.
+   */
+  bufferBudget?: BufferBudget;
 }
 
 export class ArtifactDelivery {
@@ -94,6 +101,7 @@ export class ArtifactDelivery {
   private readonly presignUnsupported = new Map<string, unknown>();
   private readonly now: () => number;
   private readonly onDownload: (version: VersionObject) => void;
+  private readonly budget: BufferBudget;
 
   constructor(
     private readonly storageFor: StorageFor,
@@ -102,6 +110,7 @@ export class ArtifactDelivery {
   ) {
     this.now = options.now ?? (() => Date.now());
     this.onDownload = options.onDownload ?? (() => {});
+    this.budget = options.bufferBudget ?? processBufferBudget;
   }
 
   /** Serve the artifact of a servable Version (checksum and file name present). Handles HEAD and single ranges. */
@@ -123,6 +132,12 @@ export class ArtifactDelivery {
     const id = `${storage.description}|${key}`;
     const logFields = { namespace: version.metadata.namespace, version: version.metadata.name, storage: storage.description };
     try {
+      // The steady state: a plain GET of an object verified before. Opening it tells its pin (the descriptor's fstat,
+      // or the bucket's answer headers), so the separate HEAD (four more lstats, or one more round trip) is skipped.
+      if (!storageConfig?.presign?.enabled && !isHeadOnly(request) && !request.headers.has("range")) {
+        const got = await this.openIfVerified(storage, key, id, checksum);
+        if (got) return await this.send(got, request, this.headersFor(version, contentType, checksum), version, logFields);
+      }
       const info = await storage.head(key);
       if (!info) {
         this.options.onRefused?.(version, "missing");
@@ -148,13 +163,7 @@ export class ArtifactDelivery {
       if (range === "unsatisfiable") {
         return new Response(null, { status: 416, headers: { "content-range": `bytes */${info.size}` } });
       }
-      const headers: Record<string, string> = {
-        "content-type": contentType,
-        "accept-ranges": "bytes",
-        etag: `"${checksum}"`,
-        "cache-control": "private, no-store",
-        "content-disposition": contentDisposition(version.spec.fileName),
-      };
+      const headers = this.headersFor(version, contentType, checksum);
       if (isHeadOnly(request)) {
         headers["content-length"] = String(info.size);
         return new Response(null, { status: 200, headers });
@@ -166,21 +175,61 @@ export class ArtifactDelivery {
         this.log.warn("artifact changed while being served; asking the client to retry", logFields);
         return errorResponse(503, "artifact is being updated; retry shortly", { "retry-after": "1" });
       }
-      if (got.range) {
-        headers["content-range"] = `bytes ${got.range.start}-${got.range.end}/${got.size}`;
-        headers["content-length"] = String(got.range.end - got.range.start + 1);
-        // A resumed download (a range from the middle) is the same download again: count only its first part.
-        if (got.range.start === 0) this.onDownload(version);
-        return downloadResponse(got, request, { status: 206, headers });
-      }
-      this.onDownload(version);
-      headers["content-length"] = String(got.size);
-      return downloadResponse(got, request, { status: 200, headers });
+      return await this.send(got, request, headers, version, logFields);
     } catch (e) {
-      const transient = e instanceof StorageError && e.kind === "NotFound";
+      const transient = (e instanceof StorageError && (e.kind === "NotFound" || e.kind === "Transient")) || e instanceof ShortBodyError;
       this.log.error("artifact read failed", { ...logFields, error: e });
       return errorResponse(503, transient ? "artifact is temporarily unavailable" : "artifact storage error", RETRY_AFTER);
     }
+  }
+
+  private headersFor(version: VersionObject, contentType: string, checksum: string): Record<string, string> {
+    return {
+      "content-type": contentType,
+      "accept-ranges": "bytes",
+      etag: `"${checksum}"`,
+      "cache-control": "private, no-store",
+      "content-disposition": contentDisposition(version.spec.fileName),
+    };
+  }
+
+  /** The bytes of `got` (opened from the verified pin) as a 200, or a 206 for the range it honoured. */
+  private async send(got: GetResult, request: Request, headers: Record<string, string>, version: VersionObject, logFields: Record<string, unknown>): Promise<Response> {
+    const framing: FramingOptions = {
+      budget: this.budget,
+      onCut: (e) => this.log.warn("download cut short: storage ended or failed before the announced length", { ...logFields, error: e }),
+    };
+    if (got.range) {
+      headers["content-range"] = `bytes ${got.range.start}-${got.range.end}/${got.size}`;
+      headers["content-length"] = String(got.range.end - got.range.start + 1);
+      const response = await downloadResponse(got, request, { status: 206, headers }, framing);
+      // A resumed download (a range from the middle) is the same download again: count only its first part.
+      if (got.range.start === 0) this.onDownload(version);
+      return response;
+    }
+    headers["content-length"] = String(got.size);
+    const response = await downloadResponse(got, request, { status: 200, headers }, framing);
+    this.onDownload(version);
+    return response;
+  }
+
+  /**
+   * The whole object, opened, when the pin it was opened at is one already verified for this checksum; otherwise
+   * undefined (released), and the caller takes the checked way: HEAD, verify if needed, open, compare pins.
+   */
+  private async openIfVerified(storage: ArtifactStorage, key: string, id: string, checksum: string): Promise<GetResult | undefined> {
+    if (this.verified.get(id)?.checksum !== checksum) return undefined;
+    let got: GetResult;
+    try {
+      got = await storage.get(key);
+    } catch (e) {
+      if (e instanceof StorageError && e.kind === "NotFound") return undefined; // the checked way says "missing"
+      throw e;
+    }
+    const known = this.verified.get(id);
+    if (known && known.checksum === checksum && known.pin === got.pin) return got;
+    await got.body.cancel().catch(() => {});
+    return undefined;
   }
 
   /**

@@ -76,6 +76,25 @@ test("a file renamed over mid-download: the original bytes arrive complete; the 
   await after.arrayBuffer();
 });
 
+test("a plain GET of a verified object opens it once and asks for no HEAD; a rewritten one is checked again", async () => {
+  const a = await server.publish("1.1.5", 2 * MIB, 19);
+  await verified(a.url);
+  const heads = recording.heads;
+  const got = await new RawDownload(a.url).done;
+  expect(got).toMatchObject({ status: 200, bytes: a.size, sha256: a.sha256, cut: false });
+  expect(recording.heads).toBe(heads);
+  // Rewritten in place (same inode, new bytes): the pin moved, so the checked way runs, and refuses them.
+  await writeFile(a.file, new Uint8Array(a.size).fill(0x33));
+  const after = await fetch(a.url);
+  expect(after.status).toBe(503);
+  await after.arrayBuffer();
+  expect(recording.heads).toBe(heads + 1);
+  // Ranged GETs take the checked way (the range is resolved against the HEAD's size).
+  const ranged = await fetch(a.url, { headers: { range: "bytes=0-9" } });
+  expect(ranged.status).toBe(503);
+  await ranged.arrayBuffer();
+});
+
 test("a file deleted mid-download: the bytes still arrive complete and intact, and the inode is let go", async () => {
   const a = await server.publish("1.2.0", 64 * MIB, 13);
   const inode = await inodeOf(a.file);
@@ -179,10 +198,12 @@ test("in-process callers read the portable stream (never the path), and an unrea
   expect(new Bun.CryptoHasher("sha256").update(body).digest("hex")).toBe(a.sha256);
   expect(await settle(() => onInode(inode), (n) => n === 0)).toBe(0);
 
-  // Over TLS Bun cannot sendfile (it would read the whole file into memory): the body is streamed instead.
+  // Over TLS Bun cannot sendfile (it would read the whole file into memory on its own): a body this small is read
+  // whole by us instead, within the buffer budget, so that it carries a Content-Length (framed-download.ts).
   const tls = await server.handle(new Request(a.url.replace(/^http:/, "https:")));
   expect(tls).not.toBeInstanceOf(PinnedFileResponse);
-  await tls.body?.cancel();
+  const tlsBody = new Uint8Array(await tls.arrayBuffer());
+  expect(new Bun.CryptoHasher("sha256").update(tlsBody).digest("hex")).toBe(a.sha256);
 
   void (await server.handle(new Request(a.url)));
   expect(await settle(async () => (Bun.gc(true), onInode(inode)), (n) => n === 0)).toBe(0);

@@ -13,6 +13,7 @@ import { feedStore, StaticFeed } from "../../test/support/static-feed.ts";
 import type { JsonResponse } from "../../test/support/ports.ts";
 import { createApp } from "./app.ts";
 import { ArtifactDelivery } from "./artifact-delivery.ts";
+import { PinnedFileResponse } from "./pinned-file-response.ts";
 import type { Gatekeeper, RegistryTarget } from "./context.ts";
 import { RegistryIndex } from "./registry-index.ts";
 import { mirrorConfig } from "./routes-mirror.ts";
@@ -111,7 +112,12 @@ describe("provider network mirror", () => {
     expect(archive.url).toStartWith(`/opendepot/providers/v1/${MIRROR_NS}/aws/5.81.0/download/linux/amd64/${linux.spec.fileName}?expires=`);
     const zip = await ctx.get(archive.url);
     expect(zip.status).toBe(200);
+    // The mirror's archives are the registry's own provider downloads: the kernel-copy body of the pinned inode (see
+    // downloads.test.ts for what the listener makes of it), with the artifact's Content-Length.
+    expect(zip).toBeInstanceOf(PinnedFileResponse);
+    expect(zip.headers.get("content-length")).toBe(String(linux.status!.archiveSizeBytes));
     const bytes = new Uint8Array(await zip.arrayBuffer());
+    expect(bytes.length).toBe(linux.status!.archiveSizeBytes!);
     expect((await hashProviderZip(new Blob([bytes]).stream())).h1).toBe(archive.hashes[0]);
     // Tampering with the URL is refused like any other signed URL.
     expect((await ctx.get(archive.url.replace("expires=", "expires=1"))).status).toBe(403);

@@ -13,24 +13,55 @@
 // never get the file body; every JS accessor reads the portable stream over our own descriptor instead.
 //
 // Not used: over TLS (Bun cannot sendfile there and would read the whole file into memory first), without a pinned
-// path (other platforms, S3/GCS/Azure), and outside Bun; those get the streamed body as before. The file body itself
-// comes from the runtime adapter (runtime.fileBody: a path-backed Bun.file on Bun).
+// path (other platforms, S3/GCS/Azure), and outside Bun; those go out framed by framed-download.ts instead (buffered
+// with a Content-Length when small, else streamed with a length guard). The file body itself comes from the runtime
+// adapter (runtime.fileBody: a path-backed Bun.file on Bun).
 import { runtime, type ResponseBody } from "../runtime/index.ts";
 import type { GetResult } from "../storage/types.ts";
+import { exactLength, readExactly, streamsLoseContentLength, type BufferBudget } from "./framed-download.ts";
 
 export interface DownloadInit {
   status: number;
   headers: Record<string, string>;
 }
 
-/** The response for bytes `got` describes (its range, or all of it): kernel-copied when possible, streamed otherwise. */
-export function downloadResponse(got: GetResult, request: Request, init: DownloadInit): Response {
+export interface FramingOptions {
+  /** Memory for bodies read whole before they are answered (so that they carry a Content-Length); none: stream. */
+  budget?: BufferBudget;
+  /** A streamed body was cut because storage ended it early, ran long or failed (the client's connection is cut). */
+  onCut?: (e: unknown) => void;
+}
+
+/**
+ * The response for bytes `got` describes (its range, or all of it): kernel-copied when possible; otherwise read whole
+ * within the budget, or streamed through a length guard. Rejects (having released `got`) when a buffered read fails or
+ * comes out short: nothing was answered yet, so the caller can still refuse.
+ */
+export function downloadResponse(got: GetResult, request: Request, init: DownloadInit, framing: FramingOptions = {}): Response | Promise<Response> {
   const start = got.range?.start ?? 0;
   const end = got.range?.end ?? got.size - 1;
+  const length = Math.max(0, end + 1 - start);
   const file = got.pinnedPath && got.size > 0 && !request.url.startsWith("https:") ? kernelCopyBody(got.pinnedPath, start, end + 1) : undefined;
-  if (!file) return new Response(got.body, init);
-  const response = new PinnedFileResponse(file, got.body, init);
-  releaseOnceUsed(new WeakRef(response), got.body);
+  if (file) {
+    const response = new PinnedFileResponse(file, got.body, init);
+    releaseOnceUsed(new WeakRef(response), got.body);
+    return response;
+  }
+  const { budget } = framing;
+  if (budget && streamsLoseContentLength() && budget.take(length)) return buffered(got.body, length, init, budget);
+  return new Response(exactLength(got.body, length, framing.onCut), init);
+}
+
+async function buffered(body: ReadableStream<Uint8Array>, length: number, init: DownloadInit, budget: BufferBudget): Promise<Response> {
+  let bytes: Uint8Array<ArrayBuffer>;
+  try {
+    bytes = await readExactly(body, length);
+  } catch (e) {
+    budget.release(length);
+    throw e;
+  }
+  const response = new Response(bytes, init);
+  budget.hold(response, length);
   return response;
 }
 

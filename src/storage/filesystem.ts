@@ -3,7 +3,7 @@
 // (size, pin) exactly the inode they stream, even if the key is replaced meanwhile.
 import { createHash } from "node:crypto";
 import { close as closeFd, constants, fstat, open as openFd, read as readFd } from "node:fs";
-import { chmod, lstat, mkdir, open, realpath, rename, rm, rmdir, stat, unlink, type FileHandle } from "node:fs/promises";
+import { chmod, lstat, mkdir, open, readlink, realpath, rename, rm, rmdir, stat, unlink, type FileHandle } from "node:fs/promises";
 import type { BigIntStats } from "node:fs";
 import { dirname, join, resolve, sep } from "node:path";
 import { promisify } from "node:util";
@@ -83,15 +83,7 @@ export class FilesystemStorage implements ArtifactStorage {
    * it is garbage-collected (a plain fd, not a FileHandle, whose collection Bun reports as an uncaught error).
    */
   async get(key: string, range?: ByteRange): Promise<GetResult> {
-    const path = await this.pathFor(key, false);
-    if (!path) throw notFound(key);
-    let fd: number;
-    try {
-      // O_NOFOLLOW: a symlink planted at the key must not be followed out of the root.
-      fd = await openAsync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
-    } catch (e) {
-      throw fsError(e, key);
-    }
+    const fd = (await this.openBeneath(key)) ?? (await this.openChecked(key));
     try {
       const st = await fstatAsync(fd, { bigint: true });
       if (!st.isFile()) throw notFound(key);
@@ -104,6 +96,37 @@ export class FilesystemStorage implements ArtifactStorage {
     } catch (e) {
       closeFd(fd, () => {});
       throw e instanceof StorageError ? e : fsError(e, key);
+    }
+  }
+
+  /**
+   * The file opened first and its path checked after (one readlink of /proc/self/fd/N instead of an lstat per
+   * directory before): the kernel names the file actually opened, and equal to root + key means no directory on the
+   * way was a symlink and the key was not renamed meanwhile. Anything else (no procfs, a symlink, a race, absent)
+   * closes it and answers undefined, and the caller takes the checked way, which decides and words the refusal.
+   */
+  private async openBeneath(key: string): Promise<number | undefined> {
+    assertSafeKey(key);
+    const root = await this.rootPath();
+    const path = resolve(root, key);
+    if (!path.startsWith(root + sep)) throw escape(key);
+    // O_NOFOLLOW: a symlink planted at the key must not be followed out of the root.
+    const fd = await openAsync(path, constants.O_RDONLY | constants.O_NOFOLLOW).catch(() => undefined);
+    if (fd === undefined) return undefined;
+    const opened = await readlink(`/proc/self/fd/${fd}`).catch(() => undefined);
+    if (opened === path) return fd;
+    closeFd(fd, () => {});
+    return undefined;
+  }
+
+  /** Every directory between the root and the file checked to be a real one (lstat), then the file opened. */
+  private async openChecked(key: string): Promise<number> {
+    const path = await this.pathFor(key, false);
+    if (!path) throw notFound(key);
+    try {
+      return await openAsync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+    } catch (e) {
+      throw fsError(e, key);
     }
   }
 

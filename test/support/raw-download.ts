@@ -1,6 +1,7 @@
 // An HTTP/1.1 download over a plain socket that a test can pause (stop reading: the server meets backpressure) and
 // resume, hashing the body as it arrives and keeping the raw header block (duplicated headers stay visible).
 import { connect, type Socket } from "node:net";
+import { connect as connectTls } from "node:tls";
 
 export interface RawResult {
   status: number;
@@ -23,7 +24,8 @@ export class RawDownload {
   private expected = -1;
   private waiters: { n: number; resolve: () => void }[] = [];
 
-  constructor(url: string, headers: Record<string, string> = {}) {
+  /** An https URL is fetched over TLS, trusting `tls.ca`. */
+  constructor(url: string, headers: Record<string, string> = {}, tls: { ca?: string } = {}) {
     const u = new URL(url);
     const { promise, resolve, reject } = Promise.withResolvers<RawResult>();
     this.done = promise;
@@ -31,7 +33,7 @@ export class RawDownload {
       resolve({ status: this.status, headerLines: this.headerLines ?? [], bytes: this.received, sha256: this.hasher.digest("hex"), cut });
       for (const w of this.waiters) w.resolve();
     };
-    this.socket = connect(Number(u.port), u.hostname);
+    this.socket = u.protocol === "https:" ? connectTls({ host: u.hostname, port: Number(u.port), ca: tls.ca }) : connect(Number(u.port), u.hostname);
     this.socket.on("data", (chunk: Buffer) => this.onData(chunk, finish));
     this.socket.on("error", (e) => (this.headerLines ? finish(true) : reject(e)));
     this.socket.on("close", () => finish(this.expected < 0 || this.received < this.expected));
