@@ -3,6 +3,7 @@
 // Documents are only ever answered after the caller was authorized for the resource they describe, so an ETag
 // never tells anyone about a resource they may not see.
 import { createHash } from "node:crypto";
+import { runtime } from "../runtime/index.ts";
 import { SECURITY_HEADERS } from "./http.ts";
 
 export interface ProtocolDocument {
@@ -15,7 +16,16 @@ export interface ProtocolDocument {
    * only: responses get a copy (copying a Headers is cheaper than building one from a record), never this object.
    */
   readonly headers: Headers;
+  /**
+   * A 200 with `bytes` and `headers`, never sent itself: a GET is answered with `template.clone()`, which on Bun
+   * shares the body bytes and copies only the headers (about 1 µs a request cheaper than building a Response from
+   * a Headers copy). Absent on runtimes whose clone() tees the body into streams (Deno): there every clone would
+   * chain one more tee onto the template.
+   */
+  readonly template?: Response;
 }
+
+const CLONES_SHARE_BODIES = runtime.name === "bun";
 
 const encoder = new TextEncoder();
 
@@ -27,7 +37,8 @@ const encoder = new TextEncoder();
 export function documentOf(text: string, resource: string): ProtocolDocument {
   const bytes = encoder.encode(text);
   const etag = `"${createHash("sha256").update(resource).update("\u0000").update(bytes).digest("base64url").slice(0, 22)}"`;
-  return { text, bytes, etag, headers: new Headers({ "content-type": "application/json", etag, ...SECURITY_HEADERS }) };
+  const headers = new Headers({ "content-type": "application/json", etag, ...SECURITY_HEADERS });
+  return { text, bytes, etag, headers, ...(CLONES_SHARE_BODIES ? { template: new Response(bytes, { headers }) } : {}) };
 }
 
 /**
