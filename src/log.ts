@@ -86,6 +86,10 @@ const FLUSH_AFTER_MS = 5;
 const FLUSH_AT_LINES = 512;
 const BATCH_BYTES = 64 * 1024;
 const batch = Buffer.allocUnsafe(BATCH_BYTES);
+/** Encodes `text` at `offset` of the batch, returning the bytes written: Node's and Bun's utf8Write (half the cost
+ * of `write(text, offset, "utf8")`, which parses its arguments first), or write where a runtime lacks it. */
+const encodeAt: (text: string, offset: number) => number =
+  (batch as unknown as { utf8Write?: (text: string, offset: number) => number }).utf8Write?.bind(batch) ?? ((text, offset) => batch.write(text, offset, "utf8"));
 let batchUsed = 0;
 let batchLines = 0;
 let batchesWritten = 0;
@@ -130,7 +134,7 @@ function batchedStdout(line: string) {
     if (room > BATCH_BYTES) return writeOut(Buffer.from(`${line}\n`));
   }
   const first = batchUsed === 0;
-  batchUsed += batch.write(line, batchUsed, "utf8");
+  batchUsed += encodeAt(line, batchUsed);
   batch[batchUsed++] = 10; // \n
   if (++batchLines >= FLUSH_AT_LINES) flush();
   else if (first) {
