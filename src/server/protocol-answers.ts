@@ -193,10 +193,18 @@ export class ProtocolAnswers {
     });
   }
 
+  /** The signing key and the published ones, as one string; rebuilt only when either changes (asked per request). */
   private keyIds(): string {
     const { signer } = this.ctx;
-    return `${signer.keyId}:${(signer.activeKeys ?? [signer]).map((k) => k.keyId).join(",")}`;
+    // A ring hands out the same (readonly) key list until it is reloaded; the signing key is compared too.
+    const keys = signer.activeKeys ?? signer;
+    const known = this.keyIdsMemo;
+    if (known !== undefined && known.keys === keys && known.keyId === signer.keyId) return known.value;
+    const value = `${signer.keyId}:${(signer.activeKeys ?? [signer]).map((k) => k.keyId).join(",")}`;
+    this.keyIdsMemo = { keys, keyId: signer.keyId, value };
+    return value;
   }
+  private keyIdsMemo: { keys: object; keyId: string; value: string } | undefined;
 
   private metadataDocument(build: BuildAddress, v: VersionObject, expires: number, keyIds: string): ProtocolDocument {
     const { ctx, links } = this;
