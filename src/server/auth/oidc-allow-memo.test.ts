@@ -71,6 +71,19 @@ describe("remembered allowances", () => {
     expect(gate.authorize(asked(token), vault)).toBeInstanceOf(Promise);
   });
 
+  test("two callers taking turns each keep their own answer (the last header's token is never reused for another)", async () => {
+    feed.put(bindingOf("platform", '"platform" in groups', ["net*"]));
+    const { gate } = gatekeeper();
+    const alice = await idp.mint({ sub: "alice", aud: "terraform-cli", groups: ["platform"] });
+    const mallory = await idp.mint({ sub: "mallory", aud: "terraform-cli", groups: ["outsiders"] });
+    expect(await gate.authorize(asked(alice), network)).toBeUndefined();
+    for (let i = 0; i < 20; i++) {
+      expect(gate.authorize(asked(alice), network)).toBeUndefined();
+      expect(((await gate.authorize(asked(mallory), network)) as Response).status).toBe(403);
+      expect(((await gate.authorize(new Request("http://registry.test/x", { headers: { authorization: `Bearer  ${alice}x` } }), network)) as Response).status).toBe(401);
+    }
+  });
+
   test("a GroupBinding change ends every remembered allowance on the next request", async () => {
     const platform = bindingOf("platform", '"platform" in groups', ["net*"]);
     feed.put(platform);
