@@ -66,7 +66,7 @@ export function documentResponse(doc: ProtocolDocument, request: Request, reques
   }
   const head = isHeadOnly(request);
   if (!head && doc.template !== undefined) {
-    const response = doc.template.clone();
+    const response = doc.template.clone() as Response; // clone() is typed as undici's Response
     if (requestId !== undefined) response.headers.set("x-request-id", requestId);
     return response;
   }
