@@ -28,8 +28,11 @@ describe("access log", () => {
 
   test("below the logger's level nothing is written", () => {
     const lines: string[] = [];
-    logRequest(createLogger({ level: "warn", write: (l) => lines.push(l) }), "x", "GET", "/", 200, 1);
+    const warn = createLogger({ level: "warn", write: (l) => lines.push(l) });
+    logRequest(warn, "x", "GET", "/", 200, 1);
     expect(lines).toEqual([]);
+    expect([warn.enabled("debug"), warn.enabled("info"), warn.enabled("warn"), warn.enabled("error")]).toEqual([false, false, true, true]);
+    expect(warn.child({ a: 1 }).enabled("info")).toBe(false);
   });
 
   test("request ids: UUID-shaped, one per-process prefix, never repeated", () => {

@@ -47,7 +47,9 @@ export class OidcGatekeeper implements Gatekeeper {
       const known = principal && this.allowed.get(principal);
       const binding = known && known.generation === this.options.bindings.generation ? known.targets.get(`${target.kind}\u0000${target.namespace}\u0000${target.name}`) : undefined;
       if (binding !== undefined) {
-        this.options.log.debug("access allowed", { subject: principal!.subject, principal: principal!.kind, binding, kind: target.kind, namespace: target.namespace, name: target.name });
+        // The remembered allowance is the hot path: its debug line's fields are only built when debug is on.
+        const { log } = this.options;
+        if (log.enabled("debug")) log.debug("access allowed", { subject: principal!.subject, principal: principal!.kind, binding, kind: target.kind, namespace: target.namespace, name: target.name });
         return undefined;
       }
     }
