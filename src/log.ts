@@ -16,6 +16,14 @@ export interface Logger {
    * paths such as the access log; the line has the same shape as the other methods'.
    */
   raw(level: Level, msg: string, members: string): void;
+  /**
+   * The start of a line of `level` and `msg` (`{"time":…,"level":…,"msg":…` and the logger's own fields, no closing
+   * brace), or undefined when that level is not written. With rawLine, a hot path builds its whole line in one
+   * string: what raw does, without nesting the members in a second concatenation.
+   */
+  rawHead(level: Level, msg: string): string | undefined;
+  /** Writes a whole line that starts with rawHead's text and ends with `}`. */
+  rawLine(line: string): void;
 }
 
 export interface LoggerOptions {
@@ -52,6 +60,19 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   let rawTime = "";
   let rawLevel = "";
   let rawMsg = "";
+  // Everything before the members is the same for every line of one millisecond, level and message: built once.
+  const headOf = (level: Level, msg: string): string | undefined => {
+    if (ORDER[level] < min) return undefined;
+    const time = isoNow();
+    if (time !== rawTime || level !== rawLevel || msg !== rawMsg) {
+      baseMembers ??= Object.keys(base).length ? `,${JSON.stringify(base).slice(1, -1)}` : "";
+      rawHead = `{"time":"${time}","level":"${level}","msg":${JSON.stringify(msg)}${baseMembers}`;
+      rawTime = time;
+      rawLevel = level;
+      rawMsg = msg;
+    }
+    return rawHead;
+  };
   const emit = (level: Level, msg: string, fields?: Record<string, unknown>) => {
     if (ORDER[level] < min) return;
     const record: Record<string, unknown> = { time: isoNow(), level, msg, ...base };
@@ -66,18 +87,11 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     child: (fields) => createLogger({ ...options, fields: { ...base, ...fields } }),
     enabled: (level) => ORDER[level] >= min,
     raw: (level, msg, members) => {
-      if (ORDER[level] < min) return;
-      // Everything before the members is the same for every line of one millisecond, level and message: built once.
-      const time = isoNow();
-      if (time !== rawTime || level !== rawLevel || msg !== rawMsg) {
-        baseMembers ??= Object.keys(base).length ? `,${JSON.stringify(base).slice(1, -1)}` : "";
-        rawHead = `{"time":"${time}","level":"${level}","msg":${JSON.stringify(msg)}${baseMembers}`;
-        rawTime = time;
-        rawLevel = level;
-        rawMsg = msg;
-      }
-      write(members ? `${rawHead},${members}}` : `${rawHead}}`);
+      const head = headOf(level, msg);
+      if (head !== undefined) write(members ? `${head},${members}}` : `${head}}`);
     },
+    rawHead: (level, msg) => headOf(level, msg),
+    rawLine: write,
   };
 }
 
