@@ -64,15 +64,13 @@ export function documentResponse(doc: ProtocolDocument, request: Request, reques
   if (noneMatch(request.headers.get("if-none-match"), doc.etag)) {
     return new Response(null, { status: 304, headers: requestId === undefined ? { etag: doc.etag } : { etag: doc.etag, ...SECURITY_HEADERS, "x-request-id": requestId } });
   }
-  const head = isHeadOnly(request);
-  if (!head && doc.template !== undefined) {
+  if (!isHeadOnly(request)) {
     const response = doc.template.clone() as Response; // clone() is typed as undici's Response
     if (requestId !== undefined) response.headers.set("x-request-id", requestId);
     return response;
   }
   const headers = new Headers(doc.headers);
   if (requestId !== undefined) headers.set("x-request-id", requestId);
-  if (!head) return new Response(doc.bytes, { headers });
   headers.set("content-length", String(doc.bytes.length));
   return new Response(null, { headers });
 }
