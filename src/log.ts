@@ -98,7 +98,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
 // Lines are collected and written every few milliseconds, or sooner once many are waiting: one write for hundreds
 // of request logs under load. Whatever is pending when the process exits is written then (synchronously). Each line
 // is encoded straight into one reusable buffer as it is logged: no array of lines, no joined string, no new buffer
-// per batch (together about 0.4 µs a request log line).
+// per batch (in a server with stdout on /dev/null, an access-log line went from ~1.1 to ~0.8 µs CPU; noisy figures).
 const FLUSH_AFTER_MS = 5;
 const FLUSH_AT_LINES = 512;
 const BATCH_BYTES = 64 * 1024;
