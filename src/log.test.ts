@@ -10,18 +10,20 @@ const child = `
 import { createLogger, stdoutBatchesWritten } from ${JSON.stringify(join(import.meta.dir, "log.ts"))};
 const log = createLogger();
 const [n, mode] = [Number(process.argv[2]), process.argv[3]];
-const burst = () => { for (let i = 0; i < n; i++) log.raw("info", "request", \`"i":\${i}\`); };
+// "mixed": lines of many sizes, some not ASCII, one far larger than a batch, so lines straddle batch ends.
+const pad = (i) => (mode === "mixed" ? "é中😀x".repeat(i === 7 ? 40_000 : (i * 37) % 500) : "");
+const burst = () => { for (let i = 0; i < n; i++) log.raw("info", "request", \`"i":\${i},"pad":"\${pad(i)}"\`); };
 process.on("SIGTERM", () => { burst(); process.exit(0); });
 if (mode === "signal") { process.stderr.write("ready\\n"); setInterval(() => {}, 1000); }
 else {
   burst();
   process.stderr.write(\`writes \${stdoutBatchesWritten()}\\n\`);
-  if (mode === "exit") process.exit(0);
+  if (mode === "exit" || mode === "mixed") process.exit(0);
   if (mode === "throw") throw new Error("boom");
 }
 `;
 
-async function run(n: number, mode: "exit" | "idle" | "throw" | "signal") {
+async function run(n: number, mode: "exit" | "idle" | "throw" | "signal" | "mixed") {
   const dir = await mkdtemp(join(tmpdir(), "opendepot-log-"));
   const script = join(dir, "child.ts");
   await writeFile(script, child);
@@ -37,8 +39,8 @@ async function run(n: number, mode: "exit" | "idle" | "throw" | "signal") {
   }
   const out = await stdout;
   await proc.exited;
-  const lines = out.split("\n").filter(Boolean).map((l) => JSON.parse(l) as { msg: string; i: number });
-  return { indexes: lines.map((l) => l.i), writes: Number(/writes (\d+)/.exec(err)?.[1] ?? NaN), err };
+  const lines = out.split("\n").filter(Boolean).map((l) => JSON.parse(l) as { msg: string; i: number; pad: string });
+  return { indexes: lines.map((l) => l.i), pads: lines.map((l) => l.pad), writes: Number(/writes (\d+)/.exec(err)?.[1] ?? NaN), err };
 }
 
 const upTo = (n: number) => Array.from({ length: n }, (_, i) => i);
@@ -49,6 +51,12 @@ describe("batched stdout log", () => {
     expect(indexes).toEqual(upTo(20_000));
     expect(writes).toBeGreaterThan(0);
     expect(writes).toBeLessThanOrEqual(Math.ceil(20_000 / 512));
+  }, 30_000);
+
+  test("lines of every size, multi-byte text and one larger than a whole batch: each intact and in order", async () => {
+    const { indexes, pads } = await run(3000, "mixed");
+    expect(indexes).toEqual(upTo(3000));
+    pads.forEach((p, i) => expect(p).toBe("é中😀x".repeat(i === 7 ? 40_000 : (i * 37) % 500)));
   }, 30_000);
 
   test("a few lines and nothing else to do: written before the process ends by itself", async () => {

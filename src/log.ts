@@ -9,11 +9,21 @@ export interface Logger {
   warn(msg: string, fields?: Record<string, unknown>): void;
   error(msg: string, fields?: Record<string, unknown>): void;
   child(fields: Record<string, unknown>): Logger;
+  /** Whether lines of `level` are written: lets a hot path skip building the fields of a line nobody sees. */
+  enabled(level: Level): boolean;
   /**
    * A line whose fields the caller serialised already (`"a":1,"b":"x"`: JSON object members, no braces), for hot
    * paths such as the access log; the line has the same shape as the other methods'.
    */
   raw(level: Level, msg: string, members: string): void;
+  /**
+   * The start of a line of `level` and `msg` (`{"time":…,"level":…,"msg":…` and the logger's own fields, no closing
+   * brace), or undefined when that level is not written. With rawLine, a hot path builds its whole line in one
+   * string: what raw does, without nesting the members in a second concatenation.
+   */
+  rawHead(level: Level, msg: string): string | undefined;
+  /** Writes a whole line that starts with rawHead's text and ends with `}`. */
+  rawLine(line: string): void;
 }
 
 export interface LoggerOptions {
@@ -50,6 +60,19 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   let rawTime = "";
   let rawLevel = "";
   let rawMsg = "";
+  // Everything before the members is the same for every line of one millisecond, level and message: built once.
+  const headOf = (level: Level, msg: string): string | undefined => {
+    if (ORDER[level] < min) return undefined;
+    const time = isoNow();
+    if (time !== rawTime || level !== rawLevel || msg !== rawMsg) {
+      baseMembers ??= Object.keys(base).length ? `,${JSON.stringify(base).slice(1, -1)}` : "";
+      rawHead = `{"time":"${time}","level":"${level}","msg":${JSON.stringify(msg)}${baseMembers}`;
+      rawTime = time;
+      rawLevel = level;
+      rawMsg = msg;
+    }
+    return rawHead;
+  };
   const emit = (level: Level, msg: string, fields?: Record<string, unknown>) => {
     if (ORDER[level] < min) return;
     const record: Record<string, unknown> = { time: isoNow(), level, msg, ...base };
@@ -62,27 +85,30 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     warn: (m, f) => emit("warn", m, f),
     error: (m, f) => emit("error", m, f),
     child: (fields) => createLogger({ ...options, fields: { ...base, ...fields } }),
+    enabled: (level) => ORDER[level] >= min,
     raw: (level, msg, members) => {
-      if (ORDER[level] < min) return;
-      // Everything before the members is the same for every line of one millisecond, level and message: built once.
-      const time = isoNow();
-      if (time !== rawTime || level !== rawLevel || msg !== rawMsg) {
-        baseMembers ??= Object.keys(base).length ? `,${JSON.stringify(base).slice(1, -1)}` : "";
-        rawHead = `{"time":"${time}","level":"${level}","msg":${JSON.stringify(msg)}${baseMembers}`;
-        rawTime = time;
-        rawLevel = level;
-        rawMsg = msg;
-      }
-      write(members ? `${rawHead},${members}}` : `${rawHead}}`);
+      const head = headOf(level, msg);
+      if (head !== undefined) write(members ? `${head},${members}}` : `${head}}`);
     },
+    rawHead: (level, msg) => headOf(level, msg),
+    rawLine: write,
   };
 }
 
 // Lines are collected and written every few milliseconds, or sooner once many are waiting: one write for hundreds
-// of request logs under load. Whatever is pending when the process exits is written then (synchronously).
+// of request logs under load. Whatever is pending when the process exits is written then (synchronously). Each line
+// is encoded straight into one reusable buffer as it is logged: no array of lines, no joined string, no new buffer
+// per batch (in a server with stdout on /dev/null, an access-log line went from ~1.1 to ~0.8 µs CPU; noisy figures).
 const FLUSH_AFTER_MS = 5;
 const FLUSH_AT_LINES = 512;
-let pending: string[] = [];
+const BATCH_BYTES = 64 * 1024;
+const batch = Buffer.allocUnsafe(BATCH_BYTES);
+/** Encodes `text` at `offset` of the batch, returning the bytes written: Node's and Bun's utf8Write (half the cost
+ * of `write(text, offset, "utf8")`, which parses its arguments first), or write where a runtime lacks it. */
+const encodeAt: (text: string, offset: number) => number =
+  (batch as unknown as { utf8Write?: (text: string, offset: number) => number }).utf8Write?.bind(batch) ?? ((text, offset) => batch.write(text, offset, "utf8"));
+let batchUsed = 0;
+let batchLines = 0;
 let batchesWritten = 0;
 /** How many batches the stdout log has written (tests check that lines really are batched). */
 export const stdoutBatchesWritten = () => batchesWritten;
@@ -90,35 +116,45 @@ let timer: ReturnType<typeof setTimeout> | undefined;
 function flush() {
   if (timer !== undefined) clearTimeout(timer);
   timer = undefined;
-  if (pending.length === 0) return;
-  const lines = pending;
-  pending = [];
-  writeOut(Buffer.from(`${lines.join("\n")}\n`));
+  if (batchUsed === 0) return;
+  const length = batchUsed;
+  batchUsed = 0;
+  batchLines = 0;
+  writeOut(batch, length);
 }
 
 /**
- * Writes all of `bytes` to stdout before returning. process.stdout.write queues what the pipe does not take at once
- * and that queue is dropped when the process exits (a 128 KiB batch was cut short at exit), so lines are written
- * synchronously, as Node writes to pipes on Linux. A stdout that is non-blocking is retried, then left to the stream.
+ * Writes `length` bytes of `bytes` to stdout before returning. process.stdout.write queues what the pipe does not
+ * take at once and that queue is dropped when the process exits (a 128 KiB batch was cut short at exit), so lines
+ * are written synchronously, as Node writes to pipes on Linux. A stdout that is non-blocking is retried, then left to
+ * the stream (with a copy: `bytes` is the reused batch buffer).
  */
-function writeOut(bytes: Buffer): void {
+function writeOut(bytes: Buffer, length = bytes.length): void {
   batchesWritten++;
   let offset = 0;
-  for (let attempts = 0; offset < bytes.length; ) {
+  for (let attempts = 0; offset < length; ) {
     try {
-      offset += writeSync(1, bytes, offset, bytes.length - offset);
+      offset += writeSync(1, bytes, offset, length - offset);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== "EAGAIN" || ++attempts > 10_000) {
-        process.stdout.write(bytes.subarray(offset));
+        process.stdout.write(Buffer.from(bytes.subarray(offset, length)));
         return;
       }
     }
   }
 }
 function batchedStdout(line: string) {
-  const waiting = pending.push(line);
-  if (waiting >= FLUSH_AT_LINES) flush();
-  else if (waiting === 1) {
+  // UTF-8 takes at most 3 bytes per UTF-16 unit: a line is only encoded where it surely fits (never cut short).
+  const room = line.length * 3 + 1;
+  if (BATCH_BYTES - batchUsed < room) {
+    flush();
+    if (room > BATCH_BYTES) return writeOut(Buffer.from(`${line}\n`));
+  }
+  const first = batchUsed === 0;
+  batchUsed += encodeAt(line, batchUsed);
+  batch[batchUsed++] = 10; // \n
+  if (++batchLines >= FLUSH_AT_LINES) flush();
+  else if (first) {
     timer = setTimeout(flush, FLUSH_AFTER_MS);
     // A pending log line is no reason to keep the process alive: the exit hook writes it.
     (timer as { unref?: () => void }).unref?.();

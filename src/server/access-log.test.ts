@@ -11,9 +11,11 @@ describe("access log", () => {
     const fast = createLogger({ write: (l) => raw.push(l), fields: { role: "standalone", n: 1 } });
     const slow = createLogger({ write: (l) => generic.push(l), fields: { role: "standalone", n: 1 } });
     const paths = ["/opendepot/modules/v1/a/b/c/versions", '/"quoted"\\back', "/new\nline\u0000nul", "/\u00e9\u4e2d\ud83d\ude00", "/\u2028sep"];
-    for (const path of paths) {
-      logRequest(fast, "id-1", "GET", path, 404, 0.12);
-      slow.info("request", { requestId: "id-1", method: "GET", path, status: 404, durationMs: 0.12 });
+    const methods = ["GET", "HEAD", "PROPFIND", 'A"B\\', "\u00e9"];
+    for (const [i, path] of paths.entries()) {
+      const method = methods[i % methods.length]!;
+      logRequest(fast, "id-1", method, path, 404, 0.12);
+      slow.info("request", { requestId: "id-1", method, path, status: 404, durationMs: 0.12 });
     }
     expect(raw).toHaveLength(paths.length);
     raw.forEach((line, i) => {
@@ -28,8 +30,11 @@ describe("access log", () => {
 
   test("below the logger's level nothing is written", () => {
     const lines: string[] = [];
-    logRequest(createLogger({ level: "warn", write: (l) => lines.push(l) }), "x", "GET", "/", 200, 1);
+    const warn = createLogger({ level: "warn", write: (l) => lines.push(l) });
+    logRequest(warn, "x", "GET", "/", 200, 1);
     expect(lines).toEqual([]);
+    expect([warn.enabled("debug"), warn.enabled("info"), warn.enabled("warn"), warn.enabled("error")]).toEqual([false, false, true, true]);
+    expect(warn.child({ a: 1 }).enabled("info")).toBe(false);
   });
 
   test("request ids: UUID-shaped, one per-process prefix, never repeated", () => {

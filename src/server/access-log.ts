@@ -24,10 +24,15 @@ export function nextRequestId(): string {
 // Characters a JSON string may hold as they are: printable ASCII but `"` and `\`. Protocol paths and methods are made
 // of these, so their quoting needs no JSON.stringify.
 const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
-const quoted = (text: string) => (PLAIN.test(text) ? `"${text}"` : JSON.stringify(text));
+/** The inside of a JSON string holding `text` (what goes between its quotes). */
+const inQuotes = (text: string) => (PLAIN.test(text) ? text : JSON.stringify(text).slice(1, -1));
 
 /** One access-log line (msg "request"): the fields and their order are those of the JSON log's other lines. */
 export function logRequest(log: Logger, requestId: string, method: string, path: string, status: number, durationMs: number): void {
+  const head = log.rawHead("info", "request");
+  if (head === undefined) return;
   // requestId is either ours or passed REQUEST_ID's character check, so it needs no escaping; method and path do.
-  log.raw("info", "request", `"requestId":"${requestId}","method":${quoted(method)},"path":${quoted(path)},"status":${status},"durationMs":${durationMs}`);
+  // One template for the whole line: a single concatenation for the writer to flatten and encode.
+  const m = method === "GET" || method === "HEAD" ? method : inQuotes(method);
+  log.rawLine(`${head},"requestId":"${requestId}","method":"${m}","path":"${inQuotes(path)}","status":${status},"durationMs":${durationMs}}`);
 }

@@ -64,9 +64,13 @@ export function documentResponse(doc: ProtocolDocument, request: Request, reques
   if (noneMatch(request.headers.get("if-none-match"), doc.etag)) {
     return new Response(null, { status: 304, headers: requestId === undefined ? { etag: doc.etag } : { etag: doc.etag, ...SECURITY_HEADERS, "x-request-id": requestId } });
   }
+  if (!isHeadOnly(request)) {
+    const response = doc.template.clone() as Response; // clone() is typed as undici's Response
+    if (requestId !== undefined) response.headers.set("x-request-id", requestId);
+    return response;
+  }
   const headers = new Headers(doc.headers);
   if (requestId !== undefined) headers.set("x-request-id", requestId);
-  if (!isHeadOnly(request)) return new Response(doc.bytes, { headers });
   headers.set("content-length", String(doc.bytes.length));
   return new Response(null, { headers });
 }
@@ -187,10 +191,18 @@ export class ProtocolAnswers {
     });
   }
 
+  /** The signing key and the published ones, as one string; rebuilt only when either changes (asked per request). */
   private keyIds(): string {
     const { signer } = this.ctx;
-    return `${signer.keyId}:${(signer.activeKeys ?? [signer]).map((k) => k.keyId).join(",")}`;
+    // A ring hands out the same (readonly) key list until it is reloaded; the signing key is compared too.
+    const keys = signer.activeKeys ?? signer;
+    const known = this.keyIdsMemo;
+    if (known !== undefined && known.keys === keys && known.keyId === signer.keyId) return known.value;
+    const value = `${signer.keyId}:${(signer.activeKeys ?? [signer]).map((k) => k.keyId).join(",")}`;
+    this.keyIdsMemo = { keys, keyId: signer.keyId, value };
+    return value;
   }
+  private keyIdsMemo: { keys: object; keyId: string; value: string } | undefined;
 
   private metadataDocument(build: BuildAddress, v: VersionObject, expires: number, keyIds: string): ProtocolDocument {
     const { ctx, links } = this;

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
 import type { GroupBindingObject, ModuleObject, VersionObject } from "../../api/kinds.ts";
 import { API_VERSION } from "../../api/meta.ts";
-import { silentLogger } from "../../log.ts";
+import { createLogger, silentLogger } from "../../log.ts";
 import { FixtureOidcProvider } from "../../../fixtures/oidc-provider.ts";
 import { StaticFeed } from "../../../test/support/static-feed.ts";
 import { createApp, fastPathOf } from "../app.ts";
@@ -69,6 +69,38 @@ describe("remembered allowances", () => {
     const vault = { ...network, name: "vault" };
     expect(((await gate.authorize(asked(token), vault)) as Response).status).toBe(403);
     expect(gate.authorize(asked(token), vault)).toBeInstanceOf(Promise);
+  });
+
+  test("two callers taking turns each keep their own answer (the last header's token is never reused for another)", async () => {
+    feed.put(bindingOf("platform", '"platform" in groups', ["net*"]));
+    const { gate } = gatekeeper();
+    const alice = await idp.mint({ sub: "alice", aud: "terraform-cli", groups: ["platform"] });
+    const mallory = await idp.mint({ sub: "mallory", aud: "terraform-cli", groups: ["outsiders"] });
+    expect(await gate.authorize(asked(alice), network)).toBeUndefined();
+    for (let i = 0; i < 20; i++) {
+      expect(gate.authorize(asked(alice), network)).toBeUndefined();
+      expect(((await gate.authorize(asked(mallory), network)) as Response).status).toBe(403);
+      expect(((await gate.authorize(new Request("http://registry.test/x", { headers: { authorization: `Bearer  ${alice}x` } }), network)) as Response).status).toBe(401);
+    }
+  });
+
+  test("a remembered allowance still logs its debug line when debug is on, and builds none at info", async () => {
+    feed.put(bindingOf("platform", '"platform" in groups', ["net*"]));
+    const token = await idp.mint({ sub: "alice", aud: "terraform-cli", groups: ["platform"] });
+    for (const level of ["debug", "info"] as const) {
+      const lines: Record<string, unknown>[] = [];
+      const verifier = new OidcVerifier({ issuer: idp.issuer, clientId: "terraform-cli", clockSkewSeconds: 0, now: () => clock }, jwks);
+      const bindings = new BindingIndex(feed, { globalNamespace: GLOBAL_NS, log: silentLogger });
+      const gate = new OidcGatekeeper({ verifier, bindings, log: createLogger({ level, write: (l) => lines.push(JSON.parse(l)) }) });
+      expect(await gate.authorize(asked(token), network)).toBeUndefined();
+      expect(gate.authorize(asked(token), network)).toBeUndefined(); // remembered
+      const allowed = lines.filter((l) => l.msg === "access allowed");
+      if (level === "info") expect(allowed).toEqual([]);
+      else expect(allowed.map((l) => [l.subject, l.binding, l.kind, l.namespace, l.name])).toEqual([
+        ["alice", `${GLOBAL_NS}/platform`, "module", "default", "network"],
+        ["alice", `${GLOBAL_NS}/platform`, "module", "default", "network"],
+      ]);
+    }
   });
 
   test("a GroupBinding change ends every remembered allowance on the next request", async () => {
