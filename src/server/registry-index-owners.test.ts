@@ -15,7 +15,7 @@ async function world() {
   for (const name of ["a", "b"]) await store.create<ModuleObject>({ apiVersion: API_VERSION, kind: "Module", metadata: { name, namespace: "ns" }, spec: { moduleConfig: { provider: "aws", repoOwner: "acme" }, versions: [] } });
   const caches = [Module, Provider, Version].map((k) => new ResourceCache(store, k));
   await Promise.all(caches.map((c) => c.start()));
-  const [modules, providers, versions] = caches as [ResourceCache<ModuleObject>, ResourceCache<ProviderObject>, ResourceCache<VersionObject>];
+  const [modules, providers, versions] = caches as unknown as [ResourceCache<ModuleObject>, ResourceCache<ProviderObject>, ResourceCache<VersionObject>];
   const index = new RegistryIndex({ modules, providers, versions });
   const put = async (name: string, owner: string, version: string) => {
     const existing = versions.get("ns", name);
