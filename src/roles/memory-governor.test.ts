@@ -38,8 +38,10 @@ test("below the limit nothing is collected; above it one collection, then none u
   r.setRss(120);
   expect(r.governor.tick()).toBe(true);
   r.advance(100);
+  r.setRss(130);
   expect(r.governor.tick()).toBe(false);
   r.advance(100);
+  r.setRss(140);
   expect(r.governor.tick()).toBe(false);
   r.advance(100);
   expect(r.governor.tick()).toBe(true);
@@ -51,12 +53,25 @@ test("below the limit nothing is collected; above it one collection, then none u
   r.governor.stop();
 });
 
-test("the default interval: under sustained pressure, one request per 100 ms whatever the tick rate", () => {
+test("while memory keeps growing, one request per 100 ms whatever the tick rate; flat above the limit, no more", () => {
   const r = rig();
-  r.setRss(500);
-  for (let i = 0; i < 200; i++, r.advance(10)) r.governor.tick();
+  let mib = 120;
+  for (let i = 0; i < 200; i++, r.advance(10)) {
+    r.setRss((mib += 1)); // +1 MiB per 10 ms tick: an allocation storm
+    r.governor.tick();
+  }
   expect(r.gcs.length).toBe(20);
   for (let i = 1; i < r.gcs.length; i++) expect(r.gcs[i]! - r.gcs[i - 1]!).toBe(100);
+  // A working set that outgrew the limit and stays put: one request finds it there (it grew since the last), then
+  // no more in 10 s of ticks.
+  for (let i = 0; i < 1000; i++, r.advance(10)) r.governor.tick();
+  expect(r.gcs.length).toBe(21);
+  // Growth of less than 4 MiB over that level asks for nothing; 4 MiB more does.
+  r.setRss(mib + 3);
+  r.advance(1000);
+  expect(r.governor.tick()).toBe(false);
+  r.setRss(mib + 4);
+  expect(r.governor.tick()).toBe(true);
   r.governor.stop();
 });
 
@@ -68,9 +83,10 @@ test("the runtime's own collector is asked (runtime.gcSoon) above the limit, onc
   governor.stop();
 });
 
-test("--memory-limit: auto is the working set plus a quarter (at least 16 MiB), sizes in Kubernetes units, off", () => {
-  expect(memoryLimitFrom("auto", () => 80 * MIB)).toBe(100 * MIB);
+test("--memory-limit: auto is the working set plus an eighth (at least 8 MiB), sizes in Kubernetes units, off", () => {
+  expect(memoryLimitFrom("auto", () => 80 * MIB)).toBe(90 * MIB);
   expect(memoryLimitFrom(undefined, () => 40 * MIB)).toBe(40 * MIB + AUTO_HEADROOM_MIN_BYTES);
+  expect(AUTO_HEADROOM_MIN_BYTES).toBe(8 * MIB);
   expect(memoryLimitFrom("off", () => 80 * MIB)).toBeUndefined();
   expect(memoryLimitFrom("160Mi", () => 0)).toBe(160 * MIB);
   expect(memoryLimitFrom("1Gi", () => 0)).toBe(1024 * MIB);

@@ -2,9 +2,11 @@
 // heap and the native memory of dead Request/Response objects (its "extra memory") grow well past the live set
 // before a full collection: with 1,000 modules × 20 versions, 83 MiB at ready became 125-150 MiB under wrk. The
 // governor samples RSS every tick and, above the limit, asks for a collection that runs concurrently
-// (runtime.gcSoon: Bun.gc(false)), at most once per `minIntervalMs`. A synchronous full collection here was
-// measured first and dropped: 25-35 ms each on that heap, it cost a third of the throughput. Below the limit the
-// governor costs one RSS read per tick.
+// (runtime.gcSoon: Bun.gc(false)), at most once per `minIntervalMs`, and only while memory keeps growing: after a
+// request, the next is made only once RSS is `growthBytes` above what it was just after the last one, so a working
+// set that legitimately outgrew the limit costs one request, not ten a second. A synchronous full collection here
+// was measured first and dropped: 25-35 ms each on that heap, it cost a third of the throughput. Below the limit
+// the governor costs one RSS read per tick.
 import { runtime } from "../runtime/index.ts";
 import { UsageError, type FlagSpec } from "../cli/flags.ts";
 import type { Logger } from "../log.ts";
@@ -14,6 +16,8 @@ export interface MemoryGovernorOptions {
   limitBytes: number;
   tickMs?: number;
   minIntervalMs?: number;
+  /** Growth over the level after the last request that makes the next one (default 4 MiB). */
+  growthBytes?: number;
   /** Test seams: resident bytes now, the collection request, a millisecond clock. */
   rss?: () => number;
   gc?: () => void;
@@ -34,20 +38,34 @@ export function startMemoryGovernor(o: MemoryGovernorOptions): MemoryGovernor {
   const gc = o.gc ?? (() => runtime.gcSoon());
   const now = o.now ?? (() => performance.now());
   const minInterval = o.minIntervalMs ?? 100;
+  const growth = o.growthBytes ?? 4 * 1024 * 1024;
   let nextAllowed = -Infinity;
   let collections = 0;
+  /** RSS at the first tick after the last request; undefined before any, or until that tick. */
+  let after: number | undefined;
+  let sampleAfter = false;
   const governor: MemoryGovernor = {
     limitBytes: o.limitBytes,
     get collections() {
       return collections;
     },
     tick() {
-      if (rss() <= o.limitBytes) return false;
+      const resident = rss();
+      if (sampleAfter) {
+        after = resident;
+        sampleAfter = false;
+      }
+      if (resident <= o.limitBytes) {
+        after = undefined;
+        return false;
+      }
       const at = now();
       if (at < nextAllowed) return false;
+      if (after !== undefined && resident < after + growth) return false;
       gc();
       collections++;
       nextAllowed = at + minInterval;
+      sampleAfter = true;
       return true;
     },
     stop: () => clearInterval(timer),
@@ -58,19 +76,19 @@ export function startMemoryGovernor(o: MemoryGovernorOptions): MemoryGovernor {
 }
 
 const MIB = 1024 * 1024;
-/** `auto`'s headroom over the working set at ready: a quarter of it, at least this much. */
-export const AUTO_HEADROOM_MIN_BYTES = 16 * MIB;
+/** `auto`'s headroom over the working set at ready: an eighth of it, at least this much. */
+export const AUTO_HEADROOM_MIN_BYTES = 8 * MIB;
 
 /**
  * The limit `--memory-limit` asks for: "off"; a size (`120Mi`, `1Gi`, `128M`, or bytes); or "auto", the working set
- * at ready (RSS after the startup collection) plus a quarter of it, at least 16 MiB.
+ * at ready (RSS after the startup collection) plus an eighth of it, at least 8 MiB.
  */
 export function memoryLimitFrom(flag: string | undefined, workingSetBytes: () => number): number | undefined {
   const value = (flag ?? "auto").trim();
   if (value === "off" || value === "") return undefined;
   if (value === "auto") {
     const base = workingSetBytes();
-    return base + Math.max(AUTO_HEADROOM_MIN_BYTES, Math.round(base / 4));
+    return base + Math.max(AUTO_HEADROOM_MIN_BYTES, Math.round(base / 8));
   }
   const m = /^(\d+(?:\.\d+)?)(Ki|Mi|Gi|K|M|G)?$/.exec(value);
   if (!m) throw new UsageError(`--memory-limit must be "auto", "off" or a size such as 160Mi, got "${value.slice(0, 32)}"`);
@@ -82,7 +100,7 @@ export const MEMORY_LIMIT_FLAG: FlagSpec = {
   name: "memory-limit",
   env: "OPENDEPOT_MEMORY_LIMIT",
   default: "auto",
-  description: "Resident memory above which a garbage collection is asked for (at most every 100 ms, run concurrently): auto (the working set at ready + 25%, at least +16Mi), off, or a size (160Mi)",
+  description: "Resident memory above which a garbage collection is asked for (at most every 100 ms, run concurrently): auto (the working set at ready + 12.5%, at least +8Mi), off, or a size (160Mi)",
   check: (value) => void memoryLimitFrom(value, () => 0),
 };
 
