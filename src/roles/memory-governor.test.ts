@@ -53,24 +53,24 @@ test("below the limit nothing is collected; above it one collection, then none u
   r.governor.stop();
 });
 
-test("while memory keeps growing, one request per 100 ms whatever the tick rate; flat above the limit, no more", () => {
+test("while memory keeps growing, one request per 50 ms whatever the tick rate; flat above the limit, no more", () => {
   const r = rig();
   let mib = 120;
   for (let i = 0; i < 200; i++, r.advance(10)) {
     r.setRss((mib += 1)); // +1 MiB per 10 ms tick: an allocation storm
     r.governor.tick();
   }
-  expect(r.gcs.length).toBe(20);
-  for (let i = 1; i < r.gcs.length; i++) expect(r.gcs[i]! - r.gcs[i - 1]!).toBe(100);
+  expect(r.gcs.length).toBe(40);
+  for (let i = 1; i < r.gcs.length; i++) expect(r.gcs[i]! - r.gcs[i - 1]!).toBe(50);
   // A working set that outgrew the limit and stays put: one request finds it there (it grew since the last), then
   // no more in 10 s of ticks.
   for (let i = 0; i < 1000; i++, r.advance(10)) r.governor.tick();
-  expect(r.gcs.length).toBe(21);
-  // Growth of less than 4 MiB over that level asks for nothing; 4 MiB more does.
-  r.setRss(mib + 3);
+  expect(r.gcs.length).toBe(41);
+  // Growth of less than 2 MiB over that level asks for nothing; 2 MiB more does.
+  r.setRss(mib + 1);
   r.advance(1000);
   expect(r.governor.tick()).toBe(false);
-  r.setRss(mib + 4);
+  r.setRss(mib + 2);
   expect(r.governor.tick()).toBe(true);
   r.governor.stop();
 });

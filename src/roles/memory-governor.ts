@@ -16,7 +16,7 @@ export interface MemoryGovernorOptions {
   limitBytes: number;
   tickMs?: number;
   minIntervalMs?: number;
-  /** Growth over the lowest RSS since the last request that makes the next one (default 4 MiB). */
+  /** Growth over the lowest RSS since the last request that makes the next one (default 2 MiB). */
   growthBytes?: number;
   /** Test seams: resident bytes now, the collection request, a millisecond clock. */
   rss?: () => number;
@@ -37,8 +37,8 @@ export function startMemoryGovernor(o: MemoryGovernorOptions): MemoryGovernor {
   const rss = o.rss ?? (() => process.memoryUsage.rss());
   const gc = o.gc ?? (() => runtime.gcSoon());
   const now = o.now ?? (() => performance.now());
-  const minInterval = o.minIntervalMs ?? 100;
-  const growth = o.growthBytes ?? 4 * 1024 * 1024;
+  const minInterval = o.minIntervalMs ?? 50;
+  const growth = o.growthBytes ?? 2 * 1024 * 1024;
   let nextAllowed = -Infinity;
   let collections = 0;
   /** The lowest RSS since the last request (where the collection brought it); undefined before any request. */
@@ -66,7 +66,7 @@ export function startMemoryGovernor(o: MemoryGovernorOptions): MemoryGovernor {
     },
     stop: () => clearInterval(timer),
   };
-  const timer = setInterval(() => governor.tick(), o.tickMs ?? 50);
+  const timer = setInterval(() => governor.tick(), o.tickMs ?? 25);
   (timer as { unref?: () => void }).unref?.();
   return governor;
 }
@@ -96,7 +96,7 @@ export const MEMORY_LIMIT_FLAG: FlagSpec = {
   name: "memory-limit",
   env: "OPENDEPOT_MEMORY_LIMIT",
   default: "auto",
-  description: "Resident memory above which a garbage collection is asked for (at most every 100 ms, run concurrently): auto (the working set at ready + 12.5%, at least +8Mi), off, or a size (160Mi)",
+  description: "Resident memory above which a garbage collection is asked for (at most every 50 ms, run concurrently): auto (the working set at ready + 12.5%, at least +8Mi), off, or a size (160Mi)",
   check: (value) => void memoryLimitFrom(value, () => 0),
 };
 
