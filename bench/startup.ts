@@ -2,13 +2,16 @@
 // (keys present: the first start, which generates the signing keys, is timed apart). RSS is read once it settles,
 // and as the peak and settled value under wrk load on a module versions document. Several binaries can be compared
 // in interleaved runs (e.g. main's checkout against this one): --impl /work/main/src/main.ts,src/main.ts
-//   bun bench/startup.ts [--modules 1000] [--versions 20] [--rounds 3] [--seconds 5] [--controllers ""|all] [--admin on]
+// A runtime knob is compared the same way, one environment per binary, `,`-separated like --impl (K=V pairs split by
+// spaces): --impl src/main.ts,src/main.ts --env ",BUN_OPTIONS=--smol". The server's CPU µs per request is reported
+// next to req/s (a knob that saves memory by spending CPU shows there).
+//   bun bench/startup.ts [--modules 1000] [--versions 20] [--rounds 3] [--seconds 5] [--controllers ""|all] [--admin on] [--env ...]
 import { cp, mkdtemp } from "node:fs/promises";
 import { loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { freePort } from "../test/support/ports.ts";
 import { populateStandalone } from "./standalone-data.ts";
-import { median, numberArg as arg, rssMiB, settledRssMiB, summarize, table, wrk } from "./support.ts";
+import { median, numberArg as arg, rssMiB, settledRssMiB, summarize, table, wrkWithCpu } from "./support.ts";
 
 const MODULES = arg("modules", 1000);
 const VERSIONS = arg("versions", 20);
@@ -20,6 +23,8 @@ const stringArg = (name: string, fallback: string) => {
 };
 const OURS = resolve(import.meta.dir, "..", "src", "main.ts");
 const IMPLS = stringArg("impl", OURS).split(",").map((p) => resolve(p));
+const ENVS: Record<string, string>[] = stringArg("env", "").split(",").map((entry) => Object.fromEntries(entry.split(" ").filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)])));
+const envOf = (i: number) => ENVS[i] ?? {};
 // "" = no controllers (the registry bench's setting); "all" = every controller, as `bun start` runs.
 const CONTROLLERS = stringArg("controllers", "");
 // "on": the admin API (kubectl) and /metrics on it, as `bun start` runs; off by default, as in bench/registry.ts.
@@ -31,15 +36,16 @@ interface Run {
   loadPeakRss: number;
   loadSettledRss: number;
   rps: number;
+  cpuUsPerRequest: number;
   errors: number;
 }
 
-async function startStandalone(main: string, dataDir: string) {
+async function startStandalone(main: string, dataDir: string, env: Record<string, string>) {
   const port = freePort();
   const args = ["bun", main, "standalone", "--listen", `127.0.0.1:${port}`, "--data-dir", dataDir, "--admin-listen", ADMIN ? `127.0.0.1:${freePort()}` : "off", "--log-level", "error"];
   if (CONTROLLERS !== "all") args.push("--controllers", CONTROLLERS);
   const started = performance.now();
-  const proc = Bun.spawn(args, { stdout: "ignore", stderr: "inherit" });
+  const proc = Bun.spawn(args, { stdout: "ignore", stderr: "inherit", env: { ...process.env, ...env } });
   const url = `http://127.0.0.1:${port}`;
   for (;;) {
     if (proc.exitCode !== null) throw new Error(`standalone exited with ${proc.exitCode}`);
@@ -52,8 +58,8 @@ async function startStandalone(main: string, dataDir: string) {
   return { proc, url, readyMs, stop: async () => { proc.kill("SIGTERM"); await proc.exited; } };
 }
 
-async function once(main: string, dataDir: string): Promise<Run> {
-  const s = await startStandalone(main, dataDir);
+async function once(main: string, dataDir: string, env: Record<string, string>): Promise<Run> {
+  const s = await startStandalone(main, dataDir, env);
   try {
     const idleRss = await settledRssMiB(s.proc.pid);
     const path = `${s.url}/opendepot/modules/v1/bench/module-${Math.floor(MODULES / 2)}/aws/versions`;
@@ -67,10 +73,10 @@ async function once(main: string, dataDir: string): Promise<Run> {
         await Bun.sleep(100);
       }
     })();
-    const load = await wrk(path, { seconds: SECONDS, connections: 32 });
+    const load = await wrkWithCpu(path, s.proc.pid, { seconds: SECONDS, connections: 32 });
     sampling = false;
     await sampler;
-    return { readyMs: s.readyMs, idleRss, loadPeakRss: peak, loadSettledRss: await settledRssMiB(s.proc.pid), rps: load.requestsPerSec, errors: load.errors };
+    return { readyMs: s.readyMs, idleRss, loadPeakRss: peak, loadSettledRss: await settledRssMiB(s.proc.pid), rps: load.requestsPerSec, cpuUsPerRequest: load.cpuUsPerRequest, errors: load.errors };
   } finally {
     await s.stop();
   }
@@ -88,7 +94,7 @@ async function main() {
   for (const main of IMPLS) {
     const dir = await mkdtemp(join(tmpdir(), "opendepot-bench-startup-run-"));
     await cp(template, dir, { recursive: true });
-    const s = await startStandalone(main, dir);
+    const s = await startStandalone(main, dir, envOf(dirs.length));
     firstStartMs.push(s.readyMs);
     await s.stop();
     dirs.push(dir);
@@ -98,21 +104,24 @@ async function main() {
   for (let round = 0; round < ROUNDS; round++) {
     for (let i = 0; i < IMPLS.length; i++) {
       loads.push(loadavg()[0]!);
-      runs[i]!.push(await once(IMPLS[i]!, dirs[i]!));
+      runs[i]!.push(await once(IMPLS[i]!, dirs[i]!, envOf(i)));
     }
   }
   const rows = IMPLS.map((impl, i) => {
     const r = runs[i]!;
     const m = (f: (x: Run) => number) => median(r.map(f));
     return {
-      binary: impl === OURS ? "this tree" : impl,
+      binary: (impl === OURS ? "this tree" : impl) + (Object.keys(envOf(i)).length ? ` ${Object.entries(envOf(i)).map(([k, v]) => `${k}=${v}`).join(" ")}` : ""),
       "first start, keys generated (ms)": Math.round(firstStartMs[i]!),
       "start to ready (ms, median)": Math.round(m((x) => x.readyMs)),
       "all ready (ms)": r.map((x) => Math.round(x.readyMs)).join(" / "),
       "RSS settled at ready (MiB)": m((x) => x.idleRss).toFixed(1),
       "RSS peak under load (MiB)": m((x) => x.loadPeakRss).toFixed(1),
+      "all peaks (MiB)": r.map((x) => x.loadPeakRss.toFixed(0)).join(" / "),
       "RSS settled after load (MiB)": m((x) => x.loadSettledRss).toFixed(1),
       "req/s": Math.round(m((x) => x.rps)),
+      "CPU µs/req": m((x) => x.cpuUsPerRequest).toFixed(2),
+      "all CPU µs/req": r.map((x) => x.cpuUsPerRequest.toFixed(1)).join(" / "),
       // Non-2xx answers and socket errors under load (wrk's count), over all rounds: the RSS figures need them at 0.
       errors: r.reduce((sum, x) => sum + x.errors, 0),
     };

@@ -1,6 +1,7 @@
 // CustomResourceDefinitions derived from the schemas in types.ts, so that crds/*.yaml can never drift from the
 // TypeScript types and runtime validation (a test regenerates them and compares).
 import type { TSchema } from "@sinclair/typebox";
+import { schemaNamed } from "./kind-schemas.ts";
 import { OUR_KINDS, type KindDescriptor } from "./kinds.ts";
 import { GROUP, VERSION } from "./meta.ts";
 
@@ -68,8 +69,8 @@ export function crdFor(d: KindDescriptor): Json {
       apiVersion: { type: "string", description: "APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values." },
       kind: { type: "string", description: "Kind is a string value representing the REST resource this object represents. In CamelCase." },
       metadata: { type: "object", description: "Standard object's metadata." },
-      spec: { description: `Desired state of the ${d.kind}.`, ...toStructural(d.spec) },
-      status: { ...toStructural(d.status), description: `Observed state of the ${d.kind}, written by the controllers.` },
+      spec: { description: `Desired state of the ${d.kind}.`, ...toStructural(schemaNamed(d.spec)) },
+      status: { ...toStructural(schemaNamed(d.status)), description: `Observed state of the ${d.kind}, written by the controllers.` },
     },
     ...(d.specRequired ? { required: ["spec"] } : {}),
   };

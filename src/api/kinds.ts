@@ -1,8 +1,13 @@
 // Descriptors of every kind the store knows: our five CRD kinds (with schemas and printer columns) and the core
 // Kubernetes kinds we use. The store, the CRD generator and the Kubernetes-compatible API all read this table.
+// A descriptor names its schemas rather than holding them: the schemas (TypeBox, types.ts) are loaded only where
+// objects are validated or CRDs are built (kind-schemas.ts), never by the serving path, which reads this table.
 import type { TSchema } from "@sinclair/typebox";
 import { API_VERSION, GROUP, VERSION, type KubeObject, type ObjectMeta } from "./meta.ts";
-import * as T from "./types.ts";
+import type * as T from "./types.ts";
+
+/** The name of a schema exported by types.ts (e.g. "ModuleSpec"); kind-schemas.ts resolves it. */
+export type SchemaName = { [K in keyof typeof T]: (typeof T)[K] extends TSchema ? K : never }[keyof typeof T];
 
 export interface PrinterColumn {
   name: string;
@@ -17,9 +22,9 @@ export interface KindDescriptor {
   kind: string;
   plural: string;
   namespaced: boolean;
-  /** Present for our own kinds: the schemas validated on write and published in the CRD. */
-  spec?: TSchema;
-  status?: TSchema;
+  /** Present for our own kinds: the schemas validated on write and published in the CRD, by name in types.ts. */
+  spec?: SchemaName;
+  status?: SchemaName;
   /** Whether `spec` is required on the object. */
   specRequired?: boolean;
   printerColumns?: PrinterColumn[];
@@ -27,7 +32,7 @@ export interface KindDescriptor {
 
 export const apiVersionOf = (d: KindDescriptor) => (d.group ? `${d.group}/${d.version}` : d.version);
 
-const ours = (kind: string, plural: string, spec: TSchema, status: TSchema, printerColumns: PrinterColumn[]): KindDescriptor => ({
+const ours = (kind: string, plural: string, spec: SchemaName, status: SchemaName, printerColumns: PrinterColumn[]): KindDescriptor => ({
   group: GROUP,
   version: VERSION,
   kind,
@@ -41,14 +46,14 @@ const ours = (kind: string, plural: string, spec: TSchema, status: TSchema, prin
 
 const age: PrinterColumn = { name: "Age", type: "date", jsonPath: ".metadata.creationTimestamp" };
 
-export const Depot = ours("Depot", "depots", T.DepotSpec, T.DepotStatus, [
+export const Depot = ours("Depot", "depots", "DepotSpec", "DepotStatus", [
   { name: "Modules", type: "string", jsonPath: ".status.modules" },
   { name: "Providers", type: "string", jsonPath: ".status.providers" },
   { name: "Interval", type: "integer", jsonPath: ".spec.pollingIntervalMinutes" },
   { name: "Ready", type: "string", jsonPath: ".status.conditions[?(@.type==\"Ready\")].status" },
   age,
 ]);
-export const Module = ours("Module", "modules", T.ModuleSpec, T.ModuleStatus, [
+export const Module = ours("Module", "modules", "ModuleSpec", "ModuleStatus", [
   { name: "LatestVersion", type: "string", jsonPath: ".status.latestServedVersion" },
   { name: "Provider", type: "string", jsonPath: ".spec.moduleConfig.provider" },
   { name: "Source", type: "string", jsonPath: ".spec.moduleConfig.repoUrl" },
@@ -56,7 +61,7 @@ export const Module = ours("Module", "modules", T.ModuleSpec, T.ModuleStatus, [
   { name: "Ready", type: "string", jsonPath: ".status.conditions[?(@.type==\"Ready\")].status" },
   age,
 ]);
-export const Provider = ours("Provider", "providers", T.ProviderSpec, T.ProviderStatus, [
+export const Provider = ours("Provider", "providers", "ProviderSpec", "ProviderStatus", [
   // No "Name" column: .spec.providerConfig.name is usually unset (it defaults to the resource's NAME, shown anyway).
   { name: "LatestVersion", type: "string", jsonPath: ".status.latestServedVersion" },
   { name: "Namespace", type: "string", jsonPath: ".spec.providerConfig.namespace", priority: 1 },
@@ -64,7 +69,7 @@ export const Provider = ours("Provider", "providers", T.ProviderSpec, T.Provider
   { name: "Ready", type: "string", jsonPath: ".status.conditions[?(@.type==\"Ready\")].status" },
   age,
 ]);
-export const Version = ours("Version", "versions", T.VersionSpec, T.VersionStatus, [
+export const Version = ours("Version", "versions", "VersionSpec", "VersionStatus", [
   { name: "Type", type: "string", jsonPath: ".spec.type" },
   { name: "Version", type: "string", jsonPath: ".spec.version" },
   { name: "OS", type: "string", jsonPath: ".spec.operatingSystem", priority: 1 },
@@ -74,7 +79,7 @@ export const Version = ours("Version", "versions", T.VersionSpec, T.VersionStatu
   { name: "Status", type: "string", jsonPath: ".status.syncStatus", priority: 1 },
   age,
 ]);
-export const GroupBinding = ours("GroupBinding", "groupbindings", T.GroupBindingSpec, T.GroupBindingStatus, [
+export const GroupBinding = ours("GroupBinding", "groupbindings", "GroupBindingSpec", "GroupBindingStatus", [
   { name: "Expression", type: "string", jsonPath: ".spec.expression" },
   age,
 ]);

@@ -1,5 +1,6 @@
-// Kubernetes object metadata and the constants of the opendepot.defdev.io API group.
-import { Type, type Static } from "@sinclair/typebox";
+// Kubernetes object metadata and the constants of the opendepot.defdev.io API group. No TypeBox here (the schemas
+// are in meta-schemas.ts): every layer imports this file, the serving path included.
+import type { Condition as ConditionSchema, OwnerReference as OwnerReferenceSchema } from "./meta-schemas.ts";
 
 export const GROUP = "opendepot.defdev.io";
 export const VERSION = "v1alpha1";
@@ -29,15 +30,7 @@ export const DEPOT_VERSIONS_ANNOTATION = "opendepot.defdev.io/depot-versions";
 /** Annotation recording which manifest file an object was applied from (standalone manifests directory). */
 export const APPLIED_FROM_ANNOTATION = "opendepot.defdev.io/applied-from";
 
-export const OwnerReference = Type.Object({
-  apiVersion: Type.String(),
-  kind: Type.String(),
-  name: Type.String(),
-  uid: Type.String(),
-  controller: Type.Optional(Type.Boolean()),
-  blockOwnerDeletion: Type.Optional(Type.Boolean()),
-});
-export type OwnerReference = Static<typeof OwnerReference>;
+export type OwnerReference = OwnerReferenceSchema;
 
 /** The subset of ObjectMeta we read and write. Unknown metadata fields are kept by the store, not validated. */
 export interface ObjectMeta {
@@ -56,15 +49,7 @@ export interface ObjectMeta {
 }
 
 /** metav1.Condition. */
-export const Condition = Type.Object({
-  type: Type.String({ maxLength: 316, description: "Condition type: Ready or Synced." }),
-  status: Type.Union([Type.Literal("True"), Type.Literal("False"), Type.Literal("Unknown")], { description: "True, False or Unknown." }),
-  observedGeneration: Type.Optional(Type.Integer({ minimum: 0, description: "The metadata.generation the condition was set for." })),
-  lastTransitionTime: Type.String({ format: "date-time", description: "When the status last changed." }),
-  reason: Type.String({ maxLength: 1024, description: "Machine-readable reason in CamelCase." }),
-  message: Type.String({ maxLength: 32768, description: "Human-readable details." }),
-}, { description: "A Kubernetes status condition (metav1.Condition)." });
-export type Condition = Static<typeof Condition>;
+export type Condition = ConditionSchema;
 
 /** Any object the store holds: typed kinds and the core kinds alike. */
 export interface KubeObject {

@@ -3,7 +3,7 @@
 // one place that knows them: validation calls aliasConflicts(), every reader of a storageConfig goes through
 // canonicalStorageConfig() before choosing a backend, and the Version controller reports aliasNotes().
 import type { StorageConfig } from "./types.ts";
-import type { FieldError } from "./validate.ts";
+import type { FieldError } from "./validate-metadata.ts";
 
 interface Alias {
   alias: string;

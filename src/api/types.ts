@@ -3,7 +3,7 @@
 // Field names, optionality and defaults follow OpenDepot v0.9 (reference §1); `conditions` and
 // `observedGeneration` are our additions on every status.
 import { Type, type Static } from "@sinclair/typebox";
-import { Condition } from "./meta.ts";
+import { Condition } from "./meta-schemas.ts";
 
 import { Doc, Opt, Str } from "./schema-kit.ts";
 import { ScanConfig, ScanResult, ScanVerdict } from "./scan-types.ts";

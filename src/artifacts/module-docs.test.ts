@@ -1,7 +1,8 @@
 import { describe, expect, test } from "bun:test";
 import { archiveEntries, moduleDocsFixtureFiles } from "../../fixtures/module-docs/index.ts";
 import { Value } from "@sinclair/typebox/value";
-import { ModuleDocs as ModuleDocsSchema, type ModuleDocs, type ModuleDocsModule, type ModuleInput } from "../api/module-docs.ts";
+import type { ModuleDocs, ModuleDocsModule, ModuleInput } from "../api/module-docs.ts";
+import { ModuleDocs as ModuleDocsSchema } from "../api/module-docs-schema.ts";
 import { HclParserError, type HclParser } from "./hcl-parser.ts";
 import { extractModuleDocs, extractModuleDocsFromEntries } from "./module-docs.ts";
 import { unwrapExpression } from "./module-docs-read.ts";

@@ -1,8 +1,8 @@
 // What the hot path does not need stays out of the module graph: Elysia (the app) until a request the fast path
 // and the probes leave, openpgp until a key is parsed or a signature is made (a restart with known keys parses
 // none), redis without --stats-url, YAML and the admin API (CRD documents) while they are off, jose without OIDC
-// (or GCP / GitHub App credentials in use), prom-client and the process samplers while metrics are off; the browse
-// catalog is not built until browsed. Counted from the module registry of a real standalone process.
+// (or GCP / GitHub App credentials in use), prom-client and the process samplers while metrics are off, TypeBox and
+// the kinds' schemas until one of our kinds is written; the browse catalog is not built until browsed. Counted from the module registry of a real standalone process.
 import { expect, test } from "bun:test";
 import { mkdtemp, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -19,7 +19,7 @@ async function probe(dataDir: string, ...flags: string[]) {
   if (code !== 0) throw new Error(`probe exited ${code}: ${stderr}`);
   const lines = stdout.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l));
   const phase = (name: string) => lines.find((l) => l.phase === name);
-  return { ready: phase("ready"), browsed: phase("browsed"), signed: phase("signed"), enabled: phase("enabled") };
+  return { ready: phase("ready"), browsed: phase("browsed"), written: phase("written"), signed: phase("signed"), enabled: phase("enabled") };
 }
 
 test("a restart with its keys present loads no Elysia, openpgp, redis, YAML, admin API or jose (no OIDC) until needed; the signature verifies", async () => {
@@ -33,7 +33,7 @@ test("a restart with its keys present loads no Elysia, openpgp, redis, YAML, adm
 
   const second = await probe(dataDir);
   expect(second.ready.status).toBe(200);
-  expect(second.ready.loaded).toMatchObject({ elysia: 0, openpgp: 0, redis: 0, yaml: 0, kubeapi: 0, jose: 0, uiPages: 0, promClient: 0, metricsExposition: 0 });
+  expect(second.ready.loaded).toMatchObject({ elysia: 0, openpgp: 0, redis: 0, yaml: 0, kubeapi: 0, jose: 0, uiPages: 0, promClient: 0, metricsExposition: 0, typebox: 0, schemas: 0 });
   expect(second.ready.metricsUrl).toBeNull();
   // Every controller runs by default, so their modules are loaded; with --controllers "" they are not.
   expect(second.ready.loaded.controllers).toBeGreaterThan(0);
@@ -45,6 +45,11 @@ test("a restart with its keys present loads no Elysia, openpgp, redis, YAML, adm
   expect(second.browsed.explorerPage).toMatchObject({ status: 200, pagesBefore: 0 });
   expect(second.browsed.explorerPage.type).toContain("text/html");
   expect(second.browsed.explorerPage.pagesAfter).toBeGreaterThan(0);
+  // The kinds' schemas (TypeBox) load at the first write of one of our kinds, and that write is checked against them.
+  expect(second.written.before).toEqual({ typebox: 0, schemas: 0 });
+  expect(second.written.after.typebox).toBeGreaterThan(0);
+  expect(second.written.after.schemas).toBeGreaterThan(0);
+  expect(second.written.refused).toContain("spec.moduleConfig.provider");
   // Signing loads openpgp and parses the key on demand; the signature is by the key the memo named.
   expect(second.signed.loaded.openpgp).toBeGreaterThan(0);
   expect(second.signed.keyId).toBe(first.signed.keyId);

@@ -16,6 +16,7 @@ import { loadSigningKey } from "./signing-key.ts";
 import { listenMetrics, metricsListenFlag, metricsPlacement } from "./metrics-listener.ts";
 import { STATS_FLAGS, startStats } from "./stats-flags.ts";
 import { uiFromFlags } from "./ui-flags.ts";
+import { governMemory, MEMORY_LIMIT_FLAG } from "./memory-governor.ts";
 
 export const SERVE_FLAGS: FlagSpec[] = [
   { name: "listen", env: "OPENDEPOT_LISTEN", default: "0.0.0.0:8080", description: "Address the registry listens on", check: checks.listen() },
@@ -29,6 +30,7 @@ export const SERVE_FLAGS: FlagSpec[] = [
   ...STORAGE_POLICY_FLAGS,
   ...AUTH_FLAGS,
   ...STATS_FLAGS,
+  MEMORY_LIMIT_FLAG,
 ];
 
 export async function runServe(flags: Record<string, string | undefined>) {
@@ -74,8 +76,10 @@ export async function runServe(flags: Record<string, string | undefined>) {
   log.info("authentication", { mode: kubeMode ?? auth.mode });
   const http = server.listen(hostname, port, tls);
   const metricsServer = metrics.kind === "own" ? await listenMetrics(metrics, log) : undefined;
+  const memory = governMemory(flags["memory-limit"], log);
   onShutdown(async (signal) => {
     log.info("shutting down", { signal });
+    memory.stop();
     await http.stop();
     await metricsServer?.stop();
     await server.stop();

@@ -20,6 +20,7 @@ import { STORAGE_POLICY_FLAGS, storagePolicyFromFlags } from "./storage-policy.t
 import { startTempSweeper } from "./temp-sweeper.ts";
 import { uiFromFlags } from "./ui-flags.ts";
 import { collectStartupGarbage } from "./startup-gc.ts";
+import { governMemory, MEMORY_LIMIT_FLAG } from "./memory-governor.ts";
 
 export const STANDALONE_FLAGS: FlagSpec[] = [
   { name: "listen", env: "OPENDEPOT_LISTEN", default: "127.0.0.1:8080", description: "Address the registry listens on", check: checks.listen() },
@@ -35,6 +36,7 @@ export const STANDALONE_FLAGS: FlagSpec[] = [
   ...AUTH_FLAGS,
   ...STATS_FLAGS,
   ...CONTROLLER_FLAGS,
+  MEMORY_LIMIT_FLAG,
 ];
 
 export async function runStandalone(flags: Record<string, string | undefined>) {
@@ -101,6 +103,7 @@ export async function runStandalone(flags: Record<string, string | undefined>) {
   // After listening (a full collection of startup's garbage takes ~50-90 ms), before the controllers add their own.
   await new Promise((resolve) => setTimeout(resolve, 0));
   collectStartupGarbage();
+  const memory = governMemory(flags["memory-limit"], log);
   await controllers?.start();
   const admin = adminListen ? await (await import("../kubeapi/admin.ts")).startAdminApi({ store, dataDir, ...adminListen, tokenFile: flags["admin-token-file"], log, metrics: metricsOnAdmin ? await metricsHandler() : undefined }) : undefined;
   const metricsServer = metrics.kind === "own" ? await listenMetrics(metrics, log) : undefined;
@@ -110,6 +113,7 @@ export async function runStandalone(flags: Record<string, string | undefined>) {
     if (stopping) return;
     stopping = true;
     log.info("shutting down", { signal });
+    memory.stop();
     await http.stop();
     await admin?.stop();
     await metricsServer?.stop();

@@ -117,4 +117,5 @@ export const runtime: Runtime = {
   files: { hclWasmGz },
 
   gc: () => Bun.gc(true),
+  gcSoon: () => void Bun.gc(false),
 };

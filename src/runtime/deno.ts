@@ -238,4 +238,6 @@ export const runtime: Runtime = {
   },
 
   gc: () => (globalThis as { gc?: () => void }).gc?.(),
+  // V8 has no asynchronous request from JavaScript: V8's own heuristics stand (its --max-old-space-size bounds it).
+  gcSoon: () => {},
 };

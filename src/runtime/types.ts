@@ -172,4 +172,6 @@ export interface Runtime {
 
   /** A full garbage collection, when the runtime offers one (a no-op otherwise). */
   gc(): void;
+  /** Ask for a collection without waiting for it (the collector runs it concurrently); a no-op where there is none. */
+  gcSoon(): void;
 }

@@ -117,7 +117,6 @@ export class RegistryIndex {
   private readonly providers = new Map<string, ProviderObject>();
   /** Kubernetes namespace + upstream namespace + type → names of the Providers mirroring it. */
   private readonly providersByUpstream = new Map<string, Set<string>>();
-  private readonly versionsByName = new Map<string, VersionObject>();
   private readonly unsubscribe: (() => void)[] = [];
   /** Bumped on every change the index takes in: answers derived from it stay right while it holds (and until staleAt). */
   changes = 0;
@@ -128,11 +127,13 @@ export class RegistryIndex {
   ) {
     for (const m of feeds.modules.list()) this.putModule(m);
     for (const p of feeds.providers.list()) this.putProvider(p);
-    for (const v of feeds.versions.list()) this.putVersion(v);
+    for (const v of feeds.versions.list()) this.putVersion(v, undefined);
     this.unsubscribe.push(
       feeds.modules.onChange((type, obj) => (type === "DELETED" ? this.dropModule(obj) : this.putModule(obj))),
       feeds.providers.onChange((type, obj) => (type === "DELETED" ? this.dropProvider(obj) : this.putProvider(obj))),
-      feeds.versions.onChange((type, obj) => (type === "DELETED" ? this.dropVersion(obj) : this.putVersion(obj))),
+      // The feed says what a changed Version was before (old): its owner link is found from that, not from a map of
+      // every Version by name here (the shared cache holds them already).
+      feeds.versions.onChange((type, obj, old) => (type === "DELETED" ? this.dropVersion(old ?? obj) : this.putVersion(obj, old))),
     );
   }
 
@@ -195,26 +196,19 @@ export class RegistryIndex {
     if (!owner || (v.spec.type !== "Module" && v.spec.type !== "Provider")) return undefined;
     return ownerKey(v.spec.type, v.metadata.namespace ?? "default", owner);
   }
-  private putVersion(v: VersionObject): void {
+  private putVersion(v: VersionObject, old: VersionObject | undefined): void {
     this.changes++;
-    const ns = v.metadata.namespace ?? "default";
-    const byName = `${ns}/${v.metadata.name}`;
-    const old = this.versionsByName.get(byName);
     if (old) this.dropVersion(old);
-    this.versionsByName.set(byName, v);
     const key = this.versionOwnerKey(v);
     if (!key) return;
     const e = this.entry(key);
     e.versions.set(v.metadata.name, v);
     changed(e);
   }
+  /** Unlink a Version from its owner; `v` is the Version as the index last took it in (its labels name the owner). */
   private dropVersion(v: VersionObject): void {
     this.changes++;
-    const ns = v.metadata.namespace ?? "default";
-    const byName = `${ns}/${v.metadata.name}`;
-    const stored = this.versionsByName.get(byName) ?? v;
-    this.versionsByName.delete(byName);
-    const key = this.versionOwnerKey(stored);
+    const key = this.versionOwnerKey(v);
     if (!key) return;
     const e = this.owners.get(key);
     if (!e) return;
@@ -242,10 +236,6 @@ export class RegistryIndex {
   }
   provider(ns: string, name: string): ProviderObject | undefined {
     return this.providers.get(`${ns}/${name}`);
-  }
-  /** A Version by its resource name. */
-  version(ns: string, name: string): VersionObject | undefined {
-    return this.versionsByName.get(`${ns}/${name}`);
   }
   /** Whether a module is known: a Module object or at least one Version claiming it (inline Versions). */
   hasModule(ns: string, name: string): boolean {

@@ -4,7 +4,7 @@
 // them; events are published only after commit.
 import { ALL_KINDS, kindFor, Namespace, type KindDescriptor } from "../api/kinds.ts";
 import type { KubeObject } from "../api/meta.ts";
-import { applyDefaults, validateMetadata, validateSpec, validateStatus, type FieldError } from "../api/validate.ts";
+import { validateMetadata, type FieldError } from "../api/validate-metadata.ts";
 import type { SqlDatabase } from "../runtime/index.ts";
 import { StoreError, alreadyExists, conflict, invalid, notFound } from "./errors.ts";
 import { WatchHub, type StoredEvent } from "./embedded-watch.ts";
@@ -59,6 +59,21 @@ const kindKey = (d: KindDescriptor) => (d.group ? `${d.plural}.${d.group}` : d.p
 const DESCRIPTORS = new Map(ALL_KINDS.map((d) => [kindKey(d), d]));
 /** RFC 3339 with second precision, as Kubernetes writes timestamps. */
 const now = () => new Date().toISOString().replace(/\.\d+Z$/, "Z");
+
+// The schema checks of our kinds (TypeBox and every schema of types.ts) are loaded by the first write of one of
+// them, not with the store: a process that only reads (a registry serving what the store holds) never needs them.
+type SchemaChecks = typeof import("../api/validate.ts");
+let schemaChecks: SchemaChecks | undefined;
+let loadingSchemaChecks: Promise<SchemaChecks> | undefined;
+/** Resolves once the schema checks are loaded; synchronous (no await) once they are, and for core kinds. */
+function schemaChecksFor(d: KindDescriptor): Promise<SchemaChecks> | undefined {
+  if (!d.spec || schemaChecks) return undefined;
+  return (loadingSchemaChecks ??= import("../api/validate.ts").then((m) => (schemaChecks = m)));
+}
+function loadedSchemaChecks(): SchemaChecks {
+  if (!schemaChecks) throw new Error("schema checks used before they were loaded (await schemaChecksFor first)");
+  return schemaChecks;
+}
 
 interface Tx {
   rev: number;
@@ -144,6 +159,7 @@ export class EmbeddedStore implements ResourceStore {
 
   async create<T extends KubeObject>(input: T, options: WriteOptions = {}): Promise<T> {
     const d = this.descriptorOf(input);
+    await schemaChecksFor(d);
     const obj = structuredClone(input) as KubeObject;
     const meta = obj.metadata;
     const ns = this.nsOf(d, meta.namespace);
@@ -167,6 +183,7 @@ export class EmbeddedStore implements ResourceStore {
 
   async update<T extends KubeObject>(input: T, options: WriteOptions = {}): Promise<T> {
     const d = this.descriptorOf(input);
+    await schemaChecksFor(d);
     const next = structuredClone(input) as KubeObject;
     const ns = this.nsOf(d, next.metadata.namespace);
     return this.write((tx) => {
@@ -181,6 +198,7 @@ export class EmbeddedStore implements ResourceStore {
   async updateStatus<T extends KubeObject>(input: T, options: WriteOptions = {}): Promise<T> {
     const d = this.descriptorOf(input);
     if (!d.status) throw new StoreError("Invalid", `${d.kind} has no status subresource`);
+    await schemaChecksFor(d);
     const ns = this.nsOf(d, input.metadata.namespace);
     return this.write((tx) => {
       const stored = this.mustRead(d, ns, input.metadata.name);
@@ -191,6 +209,7 @@ export class EmbeddedStore implements ResourceStore {
 
   async patch<T extends KubeObject>(kind: KindDescriptor, namespace: string | undefined, name: string, patch: Patch, options: { subresource?: "status" } & WriteOptions = {}): Promise<T> {
     if (options.subresource === "status" && !kind.status) throw new StoreError("Invalid", `${kind.kind} has no status subresource`);
+    await schemaChecksFor(kind);
     const ns = this.nsOf(kind, namespace);
     return this.write((tx) => {
       const stored = this.mustRead(kind, ns, name);
@@ -291,7 +310,7 @@ export class EmbeddedStore implements ResourceStore {
       const recorded = recordUpdate(stored, next, manager, !!d.status, now());
       if (recorded !== undefined) next.metadata.managedFields = recorded;
     }
-    const errors = validateStatus(next, d);
+    const errors = d.spec ? loadedSchemaChecks().validateStatus(next, d) : [];
     if (errors.length) throw invalid(d.kind, stored.metadata.name, errors);
     if (deepEqual(stored, next)) return stored;
     this.put(tx, d, next, stored);
@@ -349,14 +368,15 @@ export class EmbeddedStore implements ResourceStore {
 
   private validate(obj: KubeObject, d: KindDescriptor): void {
     const errors: FieldError[] = [...validateMetadata(obj, d), ...validateOwnership(obj)];
-    if (d.spec) {
+    const checks = d.spec ? loadedSchemaChecks() : undefined;
+    if (checks) {
       for (const key of Object.keys(obj)) {
         if (!["apiVersion", "kind", "metadata", "spec", "status"].includes(key)) errors.push({ field: key, message: "unknown field" });
       }
+      errors.push(...checks.validateSpec(obj, d), ...checks.validateStatus(obj, d));
     }
-    errors.push(...validateSpec(obj, d), ...validateStatus(obj, d));
     if (errors.length) throw invalid(d.kind, String(obj.metadata?.name ?? ""), errors);
-    applyDefaults(obj, d);
+    checks?.applyDefaults(obj, d);
     if (Buffer.byteLength(JSON.stringify(obj)) > MAX_OBJECT_BYTES) throw new StoreError("Invalid", `${d.kind} "${obj.metadata.name}": etcdserver: request is too large`);
   }
 

@@ -1,7 +1,7 @@
 // Errors of the resource store, shaped after the Kubernetes API's status reasons so that the embedded and the
 // kube backends (and the Kubernetes-compatible HTTP front) map onto each other one to one.
 import type { FieldError } from "../api/validate.ts";
-import { formatErrors } from "../api/validate.ts";
+import { formatErrors } from "../api/validate-metadata.ts";
 
 export type StoreErrorReason = "NotFound" | "AlreadyExists" | "Conflict" | "Invalid" | "Gone" | "Forbidden" | "Unavailable";
 

@@ -1,7 +1,8 @@
 // Runs `opendepot standalone` in this process (data dir from argv), then prints, as one JSON line, how many modules
 // of the large optional packages are loaded once it is ready; then signs once with the data dir's key ring and
 // prints the counts again with the signature; in between, how many times the browse catalog was built. Tests read
-// these lines (src/roles/lazy-modules.test.ts). With "metrics" as second argument the role serves /metrics on a
+// these lines (src/roles/lazy-modules.test.ts). Before browsing (the app, Elysia, brings TypeBox), one Module is
+// written to a scratch store ("written" line): the kinds' schemas load with that first write. With "metrics" as second argument the role serves /metrics on a
 // listener of its own and the "ready" line carries a scrape; without, metrics are off (no admin listener), and after
 // signing the probe loads the exposition itself ("enabled" line): the families made before it loaded are all
 // exported. Any other arguments are passed to standalone as flags.
@@ -27,6 +28,8 @@ const PACKAGES = {
   jose: /node_modules\/jose\//,
   promClient: /node_modules\/prom-client\//,
   metricsExposition: /\/src\/metrics\/(exposition|process)\.ts$/,
+  typebox: /node_modules\/@sinclair\/typebox\//,
+  schemas: /\/src\/api\/(types|kind-schemas|validate|meta-schemas|module-docs-schema|scan-types)\.ts$/,
 };
 const counts = () => {
   const loaded = Object.keys(require.cache);
@@ -42,6 +45,14 @@ let discovery: Response | undefined;
 for (let i = 0; i < 3; i++) await (discovery = await fetch(`${standalone.url}/.well-known/terraform.json`)).arrayBuffer();
 const scrape = standalone.metricsUrl ? await (await fetch(standalone.metricsUrl)).text() : undefined;
 console.log(JSON.stringify({ phase: "ready", status: ready.status, ...atReady, metricsUrl: standalone.metricsUrl ?? null, scrape }));
+// A write of one of our kinds validates it against its schema: TypeBox and the schemas load then, not before.
+const { EmbeddedStore } = await import("../../src/store/embedded.ts");
+const { API_VERSION } = await import("../../src/api/meta.ts");
+const scratch = EmbeddedStore.open(":memory:");
+const beforeWrite = counts();
+const refused = await scratch.create({ apiVersion: API_VERSION, kind: "Module", metadata: { name: "probe", namespace: "default" }, spec: { moduleConfig: { provider: 7 } } }).then(() => "accepted", (e: Error) => e.message);
+await scratch.close();
+console.log(JSON.stringify({ phase: "written", before: { typebox: beforeWrite.typebox, schemas: beforeWrite.schemas }, after: { typebox: counts().typebox, schemas: counts().schemas }, refused }));
 const afterProtocol = { catalogBuilds: catalogBuilds(), appLoads: lazyAppLoads(), elysia: counts().elysia };
 const browse = await fetch(`${standalone.url}/opendepot/ui/v1/resources`);
 const again = await fetch(`${standalone.url}/opendepot/ui/v1/namespaces`);

@@ -6,6 +6,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { TSchema } from "@sinclair/typebox";
+import { specSchemaOf } from "../../src/api/kind-schemas.ts";
 import { kindFor } from "../../src/api/kinds.ts";
 import { StorageConfig } from "../../src/api/types.ts";
 
@@ -30,8 +31,9 @@ const METADATA: Schema = { type: "object", properties: { name: { type: "string" 
 
 function rootSchema(apiVersion: string, kind: string): Schema | undefined {
   const d = kindFor(apiVersion, kind);
-  if (!d?.spec) return undefined;
-  return { type: "object", properties: { apiVersion: { type: "string" }, kind: { type: "string" }, metadata: METADATA, spec: d.spec as Schema } } as unknown as Schema;
+  const spec = d && specSchemaOf(d);
+  if (!spec) return undefined;
+  return { type: "object", properties: { apiVersion: { type: "string" }, kind: { type: "string" }, metadata: METADATA, spec: spec as Schema } } as unknown as Schema;
 }
 
 /** The schema of property `key` of an object schema (maps accept any key). */
