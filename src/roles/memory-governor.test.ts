@@ -56,22 +56,39 @@ test("below the limit nothing is collected; above it one collection, then none u
 test("while memory keeps growing, one request per 50 ms whatever the tick rate; flat above the limit, no more", () => {
   const r = rig();
   let mib = 120;
-  for (let i = 0; i < 200; i++, r.advance(10)) {
-    r.setRss((mib += 1)); // +1 MiB per 10 ms tick: an allocation storm
+  for (let i = 0; i < 80; i++, r.advance(10)) {
+    r.setRss((mib += 1)); // +1 MiB per 10 ms tick: an allocation storm (5 MiB per interval, over 1/40 of up to 200)
     r.governor.tick();
   }
-  expect(r.gcs.length).toBe(40);
+  expect(r.gcs.length).toBe(16);
   for (let i = 1; i < r.gcs.length; i++) expect(r.gcs[i]! - r.gcs[i - 1]!).toBe(50);
-  // A working set that outgrew the limit and stays put: one request finds it there (it grew since the last), then
-  // no more in 10 s of ticks.
+  // The last request was made at 196 MiB (t = 750 ms); a working set that then stays put at 200 MiB asks for no
+  // more in 10 s of ticks: the next needs 196 + 196/40 = 200.9 MiB (more than 2 MiB over it).
+  expect(r.gcs.at(-1)).toBe(750);
   for (let i = 0; i < 1000; i++, r.advance(10)) r.governor.tick();
-  expect(r.gcs.length).toBe(41);
-  // Growth of less than 2 MiB over that level asks for nothing; 2 MiB more does.
-  r.setRss(mib + 1);
-  r.advance(1000);
+  expect(r.gcs.length).toBe(16);
+  expect(mib).toBe(200);
+  r.setRss(200.8);
   expect(r.governor.tick()).toBe(false);
-  r.setRss(mib + 2);
+  r.setRss(201);
   expect(r.governor.tick()).toBe(true);
+  r.governor.stop();
+});
+
+test("a large working set over the limit is collected again only after growth in proportion to it (1/40), not every 2 MiB", () => {
+  const r = rig({ minIntervalMs: 0 });
+  r.setRss(800);
+  expect(r.governor.tick()).toBe(true);
+  // 800 MiB / 40 = 20 MiB: 2, 10 and 19 MiB more ask for nothing; 20 does.
+  for (const more of [2, 10, 19]) {
+    r.advance(1000);
+    r.setRss(800 + more);
+    expect({ more, asked: r.governor.tick() }).toEqual({ more, asked: false });
+  }
+  r.advance(1000);
+  r.setRss(820);
+  expect(r.governor.tick()).toBe(true);
+  expect(r.governor.collections).toBe(2);
   r.governor.stop();
 });
 

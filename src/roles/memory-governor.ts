@@ -3,8 +3,10 @@
 // before a full collection: with 1,000 modules × 20 versions, 83 MiB at ready became 125-150 MiB under wrk. The
 // governor samples RSS every tick and, above the limit, asks for a collection that runs concurrently
 // (runtime.gcSoon: Bun.gc(false)), at most once per `minIntervalMs`, and only while memory keeps growing: after a
-// request, the next is made only once RSS is `growthBytes` above the lowest it has been since, so a working set
-// that legitimately outgrew the limit costs a request or two, not ten a second. A synchronous full collection here
+// request, the next is made only once RSS has grown over the lowest it has been since by `growthBytes` or a
+// fortieth of that low, whichever is more, so a working set that legitimately outgrew the limit costs a request or
+// two, not ten a second, and a large one is not marked (work in proportion to its size) every 2 MiB: the work
+// of collections per byte allocated stays the same whatever the working set. A synchronous full collection here
 // was measured first and dropped: 25-35 ms each on that heap, it cost a third of the throughput. Below the limit
 // the governor costs one RSS read per tick.
 import { runtime } from "../runtime/index.ts";
@@ -16,7 +18,7 @@ export interface MemoryGovernorOptions {
   limitBytes: number;
   tickMs?: number;
   minIntervalMs?: number;
-  /** Growth over the lowest RSS since the last request that makes the next one (default 2 MiB). */
+  /** Growth over the lowest RSS since the last request that makes the next one (default 2 MiB, or 1/40 of it if more). */
   growthBytes?: number;
   /** Test seams: resident bytes now, the collection request, a millisecond clock. */
   rss?: () => number;
@@ -57,7 +59,7 @@ export function startMemoryGovernor(o: MemoryGovernorOptions): MemoryGovernor {
       if (floor !== undefined) floor = Math.min(floor, resident);
       const at = now();
       if (at < nextAllowed) return false;
-      if (floor !== undefined && resident < floor + growth) return false;
+      if (floor !== undefined && resident < floor + Math.max(growth, floor / GROWTH_FRACTION)) return false;
       gc();
       collections++;
       nextAllowed = at + minInterval;
@@ -72,6 +74,8 @@ export function startMemoryGovernor(o: MemoryGovernorOptions): MemoryGovernor {
 }
 
 const MIB = 1024 * 1024;
+/** After a request, the next waits for growth of at least 1/40 of the lowest RSS since (2.5 %: 2 MiB at 83 MiB). */
+const GROWTH_FRACTION = 40;
 /** `auto`'s headroom over the working set at ready: an eighth of it, at least this much. */
 export const AUTO_HEADROOM_MIN_BYTES = 8 * MIB;
 
