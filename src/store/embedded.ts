@@ -2,12 +2,12 @@
 // One monotonically increasing revision (like etcd's) numbers every change and is persisted, so resourceVersions
 // keep growing across restarts. All writes run synchronously inside one sqlite transaction each, which serializes
 // them; events are published only after commit.
-import { ALL_KINDS, kindFor, Namespace, type KindDescriptor } from "../api/kinds.ts";
+import { ALL_KINDS, Namespace, type KindDescriptor } from "../api/kinds.ts";
 import type { KubeObject } from "../api/meta.ts";
-import { validateMetadata, type FieldError } from "../api/validate-metadata.ts";
 import type { SqlDatabase } from "../runtime/index.ts";
 import { StoreError, alreadyExists, conflict, invalid, notFound } from "./errors.ts";
 import { WatchHub, type StoredEvent } from "./embedded-watch.ts";
+import { checkObject, descriptorOf, loadedSchemaChecks, schemaChecksFor } from "./object-checks.ts";
 import { applyPatch } from "./patch.ts";
 import { deepEqual, isPlainObject } from "../kits/json.ts";
 import { parseSelector } from "./selector.ts";
@@ -34,8 +34,6 @@ export interface EmbeddedStoreOptions {
 /** The namespaces a new Kubernetes cluster starts with. */
 export const CLUSTER_NAMESPACES = ["default", "kube-system", "kube-public", "kube-node-lease"] as const;
 
-/** etcd's default request limit (--max-request-bytes 1.5 MiB): no object can be larger. */
-export const MAX_OBJECT_BYTES = 1.5 * 1024 * 1024;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS objects (
@@ -59,21 +57,6 @@ const kindKey = (d: KindDescriptor) => (d.group ? `${d.plural}.${d.group}` : d.p
 const DESCRIPTORS = new Map(ALL_KINDS.map((d) => [kindKey(d), d]));
 /** RFC 3339 with second precision, as Kubernetes writes timestamps. */
 const now = () => new Date().toISOString().replace(/\.\d+Z$/, "Z");
-
-// The schema checks of our kinds (TypeBox and every schema of types.ts) are loaded by the first write of one of
-// them, not with the store: a process that only reads (a registry serving what the store holds) never needs them.
-type SchemaChecks = typeof import("../api/validate.ts");
-let schemaChecks: SchemaChecks | undefined;
-let loadingSchemaChecks: Promise<SchemaChecks> | undefined;
-/** Resolves once the schema checks are loaded; synchronous (no await) once they are, and for core kinds. */
-function schemaChecksFor(d: KindDescriptor): Promise<SchemaChecks> | undefined {
-  if (!d.spec || schemaChecks) return undefined;
-  return (loadingSchemaChecks ??= import("../api/validate.ts").then((m) => (schemaChecks = m)));
-}
-function loadedSchemaChecks(): SchemaChecks {
-  if (!schemaChecks) throw new Error("schema checks used before they were loaded (await schemaChecksFor first)");
-  return schemaChecks;
-}
 
 interface Tx {
   rev: number;
@@ -112,7 +95,7 @@ export class EmbeddedStore implements ResourceStore {
   private ensureNamespace(name: string): void {
     if (this.read(Namespace, "", name)) return;
     const ns: KubeObject = { apiVersion: "v1", kind: "Namespace", metadata: { name, labels: { "kubernetes.io/metadata.name": name } }, spec: { finalizers: ["kubernetes"] }, status: { phase: "Active" } };
-    this.validate(ns, Namespace);
+    checkObject(ns, Namespace);
     this.write((tx) => {
       ns.metadata.uid = crypto.randomUUID();
       ns.metadata.creationTimestamp = now();
@@ -158,7 +141,7 @@ export class EmbeddedStore implements ResourceStore {
   }
 
   async create<T extends KubeObject>(input: T, options: WriteOptions = {}): Promise<T> {
-    const d = this.descriptorOf(input);
+    const d = descriptorOf(input);
     await schemaChecksFor(d);
     const obj = structuredClone(input) as KubeObject;
     const meta = obj.metadata;
@@ -168,7 +151,7 @@ export class EmbeddedStore implements ResourceStore {
     for (const f of SERVER_FIELDS) delete meta[f];
     // Status belongs to the status subresource: a create cannot set it.
     if (d.status) delete obj.status;
-    this.validate(obj, d);
+    checkObject(obj, d);
     return this.write((tx) => {
       if (d.namespaced && this.requireNamespaces && !this.read(Namespace, "", ns)) throw notFound("Namespace", undefined, ns);
       if (this.read(d, ns, meta.name)) throw alreadyExists(d.kind, ns || undefined, meta.name);
@@ -182,7 +165,7 @@ export class EmbeddedStore implements ResourceStore {
   }
 
   async update<T extends KubeObject>(input: T, options: WriteOptions = {}): Promise<T> {
-    const d = this.descriptorOf(input);
+    const d = descriptorOf(input);
     await schemaChecksFor(d);
     const next = structuredClone(input) as KubeObject;
     const ns = this.nsOf(d, next.metadata.namespace);
@@ -196,7 +179,7 @@ export class EmbeddedStore implements ResourceStore {
   }
 
   async updateStatus<T extends KubeObject>(input: T, options: WriteOptions = {}): Promise<T> {
-    const d = this.descriptorOf(input);
+    const d = descriptorOf(input);
     if (!d.status) throw new StoreError("Invalid", `${d.kind} has no status subresource`);
     await schemaChecksFor(d);
     const ns = this.nsOf(d, input.metadata.namespace);
@@ -281,7 +264,7 @@ export class EmbeddedStore implements ResourceStore {
 
   /** Commit an update: bump generation on spec change, skip no-ops, finish a deletion whose last finalizer went. */
   private replace(tx: Tx, d: KindDescriptor, stored: KubeObject, next: KubeObject, manager?: string): KubeObject {
-    this.validate(next, d);
+    checkObject(next, d);
     const finalizers = next.metadata.finalizers ?? [];
     if (stored.metadata.deletionTimestamp) {
       const added = finalizers.filter((f) => !(stored.metadata.finalizers ?? []).includes(f));
@@ -366,28 +349,6 @@ export class EmbeddedStore implements ResourceStore {
     if (uid && uid !== stored.metadata.uid) throw conflict(d.kind, stored.metadata.name);
   }
 
-  private validate(obj: KubeObject, d: KindDescriptor): void {
-    const errors: FieldError[] = [...validateMetadata(obj, d), ...validateOwnership(obj)];
-    const checks = d.spec ? loadedSchemaChecks() : undefined;
-    if (checks) {
-      for (const key of Object.keys(obj)) {
-        if (!["apiVersion", "kind", "metadata", "spec", "status"].includes(key)) errors.push({ field: key, message: "unknown field" });
-      }
-      errors.push(...checks.validateSpec(obj, d), ...checks.validateStatus(obj, d));
-    }
-    if (errors.length) throw invalid(d.kind, String(obj.metadata?.name ?? ""), errors);
-    checks?.applyDefaults(obj, d);
-    if (Buffer.byteLength(JSON.stringify(obj)) > MAX_OBJECT_BYTES) throw new StoreError("Invalid", `${d.kind} "${obj.metadata.name}": etcdserver: request is too large`);
-  }
-
-  private descriptorOf(obj: KubeObject): KindDescriptor {
-    if (!isPlainObject(obj) || !isPlainObject(obj.metadata)) throw invalid(String(obj?.kind ?? "object"), "", [{ field: "metadata", message: "is required" }]);
-    const d = kindFor(String(obj.apiVersion), String(obj.kind));
-    if (!d) throw invalid(String(obj.kind), String(obj.metadata.name), [{ field: "kind", message: `unknown kind ${obj.kind} in ${obj.apiVersion}` }]);
-    if (typeof obj.metadata.name !== "string" || !obj.metadata.name) throw invalid(d.kind, "", [{ field: "metadata.name", message: "is required" }]);
-    return d;
-  }
-
   private nsOf(d: KindDescriptor, namespace: string | undefined): string {
     return d.namespaced ? namespace || "default" : "";
   }
@@ -426,23 +387,4 @@ function copyMeta(from: KubeObject, to: KubeObject, fields: readonly string[]): 
 function keepStatus(next: KubeObject, stored: KubeObject): void {
   if (stored.status === undefined) delete next.status;
   else next.status = stored.status;
-}
-
-/** The store relies on these shapes (garbage collection, deletion), so they are checked for every kind. */
-function validateOwnership(obj: KubeObject): FieldError[] {
-  const errors: FieldError[] = [];
-  const { finalizers, ownerReferences } = obj.metadata;
-  if (finalizers !== undefined && (!Array.isArray(finalizers) || finalizers.some((f) => typeof f !== "string" || !f))) {
-    errors.push({ field: "metadata.finalizers", message: "must be a list of non-empty strings" });
-  }
-  if (ownerReferences !== undefined) {
-    if (!Array.isArray(ownerReferences)) errors.push({ field: "metadata.ownerReferences", message: "must be a list" });
-    else
-      ownerReferences.forEach((r, i) => {
-        for (const f of ["apiVersion", "kind", "name", "uid"] as const) {
-          if (!isPlainObject(r) || typeof r[f] !== "string" || !r[f]) errors.push({ field: `metadata.ownerReferences[${i}].${f}`, message: "is required" });
-        }
-      });
-  }
-  return errors;
 }
