@@ -66,7 +66,7 @@ function record(scenario: string, requests: number[], times: number[], extra: Re
 
 // 2–4. Through the controller: an embedded store and the Depot controller alone.
 async function throughController(discoverTags: boolean) {
-  const store = EmbeddedStore.open(":memory:");
+  const store = EmbeddedStore.open(":memory:", { namespaces: [NS] });
   const manager = new ControllerManager(store, { log: silentLogger, resyncMs: 0 });
   manager.add(new DepotController(store, manager, { upstreams: new Upstreams(store, { githubApiUrl: github.url, opentofuRegistryUrl: registry.url }) }));
   await manager.start();
@@ -92,7 +92,9 @@ async function throughController(discoverTags: boolean) {
     first.times.push(performance.now() - t);
     first.requests.push(github.stats.apiRequests);
     const module = (await store.get<ModuleObject>(Module, NS, moduleName))!;
-    first.versions = module.spec.versions.length;
+    // A Depot writes what it discovered into spec.depotVersions (spec.versions stays the user's).
+    first.versions = module.spec.depotVersions?.length ?? 0;
+    if (first.versions === 0) throw new Error("the Depot wrote no versions into the Module: the bench measures nothing");
 
     // A spec change forces a re-poll of the same upstream: nothing new, so the Module must not be rewritten.
     github.resetStats();
