@@ -106,10 +106,7 @@ export class FilesystemStorage implements ArtifactStorage {
    * closes it and answers undefined, and the caller takes the checked way, which decides and words the refusal.
    */
   private async openBeneath(key: string): Promise<number | undefined> {
-    assertSafeKey(key);
-    const root = await this.rootPath();
-    const path = resolve(root, key);
-    if (!path.startsWith(root + sep)) throw escape(key);
+    const { path } = await this.resolvedKey(key);
     // O_NOFOLLOW: a symlink planted at the key must not be followed out of the root.
     const fd = await openAsync(path, constants.O_RDONLY | constants.O_NOFOLLOW).catch(() => undefined);
     if (fd === undefined) return undefined;
@@ -185,13 +182,19 @@ export class FilesystemStorage implements ArtifactStorage {
    * (no symlinks), so no key can lead outside the root. With create, missing directories are made; without, a
    * missing directory means the object is absent (undefined).
    */
-  private async pathFor(key: string, create: true): Promise<string>;
-  private async pathFor(key: string, create: false): Promise<string | undefined>;
-  private async pathFor(key: string, create: boolean): Promise<string | undefined> {
+  /** The root and the key's absolute path under it; a key that is unsafe or resolves outside the root is refused. */
+  private async resolvedKey(key: string): Promise<{ root: string; path: string }> {
     assertSafeKey(key);
     const root = await this.rootPath();
     const path = resolve(root, key);
     if (!path.startsWith(root + sep)) throw escape(key);
+    return { root, path };
+  }
+
+  private async pathFor(key: string, create: true): Promise<string>;
+  private async pathFor(key: string, create: false): Promise<string | undefined>;
+  private async pathFor(key: string, create: boolean): Promise<string | undefined> {
+    const { root, path } = await this.resolvedKey(key);
     const segments = key.split("/");
     let dir = root;
     for (const segment of segments.slice(0, -1)) {
