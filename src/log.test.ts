@@ -12,7 +12,7 @@ const log = createLogger();
 const [n, mode] = [Number(process.argv[2]), process.argv[3]];
 // "mixed": lines of many sizes, some not ASCII, one far larger than a batch, so lines straddle batch ends.
 const pad = (i) => (mode === "mixed" ? "é中😀x".repeat(i === 7 ? 40_000 : (i * 37) % 500) : "");
-const burst = () => { for (let i = 0; i < n; i++) log.raw("info", "request", \`"i":\${i},"pad":"\${pad(i)}"\`); };
+const burst = () => { for (let i = 0; i < n; i++) log.rawLine(\`\${log.rawHead("info", "request")},"i":\${i},"pad":"\${pad(i)}"}\`); };
 process.on("SIGTERM", () => { burst(); process.exit(0); });
 if (mode === "signal") { process.stderr.write("ready\\n"); setInterval(() => {}, 1000); }
 else {

@@ -12,14 +12,9 @@ export interface Logger {
   /** Whether lines of `level` are written: lets a hot path skip building the fields of a line nobody sees. */
   enabled(level: Level): boolean;
   /**
-   * A line whose fields the caller serialised already (`"a":1,"b":"x"`: JSON object members, no braces), for hot
-   * paths such as the access log; the line has the same shape as the other methods'.
-   */
-  raw(level: Level, msg: string, members: string): void;
-  /**
    * The start of a line of `level` and `msg` (`{"time":…,"level":…,"msg":…` and the logger's own fields, no closing
-   * brace), or undefined when that level is not written. With rawLine, a hot path builds its whole line in one
-   * string: what raw does, without nesting the members in a second concatenation.
+   * brace), or undefined when that level is not written. With rawLine, a hot path such as the access log builds its
+   * whole line in one string, with the same shape as the other methods' lines.
    */
   rawHead(level: Level, msg: string): string | undefined;
   /** Writes a whole line that starts with rawHead's text and ends with `}`. */
@@ -86,10 +81,6 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     error: (m, f) => emit("error", m, f),
     child: (fields) => createLogger({ ...options, fields: { ...base, ...fields } }),
     enabled: (level) => ORDER[level] >= min,
-    raw: (level, msg, members) => {
-      const head = headOf(level, msg);
-      if (head !== undefined) write(members ? `${head},${members}}` : `${head}}`);
-    },
     rawHead: (level, msg) => headOf(level, msg),
     rawLine: write,
   };
