@@ -306,27 +306,26 @@ describe("what the fast path answers", () => {
   });
 });
 
+/**
+ * An app on static feeds with a hand-driven clock (`w.clock`, shared by the index's lifecycle and the URL signer, 60 s
+ * yank grace, 600 s URL lifetime) behind the listener with its fast path, and a filesystem storage to publish into.
+ */
+async function clockedWorld(prefix: string, feeds: { modules?: StaticFeed<ModuleObject>; providers?: StaticFeed<ProviderObject> }) {
+  const w = { clock: Date.parse("2026-06-01T00:00:00Z") };
+  const storage = new FilesystemStorage(await mkdtemp(join(tmpdir(), prefix)));
+  const versions = new StaticFeed<VersionObject>();
+  const lifecycle = { yankGraceMs: 60_000, now: () => w.clock };
+  const index = new RegistryIndex({ modules: feeds.modules ?? new StaticFeed<ModuleObject>(), providers: feeds.providers ?? new StaticFeed<ProviderObject>(), versions }, lifecycle);
+  const app = createApp({ index, delivery: new ArtifactDelivery(() => storage, silentLogger), urls: new UrlSigner(new Uint8Array(32).fill(7), 600, () => w.clock), signer, gatekeeper: testGatekeeper(false), log: silentLogger, lifecycle, ready: () => true });
+  const handle = withRequestPolicy((r) => app.handle(r), silentLogger, undefined, fastPathOf(app));
+  return Object.assign(w, { storage, versions, store: feedStore(versions), handle });
+}
+
 describe("answers the fast path remembers per address", () => {
   test("a versions list follows index changes and the end of a yank's grace period, with the same address object", async () => {
-    let clock = Date.parse("2026-06-01T00:00:00Z");
-    const root = await mkdtemp(join(tmpdir(), "opendepot-fast-memo-"));
-    const storage = new FilesystemStorage(root);
-    const versions = new StaticFeed<VersionObject>();
-    const store = feedStore(versions);
     const modules = new StaticFeed<ModuleObject>([moduleObject("vpc", "aws")]);
-    const lifecycle = { yankGraceMs: 60_000, now: () => clock };
-    const index = new RegistryIndex({ modules, providers: new StaticFeed<ProviderObject>(), versions }, lifecycle);
-    const app = createApp({
-      index,
-      delivery: new ArtifactDelivery(() => storage, silentLogger),
-      urls: new UrlSigner(new Uint8Array(32).fill(7), 600, () => clock),
-      signer,
-      gatekeeper: testGatekeeper(false),
-      log: silentLogger,
-      lifecycle,
-      ready: () => true,
-    });
-    const handle = withRequestPolicy((r) => app.handle(r), silentLogger, undefined, fastPathOf(app));
+    const w = await clockedWorld("opendepot-fast-memo-", { modules });
+    const { versions, store, storage, handle } = w;
     const list = async () => {
       const r = await handle(new Request(`http://registry.test${M}/vpc/aws/versions`, { headers: { host: "registry.test" } }));
       return r.status === 200 ? ((await r.json()) as { modules: { versions: { version: string }[] }[] }).modules[0]!.versions.map((v) => v.version) : r.status;
@@ -337,11 +336,11 @@ describe("answers the fast path remembers per address", () => {
     await publishModule(store, () => storage, { namespace: "team", module: "vpc", version: "1.0.1", files: { "main.tf": "" } });
     expect(await list()).toEqual(["1.0.1", "1.0.0"]);
     // Yanked, with a newer patch listed: still listed during the grace period, gone once it ends (time alone).
-    versions.put({ ...old, spec: { ...old.spec, yanked: { reason: "CVE" } }, status: { ...old.status, yankedAt: new Date(clock).toISOString() } });
+    versions.put({ ...old, spec: { ...old.spec, yanked: { reason: "CVE" } }, status: { ...old.status, yankedAt: new Date(w.clock).toISOString() } });
     expect(await list()).toEqual(["1.0.1", "1.0.0"]);
-    clock += 59_000;
+    w.clock += 59_000;
     expect(await list()).toEqual(["1.0.1", "1.0.0"]);
-    clock += 2_000;
+    w.clock += 2_000;
     expect(await list()).toEqual(["1.0.1"]);
     // The module itself going away: a 404 from then on, and back when it returns.
     modules.remove(modules.list()[0]!);
@@ -353,15 +352,8 @@ describe("answers the fast path remembers per address", () => {
 });
 
 test("provider metadata remembered per address follows new builds, the URL-expiry window and yanks", async () => {
-  let clock = Date.parse("2026-06-01T00:00:00Z");
-  const root = await mkdtemp(join(tmpdir(), "opendepot-fast-meta-"));
-  const storage = new FilesystemStorage(root);
-  const versions = new StaticFeed<VersionObject>();
-  const store = feedStore(versions);
-  const lifecycle = { yankGraceMs: 60_000, now: () => clock };
-  const index = new RegistryIndex({ modules: new StaticFeed<ModuleObject>(), providers: new StaticFeed<ProviderObject>([providerObject("widget")]), versions }, lifecycle);
-  const app = createApp({ index, delivery: new ArtifactDelivery(() => storage, silentLogger), urls: new UrlSigner(new Uint8Array(32).fill(7), 600, () => clock), signer, gatekeeper: testGatekeeper(false), log: silentLogger, lifecycle, ready: () => true });
-  const handle = withRequestPolicy((r) => app.handle(r), silentLogger, undefined, fastPathOf(app));
+  const w = await clockedWorld("opendepot-fast-meta-", { providers: new StaticFeed<ProviderObject>([providerObject("widget")]) });
+  const { versions, store, storage, handle } = w;
   const metadata = async () => {
     const r = await handle(new Request(`http://registry.test${P}/widget/1.0.0/download/linux/amd64`, { headers: { host: "registry.test" } }));
     return r.status === 200 ? ((await r.json()) as { download_url: string; packages: Record<string, unknown> }) : r.status;
@@ -374,11 +366,11 @@ test("provider metadata remembered per address follows new builds, the URL-expir
   const second = (await metadata()) as typeof first;
   expect(Object.keys(second.packages)).toEqual(["darwin_arm64", "linux_amd64"]);
   expect(second.download_url).toBe(first.download_url);
-  clock += 120_000; // the next expiry window: freshly signed URLs
+  w.clock += 120_000; // the next expiry window: freshly signed URLs
   const third = (await metadata()) as typeof first;
   expect(third.download_url).not.toBe(first.download_url);
-  versions.put({ ...linux, spec: { ...linux.spec, yanked: { reason: "CVE" } }, status: { ...linux.status, yankedAt: new Date(clock).toISOString() } });
+  versions.put({ ...linux, spec: { ...linux.spec, yanked: { reason: "CVE" } }, status: { ...linux.status, yankedAt: new Date(w.clock).toISOString() } });
   expect(typeof (await metadata())).toBe("object");
-  clock += 61_000; // grace over: refused by time alone
+  w.clock += 61_000; // grace over: refused by time alone
   expect(await metadata()).toBe(404);
 });
