@@ -2,11 +2,15 @@
 // signed archive URL) next to nginx sendfile serving the very same file (a hard link of the stored artifact).
 //   bun bench/download.ts [--mib 1024] [--concurrent 50] [--concurrent-mib 100] [--many 200] [--many-mib 8] [--rounds 5]
 //                         [--big-blocks 3]   (ABBA blocks of the large download per round)
-//                         [--registry-root /work/main]   (another checkout's server, for a before/after comparison)
+//                         [--registry-root /work/main]   (another checkout's server, for a before/after comparison;
+//                                                         a comma list runs them side by side in the small downloads)
+//                         [--only small|large] [--small-kib 64,1024] [--seconds 3] [--connections 16]
 // One large download, N concurrent downloads of a smaller one (aggregate throughput), and `--many` concurrent clients
 // that must all complete. Every body is checked (size and status per transfer; SHA-256 once per server), both servers
 // are shown to serve the same inode, nginx errors are counted like ours, and the server's resident memory is read
 // settled before and after, plus its peak while downloads run. Requires curl and nginx. Stops by itself.
+// Small downloads (bench/download-small.ts): wrk keep-alive GETs of a 64 KiB and a 1 MiB archive, req/s and server
+// CPU µs per request against nginx (and against another checkout given in --registry-root).
 // Fairness on a shared machine: one discarded warm-up transfer per server and kind, then ABBA blocks (ours-nginx-
 // nginx-ours, reversed every other block), so that load drifting during a block weighs on both sides alike; a
 // block's ratio is its two of ours against its two of nginx's. The table gives the median of blocks (one per round;
@@ -23,6 +27,8 @@ import { FilesystemStorage } from "../src/storage/filesystem.ts";
 import { locateArtifact } from "../src/storage/locate.ts";
 import { generatedBytes } from "../test/support/download-server.ts";
 import { freePort, waitFor } from "../test/support/ports.ts";
+import { readFile } from "node:fs/promises";
+import { benchSmallDownloads, type SmallTarget } from "./download-small.ts";
 import { cpuMicros, median, numberArg as arg, rssMiB, settledRssMiB, startNginxIn, summarize, table, type RatioRow } from "./support.ts";
 
 const MIB = 1024 * 1024;
@@ -35,11 +41,19 @@ const ROUNDS = arg("rounds", 5);
 /** ABBA blocks of the single large download per round: one takes ~2 s, so it can afford more samples for its median. */
 const BIG_BLOCKS = arg("big-blocks", 3);
 const NS = "bench";
-/** Another checkout's server for a before/after comparison (e.g. --registry-root /work/main); default this one. */
-const REGISTRY_ROOT = (() => {
+/** Other checkouts' servers for a before/after comparison (e.g. --registry-root /work/main,.); default this one. */
+const REGISTRY_ROOTS = (() => {
   const i = process.argv.indexOf("--registry-root");
-  return i > 0 ? process.argv[i + 1]! : join(import.meta.dir, "..");
+  return i > 0 ? process.argv[i + 1]!.split(",").map((r) => (r === "." ? join(import.meta.dir, "..") : r)) : [join(import.meta.dir, "..")];
 })();
+const REGISTRY_ROOT = REGISTRY_ROOTS[0]!;
+const stringArg = (name: string, fallback: string) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1]! : fallback;
+};
+/** Which parts run: the large downloads (1 GiB, concurrent) and/or the small keep-alive ones. */
+const ONLY = stringArg("only", "large,small").split(",");
+const SMALL_SIZES = stringArg("small-kib", "64,1024").split(",").map((k) => Number(k) * 1024);
 
 interface Artifact {
   version: string;
@@ -48,12 +62,12 @@ interface Artifact {
   file: string;
 }
 
-async function populate(dataDir: string): Promise<Artifact[]> {
+async function populate(dataDir: string, sizes: (readonly [string, number])[]): Promise<Artifact[]> {
   const store = EmbeddedStore.open(join(dataDir, "store.db"), { namespaces: [NS] });
   const storage = new FilesystemStorage(join(dataDir, "artifacts"));
   await store.create<ModuleObject>({ apiVersion: API_VERSION, kind: "Module", metadata: { name: "big", namespace: NS }, spec: { moduleConfig: { provider: "aws", repoOwner: "acme" }, versions: [] } });
   const out: Artifact[] = [];
-  for (const [version, mib] of [["1.0.0", BIG_MIB], ["2.0.0", CONCURRENT_MIB], ["3.0.0", MANY_MIB]] as const) {
+  for (const [version, bytes] of sizes) {
     const created = await store.create<VersionObject>({
       apiVersion: API_VERSION,
       kind: "Version",
@@ -61,7 +75,7 @@ async function populate(dataDir: string): Promise<Artifact[]> {
       spec: { type: "Module", version, fileName: artifactFileName(".zip"), moduleConfigRef: { name: "big", fileFormat: "zip" } },
     });
     const { key } = locateArtifact(created, () => storage);
-    const put = await storage.put(key, generatedBytes(mib * MIB, mib), { size: mib * MIB });
+    const put = await storage.put(key, generatedBytes(bytes, Math.max(1, Math.round(bytes / MIB))), { size: bytes });
     await store.updateStatus<VersionObject>({ ...created, status: { synced: true, syncStatus: "Successfully synced version", checksum: put.sha256, archiveSizeBytes: put.size } });
     out.push({ version, size: put.size, sha256: Buffer.from(put.sha256, "base64").toString("hex"), file: join(dataDir, "artifacts", key) });
   }
@@ -92,9 +106,9 @@ async function startNginxOver(files: Record<string, string>) {
   };
 }
 
-async function startRegistry(dataDir: string) {
+async function startRegistry(dataDir: string, root = REGISTRY_ROOT) {
   const port = freePort();
-  const proc = Bun.spawn(["bun", join(REGISTRY_ROOT, "src", "main.ts"), "standalone", "--listen", `127.0.0.1:${port}`, "--data-dir", dataDir, "--controllers", "", "--admin-listen", "off"], {
+  const proc = Bun.spawn(["bun", join(root, "src", "main.ts"), "standalone", "--listen", `127.0.0.1:${port}`, "--data-dir", dataDir, "--controllers", "", "--admin-listen", "off"], {
     stdout: "ignore",
     stderr: "inherit",
   });
@@ -149,9 +163,34 @@ async function sha256Of(url: string): Promise<string> {
   return out.split(" ")[0]!;
 }
 
+/** The small keep-alive downloads: every registry root given, side by side with nginx, over one data directory. */
+async function mainSmall() {
+  const dataDir = await mkdtemp(join(tmpdir(), "opendepot-bench-dls-"));
+  const artifacts = await populate(dataDir, SMALL_SIZES.map((bytes, i) => [`4.${i}.0`, bytes] as const));
+  const nginx = await startNginxOver(Object.fromEntries(artifacts.map((a) => [`${a.size}.zip`, a.file])));
+  const registries: Awaited<ReturnType<typeof startRegistry>>[] = [];
+  try {
+    // One after the other: the first start generates the shared signing keys, the next ones read them.
+    for (const root of REGISTRY_ROOTS) registries.push(await startRegistry(dataDir, root));
+    const targets: SmallTarget[] = [];
+    for (const [i, r] of registries.entries()) {
+      const urls = new Map<number, string>();
+      for (const a of artifacts) urls.set(a.size, await archiveUrl(r.url, a.version));
+      targets.push({ name: `registry ${REGISTRY_ROOTS[i]}`, pid: r.pid, urls });
+    }
+    targets.push({ name: "nginx", pid: nginx.pid, urls: new Map(artifacts.map((a) => [a.size, `${nginx.url}/${a.size}.zip`])) });
+    const expected = new Map(await Promise.all(artifacts.map(async (a) => [a.size, new Uint8Array(await readFile(a.file))] as const)));
+    await benchSmallDownloads(targets, { sizes: SMALL_SIZES, seconds: arg("seconds", 3), rounds: ROUNDS, connections: arg("connections", 16), expected });
+  } finally {
+    for (const r of registries) await r.stop();
+    await nginx.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
 async function main() {
   const dataDir = await mkdtemp(join(tmpdir(), "opendepot-bench-dl-"));
-  const [big, mid, small] = await populate(dataDir);
+  const [big, mid, small] = await populate(dataDir, [["1.0.0", BIG_MIB * MIB], ["2.0.0", CONCURRENT_MIB * MIB], ["3.0.0", MANY_MIB * MIB]]);
   const nginx = await startNginxOver({ "big.zip": big!.file, "mid.zip": mid!.file, "small.zip": small!.file });
   const registry = await startRegistry(dataDir);
   try {
@@ -241,4 +280,5 @@ async function main() {
   }
 }
 
-await main();
+if (ONLY.includes("large")) await main();
+if (ONLY.includes("small")) await mainSmall();
