@@ -2,8 +2,8 @@
 // renamed into place, so a reader sees the old object or the complete new one. Reads open the file once and describe
 // (size, pin) exactly the inode they stream, even if the key is replaced meanwhile.
 import { createHash } from "node:crypto";
-import { close as closeFd, constants, fstat, open as openFd, read as readFd } from "node:fs";
-import { chmod, lstat, mkdir, open, readlink, realpath, rename, rm, rmdir, stat, unlink, type FileHandle } from "node:fs/promises";
+import { close as closeFd, closeSync, constants, fstatSync, open as openFd, openSync, read as readFd, readlinkSync, statSync } from "node:fs";
+import { chmod, lstat, mkdir, open, realpath, rename, rm, rmdir, unlink, type FileHandle } from "node:fs/promises";
 import type { BigIntStats } from "node:fs";
 import { dirname, join, resolve, sep } from "node:path";
 import { promisify } from "node:util";
@@ -81,17 +81,22 @@ export class FilesystemStorage implements ArtifactStorage {
   /**
    * The body holds an open descriptor until it is read to the end or cancelled; a body dropped unread is closed when
    * it is garbage-collected (a plain fd, not a FileHandle, whose collection Bun reports as an uncaught error).
+   *
+   * The usual case (the file opened beneath the root, see openBeneath) makes its few syscalls synchronously: open,
+   * readlink and two stats of a local file take microseconds each, while each one sent to the thread pool costs a
+   * futex round trip and a wakeup, most of a small download's system time. It blocks the event loop no more than
+   * serving the bytes already does: Bun's server opens, stats and sendfile()s a file body synchronously too.
    */
   async get(key: string, range?: ByteRange): Promise<GetResult> {
-    const fd = (await this.openBeneath(key)) ?? (await this.openChecked(key));
+    const fd = this.openBeneath(await this.resolvedKey(key)) ?? (await this.openChecked(key));
     try {
-      const st = await fstatAsync(fd, { bigint: true });
+      const st = fstatSync(fd, { bigint: true });
       if (!st.isFile()) throw notFound(key);
       const info = infoOf(st);
       const span = range ? clampRange(range, info.size, key) : undefined;
       const start = span?.start ?? 0;
       const end = span?.end ?? info.size - 1;
-      const pinnedPath = await reopenablePath(fd, st);
+      const pinnedPath = reopenablePath(fd, st);
       return { ...info, body: fileStream(fd, start, end, key), ...(span ? { range: span } : {}), ...(pinnedPath ? { pinnedPath } : {}) };
     } catch (e) {
       closeFd(fd, () => {});
@@ -105,14 +110,22 @@ export class FilesystemStorage implements ArtifactStorage {
    * way was a symlink and the key was not renamed meanwhile. Anything else (no procfs, a symlink, a race, absent)
    * closes it and answers undefined, and the caller takes the checked way, which decides and words the refusal.
    */
-  private async openBeneath(key: string): Promise<number | undefined> {
-    const { path } = await this.resolvedKey(key);
-    // O_NOFOLLOW: a symlink planted at the key must not be followed out of the root.
-    const fd = await openAsync(path, constants.O_RDONLY | constants.O_NOFOLLOW).catch(() => undefined);
-    if (fd === undefined) return undefined;
-    const opened = await readlink(`/proc/self/fd/${fd}`).catch(() => undefined);
+  private openBeneath({ path }: { path: string }): number | undefined {
+    let fd: number;
+    try {
+      // O_NOFOLLOW: a symlink planted at the key must not be followed out of the root.
+      fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+    } catch {
+      return undefined;
+    }
+    let opened: string | undefined;
+    try {
+      opened = readlinkSync(`/proc/self/fd/${fd}`);
+    } catch {
+      opened = undefined;
+    }
     if (opened === path) return fd;
-    closeFd(fd, () => {});
+    closeSync(fd);
     return undefined;
   }
 
@@ -261,15 +274,18 @@ function clampRange(range: ByteRange, size: number, key: string): { start: numbe
  * file, even once the key was renamed over or deleted). Checked on the spot (device and inode through the link equal
  * fstat's), so a platform without procfs, or one where the link means something else, just gets no path.
  */
-async function reopenablePath(fd: number, st: BigIntStats): Promise<string | undefined> {
+function reopenablePath(fd: number, st: BigIntStats): string | undefined {
   const path = `/proc/self/fd/${fd}`;
-  const linked = await stat(path, { bigint: true }).catch(() => undefined);
+  let linked: BigIntStats | undefined;
+  try {
+    linked = statSync(path, { bigint: true });
+  } catch {
+    linked = undefined;
+  }
   return linked && linked.dev === st.dev && linked.ino === st.ino ? path : undefined;
 }
 
 const openAsync = promisify(openFd);
-const fstatAsync = (fd: number, options: { bigint: true }) =>
-  new Promise<BigIntStats>((res, rej) => fstat(fd, options, (err, st) => (err ? rej(err) : res(st))));
 const readAsync = (fd: number, buf: Uint8Array, position: number) =>
   new Promise<number>((res, rej) => readFd(fd, buf, 0, buf.length, position, (err, n) => (err ? rej(err) : res(n))));
 const unreadBodies = new FinalizationRegistry<number>((fd) => closeFd(fd, () => {}));
@@ -285,7 +301,12 @@ function fileStream(fd: number, start: number, end: number, key: string): Readab
     if (closed) return;
     closed = true;
     unreadBodies.unregister(token);
-    closeFd(fd, () => {});
+    // Synchronous, like the open: a read-only descriptor closes at once, a thread-pool trip costs more than the call.
+    try {
+      closeSync(fd);
+    } catch {
+      // EBADF cannot happen (closed exactly once); EIO on a read-only descriptor leaves nothing to do.
+    }
   };
   const stream = new ReadableStream<Uint8Array>(
     {
