@@ -104,31 +104,48 @@ export class ArtifactUrls {
     return this.providerArtifact("zip", b, v, expires);
   }
 
-  private check(path: string, request: Request, v: VersionObject): void {
-    const why = this.ctx.urls.check(path, new URL(request.url).searchParams, v.status!.checksum!);
+  private check(path: string, query: () => URLSearchParams, v: VersionObject): void {
+    const why = this.ctx.urls.check(path, query(), v.status!.checksum!);
     if (why) throw new Refusal(errorResponse(403, why));
   }
 
   /** The module Version a signed archive URL was minted for; throws a 403 Refusal for anything else. */
   verifiedModuleArchive(params: Params, request: Request): VersionObject {
-    const m = moduleAddressOf(params) as ModuleAddress;
+    return this.verifiedArchiveAt(moduleAddressOf(params) as ModuleAddress, params.fileName, queryOf(request));
+  }
+
+  /**
+   * The same check for an address already validated (the fast path's): the Version at `m` whose file name is
+   * `fileName`, when `query` carries a valid signature for it; a 403 Refusal otherwise.
+   */
+  verifiedArchiveAt(m: ModuleAddress, fileName: string | undefined, query: () => URLSearchParams): VersionObject {
     const v = this.ctx.index.moduleVersion(m.ns, m.name, m.version);
-    const fileName = v?.spec.fileName;
-    if (!v || !fileName || fileName !== params.fileName) throw new Refusal(errorResponse(403, INVALID));
-    this.check(moduleArchivePath(m, fileName), request, v);
+    const stored = v?.spec.fileName;
+    if (!v || !stored || stored !== fileName) throw new Refusal(errorResponse(403, INVALID));
+    this.check(moduleArchivePath(m, stored), query, v);
     return v;
   }
 
   /** The provider build a signed zip, SHA256SUMS or signature URL was minted for; throws a 403 Refusal for anything else. */
   verifiedProviderArtifact(artifact: ProviderArtifact, params: Params, request: Request): VersionObject {
-    const b = buildAddressOf(params);
+    return this.verifiedBuildArtifactAt(artifact, buildAddressOf(params), params.fileName, queryOf(request));
+  }
+
+  /** The same check for a build address already validated (the fast path's); `fileName` matters for the zip only. */
+  verifiedBuildArtifactAt(artifact: ProviderArtifact, b: BuildAddress, fileName: string | undefined, query: () => URLSearchParams): VersionObject {
     const v = this.ctx.index.providerBuild(b.ns, b.type, b.version, b.os, b.arch);
     if (!v) throw new Refusal(errorResponse(403, INVALID));
-    this.check(providerArtifactPath(artifact, b, v.spec.fileName!), request, v);
-    if (artifact === "zip" && v.spec.fileName !== params.fileName) throw new Refusal(errorResponse(403, INVALID));
+    this.check(providerArtifactPath(artifact, b, v.spec.fileName!), query, v);
+    if (artifact === "zip" && v.spec.fileName !== fileName) throw new Refusal(errorResponse(403, INVALID));
     return v;
   }
 }
+
+/** A request's query parameters, parsed only when asked for (after the lookup: unknown artifacts are refused first). */
+const queryOf = (request: Request) => () => new URL(request.url).searchParams;
+
+/** The content type of a module archive by its file name (the archive route and the fast path send the same). */
+export const archiveContentType = (fileName: string) => (fileName.endsWith(".zip") ? "application/zip" : "application/gzip");
 
 /** The signed URL of a provider build's zip (served by the providers.v1 download route, linked by the mirror). */
 export function signedZipUrl(ctx: ServerContext, ns: string, type: string, v: VersionObject, expires = ctx.urls.expiresAt()): string {

@@ -1,13 +1,17 @@
 // A small router in front of Elysia for the fixed protocol GETs Terraform and OpenTofu send over and over:
-// discovery, module versions and download, provider versions and package metadata. It takes only requests whose
-// answer it can give exactly as the app would: a valid Host, a path with no query, no percent-escapes, no dot or
-// empty segments and no trailing slash, and segments that pass the same validators the routes use. Anything else
-// (including every invalid address, whose 400 the app words) returns undefined and goes the full way: request
-// normalisation, the Explorer, Elysia. Both ways answer through protocol-answers.ts.
+// discovery, module versions and download, provider versions and package metadata, and the signed downloads of
+// module archives and provider zips. It takes only requests whose answer it can give exactly as the app would: a
+// valid Host, a path with no percent-escapes, no dot or empty segments and no trailing slash, segments that pass the
+// same validators the routes use, and no query — except the downloads, whose query must be exactly the one the
+// registry mints (`expires=<digits>&signature=<base64url>`). Anything else (every invalid address, whose 400 the app
+// words; any other query: reordered, repeated, extra or escaped parameters) returns undefined and goes the full way:
+// request normalisation, the Explorer, Elysia. Both ways answer through the same code: protocol-answers.ts, and for
+// downloads ArtifactUrls' signature check (artifact-urls.ts) and then ArtifactDelivery.respond.
 import { isNamespaceName } from "../api/naming.ts";
 import { isSemver } from "../api/version.ts";
-import type { BuildAddress, ModuleAddress } from "./artifact-urls.ts";
+import { archiveContentType, ArtifactUrls, type BuildAddress, type ModuleAddress } from "./artifact-urls.ts";
 import type { ServerContext } from "./context.ts";
+import { Refusal } from "./http.ts";
 import { isModuleSystem as system, isPlatformName as platform, isRegistryName as name } from "./params.ts";
 import { answersFor, discoveryDocument, documentResponse, type Answer, type DiscoveryExtras } from "./protocol-answers.ts";
 import { HOST } from "./request-line.ts";
@@ -19,22 +23,33 @@ type Route =
   | { kind: "moduleVersions"; module: Omit<ModuleAddress, "version"> }
   | { kind: "moduleDownload"; module: ModuleAddress }
   | { kind: "providerVersions"; ns: string; type: string }
-  | { kind: "providerMetadata"; build: BuildAddress };
+  | { kind: "providerMetadata"; build: BuildAddress }
+  | { kind: "moduleArchive"; module: ModuleAddress; fileName: string }
+  | { kind: "providerZip"; build: BuildAddress; fileName: string };
+
+/** Signed downloads: the only routes that take (and need) a query. */
+const SIGNED_KINDS = new Set<Route["kind"]>(["moduleArchive", "providerZip"]);
 
 // A leading `v` is accepted by the app (and stripped): rare, so left to it.
 const version = (s: string) => s.charCodeAt(0) !== 118 /* v */ && isSemver(s);
+// Artifact file names are `<uuid7>.zip` / `<uuid7>.tar.gz`; a conservative set of characters that no URL parser
+// re-encodes and no decoder changes (anything else, even if it could be a file name, goes the full way).
+const artifactFile = (s: string) => /^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$/.test(s);
 
 /** The route of a path, or undefined when the fast path does not take it (see the header comment). */
 export function fastRoute(path: string): Route | undefined {
   if (path === "/.well-known/terraform.json") return { kind: "discovery" };
   if (!path.startsWith("/opendepot/") || path.includes("/.") || path.includes("//") || path.includes("%") || path.endsWith("/")) return undefined;
   const s = path.split("/");
-  // s[0] is "" (before the leading slash), s[1] "opendepot"; the shortest route has 7 segments, the longest 10.
-  if (s.length < 7 || s.length > 10 || s[3] !== "v1" || !isNamespaceName(s[4]!)) return undefined;
+  // s[0] is "" (before the leading slash), s[1] "opendepot"; the shortest route has 7 segments, the longest 11.
+  if (s.length < 7 || s.length > 11 || s[3] !== "v1" || !isNamespaceName(s[4]!)) return undefined;
   if (s[2] === "modules") {
     if (!name(s[5]!) || !system(s[6]!)) return undefined;
     if (s.length === 8 && s[7] === "versions") return { kind: "moduleVersions", module: { ns: s[4]!, name: s[5]!, system: s[6]! } };
     if (s.length === 9 && s[8] === "download" && version(s[7]!)) return { kind: "moduleDownload", module: { ns: s[4]!, name: s[5]!, system: s[6]!, version: s[7]! } };
+    if (s.length === 10 && s[8] === "archive" && version(s[7]!) && artifactFile(s[9]!)) {
+      return { kind: "moduleArchive", module: { ns: s[4]!, name: s[5]!, system: s[6]!, version: s[7]! }, fileName: s[9]! };
+    }
     return undefined;
   }
   if (s[2] === "providers") {
@@ -43,13 +58,17 @@ export function fastRoute(path: string): Route | undefined {
     if (s.length === 10 && s[7] === "download" && version(s[6]!) && platform(s[8]!) && platform(s[9]!)) {
       return { kind: "providerMetadata", build: { ns: s[4]!, type: s[5]!, version: s[6]!, os: s[8]!, arch: s[9]! } };
     }
+    if (s.length === 11 && s[7] === "download" && version(s[6]!) && platform(s[8]!) && platform(s[9]!) && artifactFile(s[10]!)) {
+      return { kind: "providerZip", build: { ns: s[4]!, type: s[5]!, version: s[6]!, os: s[8]!, arch: s[9]! }, fileName: s[10]! };
+    }
   }
   return undefined;
 }
 
 /**
- * The path of a request as the socket delivered it (`http://host/path`), when the fast path may take it: a Host
- * header the listener would accept, an authority of exactly that Host, and no query or fragment. Undefined otherwise.
+ * The path of a request as the socket delivered it (`http://host/path`, without the query), when the fast path may
+ * take it: a Host header the listener would accept, an authority of exactly that Host, and no fragment. Undefined
+ * otherwise. A query is allowed here; the fast path itself refuses it on every route but the signed downloads.
  */
 export function fastRequestPath(request: Request): string | undefined {
   const url = request.url;
@@ -57,19 +76,38 @@ export function fastRequestPath(request: Request): string | undefined {
   if (host === null || host.length > 261) return undefined;
   const scheme = url.startsWith("http://") ? 7 : url.startsWith("https://") ? 8 : -1;
   if (scheme < 0 || !url.startsWith(host, scheme) || url.charCodeAt(scheme + host.length) !== 47 /* / */) return undefined;
-  if (url.includes("?", scheme) || url.includes("#", scheme)) return undefined;
+  if (url.includes("#", scheme)) return undefined;
   if (host !== lastHost) {
     if (!HOST.test(host)) return undefined;
     lastHost = host;
   }
-  return url.slice(scheme + host.length);
+  const query = url.indexOf("?", scheme);
+  return url.slice(scheme + host.length, query < 0 ? undefined : query);
 }
 // Clients send the same Host on every request: checked once, then compared.
 let lastHost = "";
 
+// Exactly what ArtifactUrls mints (url-signer.ts `sign`): the expiry, then the signature, nothing else. Digits and
+// base64url need no escaping, so this text is what any URL parser would hand the full way's signature check.
+const SIGNED_QUERY = /^expires=\d{1,12}&signature=[A-Za-z0-9_-]{1,128}$/;
+
+/**
+ * The query of a request whose path the fast path took, as parameters for the signature check, when it is exactly
+ * the minted form; undefined (leave it to the full way) for any other, or none. The Host holds no `?` (HOST), so the
+ * first one starts the query.
+ */
+function signedQuery(request: Request): (() => URLSearchParams) | undefined {
+  const url = request.url;
+  const q = url.indexOf("?");
+  if (q < 0) return undefined;
+  const query = url.slice(q + 1);
+  return SIGNED_QUERY.test(query) ? () => new URLSearchParams(query) : undefined;
+}
+
 /** The fast path over the app's own answers (shared memos); `discovery` as given to createApp. */
 export function createFastPath(ctx: ServerContext, discovery: DiscoveryExtras = {}): FastPath {
   const answers = answersFor(ctx);
+  const links = new ArtifactUrls(ctx);
   const discoveryDoc = discoveryDocument(discovery);
   // Paths seen lately and their routes: clients ask for the same few documents. Bounded, so hostile paths only churn it.
   const recent = new Map<string, Route | null>();
@@ -83,6 +121,8 @@ export function createFastPath(ctx: ServerContext, discovery: DiscoveryExtras = 
       }
     }
     if (route === null) return undefined;
+    if (SIGNED_KINDS.has(route.kind)) return signedDownload(route, request);
+    if (request.url.includes("?")) return undefined;
     switch (route.kind) {
       case "discovery":
         return documentResponse(discoveryDoc, request, requestId);
@@ -95,5 +135,24 @@ export function createFastPath(ctx: ServerContext, discovery: DiscoveryExtras = 
       case "providerMetadata":
         return answers.providerMetadata(request, route.build, requestId);
     }
+    return undefined;
   };
+
+  /** A signed download: the archive route's and zip route's own check (a 403 Refusal), then their delivery. */
+  function signedDownload(route: Route, request: Request): Answer | undefined {
+    const query = signedQuery(request);
+    if (query === undefined) return undefined;
+    try {
+      if (route.kind === "moduleArchive") {
+        const v = links.verifiedArchiveAt(route.module, route.fileName, query);
+        return ctx.delivery.respond(v, request, archiveContentType(v.spec.fileName!));
+      }
+      if (route.kind === "providerZip") return ctx.delivery.respond(links.verifiedBuildArtifactAt("zip", route.build, route.fileName, query), request, "application/zip");
+    } catch (e) {
+      // The app answers a route hook's Refusal with its response as it is (app.ts onError); so does the fast path.
+      if (e instanceof Refusal) return e.response;
+      throw e;
+    }
+    return undefined;
+  }
 }
