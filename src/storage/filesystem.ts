@@ -88,7 +88,8 @@ export class FilesystemStorage implements ArtifactStorage {
    * serving the bytes already does: Bun's server opens, stats and sendfile()s a file body synchronously too.
    */
   async get(key: string, range?: ByteRange): Promise<GetResult> {
-    const fd = this.openBeneath(await this.resolvedKey(key)) ?? (await this.openChecked(key));
+    const beneath = this.openBeneath(await this.resolvedKey(key));
+    const fd = beneath ?? (await this.openChecked(key));
     try {
       const st = fstatSync(fd, { bigint: true });
       if (!st.isFile()) throw notFound(key);
@@ -96,7 +97,9 @@ export class FilesystemStorage implements ArtifactStorage {
       const span = range ? clampRange(range, info.size, key) : undefined;
       const start = span?.start ?? 0;
       const end = span?.end ?? info.size - 1;
-      const pinnedPath = reopenablePath(fd, st);
+      // Opened beneath the root, the descriptor's link was just read (it names our file), and links of this procfs
+      // were seen to re-open the very inode: no need to stat through it again.
+      const pinnedPath = beneath !== undefined && procLinksReopen ? `/proc/self/fd/${fd}` : reopenablePath(fd, st);
       return { ...info, body: fileStream(fd, start, end, key), ...(span ? { range: span } : {}), ...(pinnedPath ? { pinnedPath } : {}) };
     } catch (e) {
       closeFd(fd, () => {});
@@ -197,12 +200,19 @@ export class FilesystemStorage implements ArtifactStorage {
    */
   /** The root and the key's absolute path under it; a key that is unsafe or resolves outside the root is refused. */
   private async resolvedKey(key: string): Promise<{ root: string; path: string }> {
-    assertSafeKey(key);
     const root = await this.rootPath();
+    // The answer depends on the key and the (fixed) root only: downloads ask for the same few keys over and over.
+    const known = this.resolved.get(key);
+    if (known !== undefined && known.root === root) return known;
+    assertSafeKey(key);
     const path = resolve(root, key);
     if (!path.startsWith(root + sep)) throw escape(key);
-    return { root, path };
+    if (this.resolved.size >= 4096) this.resolved.clear(); // bounded: a flood of keys only churns it
+    const answer = { root, path };
+    this.resolved.set(key, answer);
+    return answer;
   }
+  private readonly resolved = new Map<string, { root: string; path: string }>();
 
   private async pathFor(key: string, create: true): Promise<string>;
   private async pathFor(key: string, create: false): Promise<string | undefined>;
@@ -282,8 +292,12 @@ function reopenablePath(fd: number, st: BigIntStats): string | undefined {
   } catch {
     linked = undefined;
   }
-  return linked && linked.dev === st.dev && linked.ino === st.ino ? path : undefined;
+  if (!linked || linked.dev !== st.dev || linked.ino !== st.ino) return undefined;
+  procLinksReopen = true;
+  return path;
 }
+/** Set once a /proc/self/fd link was seen to open the inode its descriptor holds: how this kernel's procfs works. */
+let procLinksReopen = false;
 
 const openAsync = promisify(openFd);
 const readAsync = (fd: number, buf: Uint8Array, position: number) =>
