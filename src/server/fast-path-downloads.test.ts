@@ -16,8 +16,8 @@ import { createLogger, silentLogger } from "../log.ts";
 import { FilesystemStorage } from "../storage/filesystem.ts";
 import { locateArtifact } from "../storage/locate.ts";
 import { publishModule, publishProvider } from "../../test/support/publish.ts";
-import { connect } from "node:net";
 import type { RawAnswer } from "../../test/support/raw-http.ts";
+import { rawExchange as rawHttp } from "../../test/support/raw-exchange.ts";
 import { feedStore, StaticFeed } from "../../test/support/static-feed.ts";
 import { createApp, fastPathOf } from "./app.ts";
 import { ArtifactDelivery } from "./artifact-delivery.ts";
@@ -205,27 +205,6 @@ function corpus(w: World): Case[] {
   both("zip at an upper-case platform", `${providerArtifactPath("zip", { ...build, os: "Linux" }, w.zip.spec.fileName!)}${zipQuery}`, false);
   both("zip at a v-prefixed version", `${providerArtifactPath("zip", { ...build, version: "v1.0.0" }, w.zip.spec.fileName!)}${zipQuery}`, false);
   return cases;
-}
-
-/**
- * One exchange on a fresh socket, as test/support/raw-http.ts does but without half-closing: Bun takes a client's
- * FIN while an asynchronous answer is pending (every download is one) as an aborted request and drops the answer.
- */
-function rawHttp(port: number, text: string): Promise<RawAnswer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    const socket = connect({ host: "127.0.0.1", port }, () => socket.write(text));
-    socket.on("data", (c: Buffer) => chunks.push(c));
-    socket.on("error", reject);
-    socket.on("close", () => {
-      const all = Buffer.concat(chunks);
-      const end = all.indexOf("\r\n\r\n");
-      if (end < 0) return reject(new Error(`no complete head: ${JSON.stringify(all.subarray(0, 120).toString())}`));
-      const [statusLine, ...lines] = all.subarray(0, end).toString("latin1").split("\r\n");
-      const headers = lines.map((l): [string, string] => [l.slice(0, l.indexOf(":")).toLowerCase(), l.slice(l.indexOf(":") + 1).trim()]);
-      resolve({ status: Number(/^HTTP\/1\.[01] (\d{3})/.exec(statusLine ?? "")?.[1]), headers, body: new Uint8Array(all.subarray(end + 4)) });
-    });
-  });
 }
 
 const request = (c: Case) => `${c.method ?? "GET"} ${c.target} HTTP/1.1\r\nHost: registry.test\r\n${Object.entries(c.headers ?? {}).map(([k, v]) => `${k}: ${v}\r\n`).join("")}Connection: close\r\n\r\n`;

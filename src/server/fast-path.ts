@@ -12,7 +12,8 @@ import { isSemver } from "../api/version.ts";
 import { archiveContentType, ArtifactUrls, type BuildAddress, type ModuleAddress } from "./artifact-urls.ts";
 import type { ServerContext } from "./context.ts";
 import { Refusal } from "./http.ts";
-import { isModuleSystem as system, isPlatformName as platform, isRegistryName as name } from "./params.ts";
+import { hostnameParam, isModuleSystem as system, isPlatformName as platform, isRegistryName as name } from "./params.ts";
+import { mirrorAnswersFor, type MirrorAddress } from "./mirror-answers.ts";
 import { answersFor, discoveryDocument, documentResponse, type Answer, type DiscoveryExtras } from "./protocol-answers.ts";
 import { HOST } from "./request-line.ts";
 
@@ -25,7 +26,8 @@ type Route =
   | { kind: "providerVersions"; ns: string; type: string }
   | { kind: "providerMetadata"; build: BuildAddress }
   | { kind: "moduleArchive"; module: ModuleAddress; fileName: string }
-  | { kind: "providerZip"; build: BuildAddress; fileName: string };
+  | { kind: "providerZip"; build: BuildAddress; fileName: string }
+  | { kind: "mirror"; address: MirrorAddress };
 
 /** Signed downloads: the only routes that take (and need) a query. */
 const SIGNED_KINDS = new Set<Route["kind"]>(["moduleArchive", "providerZip"]);
@@ -41,6 +43,7 @@ export function fastRoute(path: string): Route | undefined {
   if (path === "/.well-known/terraform.json") return { kind: "discovery" };
   if (!path.startsWith("/opendepot/") || path.includes("/.") || path.includes("//") || path.includes("%") || path.endsWith("/")) return undefined;
   const s = path.split("/");
+  if (s[2] === "mirror") return mirrorRoute(s);
   // s[0] is "" (before the leading slash), s[1] "opendepot"; the shortest route has 7 segments, the longest 11.
   if (s.length < 7 || s.length > 11 || s[3] !== "v1" || !isNamespaceName(s[4]!)) return undefined;
   if (s[2] === "modules") {
@@ -63,6 +66,20 @@ export function fastRoute(path: string): Route | undefined {
     }
   }
   return undefined;
+}
+
+/** `/opendepot/mirror/v1/<hostname>/<namespace>/<type>/<index.json | version.json>` (segments as the route checks them). */
+function mirrorRoute(s: string[]): Route | undefined {
+  if (s.length !== 8 || s[3] !== "v1" || !isNamespaceName(s[5]!) || !name(s[6]!)) return undefined;
+  const file = s[7]!;
+  const v = file === "index.json" ? undefined : file.endsWith(".json") ? file.slice(0, -".json".length) : null;
+  if (v === null || (v !== undefined && !version(v))) return undefined;
+  try {
+    hostnameParam(s[4]!);
+  } catch {
+    return undefined; // the route's 400 (routes are remembered per path, so a hostile one pays this once)
+  }
+  return { kind: "mirror", address: { hostname: s[4]!, upstreamNs: s[5]!, type: s[6]!, version: v } };
 }
 
 /**
@@ -108,6 +125,7 @@ function signedQuery(request: Request): (() => URLSearchParams) | undefined {
 export function createFastPath(ctx: ServerContext, discovery: DiscoveryExtras = {}): FastPath {
   const answers = answersFor(ctx);
   const links = new ArtifactUrls(ctx);
+  const mirror = mirrorAnswersFor(ctx);
   const discoveryDoc = discoveryDocument(discovery);
   // Paths seen lately and their routes: clients ask for the same few documents. Bounded, so hostile paths only churn it.
   const recent = new Map<string, Route | null>();
@@ -134,6 +152,8 @@ export function createFastPath(ctx: ServerContext, discovery: DiscoveryExtras = 
         return answers.providerVersions(request, route.ns, route.type, requestId);
       case "providerMetadata":
         return answers.providerMetadata(request, route.build, requestId);
+      case "mirror":
+        return mirror?.answer(request, route.address);
     }
     return undefined;
   };
