@@ -9,6 +9,7 @@ import { shasumsDocument } from "../artifacts/shasums.ts";
 import { absolute, type ServerContext } from "./context.ts";
 import { errorResponse, Refusal } from "./http.ts";
 import { nameParam, namespaceParam, platformParam, systemParam, versionParam } from "./params.ts";
+import type { QueryParams } from "./url-signer.ts";
 
 export const MODULES_PREFIX = "/opendepot/modules/v1";
 export const PROVIDERS_PREFIX = "/opendepot/providers/v1";
@@ -104,7 +105,7 @@ export class ArtifactUrls {
     return this.providerArtifact("zip", b, v, expires);
   }
 
-  private check(path: string, query: () => URLSearchParams, v: VersionObject): void {
+  private check(path: string, query: () => QueryParams, v: VersionObject): void {
     const why = this.ctx.urls.check(path, query(), v.status!.checksum!);
     if (why) throw new Refusal(errorResponse(403, why));
   }
@@ -118,7 +119,7 @@ export class ArtifactUrls {
    * The same check for an address already validated (the fast path's): the Version at `m` whose file name is
    * `fileName`, when `query` carries a valid signature for it; a 403 Refusal otherwise.
    */
-  verifiedArchiveAt(m: ModuleAddress, fileName: string | undefined, query: () => URLSearchParams): VersionObject {
+  verifiedArchiveAt(m: ModuleAddress, fileName: string | undefined, query: () => QueryParams): VersionObject {
     const v = this.ctx.index.moduleVersion(m.ns, m.name, m.version);
     const stored = v?.spec.fileName;
     if (!v || !stored || stored !== fileName) throw new Refusal(errorResponse(403, INVALID));
@@ -132,7 +133,7 @@ export class ArtifactUrls {
   }
 
   /** The same check for a build address already validated (the fast path's); `fileName` matters for the zip only. */
-  verifiedBuildArtifactAt(artifact: ProviderArtifact, b: BuildAddress, fileName: string | undefined, query: () => URLSearchParams): VersionObject {
+  verifiedBuildArtifactAt(artifact: ProviderArtifact, b: BuildAddress, fileName: string | undefined, query: () => QueryParams): VersionObject {
     const v = this.ctx.index.providerBuild(b.ns, b.type, b.version, b.os, b.arch);
     if (!v) throw new Refusal(errorResponse(403, INVALID));
     this.check(providerArtifactPath(artifact, b, v.spec.fileName!), query, v);

@@ -16,6 +16,7 @@ import { hostnameParam, isModuleSystem as system, isPlatformName as platform, is
 import { mirrorAnswersFor, type MirrorAddress } from "./mirror-answers.ts";
 import { answersFor, discoveryDocument, documentResponse, type Answer, type DiscoveryExtras } from "./protocol-answers.ts";
 import { HOST } from "./request-line.ts";
+import type { QueryParams } from "./url-signer.ts";
 
 export type FastPath = (request: Request, path: string, requestId: string) => Answer | undefined;
 
@@ -105,20 +106,25 @@ export function fastRequestPath(request: Request): string | undefined {
 let lastHost = "";
 
 // Exactly what ArtifactUrls mints (url-signer.ts `sign`): the expiry, then the signature, nothing else. Digits and
-// base64url need no escaping, so this text is what any URL parser would hand the full way's signature check.
-const SIGNED_QUERY = /^expires=\d{1,12}&signature=[A-Za-z0-9_-]{1,128}$/;
+// base64url need no escaping, so these values are what URLSearchParams would hand the full way's signature check.
+const SIGNED_QUERY = /^expires=(\d{1,12})&signature=([A-Za-z0-9_-]{1,128})$/;
 
 /**
  * The query of a request whose path the fast path took, as parameters for the signature check, when it is exactly
  * the minted form; undefined (leave it to the full way) for any other, or none. The Host holds no `?` (HOST), so the
- * first one starts the query.
+ * first one starts the query. With one of each parameter and nothing to decode, `get` answers as URLSearchParams
+ * would, without building one per download.
  */
-function signedQuery(request: Request): (() => URLSearchParams) | undefined {
+function signedQuery(request: Request): (() => QueryParams) | undefined {
   const url = request.url;
   const q = url.indexOf("?");
   if (q < 0) return undefined;
-  const query = url.slice(q + 1);
-  return SIGNED_QUERY.test(query) ? () => new URLSearchParams(query) : undefined;
+  const m = SIGNED_QUERY.exec(url.slice(q + 1));
+  if (m === null) return undefined;
+  const expires = m[1]!;
+  const signature = m[2]!;
+  const params: QueryParams = { get: (name) => (name === "expires" ? expires : name === "signature" ? signature : null) };
+  return () => params;
 }
 
 /** The fast path over the app's own answers (shared memos); `discovery` as given to createApp. */

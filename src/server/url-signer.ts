@@ -13,6 +13,9 @@ const REFUSALS: Record<UrlRefusal, string> = {
   expired: "download URL has expired",
 };
 
+/** What the check reads of a URL's query: its parameters by name (first occurrence), as URLSearchParams.get. */
+export type QueryParams = Pick<URLSearchParams, "get">;
+
 export class UrlSigner {
   private readonly key: Uint8Array;
   private readonly previous: Uint8Array[];
@@ -55,14 +58,14 @@ export class UrlSigner {
   }
 
   /** Why the URL is not acceptable, or undefined when it is. */
-  check(path: string, query: URLSearchParams, binding: string): string | undefined {
+  check(path: string, query: QueryParams, binding: string): string | undefined {
     const refusal = this.refusal(path, query, binding);
     if (!refusal) return undefined;
     recordSignedUrlRefusal(refusal);
     return REFUSALS[refusal];
   }
 
-  private refusal(path: string, query: URLSearchParams, binding: string): UrlRefusal | undefined {
+  private refusal(path: string, query: QueryParams, binding: string): UrlRefusal | undefined {
     const expiresText = query.get("expires");
     const signature = query.get("signature");
     if (!expiresText || !signature) return "unsigned";
