@@ -71,6 +71,7 @@ export async function runServe(flags: Record<string, string | undefined>) {
     metrics: metrics.kind === "own",
     stats,
     ui: await uiFromFlags(flags),
+    staticRoutes: flags["static-routes"] === "true",
     ...(kubeMode ? { gatekeeper: new KubernetesGatekeeper(kubeMode, reviewer, log.child({ component: "auth" }), [kube.connection.server, ...(flags["kubeconfig-allowed-servers"] ?? "").split(",").map((s) => s.trim()).filter(Boolean)]) } : {}),
   });
   log.info("authentication", { mode: kubeMode ?? auth.mode });

@@ -98,6 +98,7 @@ export async function runStandalone(flags: Record<string, string | undefined>) {
     stats,
     ui: await uiFromFlags(flags),
     caches,
+    staticRoutes: flags["static-routes"] === "true",
   });
   const http = server.listen(hostname, port, tls);
   // After listening (a full collection of startup's garbage takes ~50-90 ms), before the controllers add their own.
