@@ -82,6 +82,15 @@ export function yankGraceMs(flags: Record<string, string | undefined>): number {
   }
 }
 
+const STATIC_ROUTES_NEED_ANONYMOUS = "--static-routes answers without authorization, so it needs anonymous access: no OIDC issuer, and for serve --anonymous-auth";
+
+/** --static-routes; refused (a usage error) unless every request is anonymous, as the table asks no gatekeeper. */
+export function staticRoutesFromFlags(flags: Record<string, string | undefined>, anonymous: boolean): boolean {
+  const on = flags["static-routes"] === "true";
+  if (on && !anonymous) throw new UsageError(STATIC_ROUTES_NEED_ANONYMOUS);
+  return on;
+}
+
 export const urlTtlSeconds = (flags: Record<string, string | undefined>) => Math.max(1, Math.floor(parseDuration(flags["download-url-ttl"]!) / 1000));
 
 export interface RegistryServerOptions {
@@ -124,7 +133,7 @@ export async function startRegistryServer(options: RegistryServerOptions) {
   const { store, log } = options;
   // The table answers without asking the gatekeeper: with any authorization it would hand out what it must not.
   if (options.staticRoutes && (options.gatekeeper || (options.auth && options.auth.mode !== "anonymous"))) {
-    throw new UsageError("--static-routes answers without authorization, so it needs anonymous access: without an OIDC issuer, and for serve with --anonymous-auth");
+    throw new UsageError(STATIC_ROUTES_NEED_ANONYMOUS);
   }
   const caches = options.caches ?? new CacheSet(store, { log });
   const scope = { namespaces: options.namespaces };
