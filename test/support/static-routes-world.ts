@@ -93,6 +93,7 @@ export async function staticRoutesWorld(keys: SigningKey[], options: StaticRoute
     ctx,
     index,
     modules,
+    providers,
     versions,
     signer,
     publish,
