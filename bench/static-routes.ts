@@ -22,8 +22,33 @@ import { median, numberArg as arg, type RatioRow } from "./support.ts";
 const checksum = (seed: string) => new Bun.CryptoHasher("sha256").update(seed).digest("base64");
 const ns = "bench";
 
-/** The rebuild figures, as rows of the registry bench's ratio table. */
-export async function staticRebuildCost(o: { modules: number; versions: number; builds: number; rebuilds: number }): Promise<RatioRow[]> {
+interface Sizes {
+  modules: number;
+  versions: number;
+  builds: number;
+  rebuilds: number;
+}
+
+/** The rebuild figures, as rows of the registry bench's ratio table; the RSS one from child processes (below). */
+export async function staticRebuildCost(o: Sizes): Promise<RatioRow[]> {
+  const { rows } = await measure(o, true);
+  // Resident memory: the same catalog asked in full by two fresh processes, one without the table and one with it
+  // (in one process, freed startup garbage hides the table's pages), interleaved, medians of 3.
+  const rss: Record<"plain" | "table", number[]> = { plain: [], table: [] };
+  for (let round = 0; round < 3; round++) {
+    for (const mode of ["plain", "table"] as const) {
+      const args = ["bun", import.meta.path, "--child", mode, ...Object.entries(o).flatMap(([k, v]) => [`--${k}`, String(v)])];
+      const out = await new Response(Bun.spawn(args, { stdout: "pipe", stderr: "inherit" }).stdout).text();
+      rss[mode].push(Number(/rss (\S+)/.exec(out)?.[1]));
+    }
+  }
+  const plain = median(rss.plain);
+  const table = median(rss.table);
+  rows.push({ measure: `static routes RSS, every document asked, without → with the table (MiB)`, ours: table.toFixed(1), reference: plain.toFixed(1), ratio: `+${(table - plain).toFixed(1)}` });
+  return rows;
+}
+
+async function measure(o: Sizes, withTable: boolean): Promise<{ rows: RatioRow[]; rss: number }> {
   const modules = new StaticFeed<ModuleObject>();
   const providers = new StaticFeed<ProviderObject>([{ apiVersion: API_VERSION, kind: "Provider", metadata: { name: "widget", namespace: ns }, spec: { providerConfig: {}, versions: [] } }]);
   const versions = new StaticFeed<VersionObject>();
@@ -51,8 +76,11 @@ export async function staticRebuildCost(o: { modules: number; versions: number; 
     log: silentLogger,
     ready: () => true,
   };
-  const rss = () => {
-    Bun.gc(true);
+  const rss = async () => {
+    for (let i = 0; i < 3; i++) {
+      Bun.gc(true);
+      await Bun.sleep(50);
+    }
     return process.memoryUsage().rss / 1048576;
   };
   const routes = new StaticRoutes(ctx, {}, [modules, providers, versions], { maxLists: o.modules + 1, maxMetadata: o.builds });
@@ -75,16 +103,15 @@ export async function staticRebuildCost(o: { modules: number; versions: number; 
     for (const b of builds) fast(request, b, "id");
   };
   askAll(plain);
-  const before = rss();
-  askAll(routes.watch(plain));
+  if (withTable) askAll(routes.watch(plain));
   await routes.settled();
   const entries = routes.size;
-  const held = rss() - before;
+  const resident = await rss();
   // Rebuilds after an index change (one Version touched): the whole table is answered again and reloaded.
   const total: number[] = [];
   const reload: number[] = [];
   const touched = versions.list()[0]!;
-  for (let i = 0; i < o.rebuilds; i++) {
+  for (let i = 0; i < (withTable ? o.rebuilds : 0); i++) {
     versions.put({ ...touched, metadata: { ...touched.metadata, annotations: { round: String(i) } } });
     await routes.reflects(index.changes);
     total.push(routes.lastRebuildMs);
@@ -94,15 +121,23 @@ export async function staticRebuildCost(o: { modules: number; versions: number; 
   await served.stop(true);
   index.close();
   const what = `${entries} entries (${o.modules} lists of ${o.versions} versions, ${o.builds} metadata)`;
-  return [
-    { measure: `static routes rebuild, ${what} (ms, median of ${o.rebuilds})`, ours: median(total).toFixed(1), reference: "-", ratio: "-" },
-    { measure: `static routes reload alone (Bun server.reload), ${what} (ms)`, ours: median(reload).toFixed(1), reference: "-", ratio: "-" },
-    { measure: `static routes RSS held by the table, ${what} (MiB)`, ours: held.toFixed(1), reference: "-", ratio: "-" },
-  ];
+  const rows = withTable
+    ? [
+        { measure: `static routes rebuild, ${what} (ms, median of ${o.rebuilds})`, ours: median(total).toFixed(1), reference: "-", ratio: "-" },
+        { measure: `static routes reload alone (Bun server.reload), ${what} (ms)`, ours: median(reload).toFixed(1), reference: "-", ratio: "-" },
+      ]
+    : [];
+  return { rows, rss: resident };
 }
 
-if (import.meta.main) {
-  const rows = await staticRebuildCost({ modules: arg("modules", 1000), versions: arg("versions", 20), builds: arg("builds", 40), rebuilds: arg("rebuilds", 5) });
-  for (const r of rows) console.log(`${r.measure}: ${r.ours}`);
+const sizes = (): Sizes => ({ modules: arg("modules", 1000), versions: arg("versions", 20), builds: arg("builds", 40), rebuilds: arg("rebuilds", 5) });
+const child = process.argv.indexOf("--child");
+if (import.meta.main && child > 0) {
+  const { rss } = await measure({ ...sizes(), rebuilds: 0 }, process.argv[child + 1] === "table");
+  console.log(`rss ${rss.toFixed(1)}`);
+  process.exit(0);
+} else if (import.meta.main) {
+  const rows = await staticRebuildCost(sizes());
+  for (const r of rows) console.log(`${r.measure}: ${r.ours}${r.reference === "-" ? "" : ` (without: ${r.reference}, ${r.ratio})`}`);
   process.exit(0);
 }
