@@ -7,6 +7,7 @@ import { moduleVersionName, providerVersionName } from "../api/naming.ts";
 import { SigningKey } from "../artifacts/signing.ts";
 import { metricsResponse } from "../metrics/registry.ts";
 import { parsePrometheusText, sumOf } from "../../test/support/prometheus-text.ts";
+import { StaticRoutes } from "./static-routes.ts";
 import { GRACE_MS, M, P, request, staticRoutesWorld, TTL_SECONDS, type StaticRoutesWorld } from "../../test/support/static-routes-world.ts";
 
 let keys: SigningKey[];
@@ -180,4 +181,24 @@ describe("bounds", () => {
     expect(sumOf(families, "opendepot_static_route_entries", { kind: "providerMetadata" })).toBeGreaterThanOrEqual(2);
     expect(sumOf(families, "opendepot_static_route_rebuilds_total", { reason: "start" })).toBeGreaterThanOrEqual(1);
   });
+
+  test("a table the runtime refuses is emptied and given up: the fetch path answers everything, nothing throws", async () => {
+    const w = await world();
+    const errors: unknown[] = [];
+    const routes = new StaticRoutes({ ...w.ctx, log: { ...w.ctx.log, error: (_msg: string, fields?: Record<string, unknown>) => void errors.push(fields?.error) } }, {});
+    const sizes: number[] = [];
+    routes.attach({
+      setStaticRoutes(table) {
+        sizes.push(Object.keys(table).length);
+        if (Object.keys(table).length) throw new Error("refused");
+      },
+    });
+    expect(sizes).toEqual([1, 0]);
+    expect(routes.size).toBe(0);
+    expect(String(errors[0])).toContain("refused");
+    await routes.reflects(w.index.changes + 1); // given up: nothing left to wait for
+    routes.checkNow();
+    expect(sizes).toEqual([1, 0]);
+  });
 });
+

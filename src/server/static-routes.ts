@@ -239,12 +239,20 @@ export class StaticRoutes {
     let deadline = Infinity;
     for (const held of [this.lists, this.metadata]) {
       for (const [path, w] of held) {
-        const response = this.answer(w.route, request);
+        let response: Response | undefined;
+        let until: number | undefined;
+        try {
+          response = this.answer(w.route, request);
+          until = response && this.until(w.route, expires);
+        } catch (error) {
+          // The fetch path answers it (and words its own error); a rebuild must never take the process down.
+          this.ctx.log.warn("static routes: an entry could not be built; the fetch path answers it", { path, error });
+          response = undefined;
+        }
         if (response === undefined) {
           held.delete(path);
           continue;
         }
-        const until = this.until(w.route, expires);
         if (until !== undefined && until - this.o.leadMs <= now) {
           // Inside the lead: the fetch path answers until the change has happened, then the entry comes back.
           deadline = Math.min(deadline, Math.max(until, now + 1));
@@ -255,7 +263,14 @@ export class StaticRoutes {
         counts[w.kind]++;
       }
     }
-    table.setStaticRoutes(routes);
+    try {
+      table.setStaticRoutes(routes);
+    } catch (error) {
+      // Never leave an old table answering: without one, the fetch path answers everything, as without the flag.
+      this.ctx.log.error("static routes: the runtime refused the table; serving without it", { error });
+      this.fail(table);
+      return;
+    }
     this.current = new Set(Object.keys(routes));
     this.counts = counts;
     this.built = { changes, expires, keys: signer.activeKeys ?? signer, keyId: signer.keyId, deadline, at: performance.now() };
@@ -272,6 +287,18 @@ export class StaticRoutes {
     }
     // A change that arrived while building (none can: rebuilding is synchronous) or without an event is caught here.
     if (index.changes !== changes || this.waiters.some((w) => w.changes >= 0)) this.schedule(false);
+  }
+
+  /** Empties the table and stops keeping it: every request goes to the fetch handler from now on. */
+  private fail(table: RouteTable): void {
+    try {
+      table.setStaticRoutes({});
+    } catch (error) {
+      this.ctx.log.error("static routes: the table could not be emptied either", { error });
+    }
+    this.current = new Set();
+    this.counts = { discovery: 0, moduleVersions: 0, providerVersions: 0, providerMetadata: 0 };
+    this.stop();
   }
 
   /** The timer of the next deadline, on the index's clock (re-armed on the way when far off). */
