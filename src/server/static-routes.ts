@@ -144,6 +144,7 @@ export class StaticRoutes {
   /**
    * Resolves once the table was rebuilt from an index that had taken in at least `changes` changes (default: the
    * index's count now). A test awaits this instead of sleeping; it never waits on a wall-clock amount by itself.
+   * Before `attach` it waits for the first build; once stopped it resolves at once.
    */
   reflects(changes = this.ctx.index.changes): Promise<void> {
     if (this.stopped || (this.table !== undefined && this.built.changes >= changes)) return Promise.resolve();
@@ -180,18 +181,21 @@ export class StaticRoutes {
     const [held, max] = route.kind === "providerMetadata" ? [this.metadata, this.o.maxMetadata] : [this.lists, this.o.maxLists];
     if (held.size >= max) held.delete(held.keys().next().value!);
     held.set(path, { route, kind: route.kind });
-    this.schedule(false);
+    this.schedule();
   }
 
   private changed(): void {
-    if (this.table !== undefined) this.schedule(false);
+    if (this.table !== undefined) this.schedule();
   }
 
-  /** A rebuild after the debounce; `gapless` ones (deadlines) do not wait for the rate bound. */
-  private schedule(gapless: boolean): void {
+  /**
+   * A rebuild after the debounce, and no sooner than `minGapMs` after the last one (deadlines and key reloads are
+   * rebuilt at once by checkNow, not through here). Later events never push a scheduled rebuild back.
+   */
+  private schedule(): void {
     if (this.stopped) return;
     const now = performance.now();
-    const due = Math.max(now + this.o.debounceMs, gapless ? 0 : this.built.at + this.o.minGapMs);
+    const due = Math.max(now + this.o.debounceMs, this.built.at + this.o.minGapMs);
     if (this.timer !== undefined && this.timerDue <= due) return;
     clearTimeout(this.timer);
     this.timerDue = due;
@@ -286,7 +290,7 @@ export class StaticRoutes {
       }
     }
     // A change that arrived while building (none can: rebuilding is synchronous) or without an event is caught here.
-    if (index.changes !== changes || this.waiters.some((w) => w.changes >= 0)) this.schedule(false);
+    if (index.changes !== changes || this.waiters.some((w) => w.changes >= 0)) this.schedule();
   }
 
   /** Empties the table and stops keeping it: every request goes to the fetch handler from now on. */
