@@ -62,7 +62,9 @@ describe("a standalone registry with --static-routes", () => {
       "/opendepot/providers/v1/bench/widget/versions",
       "/opendepot/providers/v1/bench/widget/2.1.0/download/linux/amd64",
     ];
-    expect(registry.logs().find((l) => l.msg === "listening")).toMatchObject({ staticRoutes: true });
+    // Lines are read from the child's stdout as they come: /readyz may answer before this one is parsed.
+    const listening = await waitFor(() => registry.logs().find((l) => l.msg === "listening"), 10_000, "the listening line");
+    expect(listening).toMatchObject({ staticRoutes: true });
     for (const path of paths) {
       const first = await fetch(registry.url + path);
       if (path !== paths[0]) expect({ path, id: first.headers.has("x-request-id") }).toEqual({ path, id: true });

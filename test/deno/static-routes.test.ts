@@ -5,6 +5,7 @@ import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { populateStandalone } from "../../bench/standalone-data.ts";
+import { waitFor } from "../support/ports.ts";
 import { startStandalone, type StandaloneProcess } from "../support/standalone-process.ts";
 import { requireDeno, ROOT } from "./deno.ts";
 
@@ -24,8 +25,10 @@ afterAll(async () => {
 });
 
 test("the flag is ignored with a warning; the fast path answers every time", async () => {
-  expect(server.logs().find((l) => l.level === "warn" && String(l.msg).startsWith("--static-routes ignored"))).toBeDefined();
-  expect(server.logs().find((l) => l.msg === "listening")).not.toHaveProperty("staticRoutes");
+  // Lines are read from the child's stdout as they come: /readyz may answer before these are parsed.
+  await waitFor(() => server.logs().find((l) => l.level === "warn" && String(l.msg).startsWith("--static-routes ignored")), 10_000, "the warning");
+  const listening = await waitFor(() => server.logs().find((l) => l.msg === "listening"), 10_000, "the listening line");
+  expect(listening).not.toHaveProperty("staticRoutes");
   const path = "/opendepot/modules/v1/bench/module-1/aws/versions";
   for (let i = 0; i < 5; i++) {
     const answer = await fetch(server.url + path);

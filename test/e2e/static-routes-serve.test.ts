@@ -39,7 +39,9 @@ afterAll(async () => {
 });
 
 test("module and provider versions lists: the fetch path's answer first, then the table's, the same", async () => {
-  expect(serve.logs().find((l) => l.msg === "listening")).toMatchObject({ staticRoutes: true });
+  // Lines are read from the child's stdout as they come: /readyz may answer before this one is parsed.
+  const listening = await waitFor(() => serve.logs().find((l) => l.msg === "listening"), 10_000, "the listening line");
+  expect(listening).toMatchObject({ staticRoutes: true });
   for (const path of ["/opendepot/modules/v1/bench/module-1/aws/versions", "/opendepot/providers/v1/bench/widget/versions"]) {
     const first = await fetch(serveUrl + path);
     expect([first.status, first.headers.has("x-request-id")]).toEqual([200, true]);
