@@ -28,7 +28,9 @@ import { fastRoute, type FastPath } from "./fast-path.ts";
 import { answersFor, discoveryDocument, documentResponse, type DiscoveryExtras } from "./protocol-answers.ts";
 
 type Route = NonNullable<ReturnType<typeof fastRoute>>;
-type Promotable = Exclude<Route, { kind: "discovery" } | { kind: "moduleDownload" }>;
+// Named, not "every other kind": a route kind the fast path gains later is left to it until it is added here.
+type Promotable = Extract<Route, { kind: "moduleVersions" | "providerVersions" | "providerMetadata" }>;
+const isPromotable = (route: Route | undefined): route is Promotable => route?.kind === "moduleVersions" || route?.kind === "providerVersions" || route?.kind === "providerMetadata";
 export type EntryKind = "discovery" | Promotable["kind"];
 
 export interface StaticRoutesOptions {
@@ -176,7 +178,7 @@ export class StaticRoutes {
   private promote(path: string): void {
     if (this.lists.has(path) || this.metadata.has(path) || path.endsWith("/download") || !PLAIN_PATH.test(path)) return;
     const route = fastRoute(path);
-    if (route === undefined || route.kind === "discovery" || route.kind === "moduleDownload") return;
+    if (!isPromotable(route)) return;
     if (route.kind === "moduleVersions" && !this.ctx.index.module(route.module.ns, route.module.name)?.spec.moduleConfig.provider) return;
     const [held, max] = route.kind === "providerMetadata" ? [this.metadata, this.o.maxMetadata] : [this.lists, this.o.maxLists];
     if (held.size >= max) held.delete(held.keys().next().value!);
