@@ -1,12 +1,15 @@
 // Benchmark: the registry's hot read paths under concurrent load, next to nginx serving the same JSON bytes from
-// disk, plus the resident memory of a standalone process holding 1,000 modules × 20 versions.
-//   bun bench/registry.ts [--seconds 8] [--connections 32]
+// disk, plus the resident memory of a standalone process holding 1,000 modules × 20 versions. The same registry with
+// --static-routes (Bun's native route table, on a copy of the data directory) runs in the same rounds, and the cost
+// of that table's rebuild with the whole catalog held is measured in-process (bench/static-routes.ts).
+//   bun bench/registry.ts [--seconds 8] [--connections 32] [--rounds 3] [--modules 1000] [--versions 20]
 // Requires wrk and nginx (apt-get install wrk nginx-light). Stops by itself.
-import { mkdtemp } from "node:fs/promises";
+import { cp, mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort, waitFor } from "../test/support/ports.ts";
 import { populateStandalone } from "./standalone-data.ts";
+import { staticRebuildCost } from "./static-routes.ts";
 import { median, type RatioRow, settledRssMiB, startNginx, summarize, table, wrk, wrkWithCpu, numberArg as arg } from "./support.ts";
 
 const SECONDS = arg("seconds", 8);
@@ -36,9 +39,9 @@ async function main() {
 
   // The first start generates the signing keys (openpgp, ~11 MiB more resident): it is made and stopped first, so
   // the figures below are those of a restart, as a registry runs after its first day (bench/startup.ts does the same).
-  const start = async () => {
+  const start = async (dir = dataDir, extra: string[] = []) => {
     const port = freePort();
-    const proc = Bun.spawn(["bun", join(import.meta.dir, "..", "src", "main.ts"), "standalone", "--listen", `127.0.0.1:${port}`, "--data-dir", dataDir, "--controllers", "", "--admin-listen", "off"], {
+    const proc = Bun.spawn(["bun", join(import.meta.dir, "..", "src", "main.ts"), "standalone", "--listen", `127.0.0.1:${port}`, "--data-dir", dir, "--controllers", "", "--admin-listen", "off", ...extra], {
       stdout: "ignore",
       stderr: "inherit",
     });
@@ -50,8 +53,12 @@ async function main() {
   const first = await start();
   first.proc.kill("SIGTERM");
   await first.proc.exited;
+  // The static-routes registry gets its own copy (same keys, same data): two processes never share one store file.
+  const staticDir = `${dataDir}-static`;
+  await cp(dataDir, staticDir, { recursive: true });
   const { proc, url, startupMs } = await start();
   const idleRss = await settledRssMiB(proc.pid);
+  const tabled = await start(staticDir, ["--static-routes"]);
 
   const versionsPath = `/opendepot/modules/v1/bench/module-${Math.floor(MODULES / 2)}/aws/versions`;
   const metadataPath = `/opendepot/providers/v1/bench/widget/2.${Math.floor(VERSIONS / 2)}.0/download/linux/amd64`;
@@ -67,10 +74,20 @@ async function main() {
   const ratios: RatioRow[] = [];
   try {
     for (const [label, path, file] of [["module versions", versionsPath, "/versions.json"], ["provider metadata", metadataPath, "/metadata.json"]] as const) {
-      const servers = { opendepot: { url: url + path, pid: proc.pid }, nginx: { url: nginx.url + file, pid: nginx.pid }, "bare Bun.serve": { url: bare.url + file, pid: bare.pid } };
+      const servers = {
+        opendepot: { url: url + path, pid: proc.pid },
+        "opendepot --static-routes": { url: tabled.url + path, pid: tabled.proc.pid },
+        nginx: { url: nginx.url + file, pid: nginx.pid },
+        "bare Bun.serve": { url: bare.url + file, pid: bare.pid },
+      };
       const runs: Record<string, { rps: number[]; cpu: number[]; p99: number[]; errors: number }> = {};
       for (const name of Object.keys(servers)) runs[name] = { rps: [], cpu: [], p99: [], errors: 0 };
       for (const s of Object.values(servers)) await wrk(s.url, { seconds: 2, connections: CONNECTIONS }); // warm-up
+      // The warm-up promoted the path into the table: it must answer now (no request id), with the same bytes.
+      const fromTable = await fetch(servers["opendepot --static-routes"].url);
+      const tableBody = await fromTable.text();
+      if (fromTable.headers.has("x-request-id")) throw new Error(`--static-routes did not take ${label} into its table: the comparison is void`);
+      if (label === "module versions" && tableBody !== versionsBody) throw new Error("--static-routes answered other module versions bytes");
       // Interleaved rounds: a burst of load elsewhere on this shared machine hits every server alike.
       for (let round = 0; round < ROUNDS; round++) {
         for (const [name, s] of Object.entries(servers)) {
@@ -91,20 +108,27 @@ async function main() {
         ratios.push({ measure: `${label} req/s vs ${ref}`, ours: String(Math.round(median(ours.rps))), reference: String(Math.round(median(other.rps))), ratio: (median(ours.rps) / median(other.rps)).toFixed(2) });
       }
       ratios.push({ measure: `${label} CPU µs/req vs bare Bun.serve (lower is better)`, ours: median(ours.cpu).toFixed(1), reference: median(runs["bare Bun.serve"]!.cpu).toFixed(1), ratio: (median(ours.cpu) / median(runs["bare Bun.serve"]!.cpu)).toFixed(2) });
+      const tabledRuns = runs["opendepot --static-routes"]!;
+      ratios.push({ measure: `${label}, static routes, req/s vs nginx`, ours: String(Math.round(median(tabledRuns.rps))), reference: String(Math.round(median(runs.nginx!.rps))), ratio: (median(tabledRuns.rps) / median(runs.nginx!.rps)).toFixed(2) });
+      ratios.push({ measure: `${label}, static routes, CPU µs/req vs nginx (lower is better)`, ours: median(tabledRuns.cpu).toFixed(1), reference: median(runs.nginx!.cpu).toFixed(1), ratio: (median(tabledRuns.cpu) / median(runs.nginx!.cpu)).toFixed(2) });
     }
     const loadedRss = await settledRssMiB(proc.pid);
+    const tabledRss = await settledRssMiB(tabled.proc.pid);
     console.log(`wrk -c${CONNECTIONS} -d${SECONDS}s × ${ROUNDS} interleaved rounds; bodies checked byte-identical`);
     console.log(table(rows));
     console.log(`\nresident memory with ${MODULES} modules × ${VERSIONS} versions: ${idleRss} MiB after start (${startupMs} ms to ready), ${loadedRss} MiB after load`);
     ratios.push({ measure: `RSS at ready, ${MODULES}×${VERSIONS} (MiB)`, ours: String(idleRss), reference: "-", ratio: "-" });
     ratios.push({ measure: "startup to ready (ms)", ours: String(startupMs), reference: "-", ratio: "-" });
+    ratios.push({ measure: `RSS after load, static routes, ${MODULES}×${VERSIONS} (MiB)`, ours: String(tabledRss), reference: String(loadedRss), ratio: (tabledRss / loadedRss).toFixed(2) });
+    ratios.push(...(await staticRebuildCost({ modules: MODULES, versions: VERSIONS, builds: 2 * VERSIONS, rebuilds: 5 })));
     console.log("\n" + table(ratios as unknown as Record<string, string>[]));
     await summarize("registry", ratios);
   } finally {
     await nginx.stop();
     await bare.stop();
     proc.kill("SIGTERM");
-    await proc.exited;
+    tabled.proc.kill("SIGTERM");
+    await Promise.all([proc.exited, tabled.proc.exited]);
   }
 }
 

@@ -86,3 +86,11 @@ export function recordAuthFailure(status: 401 | 403, reason: string): void {
   }
   authFailures.series(String(status), label).inc();
 }
+
+/** Entries of the native route table (--static-routes), by kind; its answers are in no other server metric. */
+export const staticRouteEntries = new SourcedGauge("opendepot_static_route_entries", "Entries of the native route table (--static-routes), by kind. Requests it answers are not in opendepot_http_requests_total nor the access log.", ["kind"]);
+const staticRouteRebuilds = counter("opendepot_static_route_rebuilds_total", "Rebuilds of the native route table (--static-routes), by cause (start, change: index change or promotion, clock: expiry window or yank deadline, keys: signing keys reloaded).", ["reason"]);
+export type StaticRouteRebuild = "start" | "change" | "clock" | "keys";
+export function recordStaticRouteRebuild(reason: StaticRouteRebuild): void {
+  staticRouteRebuilds.series(reason).inc();
+}

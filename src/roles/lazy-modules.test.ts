@@ -67,7 +67,7 @@ test("a restart with its keys present loads no Elysia, openpgp, redis, YAML, adm
 const FAMILIES: [string, string][] = [
   ["opendepot_http_requests_total", "counter"], ["opendepot_http_request_duration_seconds", "histogram"], ["opendepot_artifact_downloads_total", "counter"],
   ["opendepot_artifact_bytes_total", "counter"], ["opendepot_signed_url_refusals_total", "counter"], ["opendepot_auth_failures_total", "counter"],
-  ["opendepot_index_objects", "gauge"], ["opendepot_reconciles_total", "counter"], ["opendepot_reconcile_duration_seconds", "histogram"],
+  ["opendepot_index_objects", "gauge"], ["opendepot_static_route_entries", "gauge"], ["opendepot_static_route_rebuilds_total", "counter"], ["opendepot_reconciles_total", "counter"], ["opendepot_reconcile_duration_seconds", "histogram"],
   ["opendepot_workqueue_retries_total", "counter"], ["opendepot_rate_limit_wait_seconds_total", "counter"], ["opendepot_workqueue_depth", "gauge"],
   ["opendepot_workqueue_in_flight", "gauge"], ["opendepot_upstream_requests_total", "counter"], ["opendepot_upstream_rate_limited_total", "counter"],
   ["opendepot_upstream_bytes_total", "counter"], ["opendepot_artifact_bytes_stored_total", "counter"], ["opendepot_depot_polls_total", "counter"],

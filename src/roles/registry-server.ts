@@ -17,13 +17,14 @@ import type { AuthConfig } from "../server/auth/config.ts";
 import type { KubernetesTokenAuthorizer } from "../server/auth/kubernetes.ts";
 import { startAuth } from "../server/auth/setup.ts";
 import { ArtifactDelivery } from "../server/artifact-delivery.ts";
-import { anonymousGatekeeper, type Gatekeeper, type MirrorConfig, type ShasumsSigner } from "../server/context.ts";
+import { anonymousGatekeeper, type Gatekeeper, type MirrorConfig, type ServerContext, type ShasumsSigner } from "../server/context.ts";
 import { DEFAULT_YANK_GRACE_MS } from "../server/lifecycle.ts";
 import { RegistryIndex } from "../server/registry-index.ts";
 import { storeRepairHint } from "../server/repair-hint.ts";
 import { DEFAULT_MIRROR_HOSTNAMES, mirrorConfig } from "../server/mirror-config.ts";
 import { listen, withRequestPolicy } from "../server/serve.ts";
 import { requestObserver } from "../server/request-metrics.ts";
+import { StaticRoutes } from "../server/static-routes.ts";
 import { indexObjects } from "../metrics/server.ts";
 import { UrlSigner } from "../server/url-signer.ts";
 import { CacheSet } from "../store/cache-set.ts";
@@ -49,6 +50,7 @@ export function registryServerFlags(defaults: { keysGenerated: boolean }): FlagS
     { name: "mirror-namespace", env: "OPENDEPOT_MIRROR_NAMESPACE", description: "Kubernetes namespace whose Providers the provider network mirror (/opendepot/mirror/v1/) serves; \"off\" disables it (default: --namespace)" },
     { name: "mirror-hostnames", env: "OPENDEPOT_MIRROR_HOSTNAMES", default: DEFAULT_MIRROR_HOSTNAMES.join(","), description: "Provider source hostnames the network mirror answers for, comma-separated" },
     { name: "yank-grace", env: "OPENDEPOT_YANK_GRACE", default: "30d", description: "How long exact downloads of a yanked version keep working after the yank was first observed, then 404 with the reason (Go duration, or whole days: 30d)" },
+    { name: "static-routes", env: "OPENDEPOT_STATIC_ROUTES", boolean: true, default: "false", description: "Answer the protocol GETs clients repeat (discovery, versions lists, provider metadata) from the runtime's native route table: faster, but those answers get no access-log line, request metrics or x-request-id. Anonymous access only (Bun; ignored on Deno)" },
     { name: "log-level", env: "OPENDEPOT_LOG_LEVEL", default: "info", description: "debug, info, warn or error", check: checks.oneOf(["debug", "info", "warn", "error"]) },
     ...UI_FLAGS,
   ];
@@ -78,6 +80,15 @@ export function yankGraceMs(flags: Record<string, string | undefined>): number {
   } catch (e) {
     throw new UsageError(`--yank-grace: ${(e as Error).message}`);
   }
+}
+
+const STATIC_ROUTES_NEED_ANONYMOUS = "--static-routes answers without authorization, so it needs anonymous access: no OIDC issuer, and for serve --anonymous-auth";
+
+/** --static-routes; refused (a usage error) unless every request is anonymous, as the table asks no gatekeeper. */
+export function staticRoutesFromFlags(flags: Record<string, string | undefined>, anonymous: boolean): boolean {
+  const on = flags["static-routes"] === "true";
+  if (on && !anonymous) throw new UsageError(STATIC_ROUTES_NEED_ANONYMOUS);
+  return on;
 }
 
 export const urlTtlSeconds = (flags: Record<string, string | undefined>) => Math.max(1, Math.floor(parseDuration(flags["download-url-ttl"]!) / 1000));
@@ -114,10 +125,16 @@ export interface RegistryServerOptions {
   ui?: UiSettings;
   /** The process's caches (standalone: shared with the controllers, so each object is held once); own when absent. */
   caches?: CacheSet;
+  /** --static-routes: the native route table in front of the fast path (static-routes.ts); anonymous access only. */
+  staticRoutes?: boolean;
 }
 
 export async function startRegistryServer(options: RegistryServerOptions) {
   const { store, log } = options;
+  // The table answers without asking the gatekeeper: with any authorization it would hand out what it must not.
+  if (options.staticRoutes && (options.gatekeeper || (options.auth && options.auth.mode !== "anonymous"))) {
+    throw new UsageError(STATIC_ROUTES_NEED_ANONYMOUS);
+  }
   const caches = options.caches ?? new CacheSet(store, { log });
   const scope = { namespaces: options.namespaces };
   const modules = caches.cache<ModuleObject>(Module, scope);
@@ -144,24 +161,24 @@ export async function startRegistryServer(options: RegistryServerOptions) {
   const stats = options.stats ?? statsOff;
   const browse = createBrowse({ modules, providers, versions, depots, namespaces: namespaceCache, configMaps }, stats, options.browseAuth ?? auth?.browse ?? publicOnlyBrowse, lifecycle);
   // Elysia and the route modules load at the first request the fast path and the probes leave (lazy-app.ts).
-  const app = lazyApp(
-    {
-      index,
-      delivery: new ArtifactDelivery(options.storageFor, log, { onDownload: countDownloads(stats), onRefused: storeRepairHint(store, log) }),
-      urls: new UrlSigner(options.urlKey, options.urlTtlSeconds),
-      signer: options.signer,
-      gatekeeper: options.gatekeeper ?? auth?.gatekeeper ?? anonymousGatekeeper,
-      log,
-      publicUrl: options.publicUrl,
-      signingKeySourceUrl: options.signingKeySourceUrl,
-      mirror: options.mirror,
-      lifecycle,
-      browse,
-      ready: () => required.every((c) => c.synced),
-      unsynced: () => required.filter((c) => !c.synced).map((c) => c.kind.kind),
-    },
-    options.discovery ?? auth?.discovery,
-  );
+  const ctx: ServerContext = {
+    index,
+    delivery: new ArtifactDelivery(options.storageFor, log, { onDownload: countDownloads(stats), onRefused: storeRepairHint(store, log) }),
+    urls: new UrlSigner(options.urlKey, options.urlTtlSeconds),
+    signer: options.signer,
+    gatekeeper: options.gatekeeper ?? auth?.gatekeeper ?? anonymousGatekeeper,
+    log,
+    publicUrl: options.publicUrl,
+    signingKeySourceUrl: options.signingKeySourceUrl,
+    mirror: options.mirror,
+    lifecycle,
+    browse,
+    ready: () => required.every((c) => c.synced),
+    unsynced: () => required.filter((c) => !c.synced).map((c) => c.kind.kind),
+  };
+  const discovery = options.discovery ?? auth?.discovery;
+  const app = lazyApp(ctx, discovery);
+  const staticRoutes = options.staticRoutes ? new StaticRoutes(ctx, discovery, [modules, providers, versions]) : undefined;
   const appHandle = (request: Request) => app.handle(request);
   const explorer = options.ui ? await createExplorer({ browse, urlKey: currentUrlKey(options.urlKey), log, publicUrl: options.publicUrl, settings: options.ui, login: (options.discovery ?? auth?.discovery)?.login }) : undefined;
   const handle = explorer ? explorer.around(appHandle) : appHandle;
@@ -176,10 +193,11 @@ export async function startRegistryServer(options: RegistryServerOptions) {
   return {
     // The fixed protocol GETs are answered ahead of the app (and of the Explorer, which never serves their paths).
     handle: withRequestPolicy(handle, log, observe, app.fast),
-    listen: (hostname: string, port: number, tls?: { cert: string; key: string }) => listen(handle, { hostname, port, tls, observe, fast: app.fast }, log),
+    listen: (hostname: string, port: number, tls?: { cert: string; key: string }) => listen(handle, { hostname, port, tls, observe, fast: app.fast, staticRoutes }, log),
     stats,
     async stop() {
       stopIndexMetrics?.();
+      staticRoutes?.stop();
       index.close();
       browse.close();
       auth?.stop();

@@ -10,7 +10,7 @@ import { storageFactory } from "../storage/factory.ts";
 import { KUBE_FLAGS, kubeFromFlags, onShutdown } from "./kube-flags.ts";
 import { reviewsThrough } from "./kube-reviews.ts";
 import { STORAGE_POLICY_FLAGS, storagePolicyFromFlags } from "./storage-policy.ts";
-import { registryServerFlags, startRegistryServer, tlsFromFlags, urlTtlSeconds, yankGraceMs, mirrorFromFlags } from "./registry-server.ts";
+import { registryServerFlags, startRegistryServer, staticRoutesFromFlags, tlsFromFlags, urlTtlSeconds, yankGraceMs, mirrorFromFlags } from "./registry-server.ts";
 import { readKeyRingFile } from "./secrets-on-disk.ts";
 import { loadSigningKey } from "./signing-key.ts";
 import { listenMetrics, metricsListenFlag, metricsPlacement } from "./metrics-listener.ts";
@@ -40,6 +40,8 @@ export async function runServe(flags: Record<string, string | undefined>) {
   const tls = tlsFromFlags(flags);
   const mirror = mirrorFromFlags(flags);
   const auth = authConfigFromFlags(flags);
+  // Anonymous only with --anonymous-auth: serve's default is the kubeconfig mode, which authorizes every request.
+  const staticRoutes = staticRoutesFromFlags(flags, auth.mode === "anonymous" && auth.reason === "flag");
   const kube = kubeFromFlags(flags, { role: "serve", log });
   const metrics = metricsPlacement(flags["metrics-listen"], undefined);
   log.info("connecting to Kubernetes", { source: kube.connection.source, server: kube.connection.server, namespaces: kube.namespaces ?? "all" });
@@ -71,6 +73,7 @@ export async function runServe(flags: Record<string, string | undefined>) {
     metrics: metrics.kind === "own",
     stats,
     ui: await uiFromFlags(flags),
+    staticRoutes,
     ...(kubeMode ? { gatekeeper: new KubernetesGatekeeper(kubeMode, reviewer, log.child({ component: "auth" }), [kube.connection.server, ...(flags["kubeconfig-allowed-servers"] ?? "").split(",").map((s) => s.trim()).filter(Boolean)]) } : {}),
   });
   log.info("authentication", { mode: kubeMode ?? auth.mode });

@@ -11,7 +11,7 @@ import { asFieldManager, FIELD_MANAGERS } from "../store/field-manager.ts";
 import { storageFactory } from "../storage/factory.ts";
 import { loadSigningKey } from "./signing-key.ts";
 import { loadOrCreateKeyRing, readKeyRingFile } from "./secrets-on-disk.ts";
-import { registryServerFlags, startRegistryServer, tlsFromFlags, urlTtlSeconds, yankGraceMs, mirrorFromFlags } from "./registry-server.ts";
+import { registryServerFlags, startRegistryServer, staticRoutesFromFlags, tlsFromFlags, urlTtlSeconds, yankGraceMs, mirrorFromFlags } from "./registry-server.ts";
 import { CONTROLLER_FLAGS, parseControllerList } from "./controller-flags.ts";
 import { AUTH_FLAGS, authConfigFromFlags } from "./auth-flags.ts";
 import { listenMetrics, metricsHandler, metricsListenFlag, metricsPlacement } from "./metrics-listener.ts";
@@ -50,6 +50,7 @@ export async function runStandalone(flags: Record<string, string | undefined>) {
   const tls = tlsFromFlags(flags);
   const mirror = mirrorFromFlags(flags);
   const auth = authConfigFromFlags(flags); // anonymous unless an OIDC issuer is configured
+  const staticRoutes = staticRoutesFromFlags(flags, auth.mode === "anonymous");
 
   const watchCacheSize = Number(flags["watch-cache-size"]);
   if (!Number.isInteger(watchCacheSize) || watchCacheSize < 1) throw new Error(`--watch-cache-size must be a positive integer, got "${flags["watch-cache-size"]}"`);
@@ -98,6 +99,7 @@ export async function runStandalone(flags: Record<string, string | undefined>) {
     stats,
     ui: await uiFromFlags(flags),
     caches,
+    staticRoutes,
   });
   const http = server.listen(hostname, port, tls);
   // After listening (a full collection of startup's garbage takes ~50-90 ms), before the controllers add their own.

@@ -108,6 +108,12 @@ export interface Served {
   readonly url: URL;
   /** Stops accepting; with `closeActiveConnections` also ends the connections in flight (watches). */
   stop(closeActiveConnections?: boolean): Promise<void>;
+  /**
+   * Replaces the listener's native route table: GET (and HEAD) of exactly these paths are answered by the runtime
+   * from these Responses (If-None-Match → 304 by their ETag) without calling `fetch`; every other method and path
+   * still goes to `fetch`. Absent where the runtime has no such table (Deno).
+   */
+  setStaticRoutes?(routes: Record<string, Response>): void;
 }
 
 export interface Runtime {

@@ -8,6 +8,7 @@ import { errorResponse, SECURITY_HEADERS } from "./http.ts";
 import { logRequest, nextRequestId } from "./access-log.ts";
 import type { RequestObserver } from "./request-metrics.ts";
 import { normaliseRequest } from "./request-line.ts";
+import type { StaticRoutes } from "./static-routes.ts";
 
 export interface ListenOptions {
   hostname: string;
@@ -17,6 +18,8 @@ export interface ListenOptions {
   observe?: RequestObserver;
   /** The protocol GETs answered ahead of the app (fast-path.ts); everything goes through the app when absent. */
   fast?: FastPath;
+  /** The native route table in front of everything (static-routes.ts, --static-routes); off when absent. */
+  staticRoutes?: StaticRoutes;
 }
 
 const MAX_URL_LENGTH = 4096;
@@ -102,10 +105,13 @@ export function withRequestPolicy(handle: Handler, log: Logger, observe?: Reques
 }
 
 export function listen(handle: Handler, options: ListenOptions, log: Logger) {
+  const table = options.staticRoutes;
+  // With the table on, what the fast path answers with a document is promoted into it (static-routes.ts).
+  const fast = table && options.fast ? table.watch(options.fast) : options.fast;
   const server = runtime.serve({
     hostname: options.hostname,
     port: options.port,
-    fetch: withRequestPolicy(handle, log, options.observe, options.fast),
+    fetch: withRequestPolicy(handle, log, options.observe, fast),
     maxRequestBodySize: 64 * 1024,
     idleTimeoutSeconds: 60,
     ...(options.tls ? { tls: { certFile: options.tls.cert, keyFile: options.tls.key } } : {}),
@@ -114,6 +120,8 @@ export function listen(handle: Handler, options: ListenOptions, log: Logger) {
       return errorResponse(500, "internal error");
     },
   });
-  log.info("listening", { url: server.url.toString() });
+  if (table && server.setStaticRoutes) table.attach({ setStaticRoutes: (routes) => server.setStaticRoutes!(routes) });
+  else if (table) log.warn(`--static-routes ignored: ${runtime.name} has no native route table; the fast path answers the protocol GETs`);
+  log.info("listening", { url: server.url.toString(), ...(table && server.setStaticRoutes ? { staticRoutes: true } : {}) });
   return server;
 }
