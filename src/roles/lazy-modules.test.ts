@@ -35,7 +35,7 @@ test("a restart with its keys present loads no Elysia, openpgp, redis, YAML, adm
   expect(second.ready.status).toBe(200);
   expect(second.ready.loaded).toMatchObject({ elysia: 0, openpgp: 0, redis: 0, yaml: 0, kubeapi: 0, jose: 0, uiPages: 0, promClient: 0, metricsExposition: 0, typebox: 0, schemas: 0 });
   expect(second.ready.metricsUrl).toBeNull();
-  // node:zlib (about 4 MiB resident) is not loaded for readiness: no loaded file imports it, no reader asked for it.
+  // node:zlib is not loaded for readiness: no loaded file imports it, no reader asked for it.
   expect(second.ready.zlib).toEqual({ importers: [], loads: 0 });
   // Every controller runs by default, so their modules are loaded; with --controllers "" they are not.
   expect(second.ready.loaded.controllers).toBeGreaterThan(0);

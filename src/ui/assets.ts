@@ -1,7 +1,7 @@
 // Static assets of the Explorer, embedded in the server code (the CSS as a text import, the client script
 // bundled by Bun ahead of time: `bun run gen:ui` writes client-bundle.ts) and served under content-hashed,
 // immutable paths. Each asset is gzip-compressed at its first gzip request, not at import: the registry server
-// imports this module at startup, and node:zlib alone is about 4 MiB resident on Bun.
+// imports this module at startup, and node:zlib is 3.5 MiB on a bare Bun (0.4 MiB more RSS at ready in standalone).
 import { createHash } from "node:crypto";
 import css from "./assets/app.css" with { type: "text" };
 import { CLIENT_SCRIPT } from "./client-bundle.ts";
