@@ -6,7 +6,7 @@
 // CPU (runtime.gcSoon: on Bun 1.4.5 Bun.gc(false) schedules an *eden* collection, measured with BUN_JSC_logGC=1; it
 // runs concurrently and costs in proportion to what survived, not to the working set). Paced by CPU time, their cost
 // per request is the same at any request rate (about 0.05 µs of collection cycle per request at saturation), and the
-// nursery keeps reusing the same few blocks: peak 91-97 MiB. When the process then goes idle above the limit, one
+// nursery keeps reusing the same few blocks: peaks of 91-103 MiB. When the process then goes idle above the limit, one
 // full synchronous collection (runtime.gc, at most one a second) gives back what was promoted: at idle its pause
 // (10-35 ms at this size) delays nobody, while frequent young collections would keep putting off the engine's own.
 // An idle process that never got busy above the limit (a working set that outgrew it) is left alone. Below the
