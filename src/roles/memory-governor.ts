@@ -163,7 +163,9 @@ export function governMemory(flag: string | undefined, log: Logger): { stop(): v
   let governor: MemoryGovernor | undefined;
   const start = () => {
     const limitBytes = memoryLimitFrom(flag, () => process.memoryUsage.rss());
-    if (limitBytes === undefined) return;
+    // Young collections on demand are JavaScriptCore's (runtime.gcSoon is a no-op on Deno, where V8's own limits
+    // apply): elsewhere the governor would only run full collections, which is not what it is for.
+    if (limitBytes === undefined || runtime.name !== "bun") return;
     governor = startMemoryGovernor({ limitBytes });
     log.info("memory governor", { limitMiB: Math.round(limitBytes / MIB) });
   };
