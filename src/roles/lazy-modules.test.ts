@@ -35,16 +35,20 @@ test("a restart with its keys present loads no Elysia, openpgp, redis, YAML, adm
   expect(second.ready.status).toBe(200);
   expect(second.ready.loaded).toMatchObject({ elysia: 0, openpgp: 0, redis: 0, yaml: 0, kubeapi: 0, jose: 0, uiPages: 0, promClient: 0, metricsExposition: 0, typebox: 0, schemas: 0 });
   expect(second.ready.metricsUrl).toBeNull();
+  // node:zlib is not loaded for readiness: no loaded file imports it, no reader asked for it.
+  expect(second.ready.zlib).toEqual({ importers: [], loads: 0 });
   // Every controller runs by default, so their modules are loaded; with --controllers "" they are not.
   expect(second.ready.loaded.controllers).toBeGreaterThan(0);
   // Neither the app (Elysia) nor the browse catalog is built for readiness or a protocol answer; the first browse
   // request builds both, once.
   expect(second.ready).toMatchObject({ catalogBuilds: 0, appLoads: 0 });
-  expect(second.browsed).toEqual({ phase: "browsed", statuses: [200, 200, 200], afterProtocol: { catalogBuilds: 0, appLoads: 0, elysia: 0 }, catalogBuilds: 1, appLoads: 1, elysia: true, explorerPage: expect.anything() });
+  expect(second.browsed).toEqual({ phase: "browsed", statuses: [200, 200, 200], afterProtocol: { catalogBuilds: 0, appLoads: 0, elysia: 0 }, catalogBuilds: 1, appLoads: 1, elysia: true, explorerPage: expect.anything(), gzippedAsset: expect.anything() });
   // The Explorer's pages (and marked) are imported at the first page, not with the browse API.
   expect(second.browsed.explorerPage).toMatchObject({ status: 200, pagesBefore: 0 });
   expect(second.browsed.explorerPage.type).toContain("text/html");
   expect(second.browsed.explorerPage.pagesAfter).toBeGreaterThan(0);
+  // Nor for the page itself: the first gzip request for an asset loads it, and the gzip is the stylesheet's.
+  expect(second.browsed.gzippedAsset).toEqual({ status: 200, encoding: "gzip", inflatesToCss: true, zlibLoadsBefore: 0, zlibLoadsAfter: 1 });
   // The kinds' schemas (TypeBox) load at the first write of one of our kinds, and that write is checked against them.
   expect(second.written.before).toEqual({ typebox: 0, schemas: 0 });
   expect(second.written.after.typebox).toBeGreaterThan(0);

@@ -104,7 +104,7 @@ export async function runStandalone(flags: Record<string, string | undefined>) {
   const http = server.listen(hostname, port, tls);
   // After listening (a full collection of startup's garbage takes ~50-90 ms), before the controllers add their own.
   await new Promise((resolve) => setTimeout(resolve, 0));
-  collectStartupGarbage();
+  collectStartupGarbage(store);
   const memory = governMemory(flags["memory-limit"], log);
   await controllers?.start();
   const admin = adminListen ? await (await import("../kubeapi/admin.ts")).startAdminApi({ store, dataDir, ...adminListen, tokenFile: flags["admin-token-file"], log, metrics: metricsOnAdmin ? await metricsHandler() : undefined }) : undefined;

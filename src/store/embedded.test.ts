@@ -299,6 +299,31 @@ describe("persistence", () => {
   });
 });
 
+describe("releasing memory", () => {
+  test("releaseMemory (SQLite's page cache) leaves every object readable and writable, and is a no-op once closed", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "opendepot-store-"));
+    dirs.push(dir);
+    const path = join(dir, "store.db");
+    const store = EmbeddedStore.open(path, { requireNamespaces: false });
+    for (let i = 0; i < 300; i++) await store.create(moduleObj(`m-${i}`));
+    const before = (await store.list<ModuleObject>(Module)).items;
+    const seen: string[] = [];
+    const w = store.watch(Module, { resourceVersion: store.resourceVersion }, (e) => void seen.push(`${e.type} ${e.object.metadata.name}`));
+    store.releaseMemory();
+    expect((await store.list<ModuleObject>(Module)).items).toEqual(before);
+    await store.create(moduleObj("after-release"));
+    expect((await store.get<ModuleObject>(Module, "team", "after-release"))?.metadata.name).toBe("after-release");
+    await Bun.sleep(0);
+    expect(seen).toEqual(["ADDED after-release"]);
+    w.stop();
+    await store.close();
+    expect(() => store.releaseMemory()).not.toThrow();
+    // Reopened, the file holds all of it.
+    const again = open(path);
+    expect((await again.list(Module)).items).toHaveLength(301);
+  });
+});
+
 describe("what the API server refuses", () => {
   const strict = () => {
     const s = EmbeddedStore.open(":memory:");

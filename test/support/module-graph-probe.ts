@@ -6,6 +6,7 @@
 // listener of its own and the "ready" line carries a scrape; without, metrics are off (no admin listener), and after
 // signing the probe loads the exposition itself ("enabled" line): the families made before it loaded are all
 // exported. Any other arguments are passed to standalone as flags.
+import { readFileSync } from "node:fs";
 import { parseFlags } from "../../src/cli/flags.ts";
 import { silentLogger } from "../../src/log.ts";
 import { STANDALONE_FLAGS, runStandalone } from "../../src/roles/standalone.ts";
@@ -35,11 +36,21 @@ const counts = () => {
   const loaded = Object.keys(require.cache);
   return Object.fromEntries(Object.entries(PACKAGES).map(([name, re]) => [name, loaded.filter((k) => re.test(k)).length]));
 };
+// Built-in modules are not in require.cache: a loaded file that imports node:zlib statically (or requires it) is
+// what would load it with the module graph. The lazy readers load it with process.getBuiltinModule, counted here.
+const ZLIB_IMPORT = /(?:from\s*|import\s*\(\s*|require\s*\(\s*|import\s+)["'](?:node:)?zlib["']/;
+const zlibImporters = () => Object.keys(require.cache).filter((file) => /\.(?:[cm]?js|tsx?)$/.test(file) && ZLIB_IMPORT.test(readFileSync(file, "utf8")));
+let zlibLoads = 0;
+const getBuiltinModule = process.getBuiltinModule.bind(process);
+process.getBuiltinModule = ((id: string) => {
+  if (id === "node:zlib" || id === "zlib") zlibLoads++;
+  return getBuiltinModule(id);
+}) as typeof process.getBuiltinModule;
 
 const extraFlags = withMetrics ? ["--metrics-listen", `127.0.0.1:${freePort()}`] : args;
 const standalone = await runStandalone(parseFlags(STANDALONE_FLAGS, ["--listen", `127.0.0.1:${freePort()}`, "--data-dir", dataDir, "--admin-listen", "off", "--log-level", "error", ...extraFlags]));
 const ready = await fetch(`${standalone.url}/readyz`);
-const atReady = { loaded: counts(), catalogBuilds: catalogBuilds(), appLoads: lazyAppLoads() };
+const atReady = { loaded: counts(), catalogBuilds: catalogBuilds(), appLoads: lazyAppLoads(), zlib: { importers: zlibImporters(), loads: zlibLoads } };
 // Protocol answers need neither the app nor the browse catalog; the first browse request builds both, once.
 let discovery: Response | undefined;
 for (let i = 0; i < 3; i++) await (discovery = await fetch(`${standalone.url}/.well-known/terraform.json`)).arrayBuffer();
@@ -59,7 +70,12 @@ const again = await fetch(`${standalone.url}/opendepot/ui/v1/namespaces`);
 const pagesBefore = counts().uiPages;
 const explorer = await fetch(`${standalone.url}/`);
 const explorerPage = { status: explorer.status, type: explorer.headers.get("content-type"), pagesBefore, pagesAfter: counts().uiPages };
-console.log(JSON.stringify({ phase: "browsed", statuses: [discovery!.status, browse.status, again.status], afterProtocol, catalogBuilds: catalogBuilds(), appLoads: lazyAppLoads(), elysia: (counts().elysia ?? 0) > 0, explorerPage }));
+// The first gzip request for an asset loads node:zlib (once) and compresses it; the bytes inflate to the stylesheet.
+const { ASSETS } = await import("../../src/ui/assets.ts");
+const zlibBeforeAsset = zlibLoads;
+const gzipped = await fetch(`${standalone.url}${ASSETS.css.path}`, { headers: { "accept-encoding": "gzip" }, decompress: false } as RequestInit);
+const gzippedAsset = { status: gzipped.status, encoding: gzipped.headers.get("content-encoding"), inflatesToCss: Bun.gunzipSync(new Uint8Array(await gzipped.arrayBuffer())).length === new TextEncoder().encode(ASSETS.css.body).length, zlibLoadsBefore: zlibBeforeAsset, zlibLoadsAfter: zlibLoads };
+console.log(JSON.stringify({ phase: "browsed", statuses: [discovery!.status, browse.status, again.status], afterProtocol, catalogBuilds: catalogBuilds(), appLoads: lazyAppLoads(), elysia: (counts().elysia ?? 0) > 0, explorerPage, gzippedAsset }));
 const ring = await loadSigningKey({ dataDir, log: silentLogger, reloadIntervalMs: 0 });
 const signature = await ring.sign("probe");
 console.log(JSON.stringify({ phase: "signed", loaded: counts(), keyId: ring.keyId, publicKeyArmored: ring.publicKeyArmored, signature: Buffer.from(signature).toString("base64") }));
