@@ -79,6 +79,7 @@ export const MATRIX: Record<string, Record<string, unknown>> = {
   },
   "external oidc": { server: { oidc: { enabled: true, issuerUrl: "https://login.example.com/realms/eng", clientId: "terraform", extraAudiences: ["ui"], allowServiceAccountFallback: true, allowClientCredentials: true } } },
   anonymous: { server: { anonymousAuth: true } },
+  "anonymous with static routes": { server: { anonymousAuth: true, staticRoutes: true } },
   "kubeconfig mode": { server: { useBearerToken: false } },
   "storage filesystem": { storage: { filesystem: { enabled: true, storageClassName: "nfs", size: "50Gi" } } },
   "storage filesystem existing claim": { storage: { filesystem: { enabled: true, existingClaim: "shared-artifacts" } } },

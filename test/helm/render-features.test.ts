@@ -80,6 +80,11 @@ describe("what the combinations turn on", () => {
       expect(pod.spec.template.metadata.annotations?.["prometheus.io/scrape"]).toBeUndefined(); // podAnnotations: false
     }
   });
+  test("static routes: the server gets --static-routes beside --anonymous-auth, and only when asked", () => {
+    const serverArgs = (name: string) => (find(name, "Deployment").find((d) => d.metadata.name === `${FULLNAME}-server`)!.spec as any).template.spec.containers[0].args as string[];
+    expect(serverArgs("anonymous with static routes")).toEqual(expect.arrayContaining(["--anonymous-auth", "--static-routes"]));
+    for (const name of ["anonymous", "defaults"]) expect(serverArgs(name)).not.toContain("--static-routes");
+  });
   test("azure workload identity: the pod label and the client-id annotation", () => {
     const name = "storage azure with workload identity";
     for (const d of find(name, "Deployment")) expect((d.spec as any).template.metadata.labels["azure.workload.identity/use"]).toBe("true");

@@ -22,6 +22,8 @@ const REFUSED: { name: string; values: Record<string, unknown>; message: RegExp 
   { name: "Dex without a way to log in", values: { dex: { enabled: true } }, message: /dex\.connectors/ },
   { name: "OIDC without an issuer", values: { server: { oidc: { enabled: true } } }, message: /server\.oidc\.issuerUrl/ },
   { name: "anonymous and OIDC at once", values: { server: { anonymousAuth: true, oidc: { enabled: true, issuerUrl: "https://idp.example.com" } } }, message: /anonymousAuth/ },
+  { name: "static routes with authorization on", values: { server: { staticRoutes: true } }, message: /server\.staticRoutes=true .*server\.anonymousAuth=true/ },
+  { name: "a string for server.staticRoutes", values: { server: { anonymousAuth: true, staticRoutes: "yes" } }, message: /server[./]staticRoutes/ },
   { name: "no controller and no keys Secret", values: { controller: { enabled: false } }, message: /keys\.existingSecret/ },
   { name: "both bundled and external Valkey", values: { valkey: { external: { url: "redis://v:6379" } } }, message: /valkey\.enabled=false/ },
   { name: "an unknown scanning key (a typo)", values: { scanning: { enable: true } }, message: /enable/ },
