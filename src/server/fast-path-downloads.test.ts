@@ -12,19 +12,18 @@ import { join } from "node:path";
 import type { ModuleObject, ProviderObject, VersionObject } from "../api/kinds.ts";
 import { API_VERSION } from "../api/meta.ts";
 import { SigningKey } from "../artifacts/signing.ts";
-import { createLogger, silentLogger } from "../log.ts";
+import { silentLogger } from "../log.ts";
 import { FilesystemStorage } from "../storage/filesystem.ts";
 import { locateArtifact } from "../storage/locate.ts";
 import { publishModule, publishProvider } from "../../test/support/publish.ts";
 import type { RawAnswer } from "../../test/support/raw-http.ts";
-import { rawExchange as rawHttp } from "../../test/support/raw-exchange.ts";
+import { rawHttp } from "../../test/support/raw-http.ts";
+import { listenApp, type ListenedApp } from "../../test/support/fast-path-listener.ts";
 import { feedStore, StaticFeed } from "../../test/support/static-feed.ts";
-import { createApp, fastPathOf } from "./app.ts";
+import { createApp } from "./app.ts";
 import { ArtifactDelivery } from "./artifact-delivery.ts";
 import { moduleArchivePath, providerArtifactPath } from "./artifact-urls.ts";
-import type { FastPath } from "./fast-path.ts";
 import { RegistryIndex } from "./registry-index.ts";
-import { listen } from "./serve.ts";
 import { UrlSigner } from "./url-signer.ts";
 
 const NOW = 1_800_000_000_000;
@@ -66,22 +65,17 @@ async function publishAll(): Promise<World> {
   return { root, index, storage, archive, other, missing, zip };
 }
 
-interface Served {
-  port: number;
-  logs: Record<string, unknown>[];
-  fastAnswers: number;
-  downloads: string[];
-  stop: () => void;
-}
+type Served = ListenedApp & { downloads: string[] };
+// Every download is an asynchronous answer, which Bun drops when the client half-closes first (raw-http.ts).
+const NO_HALF_CLOSE = { halfClose: false };
 
 const servers: Served[] = [];
 
 function serve(w: World, signer: SigningKey, fast: boolean): Served {
-  const logs: Record<string, unknown>[] = [];
-  const served: Served = { port: 0, logs, fastAnswers: 0, downloads: [], stop: () => {} };
+  const downloads: string[] = [];
   const app = createApp({
     index: w.index,
-    delivery: new ArtifactDelivery(() => w.storage, silentLogger, { onDownload: (v) => served.downloads.push(v.metadata.name) }),
+    delivery: new ArtifactDelivery(() => w.storage, silentLogger, { onDownload: (v) => downloads.push(v.metadata.name) }),
     // The signing key first, a rotated-out one still accepted (the signer is new), and one fixed clock.
     urls: new UrlSigner([KEY, PREVIOUS_KEY], TTL, () => NOW),
     signer,
@@ -89,16 +83,7 @@ function serve(w: World, signer: SigningKey, fast: boolean): Served {
     log: silentLogger,
     ready: () => true,
   });
-  const inner = fastPathOf(app)!;
-  const counted: FastPath = (request, path, id) => {
-    const answer = inner(request, path, id);
-    if (answer !== undefined) served.fastAnswers++;
-    return answer;
-  };
-  const server = listen((r) => app.handle(r), { hostname: "127.0.0.1", port: 0, ...(fast ? { fast: counted } : {}) }, createLogger({ write: (l) => logs.push(JSON.parse(l)) }));
-  served.port = server.port!;
-  served.stop = () => void server.stop(true);
-  logs.length = 0;
+  const served = Object.assign(listenApp(app, fast), { downloads });
   servers.push(served);
   return served;
 }
@@ -234,8 +219,8 @@ describe("signed downloads: the fast path vs the full way", () => {
     const statuses = new Map<number, number>();
     for (const c of cases) {
       const before = fast.fastAnswers;
-      const a = normalise(await rawHttp(fast.port, request(c)));
-      const b = normalise(await rawHttp(full.port, request(c)));
+      const a = normalise(await rawHttp(fast.port, request(c), NO_HALF_CLOSE));
+      const b = normalise(await rawHttp(full.port, request(c), NO_HALF_CLOSE));
       expect({ case: c.name, ...a }).toEqual({ case: c.name, ...b });
       if (c.fast !== undefined) expect({ case: c.name, fast: fast.fastAnswers > before }).toEqual({ case: c.name, fast: c.fast });
       statuses.set(a.status, (statuses.get(a.status) ?? 0) + 1);
@@ -256,7 +241,7 @@ describe("signed downloads: the fast path vs the full way", () => {
     const expires = Math.ceil((NOW / 1000 + TTL) / 60) * 60;
     const path = moduleArchivePath({ ns: "team", name: "vpc", system: "aws", version: "1.0.0" }, world.archive.spec.fileName!);
     const target = new UrlSigner(KEY, TTL, () => NOW).sign(path, world.archive.status!.checksum!, expires);
-    const got = await rawHttp(fast.port, request({ name: "archive", target, fast: true }));
+    const got = await rawHttp(fast.port, request({ name: "archive", target, fast: true }), NO_HALF_CLOSE);
     const stored = await new Response((await world.storage.get(locateArtifact(world.archive, () => world.storage).key)).body).bytes();
     expect(got.status).toBe(200);
     expect(Buffer.from(got.body).equals(Buffer.from(stored))).toBe(true);

@@ -10,20 +10,18 @@ import { join } from "node:path";
 import type { ModuleObject, ProviderObject, VersionObject } from "../api/kinds.ts";
 import { API_VERSION } from "../api/meta.ts";
 import { SigningKey } from "../artifacts/signing.ts";
-import { createLogger, silentLogger } from "../log.ts";
+import { silentLogger } from "../log.ts";
 import { FilesystemStorage } from "../storage/filesystem.ts";
 import { publishProvider } from "../../test/support/publish.ts";
-import type { RawAnswer } from "../../test/support/raw-http.ts";
-import { rawExchange } from "../../test/support/raw-exchange.ts";
+import { rawHttp, type RawAnswer } from "../../test/support/raw-http.ts";
+import { listenApp, type ListenedApp } from "../../test/support/fast-path-listener.ts";
 import { feedStore, StaticFeed } from "../../test/support/static-feed.ts";
-import { createApp, fastPathOf } from "./app.ts";
+import { createApp } from "./app.ts";
 import { ArtifactDelivery } from "./artifact-delivery.ts";
 import { forbidden, unauthorized } from "./auth/responses.ts";
 import type { Gatekeeper } from "./context.ts";
-import type { FastPath } from "./fast-path.ts";
 import { RegistryIndex } from "./registry-index.ts";
 import { mirrorConfig } from "./routes-mirror.ts";
-import { listen } from "./serve.ts";
 import { UrlSigner } from "./url-signer.ts";
 
 const MIRROR_NS = "opendepot-system";
@@ -47,12 +45,7 @@ const gatekeeper: Gatekeeper = {
   },
 };
 
-interface Served {
-  port: number;
-  logs: Record<string, unknown>[];
-  fastAnswers: number;
-  stop: () => void;
-}
+type Served = ListenedApp;
 const servers: Served[] = [];
 let root: string;
 let index: RegistryIndex;
@@ -87,8 +80,6 @@ afterAll(async () => {
 });
 
 function serve(fast: boolean): Served {
-  const logs: Record<string, unknown>[] = [];
-  const served: Served = { port: 0, logs, fastAnswers: 0, stop: () => {} };
   const app = createApp({
     index,
     delivery: new ArtifactDelivery(() => storage, silentLogger),
@@ -100,16 +91,7 @@ function serve(fast: boolean): Served {
     lifecycle: { yankGraceMs: 60_000, now: () => NOW },
     ready: () => true,
   });
-  const inner = fastPathOf(app)!;
-  const counted: FastPath = (request, path, id) => {
-    const answer = inner(request, path, id);
-    if (answer !== undefined) served.fastAnswers++;
-    return answer;
-  };
-  const server = listen((r) => app.handle(r), { hostname: "127.0.0.1", port: 0, ...(fast ? { fast: counted } : {}) }, createLogger({ write: (l) => logs.push(JSON.parse(l)) }));
-  served.port = server.port!;
-  served.stop = () => void server.stop(true);
-  logs.length = 0; // the "listening" line
+  const served = listenApp(app, fast);
   servers.push(served);
   return served;
 }
@@ -193,8 +175,8 @@ describe("network mirror documents: the fast path vs the full way", () => {
     const statuses = new Set<number>();
     for (const c of cases) {
       const before = fast.fastAnswers;
-      const a = normalise(await rawExchange(fast.port, request(c)));
-      const b = normalise(await rawExchange(full.port, request(c)));
+      const a = normalise(await rawHttp(fast.port, request(c), { halfClose: false }));
+      const b = normalise(await rawHttp(full.port, request(c), { halfClose: false }));
       expect({ case: c.name, ...a }).toEqual({ case: c.name, ...b });
       expect({ case: c.name, fast: fast.fastAnswers > before }).toEqual({ case: c.name, fast: c.fast });
       statuses.add(a.status);
@@ -207,7 +189,7 @@ describe("network mirror documents: the fast path vs the full way", () => {
 
   test("the fast path's documents are the mirror's: versions newest first, signed archive URLs with h1 hashes", async () => {
     const fast = serve(true);
-    const body = async (path: string) => JSON.parse(new TextDecoder().decode((await rawExchange(fast.port, request({ name: path, target: path, fast: true }))).body));
+    const body = async (path: string) => JSON.parse(new TextDecoder().decode((await rawHttp(fast.port, request({ name: path, target: path, fast: true }), { halfClose: false })).body));
     expect(await body(`${M}/registry.terraform.io/hashicorp/aws/index.json`)).toEqual({ versions: { "5.81.0": {}, "5.80.1": {}, "5.9.0": {} } });
     const doc = await body(`${M}/registry.terraform.io/hashicorp/aws/5.81.0.json`);
     expect(Object.keys(doc.archives)).toEqual(["darwin_arm64", "linux_amd64"]);

@@ -2,11 +2,9 @@
 // archive download. Each group of routes shares its prologue as a `resolve` hook (parse → authorize → look up), so
 // a handler only runs for a request that is valid, allowed and about something that exists.
 import { Elysia } from "elysia";
-import { ARTIFACT_ROUTES, ArtifactUrls, MODULES_PREFIX, moduleAddressOf, type ModuleAddress } from "./artifact-urls.ts";
+import { ARTIFACT_ROUTES, ArtifactUrls, archiveContentType, MODULES_PREFIX, moduleAddressOf, type ModuleAddress } from "./artifact-urls.ts";
 import type { ServerContext } from "./context.ts";
 import { answersFor } from "./protocol-answers.ts";
-
-const contentTypeOf = (fileName: string) => (fileName.endsWith(".zip") ? "application/zip" : "application/gzip");
 
 export function moduleRoutes(ctx: ServerContext) {
   const links = new ArtifactUrls(ctx);
@@ -21,7 +19,7 @@ export function moduleRoutes(ctx: ServerContext) {
   const archives = new Elysia()
     // Signed URLs are the credential here: an unknown, altered, expired or superseded URL is simply refused.
     .resolve(({ params, request }) => ({ version: links.verifiedModuleArchive(params as Record<string, string>, request) }))
-    .get(ARTIFACT_ROUTES.moduleArchive, ({ version, request }) => ctx.delivery.respond(version, request, contentTypeOf(version.spec.fileName!)));
+    .get(ARTIFACT_ROUTES.moduleArchive, ({ version, request }) => ctx.delivery.respond(version, request, archiveContentType(version.spec.fileName!)));
 
   return new Elysia().use(api).use(archives);
 }

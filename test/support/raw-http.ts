@@ -8,10 +8,14 @@ export interface RawAnswer {
   body: Uint8Array;
 }
 
-export function rawHttp(port: number, text: string): Promise<RawAnswer> {
+/**
+ * `halfClose: false` writes the request and leaves the socket open until the server closes it: Bun takes a client's
+ * FIN while an asynchronous answer is pending (every download is one) as an aborted request and drops the answer.
+ */
+export function rawHttp(port: number, text: string, o: { halfClose?: boolean } = {}): Promise<RawAnswer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
-    const socket = connect({ host: "127.0.0.1", port }, () => socket.end(text));
+    const socket = connect({ host: "127.0.0.1", port }, () => (o.halfClose === false ? socket.write(text) : socket.end(text)));
     socket.on("data", (c: Buffer) => chunks.push(c));
     socket.on("error", reject);
     socket.on("close", () => {
