@@ -96,8 +96,11 @@ export async function readExactly(body: ReadableStream<Uint8Array>, length: numb
 /**
  * `body`, passed through unchanged, but erroring instead of closing when it ends before `length` bytes, and erroring
  * as soon as it exceeds them. `onCut` hears why (once), for the log: the client only sees its connection cut.
+ * `quiet`: the stream errors with no reason, once `onCut` has it — for a response body on Bun, whose server prints
+ * the stack of the error a body ends with to stderr, beside our structured line; a reason-less error cuts the
+ * connection just the same (Deno prints "undefined" for one, so it keeps the reason there: see downloadResponse).
  */
-export function exactLength(body: ReadableStream<Uint8Array>, length: number, onCut: (e: unknown) => void = () => {}): ReadableStream<Uint8Array> {
+export function exactLength(body: ReadableStream<Uint8Array>, length: number, onCut: (e: unknown) => void = () => {}, o: { quiet?: boolean } = {}): ReadableStream<Uint8Array> {
   const reader = body.getReader();
   let seen = 0;
   return new ReadableStream<Uint8Array>(
@@ -115,7 +118,7 @@ export function exactLength(body: ReadableStream<Uint8Array>, length: number, on
         } catch (e) {
           reader.cancel(e).catch(() => {});
           onCut(e);
-          controller.error(e);
+          controller.error(o.quiet ? undefined : e);
         }
       },
       cancel: (reason) => reader.cancel(reason),

@@ -49,7 +49,8 @@ export function downloadResponse(got: GetResult, request: Request, init: Downloa
   }
   const { budget } = framing;
   if (budget && streamsLoseContentLength() && budget.take(length)) return buffered(got.body, length, init, budget);
-  return new Response(exactLength(got.body, length, framing.onCut), init);
+  // The cut's reason goes to the log (onCut); on Bun the body errors without it, so Bun prints no stack of its own.
+  return new Response(exactLength(got.body, length, framing.onCut, { quiet: runtime.name === "bun" }), init);
 }
 
 async function buffered(body: ReadableStream<Uint8Array>, length: number, init: DownloadInit, budget: BufferBudget): Promise<Response> {
