@@ -42,11 +42,16 @@ export function lifecycleOf(v: VersionObject, policy: LifecyclePolicy) {
  * by the controller (no yankedAt) counts as just yanked: its grace has not started.
  */
 export function yankRefusal(v: VersionObject, policy: LifecyclePolicy): string | undefined {
+  const from = yankRefusedFrom(v, policy);
+  if (from === undefined || (policy.now ?? Date.now)() < from) return undefined;
+  return `version ${protocolVersion(v.spec.version)} was yanked: ${printable(v.spec.yanked!.reason)}`;
+}
+
+/** From when (ms) yankRefusal refuses this Version's downloads: undefined unless it is yanked and the yank was observed. */
+export function yankRefusedFrom(v: VersionObject, policy: LifecyclePolicy): number | undefined {
   if (!v.spec.yanked) return undefined;
   const since = Date.parse(v.status?.yankedAt ?? "");
-  const now = (policy.now ?? Date.now)();
-  if (!Number.isFinite(since) || now < since + policy.yankGraceMs) return undefined;
-  return `version ${protocolVersion(v.spec.version)} was yanked: ${printable(v.spec.yanked.reason)}`;
+  return Number.isFinite(since) ? since + policy.yankGraceMs : undefined;
 }
 
 /** When a yanked Version's grace period ends (ms): from yankedAt, or from now when not yet recorded. */

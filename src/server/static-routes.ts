@@ -25,6 +25,7 @@ import type { Served } from "../runtime/types.ts";
 import { staticRouteEntries, recordStaticRouteRebuild, type StaticRouteRebuild } from "../metrics/server.ts";
 import { lifecyclePolicy, type ServerContext } from "./context.ts";
 import { fastRoute, type FastPath } from "./fast-path.ts";
+import { yankRefusedFrom } from "./lifecycle.ts";
 import { answersFor, discoveryDocument, documentResponse, type DiscoveryExtras } from "./protocol-answers.ts";
 
 type Route = NonNullable<ReturnType<typeof fastRoute>>;
@@ -224,11 +225,10 @@ export class StaticRoutes {
     if (route.kind === "providerVersions") return index.staleAt("Provider", route.ns, route.type);
     const { ns, type, version, os, arch } = route.build;
     // URLs minted from (expires - ttl + 1) s on carry the next window's expiry (url-signer.ts expiresAt).
-    let until = (expires - urls.ttlSeconds + 1) * 1000;
+    const until = (expires - urls.ttlSeconds + 1) * 1000;
     const v = index.providerBuild(ns, type, version, os, arch);
-    const since = Date.parse(v?.spec.yanked ? (v.status?.yankedAt ?? "") : "");
-    if (Number.isFinite(since)) until = Math.min(until, since + lifecyclePolicy(this.ctx).yankGraceMs);
-    return until;
+    const refusedFrom = v && yankRefusedFrom(v, lifecyclePolicy(this.ctx));
+    return refusedFrom === undefined ? until : Math.min(until, refusedFrom);
   }
 
   private rebuild(reason: StaticRouteRebuild): void {
