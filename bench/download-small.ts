@@ -6,7 +6,7 @@
 // Several registry checkouts (`--registry-root a,b`) run side by side over the same data, each interleaved with
 // nginx and with each other (ABBA-style order reversed every other round), for a before/after comparison.
 import { loadavg } from "node:os";
-import { cpuMicros, median, rssMiB, summarize, table, wrk, type RatioRow } from "./support.ts";
+import { median, rssMiB, summarize, table, wrkWithCpu, type RatioRow } from "./support.ts";
 
 export interface SmallTarget {
   /** `registry <root>` or `nginx`. */
@@ -35,11 +35,9 @@ interface Run {
 async function measured(url: string, pid: number, o: SmallOptions): Promise<Run> {
   let peak = await rssMiB(pid);
   const sampler = setInterval(async () => (peak = Math.max(peak, await rssMiB(pid).catch(() => peak))), 100);
-  const cpu0 = await cpuMicros(pid);
-  const r = await wrk(url, { seconds: o.seconds, connections: o.connections });
-  const cpu = (await cpuMicros(pid)) - cpu0;
+  const r = await wrkWithCpu(url, pid, { seconds: o.seconds, connections: o.connections });
   clearInterval(sampler);
-  return { requestsPerSec: r.requestsPerSec, cpuUsPerRequest: cpu / r.requests, errors: r.errors, peakRssMiB: peak };
+  return { requestsPerSec: r.requestsPerSec, cpuUsPerRequest: r.cpuUsPerRequest, errors: r.errors, peakRssMiB: peak };
 }
 
 /** Every server's body for every size, byte for byte the stored one. */
